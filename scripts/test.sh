@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command (README, "Tests"): formatting, lints, unit and integration tests.
+# The integration tests need a PostgreSQL server (ITSTAT_TEST_DATABASE_URL, default
+# postgres://postgres@127.0.0.1:5432/postgres); on a Debian machine whose cluster is stopped,
+# this script starts it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+url="${ITSTAT_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if ! pg_isready -d "$url" -q 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    echo "test.sh: starting PostgreSQL $version" >&2
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 1 30); do pg_isready -d "$url" -q && break; sleep 1; done
+  fi
+  pg_isready -d "$url" -q || { echo "test.sh: no PostgreSQL answers at $url" >&2; exit 2; }
+fi
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast
+else
+  cargo test --locked --no-fail-fast
+fi

@@ -1,0 +1,386 @@
+//! `itstat ingest`: extract → transform → warehouse, batch by batch.
+//!
+//! The run, in order: take the ingest lock; reclassify stored rows if the rules changed; open
+//! Dify read-only; re-read messages still pending; stream messages from the cursor minus the
+//! look-back window (or from `--since`, or from the beginning with `--full`); for each batch,
+//! classify in Polars and write the new and changed rows, the sessions of the users they touch
+//! and the cursor in one transaction; finally mirror Dify's current feedback. Every step is
+//! recorded in `ingest_runs`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{NaiveDate, NaiveDateTime};
+use tracing::{debug, info, warn};
+
+use crate::cli::IngestArgs;
+use crate::config::Settings;
+use crate::error::one_line;
+use crate::extract::dify::{DifyReader, DifySource};
+use crate::extract::{RawMessage, frame};
+use crate::transform::{Rules, messages};
+use crate::warehouse::feedback;
+use crate::warehouse::rows::{MessageRow, message_rows};
+use crate::warehouse::runs::{APPS_KEY, RULES_KEY, RunCounts};
+use crate::warehouse::sessions::{Affected, earliest_per_user};
+use crate::warehouse::{OpenMode, Tx, Warehouse};
+
+/// Which part of Dify's history a run reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// From the cursor minus the look-back window (all history when there is no cursor).
+    Incremental,
+    /// All history.
+    Full,
+    /// From the start of a local date.
+    Since(NaiveDate),
+    /// No Dify read: recompute from stored text.
+    Reclassify,
+}
+
+impl Scope {
+    fn from_args(args: &IngestArgs) -> anyhow::Result<Scope> {
+        Ok(if args.full {
+            Scope::Full
+        } else if args.reclassify {
+            Scope::Reclassify
+        } else if let Some(date) = &args.since {
+            Scope::Since(crate::report::period::parse_date(date, "--since")?)
+        } else {
+            Scope::Incremental
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Scope::Incremental => "incremental",
+            Scope::Full => "full",
+            Scope::Since(_) => "since",
+            Scope::Reclassify => "reclassify",
+        }
+    }
+}
+
+/// Runs `itstat ingest`.
+pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
+    let scope = Scope::from_args(args)?;
+    let rules = Rules::new(settings);
+    if args.dry_run {
+        return dry_run(settings, scope, &rules, args.batch_size.max(1)).await;
+    }
+    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await?;
+    let lock = wh.lock_ingest(Duration::from_secs(args.wait)).await?;
+    wh.abandon_stale_runs().await?;
+    let cursor_before = wh.cursor().await?;
+    let run_id = wh.start_run(scope.name(), cursor_before).await?;
+    let started = Instant::now();
+    let mut job =
+        Ingest { wh: &wh, settings, rules, batch_size: args.batch_size.max(1), counts: RunCounts::default() };
+    let result = job.run(scope).await;
+    let cursor_after = wh.cursor().await.unwrap_or(cursor_before);
+    let counts = job.counts;
+    match &result {
+        Ok(()) => {
+            wh.finish_run(run_id, "ok", counts, cursor_after, None).await?;
+            info!(
+                read = counts.rows_read,
+                new = counts.rows_new,
+                changed = counts.rows_changed,
+                feedback = counts.feedback_changed,
+                seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
+                "Ingest finished."
+            );
+            println!(
+                "ingest: read {} messages, {} new, {} changed, {} feedback changes ({:.1} s)",
+                counts.rows_read,
+                counts.rows_new,
+                counts.rows_changed,
+                counts.feedback_changed,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Err(err) => {
+            let text = one_line(err);
+            if let Err(e) = wh.finish_run(run_id, "failed", counts, cursor_after, Some(&text)).await {
+                warn!(error = %e, "Could not record the failed run.");
+            }
+        }
+    }
+    lock.release().await;
+    wh.close().await;
+    result
+}
+
+/// The state of one ingest run.
+struct Ingest<'a> {
+    wh: &'a Warehouse,
+    settings: &'a Settings,
+    rules: Rules,
+    batch_size: usize,
+    counts: RunCounts,
+}
+
+impl Ingest<'_> {
+    async fn run(&mut self, scope: Scope) -> anyhow::Result<()> {
+        let stored_rules = self.wh.meta(RULES_KEY).await?;
+        if scope == Scope::Reclassify
+            || scope == Scope::Full
+            || stored_rules.as_deref().is_some_and(|r| r != self.rules.fingerprint)
+        {
+            if scope != Scope::Reclassify
+                && stored_rules.as_deref().is_some_and(|r| r != self.rules.fingerprint)
+            {
+                info!("The rules changed since the last run; reclassifying stored messages.");
+            }
+            self.reclassify().await?;
+        }
+        if scope == Scope::Reclassify {
+            return Ok(());
+        }
+        let mut source = DifySource::connect(self.settings.dify_url()?).await?;
+        let mut dify = source.reader().await?;
+        debug!(optional = ?dify.optional_present, "Probed the Dify schema.");
+        let apps = dify.resolve_apps(&self.settings.dify.apps).await?;
+        let apps_key = apps.join(",");
+        let stored_apps = self.wh.meta(APPS_KEY).await?;
+        let scope = match stored_apps {
+            Some(stored) if stored != apps_key && scope != Scope::Full => {
+                info!("The app selection changed; reading all of Dify's history.");
+                Scope::Full
+            }
+            _ => scope,
+        };
+        let start = self.window_start(scope).await?;
+        if let Some(start) = start {
+            self.reread_pending(&mut dify, start).await?;
+        }
+        info!(from = ?start, "Reading Dify messages.");
+        let batch_size = self.batch_size;
+        let mut last_report = Instant::now();
+        dify.stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| {
+            self.write_batch(rows, &apps_key).await?;
+            if last_report.elapsed() > Duration::from_secs(5) {
+                info!(read = self.counts.rows_read, "Reading Dify messages…");
+                last_report = Instant::now();
+            }
+            Ok(())
+        })
+        .await?;
+        self.sync_feedback(&mut dify, &apps).await?;
+        dify.finish().await?;
+        Ok(())
+    }
+
+    /// Where this run starts reading, in naive UTC; `None` for all history.
+    async fn window_start(&self, scope: Scope) -> anyhow::Result<Option<NaiveDateTime>> {
+        Ok(match scope {
+            Scope::Full | Scope::Reclassify => None,
+            Scope::Since(date) => Some(crate::report::period::local_midnight_utc(self.settings.tz, date)),
+            Scope::Incremental => {
+                let lookback = chrono::Duration::from_std(self.settings.dify.lookback).unwrap_or_default();
+                self.wh.cursor().await?.map(|c| c - lookback)
+            }
+        })
+    }
+
+    /// Re-reads messages still pending that are older than the window but younger than
+    /// `pending_max_age` (measured back from the cursor, the newest message seen).
+    async fn reread_pending(
+        &mut self,
+        dify: &mut DifyReader<'_>,
+        start: NaiveDateTime,
+    ) -> anyhow::Result<()> {
+        let Some(cursor) = self.wh.cursor().await? else { return Ok(()) };
+        let max_age = chrono::Duration::from_std(self.settings.dify.pending_max_age).unwrap_or_default();
+        let ids = self.wh.pending_ids(cursor - max_age, start).await?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        debug!(pending = ids.len(), "Re-reading pending messages.");
+        let apps_key = self.wh.meta(APPS_KEY).await?.unwrap_or_default();
+        for chunk in ids.chunks(self.batch_size) {
+            let rows = dify.by_ids(chunk).await?;
+            self.write_batch(rows, &apps_key).await?;
+        }
+        Ok(())
+    }
+
+    /// Classifies a batch and writes new and changed rows, their users' sessions and the
+    /// cursor in one transaction.
+    async fn write_batch(&mut self, rows: Vec<RawMessage>, apps_key: &str) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.counts.rows_read += rows.len() as i64;
+        let newest = rows.iter().map(|r| r.created_at).max();
+        let classified = classify_rows(rows, &self.rules).await?;
+        let mut tx = self.wh.begin().await?;
+        let plan = plan_writes(&mut tx, &classified).await?;
+        self.counts.rows_new += plan.new as i64;
+        self.counts.rows_changed += plan.changed as i64;
+        let now = chrono::Utc::now().naive_utc();
+        tx.upsert_messages(&plan.rows, now).await?;
+        let stats = tx.recompute_sessions(&plan.affected, false, &self.rules).await?;
+        if let Some(newest) = newest {
+            tx.advance_cursor(newest).await?;
+        }
+        tx.set_meta(RULES_KEY, &self.rules.fingerprint).await?;
+        tx.set_meta(APPS_KEY, apps_key).await?;
+        tx.commit().await?;
+        debug!(
+            rows = classified.len(),
+            written = plan.rows.len(),
+            sessions = stats.sessions_written,
+            "Committed batch."
+        );
+        crate::testing::maybe_abort_after_batch();
+        Ok(())
+    }
+
+    /// Recomputes every stored message's derived columns and all sessions, in one transaction.
+    async fn reclassify(&mut self) -> anyhow::Result<()> {
+        let mut tx = self.wh.begin().await?;
+        let mut after = String::new();
+        let mut total = 0usize;
+        loop {
+            let raw = tx.stored_raw(&after, self.batch_size as i64).await?;
+            let Some(last) = raw.last() else { break };
+            after = last.id.clone();
+            total += raw.len();
+            let classified = classify_rows(raw, &self.rules).await?;
+            let plan = plan_writes(&mut tx, &classified).await?;
+            self.counts.rows_changed += plan.changed as i64;
+            tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc()).await?;
+        }
+        tx.recompute_sessions(&[], true, &self.rules).await?;
+        tx.set_meta(RULES_KEY, &self.rules.fingerprint).await?;
+        tx.commit().await?;
+        info!(messages = total, changed = self.counts.rows_changed, "Reclassified stored messages.");
+        Ok(())
+    }
+
+    /// Brings the stored feedback to Dify's current state.
+    async fn sync_feedback(&mut self, dify: &mut DifyReader<'_>, apps: &[String]) -> anyhow::Result<()> {
+        let current = dify.feedbacks(apps).await?;
+        let stored = self.wh.stored_feedback().await?;
+        let diff = feedback::diff(current, stored);
+        let gone_ids: Vec<String> = diff.missing.iter().map(|(id, _)| id.clone()).collect();
+        let still_in_dify = dify.existing_ids(&gone_ids).await?;
+        let deletes: Vec<(String, String)> =
+            diff.missing.into_iter().filter(|(id, _)| still_in_dify.contains(id)).collect();
+        if diff.upserts.is_empty() && deletes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.wh.begin().await?;
+        tx.apply_feedback(&diff.upserts, &deletes).await?;
+        tx.commit().await?;
+        self.counts.feedback_changed += (diff.upserts.len() + deletes.len()) as i64;
+        Ok(())
+    }
+}
+
+/// Runs the per-message rules on a batch (CPU-bound, off the async runtime).
+async fn classify_rows(rows: Vec<RawMessage>, rules: &Rules) -> anyhow::Result<Vec<MessageRow>> {
+    let rules = rules.clone();
+    tokio::task::spawn_blocking(move || {
+        let raw = frame::to_frame(&rows)?;
+        let classified = messages::classify(raw, &rules)?;
+        message_rows(&classified)
+    })
+    .await
+    .context("classifying messages")?
+    .context("classifying messages")
+}
+
+/// What a batch changes.
+struct WritePlan<'a> {
+    rows: Vec<&'a MessageRow>,
+    affected: Vec<Affected>,
+    new: usize,
+    changed: usize,
+}
+
+/// Compares a batch with the stored rows: new and changed rows are written, and the users
+/// they belong (or belonged) to get their sessions recomputed.
+async fn plan_writes<'a>(tx: &mut Tx, rows: &'a [MessageRow]) -> anyhow::Result<WritePlan<'a>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+    let stored = tx.existing(&ids).await?;
+    let mut plan = WritePlan { rows: Vec::new(), affected: Vec::new(), new: 0, changed: 0 };
+    for row in rows {
+        match stored.get(&row.message_id) {
+            Some(old) if old.content_hash == row.content_hash() => continue,
+            Some(old) => {
+                plan.changed += 1;
+                if old.included {
+                    plan.affected.push(Affected {
+                        user_key: old.user_key.clone(),
+                        from_at: old.created_at,
+                        from_id: row.message_id.clone(),
+                    });
+                }
+            }
+            None => plan.new += 1,
+        }
+        if row.included {
+            plan.affected.push(Affected {
+                user_key: row.user_key.clone(),
+                from_at: row.created_at,
+                from_id: row.message_id.clone(),
+            });
+        }
+        plan.rows.push(row);
+    }
+    plan.affected = earliest_per_user(std::mem::take(&mut plan.affected));
+    Ok(plan)
+}
+
+/// `--dry-run`: reads and classifies, counts what would change, writes nothing.
+async fn dry_run(settings: &Settings, scope: Scope, rules: &Rules, batch_size: usize) -> anyhow::Result<()> {
+    let wh = match Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await {
+        Ok(wh) => Some(wh),
+        Err(e) if crate::error::exit_code(&e) == 1 => None,
+        Err(e) => return Err(e),
+    };
+    let (mut read, mut new, mut changed) = (0usize, 0usize, 0usize);
+    if scope != Scope::Reclassify {
+        let mut source = DifySource::connect(settings.dify_url()?).await?;
+        let mut dify = source.reader().await?;
+        let apps = dify.resolve_apps(&settings.dify.apps).await?;
+        let start = match (&wh, scope) {
+            (Some(wh), Scope::Incremental) => {
+                let lookback = chrono::Duration::from_std(settings.dify.lookback).unwrap_or_default();
+                wh.cursor().await?.map(|c| c - lookback)
+            }
+            (_, Scope::Since(date)) => Some(crate::report::period::local_midnight_utc(settings.tz, date)),
+            _ => None,
+        };
+        dify.stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| {
+            read += rows.len();
+            let classified = classify_rows(rows, rules).await?;
+            match &wh {
+                Some(wh) => {
+                    let mut tx = wh.begin().await?;
+                    let plan = plan_writes(&mut tx, &classified).await?;
+                    new += plan.new;
+                    changed += plan.changed;
+                }
+                None => new += classified.len(),
+            }
+            Ok(())
+        })
+        .await?;
+        dify.finish().await?;
+    }
+    let reclassify = match &wh {
+        Some(wh) => {
+            wh.meta(RULES_KEY).await?.is_some_and(|r| r != rules.fingerprint) || scope == Scope::Reclassify
+        }
+        None => false,
+    };
+    println!(
+        "dry run: read {read} messages: {new} new, {changed} changed, {} unchanged{}; nothing written",
+        read - new - changed,
+        if reclassify { "; stored messages would be reclassified" } else { "" }
+    );
+    Ok(())
+}

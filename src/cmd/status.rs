@@ -1,0 +1,82 @@
+//! `itstat status`: where the warehouse is, how fresh it is, and how the last runs went.
+
+use serde::Serialize;
+
+use crate::cli::StatusArgs;
+use crate::config::Settings;
+use crate::error::redact_url;
+use crate::report::local;
+use crate::warehouse::runs::RunRecord;
+use crate::warehouse::status::Counts;
+use crate::warehouse::{OpenMode, Warehouse};
+
+#[derive(Serialize)]
+struct Status {
+    warehouse: String,
+    backend: &'static str,
+    dify: Option<String>,
+    timezone: String,
+    cursor: Option<String>,
+    newest_message: Option<String>,
+    counts: Counts,
+    last_runs: Vec<RunRecord>,
+}
+
+/// Runs `itstat status`.
+pub async fn run(settings: &Settings, args: &StatusArgs) -> anyhow::Result<()> {
+    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
+    let tz = settings.tz;
+    let fmt = |t: chrono::NaiveDateTime| local(tz, t).format("%Y-%m-%d %H:%M:%S %Z").to_string();
+    let status = Status {
+        warehouse: wh.shown_url.clone(),
+        backend: wh.backend(),
+        dify: settings.dify.url.as_deref().map(redact_url),
+        timezone: settings.rules.timezone.clone(),
+        cursor: wh.cursor().await?.map(fmt),
+        newest_message: wh.newest_message().await?.map(fmt),
+        counts: wh.counts().await?,
+        last_runs: wh.last_runs(5).await?,
+    };
+    wh.close().await;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print!("{}", render_text(&status, &fmt));
+    }
+    Ok(())
+}
+
+fn render_text(s: &Status, fmt: &dyn Fn(chrono::NaiveDateTime) -> String) -> String {
+    let mut out = String::new();
+    let none = || "-".to_string();
+    out.push_str(&format!("warehouse:      {} ({})\n", s.warehouse, s.backend));
+    out.push_str(&format!("dify:           {}\n", s.dify.clone().unwrap_or_else(|| "not configured".into())));
+    out.push_str(&format!("timezone:       {}\n", s.timezone));
+    out.push_str(&format!("cursor:         {}\n", s.cursor.clone().unwrap_or_else(none)));
+    out.push_str(&format!("newest message: {}\n", s.newest_message.clone().unwrap_or_else(none)));
+    let c = &s.counts;
+    out.push_str(&format!(
+        "rows:           {} messages ({} included, {} pending), {} sessions, {} feedback, {} marks, {} manual entries\n",
+        c.messages, c.included, c.pending, c.sessions, c.feedbacks, c.marks, c.manual_entries
+    ));
+    out.push_str("last runs:\n");
+    if s.last_runs.is_empty() {
+        out.push_str("  none yet\n");
+    }
+    for r in &s.last_runs {
+        let seconds = r.finished_at.map(|f| (f - r.started_at).num_milliseconds() as f64 / 1000.0);
+        out.push_str(&format!(
+            "  #{} {} {:<11} {:<8} read {} new {} changed {}{}{}\n",
+            r.run_id,
+            fmt(r.started_at),
+            r.mode,
+            r.outcome,
+            r.rows_read,
+            r.rows_new,
+            r.rows_changed,
+            seconds.map(|s| format!(" in {s:.1} s")).unwrap_or_default(),
+            r.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default(),
+        ));
+    }
+    out
+}

@@ -1,0 +1,539 @@
+//! Settings: the config file, the environment and the flags, merged once.
+//!
+//! Precedence is flag > environment variable > config file > built-in default
+//! (`../shared/spec/config.md`). The file is parsed with `deny_unknown_fields`, so a typo is an
+//! error naming the file, the line and the keys that exist. Everything is validated here
+//! (durations, time zone, regexes, identity source), so commands receive typed values and never
+//! re-check them. This module does no database or network I/O.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::bail_user;
+use crate::error::user_error;
+
+/// The default config file, read when it exists and no other is named.
+pub const DEFAULT_CONFIG_FILE: &str = "itstat.toml";
+
+/// How messages are grouped into sessions (metrics.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionMode {
+    /// A session lasts `window` from its first message.
+    Anchored,
+    /// A session lasts while the gap between messages stays under `window`.
+    Idle,
+}
+
+/// Where a message's user key comes from (metrics.md §2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum Identity {
+    /// `end_users.session_id`, or the account email for console messages.
+    EndUser,
+    /// A key of `messages.inputs`.
+    Input { key: String },
+    /// The first capture group of a regex over `query`.
+    QueryRegex { pattern: String },
+}
+
+/// Settings for reading Dify.
+#[derive(Debug, Clone)]
+pub struct DifySettings {
+    /// The Dify PostgreSQL URL, when one is configured.
+    pub url: Option<String>,
+    /// App ids or names; empty means every app.
+    pub apps: Vec<String>,
+    /// How far behind the cursor each run re-reads.
+    pub lookback: Duration,
+    /// How long a blank answer keeps being re-read.
+    pub pending_max_age: Duration,
+}
+
+/// Everything that decides a derived column; a change means stored rows must be reclassified.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleSettings {
+    /// IANA time zone of local times, dates and periods.
+    pub timezone: String,
+    /// `invoke_from` values left out of every number.
+    pub exclude_invoke_from: Vec<String>,
+    /// User keys left out of every number.
+    pub exclude_users: Vec<String>,
+    /// Where the user key comes from.
+    pub identity: Identity,
+    /// Session window.
+    #[serde(serialize_with = "serialize_duration")]
+    pub session_window: Duration,
+    /// Session mode.
+    pub session_mode: SessionMode,
+    /// Phrases that mark an answer as a knowledge-base miss.
+    pub kb_miss: Vec<String>,
+    /// Regexes that mark an answer as a knowledge-base miss.
+    pub kb_miss_regex: Vec<String>,
+    /// Phrases that mark an answer as a transfer to a human.
+    pub transfer: Vec<String>,
+    /// Regexes that mark an answer as a transfer to a human.
+    pub transfer_regex: Vec<String>,
+}
+
+/// Report settings.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    /// Folder for written reports.
+    pub out_dir: PathBuf,
+    /// Label language, `zh` or `en`.
+    pub lang: String,
+}
+
+/// Mail settings (used by `report --mail` and `schedule`).
+#[derive(Debug, Clone, Default)]
+pub struct MailSettings {
+    pub host: Option<String>,
+    pub port: u16,
+    pub tls: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub from: Option<String>,
+    pub to: Vec<String>,
+    pub owner: Option<String>,
+}
+
+/// One `[[schedule]]` job.
+#[derive(Debug, Clone)]
+pub struct ScheduleJob {
+    pub name: String,
+    pub cron: String,
+    pub run: Vec<String>,
+}
+
+/// The merged, validated settings every command receives.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The config file read, if any.
+    pub config_path: Option<PathBuf>,
+    /// The configured time zone.
+    pub tz: Tz,
+    /// Dify source settings.
+    pub dify: DifySettings,
+    /// Warehouse URL (`sqlite://…` or `postgres://…`).
+    pub warehouse_url: String,
+    /// The rules.
+    pub rules: RuleSettings,
+    /// Report settings.
+    pub report: ReportSettings,
+    /// Mail settings.
+    pub mail: MailSettings,
+    /// Scheduled jobs.
+    pub schedule: Vec<ScheduleJob>,
+}
+
+// ---- the file, as written ------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    timezone: Option<String>,
+    dify: DifyFile,
+    warehouse: WarehouseFile,
+    identity: IdentityFile,
+    session: SessionFile,
+    rules: RulesFile,
+    report: ReportFile,
+    mail: MailFile,
+    schedule: Vec<ScheduleFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct DifyFile {
+    url: Option<String>,
+    apps: Vec<String>,
+    exclude_invoke_from: Vec<String>,
+    exclude_users: Vec<String>,
+    lookback: String,
+    pending_max_age: String,
+}
+
+impl Default for DifyFile {
+    fn default() -> Self {
+        Self {
+            url: None,
+            apps: Vec::new(),
+            exclude_invoke_from: vec!["debugger".into()],
+            exclude_users: Vec::new(),
+            lookback: "2h".into(),
+            pending_max_age: "24h".into(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct WarehouseFile {
+    url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct IdentityFile {
+    source: Option<String>,
+    input: Option<String>,
+    pattern: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SessionFile {
+    window: String,
+    mode: String,
+}
+
+impl Default for SessionFile {
+    fn default() -> Self {
+        Self { window: "15m".into(), mode: "anchored".into() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RulesFile {
+    kb_miss: Vec<String>,
+    kb_miss_regex: Vec<String>,
+    transfer: Vec<String>,
+    transfer_regex: Vec<String>,
+}
+
+impl Default for RulesFile {
+    fn default() -> Self {
+        Self {
+            kb_miss: vec!["抱歉，您的问题可能不在服务业务范围内".into()],
+            kb_miss_regex: Vec::new(),
+            transfer: vec!["IT".into()],
+            transfer_regex: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ReportFile {
+    out_dir: Option<PathBuf>,
+    lang: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct MailFile {
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    from: Option<String>,
+    to: Vec<String>,
+    owner: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleFile {
+    name: String,
+    cron: String,
+    run: Vec<String>,
+}
+
+// ---- loading -------------------------------------------------------------------------------
+
+/// Values given on the command line that override the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct FlagOverrides {
+    /// `--out`
+    pub out_dir: Option<PathBuf>,
+    /// `--lang`
+    pub lang: Option<String>,
+}
+
+/// Reads an environment variable, treating an empty value as unset.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Settings {
+    /// Loads the config file (`--config`/`$ITSTAT_CONFIG` already resolved by clap into `path`,
+    /// else `./itstat.toml` when it exists), applies the environment and the flags, validates.
+    pub fn load(path: Option<&Path>, flags: &FlagOverrides) -> anyhow::Result<Settings> {
+        let (file, config_path) = match path {
+            Some(p) => (read_file(p)?, Some(p.to_path_buf())),
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                let p = PathBuf::from(DEFAULT_CONFIG_FILE);
+                (read_file(&p)?, Some(p))
+            }
+            None => (FileConfig::default(), None),
+        };
+        let place =
+            config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "defaults".to_string());
+        build(file, config_path, &place, flags)
+    }
+
+    /// Settings from a TOML string, for tests and `itstat demo`.
+    pub fn from_toml(text: &str, flags: &FlagOverrides) -> anyhow::Result<Settings> {
+        let file = parse_toml(text, "config")?;
+        build(file, None, "config", flags)
+    }
+
+    /// The Dify URL, or an error that says where to set it.
+    pub fn dify_url(&self) -> anyhow::Result<&str> {
+        self.dify.url.as_deref().ok_or_else(|| {
+            user_error("no Dify database configured: set `[dify] url` in itstat.toml or ITSTAT_DIFY_URL")
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        user_error(format!(
+            "{}: cannot read the config file: {e} (check `--config` or ITSTAT_CONFIG)",
+            path.display()
+        ))
+    })?;
+    parse_toml(&text, &path.display().to_string())
+}
+
+fn parse_toml(text: &str, place: &str) -> anyhow::Result<FileConfig> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let at = line.map(|l| format!(":{l}")).unwrap_or_default();
+        let message = e.message().replace('\n', " ");
+        user_error(format!("{place}{at}: {message}"))
+    })
+}
+
+fn build(
+    file: FileConfig,
+    config_path: Option<PathBuf>,
+    place: &str,
+    flags: &FlagOverrides,
+) -> anyhow::Result<Settings> {
+    let timezone = file.timezone.unwrap_or_else(|| "Asia/Shanghai".into());
+    let tz = parse_tz(&timezone).map_err(|m| user_error(format!("{place}: `timezone`: {m}")))?;
+    let lookback = parse_duration(&file.dify.lookback, place, "dify.lookback")?;
+    let pending_max_age = parse_duration(&file.dify.pending_max_age, place, "dify.pending_max_age")?;
+    let session_window = parse_duration(&file.session.window, place, "session.window")?;
+    if session_window.is_zero() {
+        bail_user!("{place}: `session.window` must be longer than 0 (for example \"15m\")");
+    }
+    let session_mode = match file.session.mode.as_str() {
+        "anchored" => SessionMode::Anchored,
+        "idle" => SessionMode::Idle,
+        other => bail_user!("{place}: `session.mode` is \"{other}\"; use \"anchored\" or \"idle\""),
+    };
+    let identity = build_identity(&file.identity, place)?;
+    check_phrases(&file.rules.kb_miss, place, "rules.kb_miss")?;
+    check_phrases(&file.rules.transfer, place, "rules.transfer")?;
+    check_regexes(&file.rules.kb_miss_regex, place, "rules.kb_miss_regex")?;
+    check_regexes(&file.rules.transfer_regex, place, "rules.transfer_regex")?;
+
+    let warehouse_url =
+        env_var("ITSTAT_WAREHOUSE_URL").or(file.warehouse.url).unwrap_or_else(|| "sqlite://itstat.db".into());
+    check_warehouse_url(&warehouse_url, place)?;
+    let dify_url = env_var("ITSTAT_DIFY_URL").or(file.dify.url);
+
+    let lang = flags.lang.clone().or(file.report.lang).unwrap_or_else(|| "zh".into());
+    if lang != "zh" && lang != "en" {
+        bail_user!("{place}: `report.lang` is \"{lang}\"; use \"zh\" or \"en\"");
+    }
+    let out_dir = flags.out_dir.clone().or(file.report.out_dir).unwrap_or_else(|| PathBuf::from("reports"));
+    let mail = build_mail(file.mail, place)?;
+    let schedule =
+        file.schedule.into_iter().map(|s| ScheduleJob { name: s.name, cron: s.cron, run: s.run }).collect();
+
+    Ok(Settings {
+        config_path,
+        tz,
+        dify: DifySettings { url: dify_url, apps: file.dify.apps, lookback, pending_max_age },
+        warehouse_url,
+        rules: RuleSettings {
+            timezone,
+            exclude_invoke_from: file.dify.exclude_invoke_from,
+            exclude_users: file.dify.exclude_users,
+            identity,
+            session_window,
+            session_mode,
+            kb_miss: file.rules.kb_miss,
+            kb_miss_regex: file.rules.kb_miss_regex,
+            transfer: file.rules.transfer,
+            transfer_regex: file.rules.transfer_regex,
+        },
+        report: ReportSettings { out_dir, lang },
+        mail,
+        schedule,
+    })
+}
+
+fn build_identity(file: &IdentityFile, place: &str) -> anyhow::Result<Identity> {
+    match file.source.as_deref().unwrap_or("end_user") {
+        "end_user" => Ok(Identity::EndUser),
+        "input" => match &file.input {
+            Some(key) if !key.is_empty() => Ok(Identity::Input { key: key.clone() }),
+            _ => bail_user!(
+                "{place}: `identity.source = \"input\"` needs `identity.input`, the inputs key that holds the user"
+            ),
+        },
+        "query_regex" => {
+            let Some(pattern) = &file.pattern else {
+                bail_user!(
+                    "{place}: `identity.source = \"query_regex\"` needs `identity.pattern`, a regex with one capture group"
+                );
+            };
+            let re = compile_regex(pattern, place, "identity.pattern")?;
+            if re.captures_len() < 2 {
+                bail_user!(
+                    "{place}: `identity.pattern` has no capture group; put the user in parentheses, e.g. '^\\[([^\\]]+)\\]'"
+                );
+            }
+            Ok(Identity::QueryRegex { pattern: pattern.clone() })
+        }
+        other => bail_user!(
+            "{place}: `identity.source` is \"{other}\"; use \"end_user\", \"input\" or \"query_regex\""
+        ),
+    }
+}
+
+fn build_mail(file: MailFile, place: &str) -> anyhow::Result<MailSettings> {
+    let tls = file.tls.unwrap_or_else(|| "starttls".into());
+    if !matches!(tls.as_str(), "starttls" | "tls" | "none") {
+        bail_user!("{place}: `mail.tls` is \"{tls}\"; use \"starttls\", \"tls\" or \"none\"");
+    }
+    Ok(MailSettings {
+        host: file.host,
+        port: file.port.unwrap_or(587),
+        tls,
+        username: file.username,
+        password: env_var("ITSTAT_SMTP_PASSWORD").or(file.password),
+        from: file.from,
+        to: file.to,
+        owner: file.owner,
+    })
+}
+
+/// Parses an IANA time zone name.
+pub fn parse_tz(name: &str) -> Result<Tz, String> {
+    name.parse::<Tz>().map_err(|_| {
+        format!("unknown time zone \"{name}\" (use an IANA name such as \"Asia/Shanghai\" or \"UTC\")")
+    })
+}
+
+/// Parses a duration such as `90s`, `15m`, `2h` or `1d`.
+pub fn parse_duration(text: &str, place: &str, key: &str) -> anyhow::Result<Duration> {
+    humantime::parse_duration(text.trim()).map_err(|_| {
+        user_error(format!(
+            "{place}: `{key}` is \"{text}\", not a duration (use a number with s, m, h or d, e.g. \"15m\")"
+        ))
+    })
+}
+
+fn check_phrases(phrases: &[String], place: &str, key: &str) -> anyhow::Result<()> {
+    if let Some(i) = phrases.iter().position(|p| p.trim().is_empty()) {
+        bail_user!("{place}: `{key}[{i}]` is empty, which would match every answer; remove it");
+    }
+    Ok(())
+}
+
+fn check_regexes(patterns: &[String], place: &str, key: &str) -> anyhow::Result<()> {
+    for (i, pattern) in patterns.iter().enumerate() {
+        compile_regex(pattern, place, &format!("{key}[{i}]"))?;
+    }
+    Ok(())
+}
+
+fn compile_regex(pattern: &str, place: &str, key: &str) -> anyhow::Result<regex::Regex> {
+    regex::Regex::new(pattern).map_err(|e| {
+        let why = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
+        user_error(format!(
+            "{place}: `{key}` is not a valid regex ({why}); fix the pattern (Rust regex syntax)"
+        ))
+    })
+}
+
+fn check_warehouse_url(url: &str, place: &str) -> anyhow::Result<()> {
+    if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(());
+    }
+    Err(user_error(format!(
+        "{place}: warehouse URL \"{}\" is neither sqlite://FILE nor postgres://…; fix `[warehouse] url` or ITSTAT_WAREHOUSE_URL",
+        crate::error::redact_url(url)
+    )))
+}
+
+fn serialize_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&humantime::format_duration(*d).to_string())
+}
+
+impl RuleSettings {
+    /// A canonical text of every rule; stored with the data so a change can be detected.
+    pub fn fingerprint(&self) -> String {
+        serde_json::to_string(self).context("serialising rules").unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> anyhow::Result<Settings> {
+        Settings::from_toml(text, &FlagOverrides::default())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let s = load("").unwrap();
+        assert_eq!(s.rules.timezone, "Asia/Shanghai");
+        assert_eq!(s.rules.session_window, Duration::from_secs(900));
+        assert_eq!(s.rules.session_mode, SessionMode::Anchored);
+        assert_eq!(s.rules.kb_miss, vec!["抱歉，您的问题可能不在服务业务范围内"]);
+        assert_eq!(s.rules.transfer, vec!["IT"]);
+        assert_eq!(s.rules.exclude_invoke_from, vec!["debugger"]);
+        assert_eq!(s.dify.lookback, Duration::from_secs(7200));
+        assert_eq!(s.dify.pending_max_age, Duration::from_secs(86400));
+        assert_eq!(s.report.lang, "zh");
+    }
+
+    #[test]
+    fn unknown_key_names_the_line_and_the_known_keys() {
+        let err = load("[session]\nwindow = \"15m\"\nwindw = \"1m\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("config:3:"), "{text}");
+        assert!(text.contains("windw") && text.contains("window"), "{text}");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let cases = [
+            ("timezone = \"Asia/Shangai\"", "`timezone`"),
+            ("[dify]\nlookback = \"2 parsecs\"", "`dify.lookback`"),
+            ("[session]\nmode = \"sliding\"", "`session.mode`"),
+            ("[rules]\ntransfer_regex = [\"(\"]", "`rules.transfer_regex[0]`"),
+            ("[rules]\nkb_miss = [\"\"]", "`rules.kb_miss[0]`"),
+            ("[identity]\nsource = \"input\"", "`identity.input`"),
+            ("[identity]\nsource = \"query_regex\"\npattern = \"x\"", "capture group"),
+            ("[session]\nwindow = 15", "invalid type"),
+        ];
+        for (text, needle) in cases {
+            let err = load(text).expect_err(text);
+            assert!(err.to_string().contains(needle), "{text}: {err}");
+            assert_eq!(crate::error::exit_code(&err), 1);
+        }
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let flags = FlagOverrides { lang: Some("en".into()), out_dir: Some("x".into()) };
+        let s = Settings::from_toml("[report]\nlang = \"zh\"\nout_dir = \"y\"", &flags).unwrap();
+        assert_eq!(s.report.lang, "en");
+        assert_eq!(s.report.out_dir, PathBuf::from("x"));
+    }
+}

@@ -1,0 +1,114 @@
+//! Error kinds and exit codes.
+//!
+//! itstat has two kinds of failure: the user's input is at fault (exit 1: a bad config key, an
+//! impossible date, an unknown id) or something else is (exit 2: a database that does not
+//! answer, an I/O error, a bug). Errors are `anyhow` chains; a [`UserError`] anywhere in the
+//! chain marks the first kind. This module also owns [`redact_url`], the one place where a
+//! connection URL is made safe to print.
+
+use std::fmt;
+
+/// An error caused by what the user typed or supplied; exits with code 1.
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// Builds an `anyhow::Error` that exits with code 1.
+pub fn user_error(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UserError(message.into()))
+}
+
+/// Returns early with a [`UserError`] built like `format!`.
+#[macro_export]
+macro_rules! bail_user {
+    ($($arg:tt)*) => {
+        return Err($crate::error::user_error(format!($($arg)*)))
+    };
+}
+
+/// The process exit code for an error: 1 when the user is at fault, 2 otherwise.
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    if err.chain().any(|cause| cause.is::<UserError>()) { 1 } else { 2 }
+}
+
+/// Renders an error chain as one line, `outer: inner: innermost`, without repeated parts.
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let text = cause.to_string().replace(['\n', '\r'], " ");
+        if !parts.iter().any(|p| p.contains(text.trim())) {
+            parts.push(text.trim().to_string());
+        }
+    }
+    parts.join(": ")
+}
+
+/// A database URL with its password replaced by `***`, safe for logs, errors and `status`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            let pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(k, v)| {
+                    let secret = k.eq_ignore_ascii_case("password");
+                    (k.into_owned(), if secret { "***".to_string() } else { v.into_owned() })
+                })
+                .collect();
+            if !pairs.is_empty() {
+                parsed.query_pairs_mut().clear().extend_pairs(pairs);
+            }
+            parsed.to_string()
+        }
+        // Not a URL (a bare file path, say): it cannot carry a password in a known place.
+        Err(_) => raw.to_string(),
+    }
+}
+
+/// Where a database URL points, for messages: `host:port/db` or the SQLite path, no secrets.
+pub fn url_place(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(parsed) if parsed.scheme().starts_with("postgres") => {
+            let host = parsed.host_str().unwrap_or("localhost");
+            let port = parsed.port().unwrap_or(5432);
+            format!("{host}:{port}{}", parsed.path())
+        }
+        _ => raw.trim_start_matches("sqlite://").trim_start_matches("sqlite:").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_is_masked() {
+        let shown = redact_url("postgres://ro:s3cret@db.example:5432/dify");
+        assert_eq!(shown, "postgres://ro:***@db.example:5432/dify");
+        let shown = redact_url("postgres://ro@db/dify?password=s3cret&sslmode=require");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("sslmode=require"));
+    }
+
+    #[test]
+    fn place_names_host_and_database() {
+        assert_eq!(url_place("postgres://ro:pw@db.example/dify"), "db.example:5432/dify");
+        assert_eq!(url_place("sqlite://itstat.db"), "itstat.db");
+    }
+
+    #[test]
+    fn user_errors_exit_one() {
+        let err = user_error("bad").context("while loading");
+        assert_eq!(exit_code(&err), 1);
+        assert_eq!(exit_code(&anyhow::anyhow!("io")), 2);
+    }
+}

@@ -1,0 +1,298 @@
+//! The Dify source: one read-only, repeatable-read transaction on Dify's PostgreSQL.
+//!
+//! Only SELECT statements from `sql/dify/` run here, inside `BEGIN … READ ONLY`, so itstat can
+//! never change Dify even when given a privileged account. The schema is probed first: missing
+//! required columns stop the run (exit 2, naming table and column); optional columns that
+//! appeared in later Dify versions are selected when present and read as NULL otherwise.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+use futures_util::TryStreamExt;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgTransaction};
+
+use super::{FeedbackRow, RawMessage};
+use crate::bail_user;
+use crate::error::url_place;
+
+const COLUMNS_SQL: &str = include_str!("../../sql/dify/columns.sql");
+const APPS_SQL: &str = include_str!("../../sql/dify/apps.sql");
+const MESSAGE_COLUMNS_SQL: &str = include_str!("../../sql/dify/message_columns.sql");
+const MESSAGES_SINCE_SQL: &str = include_str!("../../sql/dify/messages_since.sql");
+const MESSAGES_BY_ID_SQL: &str = include_str!("../../sql/dify/messages_by_id.sql");
+const FEEDBACKS_SQL: &str = include_str!("../../sql/dify/feedbacks.sql");
+const EXISTING_IDS_SQL: &str = include_str!("../../sql/dify/existing_ids.sql");
+const BEGIN_SQL: &str = include_str!("../../sql/dify/begin.sql");
+
+/// Columns every supported Dify (0.6 and later) has; the extractor cannot work without them.
+const REQUIRED: &[(&str, &[&str])] = &[
+    (
+        "messages",
+        &[
+            "id",
+            "app_id",
+            "conversation_id",
+            "query",
+            "answer",
+            "status",
+            "error",
+            "from_source",
+            "from_end_user_id",
+            "from_account_id",
+            "created_at",
+            "updated_at",
+            "message_tokens",
+            "answer_tokens",
+            "provider_response_latency",
+            "total_price",
+            "currency",
+            "invoke_from",
+            "inputs",
+        ],
+    ),
+    ("conversations", &["id", "name", "is_deleted"]),
+    ("end_users", &["id", "session_id"]),
+    ("accounts", &["id", "email"]),
+    (
+        "message_feedbacks",
+        &["message_id", "from_source", "rating", "content", "created_at", "updated_at", "app_id"],
+    ),
+    ("apps", &["id", "name"]),
+];
+
+/// Optional message columns: (column, SQL when present).
+const OPTIONAL: &[(&str, &str)] =
+    &[("parent_message_id", "m.parent_message_id::text"), ("app_mode", "m.app_mode::text")];
+
+/// A connection to Dify holding an open read-only transaction.
+pub struct DifySource {
+    conn: PgConnection,
+    place: String,
+}
+
+/// What the schema probe found, and the SQL built from it.
+pub struct DifyReader<'c> {
+    tx: PgTransaction<'c>,
+    messages_since: String,
+    messages_by_id: String,
+    /// Optional columns that this Dify has.
+    pub optional_present: Vec<&'static str>,
+}
+
+impl DifySource {
+    /// Connects to Dify. Fails with exit 2 naming host and database (never the password).
+    pub async fn connect(url: &str) -> anyhow::Result<DifySource> {
+        let place = url_place(url);
+        let options: PgConnectOptions = url.parse().map_err(|e| {
+            crate::error::user_error(format!(
+                "the Dify URL for {place} is not a valid postgres:// URL ({e}); fix `[dify] url` or ITSTAT_DIFY_URL"
+            ))
+        })?;
+        let options = options.application_name("itstat").log_statements(tracing::log::LevelFilter::Trace);
+        let conn = options
+            .connect()
+            .await
+            .with_context(|| format!("cannot connect to the Dify database at {place}"))?;
+        Ok(DifySource { conn, place })
+    }
+
+    /// Opens the read-only transaction and probes the schema.
+    pub async fn reader(&mut self) -> anyhow::Result<DifyReader<'_>> {
+        let place = self.place.clone();
+        let mut tx = self
+            .conn
+            .begin_with(BEGIN_SQL.trim())
+            .await
+            .with_context(|| format!("cannot start a read-only transaction on Dify at {place}"))?;
+        let columns: Vec<(String, String)> = sqlx::query_as(COLUMNS_SQL)
+            .fetch_all(&mut *tx)
+            .await
+            .with_context(|| format!("cannot read the Dify schema at {place}"))?;
+        let present = check_schema(&columns, &place)?;
+        let optional_present: Vec<&'static str> = OPTIONAL
+            .iter()
+            .filter(|(col, _)| present.contains(&("messages".to_string(), col.to_string())))
+            .map(|(col, _)| *col)
+            .collect();
+        let column_sql = message_columns(&optional_present);
+        Ok(DifyReader {
+            tx,
+            messages_since: MESSAGES_SINCE_SQL.replace("{{columns}}", &column_sql),
+            messages_by_id: MESSAGES_BY_ID_SQL.replace("{{columns}}", &column_sql),
+            optional_present,
+        })
+    }
+}
+
+/// Checks the required columns; returns every (table, column) present.
+fn check_schema(columns: &[(String, String)], place: &str) -> anyhow::Result<HashSet<(String, String)>> {
+    let present: HashSet<(String, String)> = columns.iter().cloned().collect();
+    for (table, cols) in REQUIRED {
+        for col in *cols {
+            if !present.contains(&(table.to_string(), col.to_string())) {
+                anyhow::bail!(
+                    "the Dify database at {place} has no column `{table}.{col}`: it is not a Dify 0.6+ schema, or the account cannot see `{table}` (grant SELECT on it)"
+                );
+            }
+        }
+    }
+    Ok(present)
+}
+
+/// The select list with each optional column replaced by itself or NULL.
+fn message_columns(present: &[&str]) -> String {
+    let body: String =
+        MESSAGE_COLUMNS_SQL.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
+    OPTIONAL.iter().fold(body, |sql, (col, expr)| {
+        let value = if present.contains(col) { *expr } else { "NULL::text" };
+        sql.replace(&format!("{{{{{col}}}}}"), value)
+    })
+}
+
+impl<'c> DifyReader<'c> {
+    /// Resolves `[dify] apps` entries (ids or names) to app ids. Empty means every app.
+    pub async fn resolve_apps(&mut self, wanted: &[String]) -> anyhow::Result<Vec<String>> {
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let apps: Vec<(String, String)> =
+            sqlx::query_as(APPS_SQL).fetch_all(&mut *self.tx).await.context("cannot read Dify apps")?;
+        let mut ids = Vec::new();
+        for entry in wanted {
+            ids.push(resolve_app(entry, &apps)?);
+        }
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// Streams the messages created at or after `since` (all when `None`), oldest first, and
+    /// hands them to `on_batch` in batches of at most `batch_size`. Never holds more than one
+    /// batch in memory.
+    pub async fn stream_since(
+        &mut self,
+        since: Option<NaiveDateTime>,
+        apps: &[String],
+        batch_size: usize,
+        mut on_batch: impl AsyncFnMut(Vec<RawMessage>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let sql = AssertSqlSafe(self.messages_since.clone());
+        let mut rows = sqlx::query_as::<_, RawMessage>(sql).bind(since).bind(apps).fetch(&mut *self.tx);
+        let mut batch = Vec::with_capacity(batch_size);
+        while let Some(row) = rows.try_next().await.context("reading Dify messages failed")? {
+            batch.push(row);
+            if batch.len() >= batch_size {
+                on_batch(std::mem::replace(&mut batch, Vec::with_capacity(batch_size))).await?;
+            }
+        }
+        if !batch.is_empty() {
+            on_batch(batch).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads messages by id (those still pending in the warehouse).
+    pub async fn by_ids(&mut self, ids: &[String]) -> anyhow::Result<Vec<RawMessage>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = AssertSqlSafe(self.messages_by_id.clone());
+        sqlx::query_as::<_, RawMessage>(sql)
+            .bind(ids)
+            .fetch_all(&mut *self.tx)
+            .await
+            .context("re-reading pending Dify messages failed")
+    }
+
+    /// Every current feedback row of the selected apps.
+    pub async fn feedbacks(&mut self, apps: &[String]) -> anyhow::Result<Vec<FeedbackRow>> {
+        sqlx::query_as::<_, FeedbackRow>(FEEDBACKS_SQL)
+            .bind(apps)
+            .fetch_all(&mut *self.tx)
+            .await
+            .context("reading Dify feedback failed")
+    }
+
+    /// The subset of `ids` that Dify still holds.
+    pub async fn existing_ids(&mut self, ids: &[String]) -> anyhow::Result<HashSet<String>> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let found: Vec<(String,)> = sqlx::query_as(EXISTING_IDS_SQL)
+            .bind(ids)
+            .fetch_all(&mut *self.tx)
+            .await
+            .context("checking Dify message ids failed")?;
+        Ok(found.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Ends the read-only transaction.
+    pub async fn finish(self) -> anyhow::Result<()> {
+        self.tx.rollback().await.context("closing the Dify transaction")
+    }
+}
+
+/// One `[dify] apps` entry to an app id: a UUID is taken as an id, anything else as a name.
+fn resolve_app(entry: &str, apps: &[(String, String)]) -> anyhow::Result<String> {
+    if let Ok(id) = uuid::Uuid::parse_str(entry) {
+        return Ok(id.to_string());
+    }
+    let matches: Vec<&(String, String)> = apps.iter().filter(|(_, name)| name == entry).collect();
+    match matches.as_slice() {
+        [(id, _)] => Ok(id.clone()),
+        [] => {
+            let mut names: Vec<&str> = apps.iter().map(|(_, n)| n.as_str()).collect();
+            names.dedup();
+            let known = if names.is_empty() { "none".to_string() } else { names.join(", ") };
+            bail_user!(
+                "`[dify] apps`: no Dify app is named \"{entry}\" (apps: {known}); use a name or an app id"
+            )
+        }
+        several => {
+            let ids: Vec<&str> = several.iter().map(|(id, _)| id.as_str()).collect();
+            bail_user!(
+                "`[dify] apps`: {} apps are named \"{entry}\" ({}); list the app id instead",
+                ids.len(),
+                ids.join(", ")
+            )
+        }
+    }
+}
+
+/// Dify's optional-column probe result, for `status` and logs.
+pub fn describe_optional(present: &[&str]) -> HashMap<&'static str, bool> {
+    OPTIONAL.iter().map(|(col, _)| (*col, present.contains(col))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_optional_columns_read_as_null() {
+        let sql = message_columns(&["app_mode"]);
+        assert!(
+            sql.contains("NULL::text                          AS parent_message_id")
+                || sql.contains("NULL::text")
+        );
+        assert!(sql.contains("m.app_mode::text"));
+        assert!(!sql.contains("{{"));
+    }
+
+    #[test]
+    fn apps_resolve_by_name_or_id() {
+        let apps = vec![
+            ("11111111-1111-4111-8111-111111111111".to_string(), "IT 助手".to_string()),
+            ("22222222-2222-4222-8222-222222222222".to_string(), "HR".to_string()),
+            ("33333333-3333-4333-8333-333333333333".to_string(), "HR".to_string()),
+        ];
+        assert_eq!(resolve_app("IT 助手", &apps).unwrap(), apps[0].0);
+        assert_eq!(resolve_app(&apps[1].0, &apps).unwrap(), apps[1].0);
+        let err = resolve_app("Finance", &apps).unwrap_err();
+        assert_eq!(crate::error::exit_code(&err), 1);
+        assert!(err.to_string().contains("\"Finance\""));
+        assert!(resolve_app("HR", &apps).unwrap_err().to_string().contains("2 apps"));
+    }
+}

@@ -1,0 +1,62 @@
+//! The `itstat` binary: parse the command line, set up logging, run, map errors to exit codes.
+//!
+//! Exit codes: 0 success, 1 the user's input is at fault, 2 anything else. Errors are one line
+//! on stderr, `error: …`; stdout carries only results.
+
+use clap::Parser;
+use itstat::cli::Cli;
+use itstat::error::{exit_code, one_line};
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => std::process::exit(clap_exit(err)),
+    };
+    init_tracing(cli.global.verbose, cli.global.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(2);
+        }
+    };
+    let code = match runtime.block_on(itstat::run(cli)) {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("error: {}", one_line(&err));
+            exit_code(&err)
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Help and version print normally (exit 0); a usage error is one line (exit 1).
+fn clap_exit(err: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            0
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+            eprintln!("{first} (see `itstat --help`)");
+            1
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "info",
+        (_, 1) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ITSTAT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("itstat={default},warn")));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}

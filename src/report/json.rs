@@ -1,0 +1,51 @@
+//! The JSON object of metrics.md §7.
+
+use serde::Serialize;
+
+use super::ReportData;
+use crate::transform::kpi::Kpis;
+
+#[derive(Serialize)]
+struct PeriodJson<'a> {
+    kind: crate::cli::PeriodKind,
+    start: String,
+    end: String,
+    timezone: &'a str,
+}
+
+#[derive(Serialize)]
+struct DayJson<'a> {
+    date: String,
+    #[serde(flatten)]
+    kpis: &'a Kpis,
+}
+
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    period: PeriodJson<'a>,
+    totals: &'a Kpis,
+    previous: &'a Kpis,
+    daily: Vec<DayJson<'a>>,
+    generated_at: String,
+    data_through: Option<String>,
+}
+
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%:z";
+
+/// Renders the report as pretty-printed JSON.
+pub fn render(data: &ReportData) -> String {
+    let doc = ReportJson {
+        period: PeriodJson {
+            kind: data.period.kind,
+            start: data.period.start.to_string(),
+            end: data.period.end.to_string(),
+            timezone: &data.timezone,
+        },
+        totals: &data.totals,
+        previous: &data.previous,
+        daily: data.daily.iter().map(|(d, k)| DayJson { date: d.to_string(), kpis: k }).collect(),
+        generated_at: data.generated_at.format(TIME_FORMAT).to_string(),
+        data_through: data.data_through.map(|t| t.format(TIME_FORMAT).to_string()),
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}

@@ -1,0 +1,17 @@
+//! Fault-injection hooks for the crash-safety tests; inert unless their variable is set.
+//!
+//! `ITSTAT_TEST_ABORT_AFTER_BATCHES=N` makes an ingest abort the process (as `kill -9` would,
+//! no unwinding, no cleanup) right after its N-th committed batch.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static BATCHES: AtomicUsize = AtomicUsize::new(0);
+
+/// Called after each committed batch.
+pub fn maybe_abort_after_batch() {
+    let done = BATCHES.fetch_add(1, Ordering::SeqCst) + 1;
+    let limit = std::env::var("ITSTAT_TEST_ABORT_AFTER_BATCHES").ok().and_then(|v| v.parse::<usize>().ok());
+    if limit == Some(done) {
+        std::process::abort();
+    }
+}

@@ -1,0 +1,258 @@
+//! Per-message rules (metrics.md §1–2): question, state, user key, local time and date,
+//! inclusion, knowledge-base hit and transfer.
+//!
+//! [`classify`] takes the raw frame of `extract::frame` and adds the derived columns. It is
+//! the only place these verdicts are made; the warehouse stores them and a reclassification
+//! reruns this same function on stored rows.
+
+use polars::prelude::*;
+
+use super::Rules;
+use super::rules::nfkc;
+use super::time::{date_of_micros, local_micros};
+use crate::config::Identity;
+
+/// The dify2openai shape: the question is what follows the last `here is my question:` line.
+const DIFY2OPENAI_QUESTION: &str = r"(?s)^\s*here is our talk history:.*here is my question:[ \t]*\r?\n(.*)$";
+
+/// Names of the derived columns [`classify`] adds.
+pub const DERIVED_COLUMNS: &[&str] =
+    &["question", "state", "user_key", "local_time", "local_date", "included", "kb_hit", "transfer"];
+
+/// Adds the derived columns to a raw frame.
+pub fn classify(raw: DataFrame, rules: &Rules) -> PolarsResult<DataFrame> {
+    raw.lazy()
+        .with_columns([
+            question().alias("question"),
+            state().alias("state"),
+            user_key(&rules.identity).alias("user_key"),
+            local_micros(col("created_at"), rules.tz).alias("local_time"),
+            normalised(col("answer")).alias("_answer_nfkc"),
+        ])
+        .with_columns([
+            date_of_micros(col("local_time")).cast(DataType::Int32).cast(DataType::Date).alias("local_date"),
+            included(rules).alias("included"),
+            kb_hit(rules).alias("kb_hit"),
+            transfer(rules).alias("transfer"),
+        ])
+        .drop(cols(["_answer_nfkc"]))
+        .collect()
+}
+
+/// The question: the text after the last dify2openai marker, else the whole query.
+fn question() -> Expr {
+    let extracted = col("query").str().extract(lit(DIFY2OPENAI_QUESTION), 1).str().strip_chars(lit(NULL));
+    coalesce(&[extracted, col("query")])
+}
+
+/// `error`, `answered` or `pending`.
+fn state() -> Expr {
+    let has_answer = col("answer").str().strip_chars(lit(NULL)).str().len_bytes().gt(lit(0));
+    when(col("status").eq(lit("error")))
+        .then(lit("error"))
+        .when(col("status").eq(lit("normal")).and(has_answer))
+        .then(lit("answered"))
+        .otherwise(lit("pending"))
+}
+
+/// The user key by the configured source; `unknown` when it cannot be found.
+fn user_key(identity: &Identity) -> Expr {
+    let key = match identity {
+        Identity::EndUser => when(col("from_account_id").is_not_null())
+            .then(col("account_email"))
+            .otherwise(col("end_user_session_id")),
+        Identity::Input { key } => input_value(col("inputs"), key.clone()),
+        Identity::QueryRegex { pattern } => col("query").str().extract(lit(pattern.as_str()), 1),
+    };
+    when(key.clone().is_null().or(key.clone().eq(lit("")))).then(lit("unknown")).otherwise(key)
+}
+
+/// The value under `key` of a JSON-object column, as text (numbers and booleans too).
+fn input_value(inputs: Expr, key: String) -> Expr {
+    inputs.map(
+        move |c| {
+            let ca = c.str()?;
+            let key = key.as_str();
+            let out: StringChunked = ca.iter().map(|v| v.and_then(|text| json_key(text, key))).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
+}
+
+fn json_key(text: &str, key: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    match value.get(key)? {
+        serde_json::Value::String(s) => Some(s.trim().to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// NFKC form of a string column.
+fn normalised(expr: Expr) -> Expr {
+    expr.map(
+        |c| Ok(c.str()?.apply_values(nfkc).into_column()),
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
+}
+
+/// Included: not an excluded `invoke_from` (NULL is included) and not an excluded user.
+fn included(rules: &Rules) -> Expr {
+    let excluded_source = any_equal(col("invoke_from"), &rules.exclude_invoke_from).fill_null(lit(false));
+    let excluded_user = any_equal(col("user_key"), &rules.exclude_users);
+    excluded_source.or(excluded_user).not()
+}
+
+fn any_equal(expr: Expr, values: &[String]) -> Expr {
+    values.iter().fold(lit(false), |acc, v| acc.or(expr.clone().eq(lit(v.as_str()))))
+}
+
+/// True when the normalised answer contains a phrase or matches a regex.
+fn any_match(phrases: &[String], regexes: &[String]) -> Expr {
+    let text = || col("_answer_nfkc");
+    let by_phrase =
+        phrases.iter().fold(lit(false), |acc, p| acc.or(text().str().contains_literal(lit(p.as_str()))));
+    regexes.iter().fold(by_phrase, |acc, r| acc.or(text().str().contains(lit(r.as_str()), true)))
+}
+
+fn answered() -> Expr {
+    col("state").eq(lit("answered"))
+}
+
+/// Knowledge-base hit by rule: answered and no miss phrase or regex.
+fn kb_hit(rules: &Rules) -> Expr {
+    answered().and(any_match(&rules.kb_miss, &rules.kb_miss_regex).not())
+}
+
+/// Transfer to a human by rule: answered and a transfer phrase or regex.
+fn transfer(rules: &Rules) -> Expr {
+    answered().and(any_match(&rules.transfer, &rules.transfer_regex))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{FlagOverrides, Settings};
+
+    fn rules(toml: &str) -> Rules {
+        Rules::new(&Settings::from_toml(toml, &FlagOverrides::default()).unwrap())
+    }
+
+    fn raw(rows: &[(&str, &str, &str, Option<&str>)]) -> DataFrame {
+        // (query, answer, status, invoke_from)
+        let n = rows.len();
+        df!(
+            "message_id" => (0..n).map(|i| format!("m{i}")).collect::<Vec<_>>(),
+            "created_at" => vec![1_785_000_000_000_000i64; n],
+            "query" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            "answer" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            "status" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            "invoke_from" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            "from_account_id" => vec![None::<&str>; n],
+            "account_email" => vec![None::<&str>; n],
+            "end_user_session_id" => vec![Some("zhangsan"); n],
+            "inputs" => vec![Some("{\"user_name\": \"lisi\"}"); n],
+        )
+        .unwrap()
+    }
+
+    fn strings(df: &DataFrame, name: &str) -> Vec<String> {
+        df.column(name).unwrap().str().unwrap().iter().map(|v| v.unwrap_or("∅").to_string()).collect()
+    }
+
+    fn bools(df: &DataFrame, name: &str) -> Vec<bool> {
+        df.column(name).unwrap().bool().unwrap().iter().map(|v| v.unwrap()).collect()
+    }
+
+    #[test]
+    fn state_follows_status_and_trimmed_answer() {
+        let df = classify(
+            raw(&[
+                ("q", "答案", "normal", Some("service-api")),
+                ("q", "  \n\u{3000}", "normal", Some("service-api")),
+                ("q", "", "error", Some("service-api")),
+                ("q", "部分", "paused", Some("service-api")),
+            ]),
+            &rules(""),
+        )
+        .unwrap();
+        assert_eq!(strings(&df, "state"), ["answered", "pending", "error", "pending"]);
+    }
+
+    #[test]
+    fn kb_hit_and_transfer_compare_nfkc_text() {
+        let df = classify(
+            raw(&[
+                ("q", "抱歉，您的问题可能不在服务业务范围内", "normal", None),
+                ("q", "抱歉,您的问题可能不在服务业务范围内", "normal", None),
+                ("q", "请联系ＩＴ同事", "normal", None),
+                ("q", "请联系 it 同事", "normal", None),
+                ("q", "", "error", None),
+            ]),
+            &rules(""),
+        )
+        .unwrap();
+        assert_eq!(bools(&df, "kb_hit"), [false, false, true, true, false]);
+        assert_eq!(bools(&df, "transfer"), [false, false, true, false, false]);
+    }
+
+    #[test]
+    fn regex_rules_see_normalised_text() {
+        let df = classify(
+            raw(&[("q", "转接人工客服，工单号 A12", "normal", None), ("q", "已解决", "normal", None)]),
+            &rules("[rules]\ntransfer = []\ntransfer_regex = ['人工客服,工单号 [A-Z]\\d+']"),
+        )
+        .unwrap();
+        assert_eq!(bools(&df, "transfer"), [true, false]);
+    }
+
+    #[test]
+    fn dify2openai_question_is_the_last_turn() {
+        let q = "here is our talk history:\n'''\nsystem: 你是IT助手\nuser: 打印机坏了\nassistant: 请重启\nhere is my question: 旧的\n'''\n\nhere is my question:\n  VPN 连不上怎么办？ \n";
+        let df = classify(raw(&[(q, "a", "normal", None), ("直接的问题", "a", "normal", None)]), &rules(""))
+            .unwrap();
+        assert_eq!(strings(&df, "question"), ["VPN 连不上怎么办？", "直接的问题"]);
+    }
+
+    #[test]
+    fn debugger_and_excluded_users_are_left_out() {
+        let df = classify(
+            raw(&[
+                ("q", "a", "normal", Some("debugger")),
+                ("q", "a", "normal", None),
+                ("q", "a", "normal", Some("web-app")),
+            ]),
+            &rules(""),
+        )
+        .unwrap();
+        assert_eq!(bools(&df, "included"), [false, true, true]);
+        let df =
+            classify(raw(&[("q", "a", "normal", None)]), &rules("[dify]\nexclude_users = [\"zhangsan\"]"))
+                .unwrap();
+        assert_eq!(bools(&df, "included"), [false]);
+    }
+
+    #[test]
+    fn user_key_sources() {
+        let df = classify(
+            raw(&[("[王五] 密码忘了", "a", "normal", None), ("没有前缀", "a", "normal", None)]),
+            &rules(""),
+        )
+        .unwrap();
+        assert_eq!(strings(&df, "user_key"), ["zhangsan", "zhangsan"]);
+        let df = classify(
+            raw(&[("q", "a", "normal", None)]),
+            &rules("[identity]\nsource = \"input\"\ninput = \"user_name\""),
+        )
+        .unwrap();
+        assert_eq!(strings(&df, "user_key"), ["lisi"]);
+        let df = classify(
+            raw(&[("[王五] 密码忘了", "a", "normal", None), ("没有前缀", "a", "normal", None)]),
+            &rules("[identity]\nsource = \"query_regex\"\npattern = '^\\[(?P<user>[^\\]]+)\\]'"),
+        )
+        .unwrap();
+        assert_eq!(strings(&df, "user_key"), ["王五", "unknown"]);
+    }
+}

@@ -1,0 +1,137 @@
+//! Sessions (metrics.md §3): which messages of a user belong together, and what each session
+//! amounts to.
+//!
+//! [`assign`] orders each user's messages by (`created_at`, `id`) and opens sessions by the
+//! configured mode; the session id is the id of its first message, so it is stable across runs.
+//! [`summarize`] turns messages with session ids and effective flags into one row per session.
+//! Callers hand in whole sessions: the warehouse loads each affected user's messages from the
+//! start of the session that holds the first changed message (see `warehouse::sessions`),
+//! which is why batch borders never split or change a session.
+
+use polars::prelude::*;
+
+use super::Rules;
+use super::time::local_date;
+use crate::config::SessionMode;
+
+/// For messages sorted by (user, time, id): the index of the message that opens each one's
+/// session. A message opens a session when it is its user's first, or when it is `window` or
+/// more after the reference: the session's first message (anchored) or the previous message
+/// (idle).
+pub fn openers(users: &[&str], times: &[i64], window_us: i64, mode: SessionMode) -> Vec<usize> {
+    let mut out = Vec::with_capacity(times.len());
+    let mut opener = 0usize;
+    for i in 0..times.len() {
+        let new_user = i == 0 || users[i] != users[i - 1];
+        let reference = match mode {
+            SessionMode::Anchored => times[opener],
+            SessionMode::Idle => times[i.saturating_sub(1)],
+        };
+        if new_user || times[i] - reference >= window_us {
+            opener = i;
+        }
+        out.push(opener);
+    }
+    out
+}
+
+/// Adds `session_id`, `session_start` (UTC microseconds) and `session_date` (local `Date`) to a
+/// frame of included messages with `message_id`, `user_key` and `created_at`. The result is
+/// sorted by user, time and id.
+pub fn assign(df: DataFrame, rules: &Rules) -> PolarsResult<DataFrame> {
+    let df = df.sort(
+        ["user_key", "created_at", "message_id"],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )?;
+    let users: Vec<&str> = df.column("user_key")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
+    let ids: Vec<&str> = df.column("message_id")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
+    let times: Vec<i64> = df.column("created_at")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
+    let open = openers(&users, &times, rules.window_us, rules.mode);
+    let session_ids: Vec<&str> = open.iter().map(|&o| ids[o]).collect();
+    let session_starts: Vec<i64> = open.iter().map(|&o| times[o]).collect();
+    let session_id = Column::new("session_id".into(), session_ids);
+    let session_start = Column::new("session_start".into(), session_starts);
+    let mut df = df.clone();
+    df.with_column(session_id)?;
+    df.with_column(session_start)?;
+    df.lazy().with_column(local_date(col("session_start"), rules.tz).alias("session_date")).collect()
+}
+
+/// One row per session from messages carrying `session_id`, `session_start`, `session_date`,
+/// `user_key`, `created_at`, `state` and the effective `kb_hit`, `transfer` and `manual`.
+pub fn summarize(messages: LazyFrame) -> LazyFrame {
+    let answered = col("state").eq(lit("answered"));
+    let count_if = |e: Expr| e.cast(DataType::Int64).sum();
+    messages
+        .group_by([col("session_id")])
+        .agg([
+            col("user_key").first(),
+            col("session_start").first().alias("started_at"),
+            col("created_at").max().alias("ended_at"),
+            col("session_date").first().alias("local_date"),
+            len().cast(DataType::Int64).alias("messages"),
+            count_if(answered.clone()).alias("answered"),
+            count_if(col("state").eq(lit("error"))).alias("errors"),
+            count_if(col("state").eq(lit("pending"))).alias("pending"),
+            count_if(answered.clone().and(col("kb_hit"))).alias("kb_hits"),
+            count_if(answered.and(col("transfer"))).alias("transfer_messages"),
+            count_if(col("manual")).alias("manual_messages"),
+        ])
+        .with_columns([
+            col("transfer_messages").gt(lit(0)).alias("is_transfer"),
+            col("manual_messages").gt(lit(0)).alias("is_manual"),
+        ])
+        .with_column(
+            col("answered")
+                .gt(lit(0))
+                .and(col("is_transfer").not())
+                .and(col("is_manual").not())
+                .alias("is_self_resolved"),
+        )
+        .sort(["started_at", "session_id"], SortMultipleOptions::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000_000;
+
+    #[test]
+    fn anchored_sessions_count_from_the_first_message() {
+        let users = ["a"; 4];
+        // 0, 10, 15 (exactly W after the opener: new session), 20
+        let times = [0, 10 * MIN, 15 * MIN, 20 * MIN];
+        assert_eq!(openers(&users, &times, 15 * MIN, SessionMode::Anchored), [0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn idle_sessions_count_from_the_previous_message() {
+        let users = ["a"; 4];
+        let times = [0, 10 * MIN, 24 * MIN, 39 * MIN];
+        assert_eq!(openers(&users, &times, 15 * MIN, SessionMode::Idle), [0, 0, 0, 3]);
+        // anchored: 24 is 24 min after the opener at 0; 39 is exactly 15 min after 24.
+        assert_eq!(openers(&users, &times, 15 * MIN, SessionMode::Anchored), [0, 0, 2, 3]);
+    }
+
+    #[test]
+    fn each_user_opens_their_own_session() {
+        let users = ["a", "a", "b", "b"];
+        let times = [0, MIN, MIN, 2 * MIN];
+        assert_eq!(openers(&users, &times, 15 * MIN, SessionMode::Anchored), [0, 0, 2, 2]);
+    }
+
+    #[test]
+    fn ties_on_time_are_ordered_by_id() {
+        let rules = Rules::new(&crate::config::Settings::from_toml("", &Default::default()).unwrap());
+        let df = df!(
+            "message_id" => ["b", "a", "c"],
+            "user_key" => ["u", "u", "u"],
+            "created_at" => [0i64, 0, 16 * MIN],
+        )
+        .unwrap();
+        let out = assign(df, &rules).unwrap();
+        let sid: Vec<&str> = out.column("session_id").unwrap().str().unwrap().iter().flatten().collect();
+        assert_eq!(sid, ["a", "a", "c"]);
+    }
+}

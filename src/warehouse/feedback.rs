@@ -1,0 +1,80 @@
+//! Feedback: the warehouse mirrors Dify's current `message_feedbacks`.
+//!
+//! Dify updates a rating in place and hard-deletes a withdrawn one, on messages of any age, so
+//! every run compares all of Dify's feedback with the stored rows. A stored row missing from
+//! Dify is dropped only when its message still exists there: when Dify purged the message, the
+//! vote it had is kept with it.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Context;
+
+use super::{Tx, Warehouse};
+use crate::extract::FeedbackRow;
+use crate::{with_conn, with_pool};
+
+type Key = (String, String);
+
+/// The changes that bring the stored feedback to Dify's current state.
+#[derive(Debug, Default)]
+pub struct FeedbackDiff {
+    /// Rows new or different in Dify.
+    pub upserts: Vec<FeedbackRow>,
+    /// Stored rows absent from Dify, as (message id, source).
+    pub missing: Vec<Key>,
+}
+
+/// Compares Dify's rows with the stored ones.
+pub fn diff(dify: Vec<FeedbackRow>, stored: Vec<FeedbackRow>) -> FeedbackDiff {
+    let stored: HashMap<Key, FeedbackRow> =
+        stored.into_iter().map(|f| ((f.message_id.clone(), f.from_source.clone()), f)).collect();
+    let dify_keys: HashSet<Key> =
+        dify.iter().map(|f| (f.message_id.clone(), f.from_source.clone())).collect();
+    let missing = stored.keys().filter(|k| !dify_keys.contains(*k)).cloned().collect();
+    let upserts = dify
+        .into_iter()
+        .filter(|f| stored.get(&(f.message_id.clone(), f.from_source.clone())) != Some(f))
+        .collect();
+    FeedbackDiff { upserts, missing }
+}
+
+impl Warehouse {
+    /// Every stored feedback row.
+    pub async fn stored_feedback(&self) -> anyhow::Result<Vec<FeedbackRow>> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as::<_, FeedbackRow>(include_str!("../../sql/warehouse/feedback_all.sql")).fetch_all(pool).await
+        })
+        .context("reading stored feedback")
+    }
+}
+
+impl Tx {
+    /// Writes new and changed rows and deletes withdrawn ones.
+    pub async fn apply_feedback(&mut self, upserts: &[FeedbackRow], deletes: &[Key]) -> anyhow::Result<()> {
+        for f in upserts {
+            with_conn!(self, conn, Db => {
+                sqlx::query(include_str!("../../sql/warehouse/feedback_upsert.sql"))
+                    .bind(&f.message_id)
+                    .bind(&f.from_source)
+                    .bind(&f.rating)
+                    .bind(&f.content)
+                    .bind(f.created_at)
+                    .bind(f.updated_at)
+                    .execute(&mut *conn)
+                    .await.map(|_| ())
+            })
+            .context("writing feedback")?;
+        }
+        for (message_id, source) in deletes {
+            with_conn!(self, conn, Db => {
+                sqlx::query(include_str!("../../sql/warehouse/feedback_delete.sql"))
+                    .bind(message_id)
+                    .bind(source)
+                    .execute(&mut *conn)
+                    .await.map(|_| ())
+            })
+            .context("deleting withdrawn feedback")?;
+        }
+        Ok(())
+    }
+}

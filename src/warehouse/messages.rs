@@ -1,0 +1,129 @@
+//! Writing and re-reading message rows.
+//!
+//! A batch is compared with what is stored (by `content_hash`) so that only new and changed
+//! rows are written; the caller learns which users' sessions must be recomputed.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+use sqlx::QueryBuilder;
+
+use super::rows::MessageRow;
+use super::{Tx, Warehouse};
+use crate::extract::RawMessage;
+use crate::{with_conn, with_pool};
+
+const INSERT_SQL: &str = include_str!("../../sql/warehouse/messages_insert.sql");
+const UPSERT_TAIL_SQL: &str = include_str!("../../sql/warehouse/messages_upsert_tail.sql");
+const EXISTING_SQL: &str = include_str!("../../sql/warehouse/messages_existing.sql");
+const PENDING_SQL: &str = include_str!("../../sql/warehouse/messages_pending.sql");
+const STORED_RAW_SQL: &str = include_str!("../../sql/warehouse/messages_stored_raw.sql");
+
+/// Rows per multi-row statement: 35 columns × 400 stays under SQLite's 32,766 variables.
+const ROWS_PER_STATEMENT: usize = 400;
+/// Ids per `IN (…)` list.
+const IDS_PER_STATEMENT: usize = 900;
+
+/// What the warehouse holds for a message id.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Stored {
+    pub message_id: String,
+    pub content_hash: i64,
+    pub user_key: String,
+    pub created_at: NaiveDateTime,
+    pub included: bool,
+}
+
+impl Tx {
+    /// The stored state of these message ids (absent ids are new).
+    pub async fn existing(&mut self, ids: &[&str]) -> anyhow::Result<HashMap<String, Stored>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let found: Vec<Stored> = with_conn!(self, conn, Db => {
+                let mut qb = QueryBuilder::<Db>::new(EXISTING_SQL);
+                qb.push("(");
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as::<Stored>().fetch_all(&mut *conn).await
+            })
+            .context("reading stored messages")?;
+            out.extend(found.into_iter().map(|s| (s.message_id.clone(), s)));
+        }
+        Ok(out)
+    }
+
+    /// Inserts or replaces these rows; session columns of replaced rows are kept.
+    pub async fn upsert_messages(&mut self, rows: &[&MessageRow], now: NaiveDateTime) -> anyhow::Result<()> {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            with_conn!(self, conn, Db => {
+                let mut qb = QueryBuilder::<Db>::new(INSERT_SQL);
+                qb.push_values(chunk.iter(), |mut b, r| {
+                    b.push_bind(&r.message_id)
+                        .push_bind(&r.app_id)
+                        .push_bind(&r.conversation_id)
+                        .push_bind(r.created_at)
+                        .push_bind(r.updated_at)
+                        .push_bind(r.local_time)
+                        .push_bind(r.local_date)
+                        .push_bind(&r.user_key)
+                        .push_bind(&r.query)
+                        .push_bind(&r.question)
+                        .push_bind(&r.answer)
+                        .push_bind(&r.status)
+                        .push_bind(&r.error)
+                        .push_bind(&r.state)
+                        .push_bind(r.kb_hit)
+                        .push_bind(r.transfer)
+                        .push_bind(r.included)
+                        .push_bind(&r.invoke_from)
+                        .push_bind(&r.from_source)
+                        .push_bind(&r.from_end_user_id)
+                        .push_bind(&r.from_account_id)
+                        .push_bind(&r.end_user_session_id)
+                        .push_bind(&r.account_email)
+                        .push_bind(&r.inputs)
+                        .push_bind(r.message_tokens)
+                        .push_bind(r.answer_tokens)
+                        .push_bind(r.latency_s)
+                        .push_bind(r.total_price)
+                        .push_bind(&r.currency)
+                        .push_bind(&r.parent_message_id)
+                        .push_bind(&r.app_mode)
+                        .push_bind(&r.conversation_name)
+                        .push_bind(r.conversation_deleted)
+                        .push_bind(r.content_hash())
+                        .push_bind(now);
+                });
+                qb.push(UPSERT_TAIL_SQL);
+                qb.build().execute(&mut *conn).await.map(|_| ())
+            })
+            .context("writing messages to the warehouse")?;
+        }
+        Ok(())
+    }
+}
+
+impl Tx {
+    /// Stored messages after `after_id` (by id), at most `limit`, as raw Dify rows.
+    pub async fn stored_raw(&mut self, after_id: &str, limit: i64) -> anyhow::Result<Vec<RawMessage>> {
+        with_conn!(self, conn, Db => {
+            sqlx::query_as::<_, RawMessage>(STORED_RAW_SQL).bind(after_id).bind(limit).fetch_all(&mut *conn).await
+        })
+        .context("reading stored messages")
+    }
+}
+
+impl Warehouse {
+    /// Ids of messages still pending, created in `[from, to)`.
+    pub async fn pending_ids(&self, from: NaiveDateTime, to: NaiveDateTime) -> anyhow::Result<Vec<String>> {
+        let ids: Vec<(String,)> = with_pool!(self, pool, Db => {
+            sqlx::query_as(PENDING_SQL).bind(from).bind(to).fetch_all(pool).await
+        })
+        .context("reading pending messages")?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+}

@@ -1,0 +1,235 @@
+//! The warehouse: the only module that speaks SQL to itstat's own database.
+//!
+//! SQLite (`sqlite://FILE`, the default, created when missing, WAL mode) or PostgreSQL
+//! (`postgres://…`). Both hold the same tables (`migrations/`, documented in
+//! `docs/warehouse.md`) and run the same statements from `sql/warehouse/`: placeholders are
+//! `$N`, upserts are `ON CONFLICT`, and the few statements that differ live in per-backend
+//! constants. [`with_conn!`] writes one body for both backends; it is expanded once per
+//! backend, so each copy is type-checked against its own driver.
+
+pub mod feedback;
+pub mod lock;
+pub mod messages;
+pub mod report;
+pub mod rows;
+pub mod runs;
+pub mod sessions;
+pub mod status;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Postgres, Sqlite, Transaction};
+
+use crate::error::{redact_url, url_place, user_error};
+
+/// Runs `$body` with `$conn` bound to the backend's connection (`&mut SqliteConnection` or
+/// `&mut PgConnection`) and `$db` aliased to the backend's `sqlx::Database` type.
+#[macro_export]
+macro_rules! with_conn {
+    ($tx:expr, $conn:ident, $db:ident => $body:expr) => {
+        match $tx {
+            $crate::warehouse::Tx::Sqlite(t) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::warehouse::Tx::Postgres(t) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool.
+#[macro_export]
+macro_rules! with_pool {
+    ($wh:expr, $pool:ident, $db:ident => $body:expr) => {
+        match &$wh.pool {
+            $crate::warehouse::Pool::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Sqlite;
+                $body
+            }
+            $crate::warehouse::Pool::Postgres($pool) => {
+                #[allow(dead_code)]
+                type $db = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// A connection pool of either backend.
+#[derive(Debug, Clone)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction of either backend.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// The warehouse: a pool and where it points.
+#[derive(Debug, Clone)]
+pub struct Warehouse {
+    /// The pool.
+    pub pool: Pool,
+    /// The URL without its password.
+    pub shown_url: String,
+    /// Host/database or file path, for messages.
+    pub place: String,
+    /// The SQLite file, when the warehouse is one.
+    pub sqlite_path: Option<std::path::PathBuf>,
+}
+
+/// How [`Warehouse::open`] may touch the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the SQLite file when missing and apply migrations.
+    ReadWrite,
+    /// Do not create anything; fail if the SQLite file does not exist.
+    ExistingOnly,
+}
+
+impl Warehouse {
+    /// Opens (and for SQLite creates) the warehouse and applies pending migrations.
+    pub async fn open(url: &str, mode: OpenMode) -> anyhow::Result<Warehouse> {
+        let place = url_place(url);
+        let shown_url = redact_url(url);
+        let (pool, sqlite_path) = if url.starts_with("sqlite:") {
+            let (pool, path) = open_sqlite(url, mode, &place).await?;
+            (Pool::Sqlite(pool), Some(path))
+        } else {
+            (Pool::Postgres(open_postgres(url, &place).await?), None)
+        };
+        let wh = Warehouse { pool, shown_url, place, sqlite_path };
+        wh.migrate().await?;
+        Ok(wh)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        let place = self.place.clone();
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+            Pool::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
+        }
+        .with_context(|| format!("cannot apply the warehouse schema to {place}"))
+    }
+
+    /// Begins a transaction.
+    pub async fn begin(&self) -> anyhow::Result<Tx> {
+        let place = &self.place;
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await.with_context(|| format!("warehouse {place}"))?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await.with_context(|| format!("warehouse {place}"))?),
+        })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Reads a `meta` value.
+    pub async fn meta(&self, key: &str) -> anyhow::Result<Option<String>> {
+        let sql = include_str!("../../sql/warehouse/meta_get.sql");
+        let value: Option<(String,)> = with_pool!(self, pool, Db => {
+            sqlx::query_as(sql).bind(key).fetch_optional(pool).await
+        })
+        .context("reading warehouse state")?;
+        Ok(value.map(|(v,)| v))
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    /// Commits.
+    pub async fn commit(self) -> anyhow::Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+        .context("committing to the warehouse")
+    }
+
+    /// Writes a `meta` value.
+    pub async fn set_meta(&mut self, key: &str, value: &str) -> anyhow::Result<()> {
+        let sql = include_str!("../../sql/warehouse/meta_set.sql");
+        with_conn!(self, conn, Db => {
+            sqlx::query(sql).bind(key).bind(value).execute(&mut *conn).await.map(|_| ())
+        })
+        .context("writing warehouse state")?;
+        Ok(())
+    }
+}
+
+async fn open_sqlite(
+    url: &str,
+    mode: OpenMode,
+    place: &str,
+) -> anyhow::Result<(SqlitePool, std::path::PathBuf)> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| user_error(format!("warehouse URL {url}: {e}; use sqlite://PATH")))?;
+    let path = options.get_filename().to_path_buf();
+    if mode == OpenMode::ExistingOnly && !path.exists() {
+        return Err(user_error(format!(
+            "no warehouse at {place}: run `itstat ingest` first, or set `[warehouse] url`"
+        )));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        anyhow::bail!("cannot create the warehouse {place}: folder {} does not exist", dir.display());
+    }
+    let options = options
+        .create_if_missing(mode == OpenMode::ReadWrite)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(30))
+        .log_statements(tracing::log::LevelFilter::Trace);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open the warehouse {place}"))?;
+    Ok((pool, path))
+}
+
+async fn open_postgres(url: &str, place: &str) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url).map_err(|e| {
+        user_error(format!(
+            "warehouse URL for {place} is not a valid postgres:// URL ({e}); fix `[warehouse] url` or ITSTAT_WAREHOUSE_URL"
+        ))
+    })?;
+    let options = options.application_name("itstat").log_statements(tracing::log::LevelFilter::Trace);
+    // One plain connection first: a server that is down fails at once, without the pool's
+    // retries.
+    let probe =
+        options.connect().await.with_context(|| format!("cannot connect to the warehouse at {place}"))?;
+    sqlx::Connection::close(probe).await.ok();
+    Ok(PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_lazy_with(options))
+}

@@ -1,0 +1,99 @@
+//! Loads what the KPIs need for a range of local dates, as Polars frames.
+
+use anyhow::Context;
+use chrono::{NaiveDate, NaiveDateTime};
+use polars::prelude::*;
+
+use super::Warehouse;
+use crate::extract::frame::micros;
+use crate::transform::time::epoch_days;
+use crate::with_pool;
+
+#[derive(Debug, sqlx::FromRow)]
+struct ReportMessage {
+    message_id: String,
+    user_key: String,
+    local_date: NaiveDate,
+    session_id: Option<String>,
+    session_start: Option<NaiveDateTime>,
+    session_date: Option<NaiveDate>,
+    created_at: NaiveDateTime,
+    state: String,
+    kb_hit: bool,
+    transfer: bool,
+    kb_mark: Option<bool>,
+    manual_mark: Option<bool>,
+    tokens: i64,
+    latency_s: f64,
+    has_like: bool,
+    has_dislike: bool,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct ReportEntry {
+    user_name: String,
+    local_date: NaiveDate,
+    knowledge_hit: bool,
+    transfer_to_human: bool,
+    manual_intervention: bool,
+}
+
+fn as_dates(df: DataFrame, names: &[&str]) -> PolarsResult<DataFrame> {
+    let casts: Vec<Expr> = names.iter().map(|n| col(*n).cast(DataType::Date)).collect();
+    df.lazy().with_columns(casts).collect()
+}
+
+impl Warehouse {
+    /// Included messages dated in `from..=to` or in sessions starting then (see
+    /// `transform::kpi` for the columns).
+    pub async fn report_messages(&self, from: NaiveDate, to: NaiveDate) -> anyhow::Result<DataFrame> {
+        let rows: Vec<ReportMessage> = with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/report_messages.sql")).bind(from).bind(to).fetch_all(pool).await
+        })
+        .context("reading messages for the report")?;
+        let df = df!(
+            "message_id" => rows.iter().map(|r| r.message_id.as_str()).collect::<Vec<_>>(),
+            "user_key" => rows.iter().map(|r| r.user_key.as_str()).collect::<Vec<_>>(),
+            "local_date" => rows.iter().map(|r| epoch_days(r.local_date)).collect::<Vec<_>>(),
+            "session_id" => rows.iter().map(|r| r.session_id.as_deref()).collect::<Vec<_>>(),
+            "session_start" => rows.iter().map(|r| r.session_start.map(micros)).collect::<Vec<_>>(),
+            "session_date" => rows.iter().map(|r| r.session_date.map(epoch_days)).collect::<Vec<_>>(),
+            "created_at" => rows.iter().map(|r| micros(r.created_at)).collect::<Vec<_>>(),
+            "state" => rows.iter().map(|r| r.state.as_str()).collect::<Vec<_>>(),
+            "kb_hit" => rows.iter().map(|r| r.kb_hit).collect::<Vec<_>>(),
+            "transfer" => rows.iter().map(|r| r.transfer).collect::<Vec<_>>(),
+            "kb_mark" => rows.iter().map(|r| r.kb_mark).collect::<Vec<_>>(),
+            "manual_mark" => rows.iter().map(|r| r.manual_mark).collect::<Vec<_>>(),
+            "tokens" => rows.iter().map(|r| r.tokens).collect::<Vec<_>>(),
+            "latency_s" => rows.iter().map(|r| r.latency_s).collect::<Vec<_>>(),
+            "has_like" => rows.iter().map(|r| r.has_like).collect::<Vec<_>>(),
+            "has_dislike" => rows.iter().map(|r| r.has_dislike).collect::<Vec<_>>(),
+        )?;
+        Ok(as_dates(df, &["local_date", "session_date"])?)
+    }
+
+    /// Manual entries dated in `from..=to`.
+    pub async fn report_entries(&self, from: NaiveDate, to: NaiveDate) -> anyhow::Result<DataFrame> {
+        let rows: Vec<ReportEntry> = with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/report_entries.sql")).bind(from).bind(to).fetch_all(pool).await
+        })
+        .context("reading manual entries for the report")?;
+        let df = df!(
+            "user_name" => rows.iter().map(|r| r.user_name.as_str()).collect::<Vec<_>>(),
+            "local_date" => rows.iter().map(|r| epoch_days(r.local_date)).collect::<Vec<_>>(),
+            "knowledge_hit" => rows.iter().map(|r| r.knowledge_hit).collect::<Vec<_>>(),
+            "transfer_to_human" => rows.iter().map(|r| r.transfer_to_human).collect::<Vec<_>>(),
+            "manual_intervention" => rows.iter().map(|r| r.manual_intervention).collect::<Vec<_>>(),
+        )?;
+        Ok(as_dates(df, &["local_date"])?)
+    }
+
+    /// The newest Dify `created_at` stored (naive UTC).
+    pub async fn newest_message(&self) -> anyhow::Result<Option<NaiveDateTime>> {
+        let (t,): (Option<NaiveDateTime>,) = with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/newest_message.sql")).fetch_one(pool).await
+        })
+        .context("reading the newest message time")?;
+        Ok(t)
+    }
+}

@@ -1,0 +1,292 @@
+//! The session pass: recomputes the sessions of the users a batch touched, in the batch's
+//! transaction, so every committed state has whole, correct sessions.
+//!
+//! For each affected user the pass starts at the session holding the message just before the
+//! first touched one (sessions before it cannot change), reloads everything from there, runs
+//! `transform::sessions`, writes changed session columns and replaces the user's session rows
+//! from that point on. A full rebuild starts every user at their first message.
+
+use anyhow::Context;
+use chrono::{NaiveDate, NaiveDateTime};
+use polars::prelude::*;
+use sqlx::QueryBuilder;
+
+use super::Tx;
+use crate::extract::frame::{from_micros, micros};
+use crate::transform::time::from_epoch_days;
+use crate::transform::{Rules, marks, sessions};
+use crate::with_conn;
+
+const ROWS_PER_STATEMENT: usize = 2000;
+
+/// A user whose sessions must be recomputed from (`from_at`, `from_id`) on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Affected {
+    pub user_key: String,
+    pub from_at: NaiveDateTime,
+    pub from_id: String,
+}
+
+/// Keeps, per user, the earliest (time, id) position.
+pub fn earliest_per_user(items: impl IntoIterator<Item = Affected>) -> Vec<Affected> {
+    let mut map: std::collections::BTreeMap<String, (NaiveDateTime, String)> = Default::default();
+    for a in items {
+        let pos = (a.from_at, a.from_id);
+        map.entry(a.user_key)
+            .and_modify(|cur| {
+                if pos < *cur {
+                    *cur = pos.clone();
+                }
+            })
+            .or_insert(pos);
+    }
+    map.into_iter().map(|(user_key, (from_at, from_id))| Affected { user_key, from_at, from_id }).collect()
+}
+
+#[derive(Debug, sqlx::FromRow)]
+struct SessionInput {
+    message_id: String,
+    user_key: String,
+    created_at: NaiveDateTime,
+    state: String,
+    kb_hit: bool,
+    transfer: bool,
+    old_session_id: Option<String>,
+    kb_mark: Option<bool>,
+    manual_mark: Option<bool>,
+}
+
+/// Counts of what the pass changed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SessionStats {
+    pub messages_moved: usize,
+    pub sessions_written: usize,
+}
+
+impl Tx {
+    /// Recomputes the sessions of `affected` users (or of everyone when `all`).
+    pub async fn recompute_sessions(
+        &mut self,
+        affected: &[Affected],
+        all: bool,
+        rules: &Rules,
+    ) -> anyhow::Result<SessionStats> {
+        if affected.is_empty() && !all {
+            return Ok(SessionStats::default());
+        }
+        self.prepare_scratch(affected, all).await?;
+        let inputs = self.load_session_inputs().await?;
+        let (assigned, summary) =
+            compute(&inputs, rules).map_err(anyhow::Error::from).context("computing sessions")?;
+        let moved = self.apply_assignments(&inputs, &assigned).await?;
+        let written = self.replace_sessions(&summary, all).await?;
+        Ok(SessionStats { messages_moved: moved, sessions_written: written })
+    }
+
+    async fn prepare_scratch(&mut self, affected: &[Affected], all: bool) -> anyhow::Result<()> {
+        let is_sqlite = matches!(self, Tx::Sqlite(_));
+        let temp_sql = if is_sqlite {
+            include_str!("../../sql/warehouse/sqlite/session_temp.sql")
+        } else {
+            include_str!("../../sql/warehouse/postgres/session_temp.sql")
+        };
+        with_conn!(self, conn, Db => sqlx::raw_sql(temp_sql).execute(&mut *conn).await.map(|_| ()))
+            .context("preparing the session pass")?;
+        if all {
+            with_conn!(self, conn, Db => {
+                sqlx::query(include_str!("../../sql/warehouse/session_all_users.sql")).execute(&mut *conn).await.map(|_| ())
+            })
+            .context("listing users")?;
+        }
+        for chunk in affected.chunks(ROWS_PER_STATEMENT) {
+            with_conn!(self, conn, Db => {
+                let mut qb = QueryBuilder::<Db>::new("INSERT INTO affected_users (user_key, from_at, from_id) ");
+                qb.push_values(chunk, |mut b, a| {
+                    b.push_bind(&a.user_key).push_bind(a.from_at).push_bind(&a.from_id);
+                });
+                qb.build().execute(&mut *conn).await.map(|_| ())
+            })
+            .context("listing affected users")?;
+        }
+        with_conn!(self, conn, Db => {
+            sqlx::query(include_str!("../../sql/warehouse/session_anchor.sql")).execute(&mut *conn).await.map(|_| ())
+        })
+        .context("finding session starts")?;
+        Ok(())
+    }
+
+    async fn load_session_inputs(&mut self) -> anyhow::Result<Vec<SessionInput>> {
+        with_conn!(self, conn, Db => {
+            sqlx::query_as::<_, SessionInput>(include_str!("../../sql/warehouse/session_messages.sql"))
+                .fetch_all(&mut *conn)
+                .await
+        })
+        .context("loading messages for sessions")
+    }
+
+    /// Writes session columns of messages whose session changed; returns how many.
+    async fn apply_assignments(
+        &mut self,
+        inputs: &[SessionInput],
+        assigned: &[Assigned],
+    ) -> anyhow::Result<usize> {
+        let old: std::collections::HashMap<&str, Option<&str>> =
+            inputs.iter().map(|i| (i.message_id.as_str(), i.old_session_id.as_deref())).collect();
+        let changed: Vec<&Assigned> = assigned
+            .iter()
+            .filter(|a| old.get(a.message_id.as_str()).copied().flatten() != Some(a.session_id.as_str()))
+            .collect();
+        for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+            with_conn!(self, conn, Db => {
+                let mut qb = QueryBuilder::<Db>::new(
+                    "INSERT INTO session_assign (message_id, session_id, session_start, session_date) ",
+                );
+                qb.push_values(chunk, |mut b, a| {
+                    b.push_bind(&a.message_id).push_bind(&a.session_id).push_bind(a.session_start).push_bind(a.session_date);
+                });
+                qb.build().execute(&mut *conn).await.map(|_| ())
+            })
+            .context("writing sessions")?;
+        }
+        if !changed.is_empty() {
+            with_conn!(self, conn, Db => {
+                sqlx::query(include_str!("../../sql/warehouse/session_apply.sql")).execute(&mut *conn).await.map(|_| ())
+            })
+            .context("writing sessions")?;
+        }
+        Ok(changed.len())
+    }
+
+    async fn replace_sessions(&mut self, summary: &[SessionRow], all: bool) -> anyhow::Result<usize> {
+        let delete_sql =
+            if all { "DELETE FROM sessions" } else { include_str!("../../sql/warehouse/session_delete.sql") };
+        with_conn!(self, conn, Db => {
+            sqlx::query(delete_sql).execute(&mut *conn).await?;
+            if all {
+                sqlx::query(include_str!("../../sql/warehouse/session_clear_excluded.sql")).execute(&mut *conn).await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        })
+        .context("replacing sessions")?;
+        for chunk in summary.chunks(ROWS_PER_STATEMENT / 2) {
+            with_conn!(self, conn, Db => {
+                let mut qb = QueryBuilder::<Db>::new(include_str!("../../sql/warehouse/sessions_insert.sql"));
+                qb.push_values(chunk, |mut b, s| {
+                    b.push_bind(&s.session_id)
+                        .push_bind(&s.user_key)
+                        .push_bind(s.started_at)
+                        .push_bind(s.ended_at)
+                        .push_bind(s.local_date)
+                        .push_bind(s.messages)
+                        .push_bind(s.answered)
+                        .push_bind(s.errors)
+                        .push_bind(s.pending)
+                        .push_bind(s.kb_hits)
+                        .push_bind(s.transfer_messages)
+                        .push_bind(s.manual_messages)
+                        .push_bind(s.is_transfer)
+                        .push_bind(s.is_manual)
+                        .push_bind(s.is_self_resolved);
+                });
+                qb.build().execute(&mut *conn).await.map(|_| ())
+            })
+            .context("writing sessions")?;
+        }
+        Ok(summary.len())
+    }
+}
+
+/// A message's computed session.
+#[derive(Debug)]
+struct Assigned {
+    message_id: String,
+    session_id: String,
+    session_start: NaiveDateTime,
+    session_date: NaiveDate,
+}
+
+/// One `sessions` row.
+#[derive(Debug)]
+struct SessionRow {
+    session_id: String,
+    user_key: String,
+    started_at: NaiveDateTime,
+    ended_at: NaiveDateTime,
+    local_date: NaiveDate,
+    messages: i64,
+    answered: i64,
+    errors: i64,
+    pending: i64,
+    kb_hits: i64,
+    transfer_messages: i64,
+    manual_messages: i64,
+    is_transfer: bool,
+    is_manual: bool,
+    is_self_resolved: bool,
+}
+
+fn compute(inputs: &[SessionInput], rules: &Rules) -> PolarsResult<(Vec<Assigned>, Vec<SessionRow>)> {
+    let frame = df!(
+        "message_id" => inputs.iter().map(|i| i.message_id.as_str()).collect::<Vec<_>>(),
+        "user_key" => inputs.iter().map(|i| i.user_key.as_str()).collect::<Vec<_>>(),
+        "created_at" => inputs.iter().map(|i| micros(i.created_at)).collect::<Vec<_>>(),
+        "state" => inputs.iter().map(|i| i.state.as_str()).collect::<Vec<_>>(),
+        "kb_hit" => inputs.iter().map(|i| i.kb_hit).collect::<Vec<_>>(),
+        "transfer" => inputs.iter().map(|i| i.transfer).collect::<Vec<_>>(),
+        "kb_mark" => inputs.iter().map(|i| i.kb_mark).collect::<Vec<_>>(),
+        "manual_mark" => inputs.iter().map(|i| i.manual_mark).collect::<Vec<_>>(),
+    )?;
+    let with_sessions = sessions::assign(frame, rules)?;
+    let effective = marks::apply(with_sessions.clone().lazy());
+    let summary = sessions::summarize(effective).collect()?;
+    Ok((assigned_rows(&with_sessions)?, session_rows(&summary)?))
+}
+
+fn assigned_rows(df: &DataFrame) -> PolarsResult<Vec<Assigned>> {
+    let ids = df.column("message_id")?.str()?;
+    let sids = df.column("session_id")?.str()?;
+    let starts = df.column("session_start")?.i64()?;
+    let dates = df.column("session_date")?.cast(&DataType::Int32)?;
+    let dates = dates.i32()?;
+    Ok((0..df.height())
+        .map(|i| Assigned {
+            message_id: ids.get(i).unwrap_or_default().to_string(),
+            session_id: sids.get(i).unwrap_or_default().to_string(),
+            session_start: from_micros(starts.get(i).unwrap_or_default()),
+            session_date: from_epoch_days(dates.get(i).unwrap_or_default()),
+        })
+        .collect())
+}
+
+fn session_rows(df: &DataFrame) -> PolarsResult<Vec<SessionRow>> {
+    let s = |n: &str| -> PolarsResult<StringChunked> { Ok(df.column(n)?.str()?.clone()) };
+    let i =
+        |n: &str| -> PolarsResult<Int64Chunked> { Ok(df.column(n)?.cast(&DataType::Int64)?.i64()?.clone()) };
+    let b = |n: &str| -> PolarsResult<BooleanChunked> { Ok(df.column(n)?.bool()?.clone()) };
+    let (sid, user) = (s("session_id")?, s("user_key")?);
+    let (started, ended, date) = (i("started_at")?, i("ended_at")?, i("local_date")?);
+    let (messages, answered, errors, pending) = (i("messages")?, i("answered")?, i("errors")?, i("pending")?);
+    let (kb_hits, transfer_messages, manual_messages) =
+        (i("kb_hits")?, i("transfer_messages")?, i("manual_messages")?);
+    let (is_transfer, is_manual, is_self_resolved) =
+        (b("is_transfer")?, b("is_manual")?, b("is_self_resolved")?);
+    Ok((0..df.height())
+        .map(|r| SessionRow {
+            session_id: sid.get(r).unwrap_or_default().to_string(),
+            user_key: user.get(r).unwrap_or_default().to_string(),
+            started_at: from_micros(started.get(r).unwrap_or_default()),
+            ended_at: from_micros(ended.get(r).unwrap_or_default()),
+            local_date: from_epoch_days(date.get(r).unwrap_or_default() as i32),
+            messages: messages.get(r).unwrap_or_default(),
+            answered: answered.get(r).unwrap_or_default(),
+            errors: errors.get(r).unwrap_or_default(),
+            pending: pending.get(r).unwrap_or_default(),
+            kb_hits: kb_hits.get(r).unwrap_or_default(),
+            transfer_messages: transfer_messages.get(r).unwrap_or_default(),
+            manual_messages: manual_messages.get(r).unwrap_or_default(),
+            is_transfer: is_transfer.get(r).unwrap_or_default(),
+            is_manual: is_manual.get(r).unwrap_or_default(),
+            is_self_resolved: is_self_resolved.get(r).unwrap_or_default(),
+        })
+        .collect())
+}

@@ -1,0 +1,29 @@
+//! Row counts for `itstat status`.
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::Warehouse;
+use crate::with_pool;
+
+/// How many rows each table holds.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Counts {
+    pub messages: i64,
+    pub included: i64,
+    pub pending: i64,
+    pub sessions: i64,
+    pub feedbacks: i64,
+    pub marks: i64,
+    pub manual_entries: i64,
+}
+
+impl Warehouse {
+    /// Row counts of the main tables.
+    pub async fn counts(&self) -> anyhow::Result<Counts> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as::<_, Counts>(include_str!("../../sql/warehouse/status_counts.sql")).fetch_one(pool).await
+        })
+        .context("counting warehouse rows")
+    }
+}

@@ -1,0 +1,178 @@
+//! The command line as a user meets it: help, bad config, bad URLs, unreachable databases,
+//! dry runs and status. Every failure is one `error:` line, the right exit code, no panic,
+//! and nothing written.
+
+use crate::support::*;
+use itstat::demo::pg::SchemaVersion;
+
+fn sqlite_env(config: &str, dify: Option<&str>) -> Env {
+    Env::new(dify, "sqlite://itstat.db", config)
+}
+
+#[test]
+fn help_and_version_exit_zero() {
+    let env = sqlite_env("", None);
+    let help = env.ok(&["--help"]);
+    for cmd in ["ingest", "report", "status"] {
+        assert!(help.contains(cmd), "{help}");
+    }
+    assert!(env.ok(&["ingest", "--help"]).contains("--dry-run"));
+    assert!(env.ok(&["--version"]).starts_with("itstat "));
+}
+
+#[test]
+fn unknown_flag_is_one_line_exit_one() {
+    let env = sqlite_env("", None);
+    let err = env.fails(&["ingest", "--fulll"], 1);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--fulll"));
+}
+
+#[test]
+fn config_mistakes_name_the_file_and_key() {
+    let cases = [
+        ("[session]\nwindw = \"15m\"\n", "itstat.toml:2: unknown field `windw`"),
+        ("timezone = \"Mars/Olympus\"\n", "`timezone`"),
+        ("[dify]\nlookback = \"soon\"\n", "`dify.lookback`"),
+        ("[rules]\nkb_miss_regex = [\"[未命中\"]\n", "`rules.kb_miss_regex[0]`"),
+        ("timezone = \n", "itstat.toml:1"),
+    ];
+    for (config, needle) in cases {
+        let env = sqlite_env(config, Some("postgres://nobody@127.0.0.1:1/none"));
+        let err = env.fails(&["ingest"], 1);
+        assert!(error_line(&err).contains(needle), "{config}: {err}");
+        assert!(!env.path().join("itstat.db").exists(), "a bad config writes nothing");
+    }
+}
+
+#[test]
+fn a_warehouse_url_of_another_database_is_refused() {
+    let env = Env::new(None, "mysql://root@localhost/itstat", "");
+    let err = env.fails(&["status"], 1);
+    assert!(error_line(&err).contains("neither sqlite"), "{err}");
+}
+
+#[test]
+fn missing_config_file_named_by_flag_is_an_error() {
+    let env = sqlite_env("", None);
+    let err = env.fails(&["--config", "nope.toml", "status"], 1);
+    assert!(error_line(&err).contains("nope.toml"), "{err}");
+    // `--config` also works after the subcommand.
+    let err = env.fails(&["status", "--config", "nope.toml"], 1);
+    assert!(error_line(&err).contains("nope.toml"), "{err}");
+}
+
+#[test]
+fn unreachable_dify_exits_two_naming_the_host_not_the_password() {
+    let env = sqlite_env("", Some("postgres://reader:s3cr3t-pw@127.0.0.1:1/dify"));
+    let err = env.fails(&["ingest"], 2);
+    let line = error_line(&err);
+    assert!(line.contains("127.0.0.1:1/dify"), "{line}");
+    assert!(!err.contains("s3cr3t-pw"), "password leaked: {err}");
+    let status = env.ok(&["status"]);
+    assert!(!status.contains("s3cr3t-pw"), "{status}");
+    assert!(status.contains("reader:***@127.0.0.1:1/dify"), "{status}");
+    assert!(status.contains("failed"), "the failed run is recorded: {status}");
+    assert!(status.contains(" 0 messages"), "{status}");
+}
+
+#[test]
+fn unreachable_postgres_warehouse_exits_two() {
+    let env = Env::new(None, "postgres://wh:hunter2@127.0.0.1:1/itstat", "");
+    let err = env.fails(&["report", "--format", "json", "--date", "2026-11-02"], 2);
+    assert!(error_line(&err).contains("127.0.0.1:1/itstat"), "{err}");
+    assert!(!err.contains("hunter2"));
+}
+
+#[test]
+fn report_before_any_ingest_says_what_to_do() {
+    let env = sqlite_env("", None);
+    let err = env.fails(&["report", "--format", "json", "--date", "2026-11-02"], 1);
+    assert!(error_line(&err).contains("run `itstat ingest` first"), "{err}");
+    assert!(!env.path().join("itstat.db").exists());
+}
+
+#[test]
+fn ingest_without_a_dify_url_says_where_to_set_it() {
+    let env = sqlite_env("", None);
+    let err = env.fails(&["ingest"], 1);
+    assert!(error_line(&err).contains("ITSTAT_DIFY_URL"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_app_name_lists_the_apps() {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let env = sqlite_env("[dify]\napps = [\"IT 助理\"]\n", Some(&dify.url));
+    let err = env.fails(&["ingest"], 1);
+    let line = error_line(&err);
+    assert!(line.contains("\"IT 助理\"") && line.contains("IT 助手"), "{line}");
+    // By name, and by id, it works.
+    std::fs::write(env.path().join("itstat.toml"), "[dify]\napps = [\"IT 助手\"]\n").unwrap();
+    env.ok(&["ingest"]);
+    std::fs::write(env.path().join("itstat.toml"), format!("[dify]\napps = [\"{}\"]\n", s.app_id())).unwrap();
+    env.ok(&["ingest"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dify_without_a_required_column_exits_two_naming_it() {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    dify.exec("ALTER TABLE messages DROP COLUMN status").await;
+    let env = sqlite_env("", Some(&dify.url));
+    let err = env.fails(&["ingest"], 2);
+    assert!(error_line(&err).contains("`messages.status`"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_reads_everything_and_writes_nothing() {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    s.msg(Msg::new("lisi", "2026-11-02 09:00:00", "b"));
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let env = sqlite_env("", Some(&dify.url));
+    let out = env.ok(&["ingest", "--dry-run"]);
+    assert!(out.contains("read 2 messages: 2 new"), "{out}");
+    assert!(!env.path().join("itstat.db").exists(), "dry run created the warehouse");
+    env.ok(&["ingest"]);
+    let out = env.ok(&["ingest", "--dry-run"]);
+    assert!(out.contains("0 new, 0 changed, 2 unchanged"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_dify_account_is_enough() {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let role = format!("ro_{}", dify.name);
+    dify.exec(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'ro-pass';
+         GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};"
+    ))
+    .await;
+    let mut url = url::Url::parse(&dify.url).unwrap();
+    url.set_username(&role).unwrap();
+    url.set_password(Some("ro-pass")).unwrap();
+    let env = sqlite_env("", Some(url.as_str()));
+    let out = env.ok(&["ingest"]);
+    assert!(out.contains("1 new"), "{out}");
+    dify.exec(&format!("DROP OWNED BY {role}; DROP ROLE {role};")).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_the_warehouse_and_runs() {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let env = sqlite_env("", Some(&dify.url));
+    env.ok(&["ingest"]);
+    let text = env.ok(&["status"]);
+    assert!(text.contains("cursor:         2026-11-02 09:00:00 CST"), "{text}");
+    assert!(text.contains("1 messages (1 included, 0 pending), 1 sessions"), "{text}");
+    assert!(text.contains("incremental ok"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&env.ok(&["status", "--json"])).unwrap();
+    assert_eq!(json["counts"]["messages"], 1);
+    assert_eq!(json["last_runs"][0]["rows_new"], 1);
+}

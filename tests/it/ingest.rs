@@ -1,0 +1,432 @@
+//! `itstat ingest` against a real Dify-shaped PostgreSQL, on both warehouse backends.
+
+use chrono::{Duration, NaiveDate};
+use itstat::demo::generator::{Dataset, GenConfig, generate};
+use itstat::demo::pg::{self, SchemaVersion};
+use rand::{Rng, SeedableRng};
+use sqlx::Connection;
+
+use crate::reference;
+use crate::support::*;
+
+/// Runs `$name(backend)` once per warehouse backend, as separate tests.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$name(crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    generated_history_matches_the_reference,
+    second_run_changes_nothing,
+    incremental_runs_equal_one_full_run,
+    late_answer_is_reclassified,
+    rows_committed_behind_the_cursor,
+    message_exactly_one_window_after_the_start_opens_a_session,
+    session_across_local_midnight_belongs_to_its_first_day,
+    ties_on_created_at_are_ordered_by_id,
+    debugger_and_excluded_users_are_left_out,
+    hard_deleted_conversation_stays_counted,
+    feedback_changed_removed_and_purged,
+    old_dify_schema_without_optional_columns,
+    rule_change_reclassifies_without_reading_dify,
+    killed_ingest_resumes_to_the_same_warehouse,
+    second_ingest_waits_then_gives_up,
+);
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+async fn setup(data: &Dataset, backend: Backend, config: &str) -> (TestDb, Env, TestWarehouse) {
+    let dify = dify_with(data, SchemaVersion::V1_14).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, config);
+    (dify, env, wh)
+}
+
+async fn generated_history_matches_the_reference(backend: Backend) {
+    let cfg = GenConfig { messages: 1500, days: 10, users: 40, ..GenConfig::default() };
+    let data = generate(&cfg);
+    let (_dify, env, _wh) = setup(&data, backend, "").await;
+    env.ok(&["ingest"]);
+    let msgs = reference::messages(&data);
+    let week = env.report(&["--period", "week", "--date", "2026-11-18"]);
+    assert_eq!(week["period"]["start"], "2026-11-16");
+    reference::assert_kpis_eq(
+        &week["totals"],
+        &reference::kpis(&msgs, d("2026-11-16"), d("2026-11-22")),
+        "week",
+    );
+    reference::assert_kpis_eq(
+        &week["previous"],
+        &reference::kpis(&msgs, d("2026-11-09"), d("2026-11-15")),
+        "previous week",
+    );
+    let daily = week["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 7);
+    for day in daily {
+        let date = d(day["date"].as_str().unwrap());
+        reference::assert_kpis_eq(day, &reference::kpis(&msgs, date, date), &format!("day {date}"));
+    }
+    // The data is not trivially empty: the comparison above means something.
+    assert!(week["totals"]["messages"].as_i64().unwrap() > 500);
+    assert!(week["totals"]["transfer_sessions"].as_i64().unwrap() > 10);
+    assert!(week["totals"]["likes"].as_i64().unwrap() > 5);
+}
+
+async fn second_run_changes_nothing(backend: Backend) {
+    let data = generate(&GenConfig { messages: 600, ..GenConfig::default() });
+    let (_dify, env, wh) = setup(&data, backend, "").await;
+    let first = env.ok(&["ingest"]);
+    assert!(first.contains(&format!("{} new", data.messages.len())), "{first}");
+    let (messages, sessions) = (wh.messages_dump().await, wh.sessions_dump().await);
+    let second = env.ok(&["ingest"]);
+    assert!(second.contains(" 0 new, 0 changed, 0 feedback changes"), "{second}");
+    assert_eq!(wh.messages_dump().await, messages);
+    assert_eq!(wh.sessions_dump().await, sessions);
+    let runs = wh
+        .query_strings("SELECT outcome || ':' || CAST(rows_new AS TEXT) FROM ingest_runs ORDER BY run_id")
+        .await;
+    assert_eq!(runs, vec![format!("ok:{}", data.messages.len()), "ok:0".to_string()]);
+}
+
+/// Dify receives the history step by step, with rows committed late behind the cursor and
+/// answers filled in after the first read; ingest runs after each step with a random batch
+/// size. The warehouse must equal one full run over the final Dify.
+async fn incremental_runs_equal_one_full_run(backend: Backend) {
+    let data = generate(&GenConfig { messages: 1200, days: 8, users: 30, seed: 11, ..GenConfig::default() });
+    let dify = TestDb::create("dify").await;
+    let mut conn = dify.connect().await;
+    pg::create_schema(&mut conn, SchemaVersion::V1_14).await.unwrap();
+    let base = Dataset { messages: vec![], feedbacks: vec![], ..data.clone() };
+    pg::load(&mut conn, &base, SchemaVersion::V1_14).await.unwrap();
+
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(backend as u64 + 3);
+    let first = data.messages.first().unwrap().created_at;
+    let last = data.messages.last().unwrap().created_at;
+    let steps = 12;
+    let step = (last - first) / steps;
+    let mut loaded = std::collections::HashSet::new();
+    let mut blank: Vec<uuid::Uuid> = Vec::new();
+    for k in 1..=steps + 1 {
+        let until = first + step * k;
+        // Rows of this step, except ~5% that commit late (they arrive with the next step, up to
+        // an hour behind the cursor, inside the two-hour look-back).
+        let mut batch = Dataset::default();
+        for m in &data.messages {
+            if loaded.contains(&m.id) || m.created_at > until {
+                continue;
+            }
+            let late = m.created_at > until - Duration::hours(1) && rng.random_bool(0.05) && k <= steps;
+            if late {
+                continue;
+            }
+            let mut row = m.clone();
+            // ~10% of answered rows are first seen blank and answered one step later.
+            if row.status == "normal" && !row.answer.is_empty() && rng.random_bool(0.1) && k <= steps {
+                row.answer = String::new();
+                blank.push(row.id);
+            }
+            loaded.insert(m.id);
+            batch.messages.push(row);
+        }
+        pg::load(&mut conn, &batch, SchemaVersion::V1_14).await.unwrap();
+        let size = rng.random_range(1..400).to_string();
+        let mut cmd = env.command(&["ingest"]);
+        cmd.env("ITSTAT_BATCH_SIZE", &size);
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "step {k}: {}", String::from_utf8_lossy(&out.stderr));
+        // Fill the answers of the rows that were blank at this read.
+        for id in blank.drain(..) {
+            let m = data.messages.iter().find(|m| m.id == id).unwrap();
+            sqlx::query("UPDATE messages SET answer = $1 WHERE id = $2")
+                .bind(&m.answer)
+                .bind(id)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(loaded.len(), data.messages.len());
+    let feedback = Dataset { feedbacks: data.feedbacks.clone(), ..Dataset::default() };
+    pg::load(&mut conn, &feedback, SchemaVersion::V1_14).await.unwrap();
+    env.ok(&["ingest"]);
+
+    let full_wh = TestWarehouse::new(backend).await;
+    let full = Env::new(Some(&dify.url), &full_wh.url, "");
+    let mut cmd = full.command(&["ingest"]);
+    cmd.env("ITSTAT_BATCH_SIZE", "100000");
+    assert!(cmd.output().unwrap().status.success());
+
+    let (inc, one) = (wh.messages_dump().await, full_wh.messages_dump().await);
+    assert_eq!(inc.len(), data.messages.len());
+    assert_eq!(inc, one, "messages differ");
+    assert_eq!(wh.sessions_dump().await, full_wh.sessions_dump().await, "sessions differ");
+    let cols = ["message_id", "from_source", "rating"];
+    let order = "message_id, from_source";
+    assert_eq!(wh.dump("feedbacks", &cols, order).await, full_wh.dump("feedbacks", &cols, order).await);
+    let a = env.report(&["--period", "custom", "--from", "2026-11-15", "--to", "2026-11-22"]);
+    let b = full.report(&["--period", "custom", "--from", "2026-11-15", "--to", "2026-11-22"]);
+    assert_eq!(a["totals"], b["totals"]);
+    conn.close().await.ok();
+}
+
+async fn late_answer_is_reclassified(backend: Backend) {
+    let mut s = Small::new();
+    let pending = s.msg(Msg::new("zhangsan", "2026-11-02 10:00:00", ""));
+    s.msg(Msg::new("zhangsan", "2026-11-02 10:05:00", "请重启电脑"));
+    let (dify, env, _wh) = setup(&s.data, backend, "").await;
+    env.ok(&["ingest"]);
+    let day = env.report(&["--date", "2026-11-02"]);
+    assert_eq!(day["totals"]["pending"], 1);
+    assert_eq!(day["totals"]["self_resolved_sessions"], 1);
+    dify.exec(&format!(
+        "UPDATE messages SET answer = '请联系IT服务台', message_tokens = 10 WHERE id = '{pending}'"
+    ))
+    .await;
+    let out = env.ok(&["ingest"]);
+    assert!(out.contains("1 changed"), "{out}");
+    let day = env.report(&["--date", "2026-11-02"]);
+    assert_eq!(day["totals"]["pending"], 0);
+    assert_eq!(day["totals"]["answered"], 2);
+    assert_eq!(day["totals"]["transfer_messages"], 1);
+    assert_eq!(day["totals"]["transfer_sessions"], 1);
+    assert_eq!(day["totals"]["self_resolved_sessions"], 0);
+}
+
+async fn rows_committed_behind_the_cursor(backend: Backend) {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 12:00:00", "好的"));
+    let (dify, env, wh) = setup(&s.data, backend, "").await;
+    env.ok(&["ingest"]);
+    // Committed after the run, 90 minutes behind the cursor (inside the 2 h look-back) and
+    // 3 hours behind it (outside: only `--since` finds it).
+    let mut late = Small::more(1000);
+    let inside = late.msg(Msg::new("lisi", "2026-11-02 10:30:00", "好的"));
+    let outside = late.msg(Msg::new("wangwu", "2026-11-02 09:00:00", "好的"));
+    let mut conn = dify.connect().await;
+    pg::load(&mut conn, &late.data, SchemaVersion::V1_14).await.unwrap();
+    env.ok(&["ingest"]);
+    let has = |id: uuid::Uuid| {
+        let wh = &wh;
+        async move { wh.count(&format!("SELECT COUNT(*) FROM messages WHERE message_id = '{id}'")).await }
+    };
+    assert_eq!(has(inside).await, 1);
+    assert_eq!(has(outside).await, 0);
+    env.ok(&["ingest", "--since", "2026-11-02"]);
+    assert_eq!(has(outside).await, 1);
+    let cursor = wh.query_strings("SELECT value FROM meta WHERE key = 'cursor'").await;
+    assert_eq!(cursor, vec!["2026-11-02 04:00:00.000000".to_string()], "the cursor never moves back");
+}
+
+async fn message_exactly_one_window_after_the_start_opens_a_session(backend: Backend) {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:14:59.999999", "b"));
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:15:00", "c"));
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:20:00", "d"));
+    let (_dify, env, _wh) = setup(&s.data, backend, "").await;
+    env.ok(&["ingest"]);
+    assert_eq!(env.report(&["--date", "2026-11-02"])["totals"]["bot_sessions"], 2);
+    // Idle mode counts gaps: 09:14:59 → 09:15:00 → 09:20:00 are all under 15 minutes apart.
+    std::fs::write(env.path().join("itstat.toml"), "[session]\nmode = \"idle\"\n").unwrap();
+    env.ok(&["ingest"]);
+    assert_eq!(env.report(&["--date", "2026-11-02"])["totals"]["bot_sessions"], 1);
+}
+
+async fn session_across_local_midnight_belongs_to_its_first_day(backend: Backend) {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 23:55:00", "请重启"));
+    s.msg(Msg::new("zhangsan", "2026-11-03 00:05:00", "请联系IT同事"));
+    let (_dify, env, _wh) = setup(&s.data, backend, "").await;
+    env.ok(&["ingest"]);
+    let r = env.report(&["--period", "custom", "--from", "2026-11-02", "--to", "2026-11-03"]);
+    let (d2, d3) = (&r["daily"][0], &r["daily"][1]);
+    assert_eq!((d2["messages"].as_i64(), d2["bot_sessions"].as_i64()), (Some(1), Some(1)));
+    assert_eq!((d3["messages"].as_i64(), d3["bot_sessions"].as_i64()), (Some(1), Some(0)));
+    // The transfer on the 3rd belongs to the session of the 2nd.
+    assert_eq!(d2["transfer_sessions"], 1);
+    assert_eq!(d2["transfer_messages"], 0);
+    assert_eq!(d3["transfer_messages"], 1);
+    assert_eq!(d3["transfer_rate"], serde_json::Value::Null);
+    assert_eq!(r["totals"]["sessions"], 1);
+}
+
+async fn ties_on_created_at_are_ordered_by_id(backend: Backend) {
+    let mut s = Small::new();
+    let a = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let b = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "b"));
+    let c = s.msg(Msg::new("zhangsan", "2026-11-02 09:15:00", "c"));
+    assert!(a < b);
+    let (_dify, env, wh) = setup(&s.data, backend, "").await;
+    let mut cmd = env.command(&["ingest"]);
+    cmd.env("ITSTAT_BATCH_SIZE", "1");
+    assert!(cmd.output().unwrap().status.success());
+    let sessions = wh.query_strings("SELECT session_id FROM messages ORDER BY message_id").await;
+    assert_eq!(sessions, vec![a.to_string(), a.to_string(), c.to_string()]);
+}
+
+async fn debugger_and_excluded_users_are_left_out(backend: Backend) {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    s.msg(Msg { invoke_from: Some("debugger"), ..Msg::new("admin@example.com", "2026-11-02 09:01:00", "a") });
+    s.msg(Msg { invoke_from: Some("explore"), ..Msg::new("admin@example.com", "2026-11-02 09:02:00", "a") });
+    s.msg(Msg { invoke_from: None, ..Msg::new("legacy", "2026-11-02 09:03:00", "a") });
+    s.msg(Msg::new("tester", "2026-11-02 09:04:00", "a"));
+    let (_dify, env, wh) = setup(&s.data, backend, "[dify]\nexclude_users = [\"tester\"]\n").await;
+    env.ok(&["ingest"]);
+    let t = &env.report(&["--date", "2026-11-02"])["totals"];
+    // zhangsan, the explore message (user key = the account email) and the pre-0.6 NULL row.
+    assert_eq!(t["messages"], 3);
+    assert_eq!(t["users"], 3);
+    assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, 5, "excluded rows are stored, not counted");
+}
+
+async fn hard_deleted_conversation_stays_counted(backend: Backend) {
+    let mut s = Small::new();
+    let id = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    s.msg(Msg::new("lisi", "2026-11-02 09:00:00", "b"));
+    let (dify, env, _wh) = setup(&s.data, backend, "").await;
+    env.ok(&["ingest"]);
+    dify.exec(&format!(
+        "DELETE FROM conversations WHERE id = (SELECT conversation_id FROM messages WHERE id = '{id}');
+         DELETE FROM messages WHERE id = '{id}';"
+    ))
+    .await;
+    env.ok(&["ingest"]);
+    assert_eq!(env.report(&["--date", "2026-11-02"])["totals"]["messages"], 2);
+    env.ok(&["ingest", "--full"]);
+    assert_eq!(
+        env.report(&["--date", "2026-11-02"])["totals"]["messages"],
+        2,
+        "--full re-reads but never deletes"
+    );
+}
+
+async fn feedback_changed_removed_and_purged(backend: Backend) {
+    let mut s = Small::new();
+    let m1 = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let m2 = s.msg(Msg::new("lisi", "2026-11-02 09:00:00", "b"));
+    let m3 = s.msg(Msg::new("wangwu", "2026-11-02 09:00:00", "c"));
+    let (dify, env, _wh) = setup(&s.data, backend, "").await;
+    let app = s.app_id();
+    dify.exec(&format!(
+        "INSERT INTO message_feedbacks (app_id, conversation_id, message_id, rating, from_source) VALUES
+         ('{app}', '{app}', '{m1}', 'like', 'user'), ('{app}', '{app}', '{m1}', 'like', 'admin'),
+         ('{app}', '{app}', '{m2}', 'like', 'user'), ('{app}', '{app}', '{m3}', 'dislike', 'user');"
+    ))
+    .await;
+    env.ok(&["ingest"]);
+    let t = env.report(&["--date", "2026-11-02"])["totals"].clone();
+    assert_eq!((t["likes"].as_i64(), t["dislikes"].as_i64()), (Some(2), Some(1)));
+    // m1's user like becomes a dislike (admin like stays), m2's like is withdrawn, m3 is purged
+    // from Dify with its feedback: its vote stays with it.
+    dify.exec(&format!(
+        "UPDATE message_feedbacks SET rating = 'dislike' WHERE message_id = '{m1}' AND from_source = 'user';
+         DELETE FROM message_feedbacks WHERE message_id = '{m2}';
+         DELETE FROM message_feedbacks WHERE message_id = '{m3}';
+         DELETE FROM messages WHERE id = '{m3}';"
+    ))
+    .await;
+    let out = env.ok(&["ingest"]);
+    assert!(out.contains("2 feedback changes"), "{out}");
+    let t = env.report(&["--date", "2026-11-02"])["totals"].clone();
+    assert_eq!((t["likes"].as_i64(), t["dislikes"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(t["satisfaction_rate"].as_f64(), Some(1.0 / 3.0));
+}
+
+async fn old_dify_schema_without_optional_columns(backend: Backend) {
+    let data = generate(&GenConfig { messages: 300, ..GenConfig::default() });
+    let dify = dify_with(&data, SchemaVersion::V0_8).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, data.messages.len() as i64);
+    assert_eq!(
+        wh.count("SELECT COUNT(*) FROM messages WHERE parent_message_id IS NOT NULL OR app_mode IS NOT NULL")
+            .await,
+        0
+    );
+    let msgs = reference::messages(&data);
+    let r = env.report(&["--date", "2026-11-20"]);
+    reference::assert_kpis_eq(
+        &r["totals"],
+        &reference::kpis(&msgs, d("2026-11-20"), d("2026-11-20")),
+        "0.8 schema",
+    );
+}
+
+async fn rule_change_reclassifies_without_reading_dify(backend: Backend) {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "请拨打热线 8888"));
+    s.msg(Msg::new("lisi", "2026-11-02 09:00:00", "请联系IT"));
+    let (dify, env, wh) = setup(&s.data, backend, "").await;
+    env.ok(&["ingest"]);
+    assert_eq!(env.report(&["--date", "2026-11-02"])["totals"]["transfer_messages"], 1);
+    drop(dify); // Dify is gone: a reclassification must not need it.
+    std::fs::write(env.path().join("itstat.toml"), "[rules]\ntransfer = [\"热线\"]\n").unwrap();
+    let mut cmd = env.command(&["ingest", "--reclassify"]);
+    cmd.env_remove("ITSTAT_DIFY_URL");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = env.report(&["--date", "2026-11-02"])["totals"].clone();
+    assert_eq!(t["transfer_messages"], 1);
+    let transfers = wh.query_strings("SELECT user_key FROM messages WHERE transfer = TRUE").await;
+    assert_eq!(transfers, vec!["zhangsan".to_string()]);
+}
+
+async fn killed_ingest_resumes_to_the_same_warehouse(backend: Backend) {
+    let data = generate(&GenConfig { messages: 800, seed: 5, ..GenConfig::default() });
+    let (dify, env, wh) = setup(&data, backend, "").await;
+    let mut cmd = env.command(&["ingest"]);
+    cmd.env("ITSTAT_BATCH_SIZE", "100").env("ITSTAT_TEST_ABORT_AFTER_BATCHES", "3");
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success(), "the hook aborts the run");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, 300, "three whole batches committed");
+    env.ok(&["ingest"]);
+    let clean = TestWarehouse::new(backend).await;
+    Env::new(Some(&dify.url), &clean.url, "").ok(&["ingest"]);
+    assert_eq!(wh.messages_dump().await, clean.messages_dump().await);
+    assert_eq!(wh.sessions_dump().await, clean.sessions_dump().await);
+    let outcomes = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
+    assert_eq!(outcomes, vec!["aborted".to_string(), "ok".to_string()]);
+}
+
+async fn second_ingest_waits_then_gives_up(backend: Backend) {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let (_dify, env, wh) = setup(&s.data, backend, "").await;
+    env.ok(&["ingest"]);
+    // Hold the lock the way another ingest would.
+    let _held: Box<dyn std::any::Any> = match backend {
+        Backend::Sqlite => {
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(wh.sqlite_dir().unwrap().join("itstat.db.lock"))
+                .unwrap();
+            f.lock().unwrap();
+            Box::new(f)
+        }
+        Backend::Postgres => {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&wh.url).await.unwrap();
+            sqlx::query("SELECT pg_advisory_lock(hashtext('itstat ingest'))").execute(&mut c).await.unwrap();
+            Box::new(c)
+        }
+    };
+    let err = env.fails(&["ingest", "--wait", "1"], 1);
+    assert!(error_line(&err).contains("another ingest is running"), "{err}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM ingest_runs").await, 1, "the refused run records nothing");
+}

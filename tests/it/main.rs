@@ -1,0 +1,14 @@
+//! Integration tests: the real `itstat` binary against a real PostgreSQL holding a
+//! Dify-shaped schema, with both warehouse backends (a SQLite file and a PostgreSQL database).
+//!
+//! PostgreSQL comes from `ITSTAT_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); every test creates its own databases and
+//! drops them when done. Expected numbers are computed by hand or by `reference`, an
+//! independent implementation of metrics.md written with plain loops.
+
+mod reference;
+mod support;
+
+mod cli;
+mod ingest;
+mod report;
