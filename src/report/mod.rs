@@ -4,8 +4,11 @@
 //! number with `transform::kpi`; renderers ([`json`]) only format what it computed, so
 //! the formats can never disagree.
 
+pub mod detail;
 pub mod json;
+pub mod labels;
 pub mod period;
+pub mod xlsx;
 
 use anyhow::Context;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};

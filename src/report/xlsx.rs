@@ -1,0 +1,1 @@
+//! The workbook (`.xlsx`): overview with charts, daily KPIs and detail sheets.
