@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, "Tests"): formatting, lints, unit and integration tests.
 # The integration tests need a PostgreSQL server (ITSTAT_TEST_DATABASE_URL, default
-# postgres://postgres@127.0.0.1:5432/postgres); on a Debian machine whose cluster is stopped,
-# this script starts it.
+# postgres://postgres@127.0.0.1:5432/postgres; on a Debian machine whose cluster is stopped,
+# this script starts it) and Python's aiosmtpd (installed from PyPI when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,12 @@ if ! pg_isready -d "$url" -q 2>/dev/null; then
     for _ in $(seq 1 30); do pg_isready -d "$url" -q && break; sleep 1; done
   fi
   pg_isready -d "$url" -q || { echo "test.sh: no PostgreSQL answers at $url" >&2; exit 2; }
+fi
+
+# The mail tests talk to a real SMTP server on loopback: aiosmtpd, from PyPI.
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+  echo "test.sh: installing aiosmtpd (SMTP server for the mail tests)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
 fi
 
 cargo fmt --all -- --check

@@ -45,8 +45,172 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Compute the KPIs of a period and write them as JSON, Markdown or a workbook.
     Report(ReportArgs),
+    /// Find messages: a table of time, short id, user, question and flags.
+    Messages(MessagesArgs),
+    /// Record that a human handled a message, or correct its knowledge-base verdict.
+    Mark(MarkArgs),
+    /// Import manual entries from a spreadsheet, write the template, or migrate the legacy
+    /// platform's data.
+    Import(ImportArgs),
     /// Show the warehouse, the cursor, the last runs and row counts.
     Status(StatusArgs),
+}
+
+/// Output formats of `itstat messages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table for the terminal.
+    Table,
+    /// One JSON array.
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// `itstat messages`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct MessagesArgs {
+    #[command(subcommand)]
+    pub show: Option<MessagesCommand>,
+
+    /// From this long ago (`90m`, `1d`) or this local date (YYYY-MM-DD). Default: `1d`.
+    #[arg(long, value_name = "DUR|DATE")]
+    pub since: Option<String>,
+
+    /// Up to and including this local date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+
+    /// Only this user key.
+    #[arg(long, value_name = "KEY")]
+    pub user: Option<String>,
+
+    /// Only messages whose question or answer contains TEXT (any case).
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+
+    /// Only answered messages that missed the knowledge base.
+    #[arg(long)]
+    pub unhit: bool,
+
+    /// Only messages transferred to a human.
+    #[arg(long)]
+    pub transfer: bool,
+
+    /// Only messages an operator marked as handled by a human.
+    #[arg(long)]
+    pub manual: bool,
+
+    /// At most this many messages (the newest).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+/// `itstat messages show`.
+#[derive(Debug, Subcommand)]
+pub enum MessagesCommand {
+    /// Print one message whole, with its session and why each flag is what it is.
+    Show {
+        /// A message id or a unique prefix of at least 6 characters.
+        #[arg(value_name = "ID_OR_PREFIX")]
+        id: String,
+    },
+}
+
+/// A knowledge-base verdict for `mark --kb-hit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KbVerdict {
+    /// The answer came from the knowledge base.
+    Yes,
+    /// It did not.
+    No,
+    /// Remove the override: the rule decides again.
+    Auto,
+}
+
+/// `itstat mark`.
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    /// Message ids or unique prefixes (at least 6 characters).
+    #[arg(value_name = "ID_OR_PREFIX", required_unless_present_any = ["from_file", "history"])]
+    pub ids: Vec<String>,
+
+    /// A human handled these messages (a manual consultation).
+    #[arg(long, conflicts_with = "no_manual")]
+    pub manual: bool,
+
+    /// Withdraw a manual mark.
+    #[arg(long)]
+    pub no_manual: bool,
+
+    /// Override the knowledge-base verdict, or `auto` to let the rule decide again.
+    #[arg(long, value_enum, value_name = "yes|no|auto")]
+    pub kb_hit: Option<KbVerdict>,
+
+    /// Who decides. Default: `$ITSTAT_OPERATOR`, else the OS user.
+    #[arg(long, env = "ITSTAT_OPERATOR", value_name = "NAME")]
+    pub operator: Option<String>,
+
+    /// Why (kept in the history).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+
+    /// Ids from a file: one per line, or CSV with a header (`id`, and optionally `manual`,
+    /// `kb_hit`, `note`).
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
+
+    /// Show what would be marked; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Show the marks recorded for one message instead.
+    #[arg(long, value_name = "ID_OR_PREFIX", conflicts_with_all = ["ids", "manual", "no_manual", "kb_hit", "from_file"])]
+    pub history: Option<String>,
+}
+
+/// `itstat import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub what: ImportCommand,
+}
+
+/// What `itstat import` imports.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Consultations handled outside the bot, from a .csv or .xlsx file.
+    ManualEntries {
+        /// The file; columns by English or Chinese name, in any order.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Fills an empty entry_person. Default: `$ITSTAT_OPERATOR`, else the OS user.
+        #[arg(long, env = "ITSTAT_OPERATOR", value_name = "NAME")]
+        operator: Option<String>,
+        /// Validate and show what would be added; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write an empty manual-entry workbook to fill in.
+    Template {
+        /// Where to write it (.xlsx).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Migrate the legacy platform's marks and manual entries.
+    Legacy {
+        /// The legacy database, `postgres://…/intervention_db`.
+        #[arg(long = "from", value_name = "POSTGRES_URL")]
+        from: String,
+        /// Read and convert everything; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `itstat ingest`.
@@ -94,8 +258,22 @@ pub enum PeriodKind {
 /// Output formats of `itstat report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
+    /// The workbook: overview with charts, daily KPIs and detail sheets.
+    Xlsx,
     /// Print the KPI object of metrics.md §7 on stdout; writes no file.
     Json,
+    /// A Markdown summary (headline KPIs, top unanswered questions), written as a file and
+    /// printed on stdout unless JSON is printed too.
+    Md,
+}
+
+/// Label language of reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    /// Chinese.
+    Zh,
+    /// English.
+    En,
 }
 
 /// `itstat report`.
@@ -113,13 +291,34 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DATE")]
     pub from: Option<String>,
 
-    /// Last local date of a custom period (YYYY-MM-DD), included.
-    #[arg(long, value_name = "DATE")]
-    pub to: Option<String>,
+    /// Last local date of a custom period (YYYY-MM-DD), included; with `--mail`, also a
+    /// recipient address (values holding `@` are addresses). Repeatable.
+    #[arg(long, value_name = "DATE|ADDR", action = clap::ArgAction::Append)]
+    pub to: Vec<String>,
 
     /// Output formats (repeat or separate with commas).
-    #[arg(long, value_enum, value_delimiter = ',', num_args = 1.., default_value = "json")]
+    #[arg(long, value_enum, value_delimiter = ',', num_args = 1.., default_value = "xlsx")]
     pub format: Vec<ReportFormat>,
+
+    /// Folder for written files. Default: `[report] out_dir`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Label language. Default: `[report] lang`.
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+
+    /// Email the report (with the workbook) to `--to` addresses or `[mail] to`.
+    #[arg(long)]
+    pub mail: bool,
+
+    /// With `--mail`: write the `.eml` next to the workbook and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// With `--mail`: send even to recipients who already received this report.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `itstat status`.

@@ -100,6 +100,8 @@ pub struct MailSettings {
     pub from: Option<String>,
     pub to: Vec<String>,
     pub owner: Option<String>,
+    /// How long one delivery attempt may take.
+    pub timeout: Duration,
 }
 
 /// One `[[schedule]]` job.
@@ -236,6 +238,7 @@ struct MailFile {
     from: Option<String>,
     to: Vec<String>,
     owner: Option<String>,
+    timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -417,6 +420,7 @@ fn build_mail(file: MailFile, place: &str) -> anyhow::Result<MailSettings> {
         from: file.from,
         to: file.to,
         owner: file.owner,
+        timeout: parse_duration(file.timeout.as_deref().unwrap_or("60s"), place, "mail.timeout")?,
     })
 }
 
@@ -486,6 +490,15 @@ mod tests {
 
     fn load(text: &str) -> anyhow::Result<Settings> {
         Settings::from_toml(text, &FlagOverrides::default())
+    }
+
+    #[test]
+    fn the_example_config_is_valid_and_says_the_defaults() {
+        let example = load(include_str!("../itstat.example.toml")).unwrap();
+        let defaults = load("").unwrap();
+        assert_eq!(example.rules.fingerprint(), defaults.rules.fingerprint());
+        assert_eq!(example.warehouse_url, defaults.warehouse_url);
+        assert_eq!(example.mail.port, 587);
     }
 
     #[test]

@@ -12,8 +12,12 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod fsutil;
+pub mod import;
+pub mod mail;
 pub mod report;
 pub mod testing;
+pub mod textsafe;
 pub mod transform;
 pub mod warehouse;
 
@@ -22,11 +26,23 @@ use config::{FlagOverrides, Settings};
 
 /// Runs one command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let flags = FlagOverrides::default();
+    let flags = match &cli.command {
+        Command::Report(args) => FlagOverrides {
+            out_dir: args.out.clone(),
+            lang: args.lang.map(|l| match l {
+                cli::LangArg::Zh => "zh".to_string(),
+                cli::LangArg::En => "en".to_string(),
+            }),
+        },
+        _ => FlagOverrides::default(),
+    };
     let settings = Settings::load(cli.global.config.as_deref(), &flags)?;
     match &cli.command {
         Command::Ingest(args) => cmd::ingest::run(&settings, args).await,
         Command::Report(args) => cmd::report::run(&settings, args).await,
+        Command::Messages(args) => cmd::messages::run(&settings, args).await,
+        Command::Mark(args) => cmd::mark::run(&settings, args).await,
+        Command::Import(args) => cmd::import::run(&settings, args).await,
         Command::Status(args) => cmd::status::run(&settings, args).await,
     }
 }

@@ -1,5 +1,9 @@
 //! One module per subcommand: `run(&Settings, &Args)` does the work of that command.
 
+pub mod ids;
+pub mod import;
 pub mod ingest;
+pub mod mark;
+pub mod messages;
 pub mod report;
 pub mod status;

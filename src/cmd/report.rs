@@ -1,22 +1,189 @@
-//! `itstat report`: the KPIs of a period in the requested formats.
+//! `itstat report`: the KPIs of a period as JSON, Markdown and a workbook, optionally mailed.
+//!
+//! Everything the user typed is checked before anything is computed or written: the period,
+//! the formats, the recipients and the mail settings. Files are written atomically into the
+//! output folder and named by kind and period (`itstat-day-2026-11-22.xlsx`). Mail goes only
+//! to recipients the delivery log has not recorded for this report and period, unless
+//! `--force`; `--dry-run` writes the `.eml` instead of sending.
 
-use crate::cli::{ReportArgs, ReportFormat};
+use std::path::{Path, PathBuf};
+
+use lettre::message::Mailbox;
+
+use crate::bail_user;
+use crate::cli::{PeriodKind, ReportArgs, ReportFormat};
 use crate::config::Settings;
-use crate::report::{self, json, period::Period};
+use crate::fsutil::write_atomic;
+use crate::report::detail::ReportDetail;
+use crate::report::labels::Lang;
+use crate::report::period::Period;
+use crate::report::{self, ReportData, email, json, markdown, xlsx};
+use crate::warehouse::deliveries::Delivery;
 use crate::warehouse::{OpenMode, Warehouse};
+
+/// Who gets the mail, validated before any work.
+struct MailPlan {
+    from: Mailbox,
+    to: Vec<(String, Mailbox)>,
+}
 
 /// Runs `itstat report`.
 pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
+    let (dates, addresses): (Vec<&String>, Vec<&String>) = args.to.iter().partition(|v| !v.contains('@'));
+    if dates.len() > 1 {
+        bail_user!("`--to` takes one date (the end of a custom period); got {}", dates.len());
+    }
     let today = crate::clock::now().with_timezone(&settings.tz).date_naive();
-    let period =
-        Period::resolve(args.period, args.date.as_deref(), args.from.as_deref(), args.to.as_deref(), today)?;
+    let to_date = dates.first().map(|s| s.as_str());
+    let period = Period::resolve(args.period, args.date.as_deref(), args.from.as_deref(), to_date, today)?;
+    let plan = if args.mail { Some(mail_plan(settings, &addresses)?) } else { None };
+    if !addresses.is_empty() && plan.is_none() {
+        bail_user!("`--to {}` is an address, which needs `--mail`", addresses[0]);
+    }
+    let formats = dedup(&args.format);
+    let lang = Lang::parse(&settings.report.lang);
+    let wants_detail = args.mail || formats.iter().any(|f| *f != ReportFormat::Json);
+
     let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
-    let data = report::build(&wh, settings.tz, &settings.rules.timezone, period).await?;
-    for format in &args.format {
-        match format {
-            ReportFormat::Json => println!("{}", json::render(&data)),
+    let (data, detail) = report::build(&wh, settings, period, wants_detail).await?;
+    let detail = detail.unwrap_or_default();
+    let base = settings.report.out_dir.join(file_stem(&period));
+    let prints_json = formats.contains(&ReportFormat::Json);
+    if prints_json {
+        println!("{}", json::render(&data));
+    }
+    let workbook = if formats.contains(&ReportFormat::Xlsx) || args.mail {
+        let path = base.with_extension("xlsx");
+        let bytes = write_workbook(&data, &detail, lang, &path).await?;
+        println!("wrote {}", path.display());
+        Some((path, bytes))
+    } else {
+        None
+    };
+    if formats.contains(&ReportFormat::Md) {
+        let text = markdown::render(&data, &detail, lang);
+        let path = base.with_extension("md");
+        write_atomic(&path, text.as_bytes())?;
+        if prints_json {
+            println!("wrote {}", path.display());
+        } else {
+            print!("{text}");
         }
     }
+    if let (Some(plan), Some((path, bytes))) = (plan, workbook) {
+        deliver(settings, &wh, &plan, args, (&data, &detail, lang), (&path, bytes)).await?;
+    }
     wh.close().await;
+    Ok(())
+}
+
+fn dedup(formats: &[ReportFormat]) -> Vec<ReportFormat> {
+    let mut out = Vec::new();
+    for f in formats {
+        if !out.contains(f) {
+            out.push(*f);
+        }
+    }
+    out
+}
+
+/// `itstat-day-2026-11-22`, `itstat-week-2026-W47`, `itstat-month-2026-11`.
+fn file_stem(period: &Period) -> String {
+    let kind = match period.kind {
+        PeriodKind::Day => "day",
+        PeriodKind::Week => "week",
+        PeriodKind::Month => "month",
+        PeriodKind::Custom => "custom",
+    };
+    format!("itstat-{kind}-{}", period.label())
+}
+
+fn mail_plan(settings: &Settings, addresses: &[&String]) -> anyhow::Result<MailPlan> {
+    let mail = &settings.mail;
+    let listed: Vec<String> = if addresses.is_empty() {
+        mail.to.clone()
+    } else {
+        addresses.iter().map(|a| a.to_string()).collect()
+    };
+    if listed.is_empty() {
+        bail_user!("`--mail` needs a recipient: give `--to ADDR` or set `[mail] to` in itstat.toml");
+    }
+    if mail.host.is_none() {
+        bail_user!("`--mail` needs an SMTP server: set `[mail] host` in itstat.toml");
+    }
+    let Some(from) = &mail.from else {
+        bail_user!("`--mail` needs a sender: set `[mail] from` in itstat.toml");
+    };
+    let from = email::mailbox(from, "`[mail] from`")?;
+    let to = listed
+        .into_iter()
+        .map(|a| email::mailbox(&a, "`--to` / `[mail] to`").map(|m| (m.email.to_string(), m)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(MailPlan { from, to })
+}
+
+async fn write_workbook(
+    data: &ReportData,
+    detail: &ReportDetail,
+    lang: Lang,
+    path: &Path,
+) -> anyhow::Result<Vec<u8>> {
+    let (data, detail) = (data.clone(), detail.clone());
+    let bytes = tokio::task::spawn_blocking(move || xlsx::workbook(&data, &detail, lang)).await??;
+    write_atomic(path, &bytes)?;
+    Ok(bytes)
+}
+
+/// Mails the report to the recipients that have not had it, or writes the `.eml` on a dry run.
+async fn deliver(
+    settings: &Settings,
+    wh: &Warehouse,
+    plan: &MailPlan,
+    args: &ReportArgs,
+    (data, detail, lang): (&ReportData, &ReportDetail, Lang),
+    (path, bytes): (&PathBuf, Vec<u8>),
+) -> anyhow::Result<()> {
+    let kind = file_stem(&data.period);
+    let label = data.period.label();
+    let mut todo = Vec::new();
+    for (address, mailbox) in &plan.to {
+        match wh.sent_at(&kind, &label, address).await? {
+            Some(when) if !args.force => {
+                let local = report::local(settings.tz, when).format("%Y-%m-%d %H:%M");
+                println!("already sent to {address} on {local}; use --force to send again");
+            }
+            _ => todo.push(mailbox.clone()),
+        }
+    }
+    if todo.is_empty() {
+        return Ok(());
+    }
+    let file_name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let message = email::message(&plan.from, &todo, data, detail, lang, (&file_name, bytes))?;
+    if args.dry_run {
+        let eml = path.with_extension("eml");
+        write_atomic(&eml, &message.formatted())?;
+        println!("dry run: wrote {} (not sent)", eml.display());
+        return Ok(());
+    }
+    let subject = email::subject(data, lang);
+    let result = crate::mail::send(&settings.mail, &message).await;
+    let error = result.as_ref().err().map(crate::error::one_line);
+    for mailbox in &todo {
+        let address = mailbox.email.to_string();
+        wh.record_delivery(&Delivery {
+            report_kind: &kind,
+            period_label: &label,
+            recipient: &address,
+            subject: &subject,
+            attachment: Some(&file_name),
+            status: if result.is_ok() { "sent" } else { "failed" },
+            error: error.as_deref(),
+        })
+        .await?;
+    }
+    result?;
+    let names: Vec<String> = todo.iter().map(|m| m.email.to_string()).collect();
+    println!("sent \"{subject}\" to {}", names.join(", "));
     Ok(())
 }

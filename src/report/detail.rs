@@ -153,3 +153,198 @@ pub struct ReportDetail {
     /// itstat's version.
     pub version: String,
 }
+
+// ---- assembling the rows -------------------------------------------------------------------
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use super::period::Period;
+use crate::extract::frame::{from_micros, micros};
+use crate::transform::time::{epoch_days, from_epoch_days, to_local};
+use crate::transform::{detail as rules_detail, marks, sessions};
+use crate::warehouse::report::{DetailEntry, DetailMark, DetailMessage};
+
+/// What [`assemble`] needs, loaded from the warehouse.
+pub struct DetailInputs {
+    /// The KPI messages frame (marks applied), covering sessions that start in the period.
+    pub kpi_messages: DataFrame,
+    /// The KPI manual-entries frame.
+    pub kpi_entries: DataFrame,
+    pub messages: Vec<DetailMessage>,
+    pub entries: Vec<DetailEntry>,
+    pub marks: Vec<DetailMark>,
+    pub rules: RulesInForce,
+}
+
+fn in_period(column: &str, period: &Period) -> Expr {
+    let days = col(column).cast(DataType::Int32);
+    days.clone().gt_eq(lit(epoch_days(period.start))).and(days.lt_eq(lit(epoch_days(period.end))))
+}
+
+/// Builds the detail rows of `period`.
+pub fn assemble(tz: Tz, period: &Period, inputs: DetailInputs) -> anyhow::Result<ReportDetail> {
+    let session_frame =
+        sessions::summarize(inputs.kpi_messages.clone().lazy().filter(in_period("session_date", period)))
+            .collect()?;
+    let message_frame = message_flags(&inputs.messages)?;
+    let entries_frame = inputs.kpi_entries.clone().lazy().filter(in_period("local_date", period));
+    let users =
+        rules_detail::users(message_frame.clone().lazy(), session_frame.clone().lazy(), entries_frame)?
+            .collect()?;
+    let unanswered = rules_detail::unanswered(message_frame.clone().lazy()).collect()?;
+    Ok(ReportDetail {
+        sessions: session_rows(&session_frame, tz)?,
+        messages: message_rows(inputs.messages, &message_frame)?,
+        unanswered: unanswered_rows(&unanswered)?,
+        manual: manual_rows(inputs.entries, inputs.marks, tz),
+        users: user_rows(&users)?,
+        rules: inputs.rules,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}
+
+/// The detail messages as a frame with effective flags (`kb_hit`, `manual`).
+fn message_flags(messages: &[DetailMessage]) -> anyhow::Result<DataFrame> {
+    let df = df!(
+        "user_key" => messages.iter().map(|m| m.user_key.as_str()).collect::<Vec<_>>(),
+        "question" => messages.iter().map(|m| m.question.as_str()).collect::<Vec<_>>(),
+        "local_time" => messages.iter().map(|m| micros(m.local_time)).collect::<Vec<_>>(),
+        "state" => messages.iter().map(|m| m.state.as_str()).collect::<Vec<_>>(),
+        "kb_hit" => messages.iter().map(|m| m.kb_hit).collect::<Vec<_>>(),
+        "kb_mark" => messages.iter().map(|m| m.kb_mark).collect::<Vec<_>>(),
+        "manual_mark" => messages.iter().map(|m| m.manual_mark).collect::<Vec<_>>(),
+    )?;
+    Ok(marks::apply(df.lazy()).collect()?)
+}
+
+fn bools(df: &DataFrame, name: &str) -> anyhow::Result<Vec<bool>> {
+    Ok(df.column(name)?.bool()?.iter().map(|v| v.unwrap_or(false)).collect())
+}
+
+fn ints(df: &DataFrame, name: &str) -> anyhow::Result<Vec<i64>> {
+    Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.iter().map(|v| v.unwrap_or(0)).collect())
+}
+
+fn texts(df: &DataFrame, name: &str) -> anyhow::Result<Vec<String>> {
+    Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+}
+
+fn message_rows(messages: Vec<DetailMessage>, flags: &DataFrame) -> anyhow::Result<Vec<MessageDetail>> {
+    let kb_hit = bools(flags, "kb_hit")?;
+    let manual = bools(flags, "manual")?;
+    Ok(messages
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| MessageDetail {
+            kb_overridden: m.kb_mark.is_some(),
+            manual_operator: if manual[i] { m.manual_operator } else { None },
+            message_id: m.message_id,
+            local_time: m.local_time,
+            user_key: m.user_key,
+            question: m.question,
+            answer: m.answer,
+            state: m.state,
+            kb_hit: kb_hit[i],
+            transfer: m.transfer,
+            manual: manual[i],
+            liked: m.has_like,
+            disliked: m.has_dislike,
+            latency_s: m.latency_s,
+            session_id: m.session_id,
+        })
+        .collect())
+}
+
+fn session_rows(df: &DataFrame, tz: Tz) -> anyhow::Result<Vec<SessionDetail>> {
+    let local = |us: i64| to_local(tz, from_micros(us));
+    let (ids, users) = (texts(df, "session_id")?, texts(df, "user_key")?);
+    let (started, ended, dates) = (ints(df, "started_at")?, ints(df, "ended_at")?, ints(df, "local_date")?);
+    let (messages, answered, kb_hits) = (ints(df, "messages")?, ints(df, "answered")?, ints(df, "kb_hits")?);
+    let (transfer_messages, manual_messages) = (ints(df, "transfer_messages")?, ints(df, "manual_messages")?);
+    let (is_transfer, is_manual, is_self) =
+        (bools(df, "is_transfer")?, bools(df, "is_manual")?, bools(df, "is_self_resolved")?);
+    Ok((0..df.height())
+        .map(|i| SessionDetail {
+            session_id: ids[i].clone(),
+            user_key: users[i].clone(),
+            started_at: local(started[i]),
+            ended_at: local(ended[i]),
+            local_date: from_epoch_days(dates[i] as i32),
+            messages: messages[i],
+            answered: answered[i],
+            kb_hits: kb_hits[i],
+            transfer_messages: transfer_messages[i],
+            manual_messages: manual_messages[i],
+            is_transfer: is_transfer[i],
+            is_manual: is_manual[i],
+            is_self_resolved: is_self[i],
+        })
+        .collect())
+}
+
+fn unanswered_rows(df: &DataFrame) -> anyhow::Result<Vec<UnansweredRow>> {
+    let (questions, counts, last) = (texts(df, "question")?, ints(df, "count")?, ints(df, "last_asked")?);
+    Ok((0..df.height())
+        .map(|i| UnansweredRow {
+            question: questions[i].clone(),
+            count: counts[i],
+            last_asked: from_micros(last[i]),
+        })
+        .collect())
+}
+
+fn user_rows(df: &DataFrame) -> anyhow::Result<Vec<UserRow>> {
+    let users = texts(df, "user_key")?;
+    let (messages, sessions, self_resolved, transfers) =
+        (ints(df, "messages")?, ints(df, "sessions")?, ints(df, "self_resolved")?, ints(df, "transfers")?);
+    Ok((0..df.height())
+        .map(|i| UserRow {
+            user_key: users[i].clone(),
+            messages: messages[i],
+            sessions: sessions[i],
+            self_resolved: self_resolved[i],
+            transfers: transfers[i],
+        })
+        .collect())
+}
+
+fn flag(name: &str, value: bool) -> String {
+    format!("{name}={}", if value { "yes" } else { "no" })
+}
+
+fn manual_rows(entries: Vec<DetailEntry>, marks: Vec<DetailMark>, tz: Tz) -> Vec<ManualRow> {
+    let mut rows: Vec<ManualRow> = entries
+        .into_iter()
+        .map(|e| ManualRow {
+            kind: ManualKind::Entry,
+            time: e.consultation_time,
+            user: e.user_name,
+            question: e.query,
+            what: [
+                flag("knowledge_hit", e.knowledge_hit),
+                flag("transfer_to_human", e.transfer_to_human),
+                flag("manual_intervention", e.manual_intervention),
+            ]
+            .join(", "),
+            operator: e.operation_user.or(e.entry_person).unwrap_or_default(),
+            note: String::new(),
+            message_id: None,
+        })
+        .collect();
+    rows.extend(marks.into_iter().map(|k| ManualRow {
+        kind: ManualKind::Mark,
+        time: to_local(tz, k.marked_at),
+        user: k.user_key,
+        question: k.question,
+        what: match k.value {
+            Some(v) => flag(&k.field, v),
+            None => format!("{}=auto", k.field),
+        },
+        operator: k.operator,
+        note: k.note.unwrap_or_default(),
+        message_id: Some(k.message_id),
+    }));
+    rows.sort_by_key(|r| r.time);
+    rows
+}

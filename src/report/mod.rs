@@ -5,8 +5,11 @@
 //! the formats can never disagree.
 
 pub mod detail;
+pub mod email;
+pub mod format;
 pub mod json;
 pub mod labels;
+pub mod markdown;
 pub mod period;
 pub mod xlsx;
 
@@ -14,8 +17,10 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
+use crate::config::{Identity, SessionMode, Settings};
 use crate::transform::kpi::{self, Kpis};
 use crate::warehouse::Warehouse;
+use detail::{ReportDetail, RulesInForce};
 use period::Period;
 
 /// Everything a report shows.
@@ -37,13 +42,29 @@ pub fn local(tz: Tz, utc: NaiveDateTime) -> DateTime<Tz> {
     tz.from_utc_datetime(&utc)
 }
 
-/// Computes the report of `period`.
-pub async fn build(wh: &Warehouse, tz: Tz, timezone: &str, period: Period) -> anyhow::Result<ReportData> {
+/// Computes the KPIs of `period` (and the detail rows when `with_detail`).
+pub async fn build(
+    wh: &Warehouse,
+    settings: &Settings,
+    period: Period,
+    with_detail: bool,
+) -> anyhow::Result<(ReportData, Option<ReportDetail>)> {
+    let tz = settings.tz;
     let previous_period = period.previous();
     let messages = wh.report_messages(previous_period.start, period.end).await?;
     let entries = wh.report_entries(previous_period.start, period.end).await?;
     let newest = wh.newest_message().await?;
-    let (totals, previous, daily) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let detail_rows = if with_detail {
+        Some((
+            wh.detail_messages(period.start, period.end).await?,
+            wh.detail_entries(period.start, period.end).await?,
+            wh.detail_marks(period.start, period.end).await?,
+        ))
+    } else {
+        None
+    };
+    let rules = rules_in_force(settings);
+    let (totals, previous, daily, detail) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let messages = kpi::prepare(messages)?;
         let totals = kpi::compute(&messages, &entries, period.start, period.end)?;
         let previous = kpi::compute(&messages, &entries, previous_period.start, previous_period.end)?;
@@ -51,18 +72,58 @@ pub async fn build(wh: &Warehouse, tz: Tz, timezone: &str, period: Period) -> an
             .days()
             .map(|d| Ok((d, kpi::compute(&messages, &entries, d, d)?)))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok((totals, previous, daily))
+        let detail = match detail_rows {
+            Some((messages_rows, entry_rows, mark_rows)) => Some(detail::assemble(
+                tz,
+                &period,
+                detail::DetailInputs {
+                    kpi_messages: messages,
+                    kpi_entries: entries,
+                    messages: messages_rows,
+                    entries: entry_rows,
+                    marks: mark_rows,
+                    rules,
+                },
+            )?),
+            None => None,
+        };
+        Ok((totals, previous, daily, detail))
     })
     .await
     .context("computing the KPIs")??;
-    Ok(ReportData {
+    let data = ReportData {
         period,
         previous_period,
-        timezone: timezone.to_string(),
+        timezone: settings.rules.timezone.clone(),
         totals,
         previous,
         daily,
         generated_at: crate::clock::now().with_timezone(&tz),
         data_through: newest.map(|t| local(tz, t)),
-    })
+    };
+    Ok((data, detail))
+}
+
+/// The rules of the settings, in words, for the Definitions sheet.
+pub fn rules_in_force(settings: &Settings) -> RulesInForce {
+    let r = &settings.rules;
+    RulesInForce {
+        timezone: r.timezone.clone(),
+        identity: match &r.identity {
+            Identity::EndUser => "end_user".to_string(),
+            Identity::Input { key } => format!("input: {key}"),
+            Identity::QueryRegex { pattern } => format!("query_regex: {pattern}"),
+        },
+        session_window: humantime::format_duration(r.session_window).to_string(),
+        session_mode: match r.session_mode {
+            SessionMode::Anchored => "anchored".to_string(),
+            SessionMode::Idle => "idle".to_string(),
+        },
+        kb_miss: r.kb_miss.clone(),
+        kb_miss_regex: r.kb_miss_regex.clone(),
+        transfer: r.transfer.clone(),
+        transfer_regex: r.transfer_regex.clone(),
+        exclude_invoke_from: r.exclude_invoke_from.clone(),
+        exclude_users: r.exclude_users.clone(),
+    }
 }

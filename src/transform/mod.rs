@@ -5,6 +5,7 @@
 //! ([`messages`]), operator marks ([`marks`]), sessions ([`sessions`]) and the KPIs ([`kpi`]).
 //! Nothing in this module does I/O; callers hand frames in and get frames out.
 
+pub mod detail;
 pub mod kpi;
 pub mod marks;
 pub mod messages;

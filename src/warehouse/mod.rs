@@ -7,8 +7,12 @@
 //! constants. [`with_conn!`] writes one body for both backends; it is expanded once per
 //! backend, so each copy is type-checked against its own driver.
 
+pub mod browse;
+pub mod deliveries;
+pub mod entries;
 pub mod feedback;
 pub mod lock;
+pub mod marks;
 pub mod messages;
 pub mod report;
 pub mod rows;

@@ -97,3 +97,80 @@ impl Warehouse {
         Ok(t)
     }
 }
+
+/// A message of the detail sheets.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DetailMessage {
+    pub message_id: String,
+    pub created_at: NaiveDateTime,
+    pub local_time: NaiveDateTime,
+    pub user_key: String,
+    pub question: String,
+    pub answer: String,
+    pub state: String,
+    pub kb_hit: bool,
+    pub transfer: bool,
+    pub latency_s: f64,
+    pub session_id: Option<String>,
+    pub kb_mark: Option<bool>,
+    pub manual_mark: Option<bool>,
+    pub manual_operator: Option<String>,
+    pub has_like: bool,
+    pub has_dislike: bool,
+}
+
+/// A manual entry of the detail sheets.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DetailEntry {
+    pub user_name: String,
+    pub query: String,
+    pub consultation_time: NaiveDateTime,
+    pub entry_person: Option<String>,
+    pub knowledge_hit: bool,
+    pub transfer_to_human: bool,
+    pub manual_intervention: bool,
+    pub operation_user: Option<String>,
+}
+
+/// A current operator mark of the detail sheets.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DetailMark {
+    pub message_id: String,
+    pub field: String,
+    pub value: Option<bool>,
+    pub operator: String,
+    pub note: Option<String>,
+    pub marked_at: NaiveDateTime,
+    pub user_key: String,
+    pub question: String,
+}
+
+impl Warehouse {
+    /// Included messages dated in `from..=to`, oldest first, with text, marks and feedback.
+    pub async fn detail_messages(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> anyhow::Result<Vec<DetailMessage>> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/detail_messages.sql")).bind(from).bind(to).fetch_all(pool).await
+        })
+        .context("reading messages for the report")
+    }
+
+    /// Manual entries dated in `from..=to`.
+    pub async fn detail_entries(&self, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<DetailEntry>> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/detail_entries.sql")).bind(from).bind(to).fetch_all(pool).await
+        })
+        .context("reading manual entries for the report")
+    }
+
+    /// Current marks of messages dated in `from..=to`.
+    pub async fn detail_marks(&self, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<DetailMark>> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/detail_marks.sql")).bind(from).bind(to).fetch_all(pool).await
+        })
+        .context("reading marks for the report")
+    }
+}

@@ -11,4 +11,6 @@ mod support;
 
 mod cli;
 mod ingest;
+mod operators;
 mod report;
+mod reports;

@@ -124,6 +124,16 @@ impl TestWarehouse {
         }
     }
 
+    /// A warehouse already at a SQLite file (the test does not own the file).
+    pub fn sqlite_file(path: PathBuf) -> TestWarehouse {
+        TestWarehouse {
+            url: format!("sqlite://{}", path.display()),
+            backend: Backend::Sqlite,
+            _db: None,
+            _dir: None,
+        }
+    }
+
     /// The SQLite file's folder (where its lock file lives).
     pub fn sqlite_dir(&self) -> Option<&Path> {
         self._dir.as_ref().map(|d| d.path())

@@ -1,0 +1,122 @@
+//! `itstat import`: manual entries from a spreadsheet, the empty template, and the legacy
+//! platform's data. Everything is validated before anything is written.
+
+use std::path::Path;
+
+use crate::cli::{ImportArgs, ImportCommand};
+use crate::cmd::ids::operator;
+use crate::config::Settings;
+use crate::error::user_error;
+use crate::fsutil::write_atomic;
+use crate::import::entries::{Checked, read_file};
+use crate::import::{legacy, template};
+use crate::transform::Rules;
+use crate::warehouse::{OpenMode, Warehouse};
+
+/// Runs `itstat import`.
+pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
+    match &args.what {
+        ImportCommand::ManualEntries { file, operator: who, dry_run } => {
+            manual_entries(settings, file, who.as_deref(), *dry_run).await
+        }
+        ImportCommand::Template { file } => {
+            let bytes = template::template()?;
+            write_atomic(file, &bytes)?;
+            println!(
+                "wrote {} (fill in one consultation per row, then `itstat import manual-entries`)",
+                file.display()
+            );
+            Ok(())
+        }
+        ImportCommand::Legacy { from, dry_run } => legacy_import(settings, from, *dry_run).await,
+    }
+}
+
+async fn manual_entries(
+    settings: &Settings,
+    file: &Path,
+    who: Option<&str>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let entries = match read_file(file, &operator(who))? {
+        Checked::Valid(entries) => entries,
+        Checked::Invalid(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            return Err(user_error(format!(
+                "{}: {} problem{} (listed above); nothing was imported",
+                file.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            )));
+        }
+    };
+    let mode = if dry_run { OpenMode::ExistingOnly } else { OpenMode::ReadWrite };
+    let wh = Warehouse::open(&settings.warehouse_url, mode).await?;
+    let source = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    if dry_run {
+        let new = wh.count_new_entries(&entries).await?;
+        for e in &entries {
+            println!(
+                "{}  {}  {}",
+                e.consultation_time.format("%Y-%m-%d %H:%M"),
+                e.user_name,
+                crate::textsafe::short(&e.query, 40)
+            );
+        }
+        println!(
+            "dry run: {} rows valid, {new} would be added, {} already imported; nothing written",
+            entries.len(),
+            entries.len() - new
+        );
+        wh.close().await;
+        return Ok(());
+    }
+    let mut tx = wh.begin().await?;
+    let added = tx.add_entries(&entries, &source).await?;
+    tx.commit().await?;
+    wh.close().await;
+    println!(
+        "imported {added} manual entries from {} ({} already there)",
+        file.display(),
+        entries.len() - added
+    );
+    Ok(())
+}
+
+async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow::Result<()> {
+    let data = legacy::read(url, settings.tz).await?;
+    if !data.problems.is_empty() {
+        for p in &data.problems {
+            eprintln!("{p}");
+        }
+        return Err(user_error(format!(
+            "the legacy database has {} values itstat cannot read (listed above); nothing was migrated",
+            data.problems.len()
+        )));
+    }
+    let mode = if dry_run { OpenMode::ExistingOnly } else { OpenMode::ReadWrite };
+    let wh = Warehouse::open(&settings.warehouse_url, mode).await?;
+    if dry_run {
+        let new = wh.count_new_entries(&data.entries).await?;
+        println!(
+            "dry run: {} marks and {} manual entries read ({new} entries new); nothing written",
+            data.marks.len(),
+            data.entries.len()
+        );
+        wh.close().await;
+        return Ok(());
+    }
+    let mut tx = wh.begin().await?;
+    let marks = tx.append_marks(&data.marks, true, &Rules::new(settings)).await?;
+    let entries = tx.add_entries(&data.entries, "legacy").await?;
+    tx.commit().await?;
+    wh.close().await;
+    println!(
+        "migrated {marks} marks (of {}) and {entries} manual entries (of {}) from the legacy platform",
+        data.marks.len(),
+        data.entries.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! `itstat messages`: find messages; `itstat messages show ID`: one message whole, with its
+//! session and the reason for every flag.
+
+use std::fmt::Write;
+
+use chrono::{Duration, NaiveDateTime};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::ids::{resolve_one, short_id};
+use crate::bail_user;
+use crate::cli::{ListFormat, MessagesArgs, MessagesCommand};
+use crate::config::Settings;
+use crate::error::user_error;
+use crate::report::period::{local_midnight_utc, parse_date};
+use crate::textsafe::{short, terminal};
+use crate::transform::{Rules, marks};
+use crate::warehouse::browse::{ListFilter, ListedMessage};
+use crate::warehouse::{OpenMode, Warehouse};
+
+/// A listed message with effective flags, as printed.
+#[derive(Debug, Serialize)]
+struct Listed {
+    id: String,
+    time: String,
+    user: String,
+    question: String,
+    answer: String,
+    state: String,
+    kb_hit: bool,
+    transfer: bool,
+    manual: bool,
+    session_id: Option<String>,
+}
+
+/// Runs `itstat messages`.
+pub async fn run(settings: &Settings, args: &MessagesArgs) -> anyhow::Result<()> {
+    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
+    let result = match &args.show {
+        Some(MessagesCommand::Show { id }) => show(settings, &wh, id).await,
+        None => list(settings, &wh, args).await,
+    };
+    wh.close().await;
+    result
+}
+
+/// The UTC range of `--since` and `--until`.
+fn range(settings: &Settings, args: &MessagesArgs) -> anyhow::Result<(NaiveDateTime, NaiveDateTime)> {
+    let now = crate::clock::now().naive_utc();
+    let since = args.since.as_deref().unwrap_or("1d");
+    let from = if since.len() == 10 && since.as_bytes()[4] == b'-' {
+        local_midnight_utc(settings.tz, parse_date(since, "--since")?)
+    } else {
+        let d = humantime::parse_duration(since).map_err(|_| {
+            user_error(format!(
+                "`--since`: \"{since}\" is neither a duration (90m, 1d) nor a date (YYYY-MM-DD)"
+            ))
+        })?;
+        now - Duration::from_std(d).unwrap_or_default()
+    };
+    let to = match &args.until {
+        Some(d) => local_midnight_utc(settings.tz, parse_date(d, "--until")? + Duration::days(1)),
+        None => now + Duration::days(1),
+    };
+    if from >= to {
+        bail_user!("`--since` is after `--until`; nothing can match");
+    }
+    Ok((from, to))
+}
+
+/// Effective flags (marks applied) of listed messages: (kb_hit, manual).
+fn effective(rows: &[ListedMessage]) -> anyhow::Result<Vec<(bool, bool)>> {
+    let df = df!(
+        "state" => rows.iter().map(|r| r.state.as_str()).collect::<Vec<_>>(),
+        "kb_hit" => rows.iter().map(|r| r.kb_hit).collect::<Vec<_>>(),
+        "kb_mark" => rows.iter().map(|r| r.kb_mark).collect::<Vec<_>>(),
+        "manual_mark" => rows.iter().map(|r| r.manual_mark).collect::<Vec<_>>(),
+    )?;
+    let out = marks::apply(df.lazy()).collect()?;
+    let kb: Vec<bool> = out.column("kb_hit")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
+    let manual: Vec<bool> = out.column("manual")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
+    Ok(kb.into_iter().zip(manual).collect())
+}
+
+async fn list(settings: &Settings, wh: &Warehouse, args: &MessagesArgs) -> anyhow::Result<()> {
+    let (from, to) = range(settings, args)?;
+    let filter = ListFilter { from, to, user: args.user.clone(), grep: args.grep.clone() };
+    let rows = wh.list_messages(&filter).await?;
+    let flags = effective(&rows)?;
+    let mut listed: Vec<Listed> = rows
+        .into_iter()
+        .zip(flags)
+        .filter(|(r, (kb, manual))| {
+            (!args.unhit || (r.state == "answered" && !kb))
+                && (!args.transfer || r.transfer)
+                && (!args.manual || *manual)
+        })
+        .take(args.limit)
+        .map(|(r, (kb, manual))| Listed {
+            id: r.message_id,
+            time: r.local_time.format("%Y-%m-%d %H:%M:%S").to_string(),
+            user: r.user_key,
+            question: r.question,
+            answer: r.answer,
+            state: r.state,
+            kb_hit: kb,
+            transfer: r.transfer,
+            manual,
+            session_id: r.session_id,
+        })
+        .collect();
+    listed.reverse(); // oldest first, like a log
+    match args.format {
+        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&listed)?),
+        ListFormat::Csv => print_csv(&listed)?,
+        ListFormat::Table => {
+            let mut shorts = Vec::with_capacity(listed.len());
+            for r in &listed {
+                shorts.push(short_id(wh, &r.id).await?);
+            }
+            print_table(&listed, &shorts)
+        }
+    }
+    Ok(())
+}
+
+fn yes(v: bool) -> &'static str {
+    if v { "yes" } else { "-" }
+}
+
+fn print_table(rows: &[Listed], short_ids: &[String]) {
+    if rows.is_empty() {
+        println!("no messages match (widen `--since`, or drop a filter)");
+        return;
+    }
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(["time", "id", "user", "question", "state", "kb", "transfer", "manual"]);
+    for (r, id) in rows.iter().zip(short_ids) {
+        table.add_row([
+            r.time[5..16].to_string(),
+            id.clone(),
+            short(&r.user, 20),
+            short(&r.question, 40),
+            r.state.clone(),
+            if r.state == "answered" { yes(r.kb_hit).to_string() } else { "".to_string() },
+            yes(r.transfer).to_string(),
+            yes(r.manual).to_string(),
+        ]);
+    }
+    println!("{table}");
+    println!("{} messages; `itstat messages show ID` for one, `itstat mark ID --manual` to mark", rows.len());
+}
+
+fn print_csv(rows: &[Listed]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(std::io::stdout());
+    w.write_record([
+        "id",
+        "time",
+        "user",
+        "question",
+        "answer",
+        "state",
+        "kb_hit",
+        "transfer",
+        "manual",
+        "session_id",
+    ])?;
+    for r in rows {
+        w.write_record([
+            r.id.as_str(),
+            &r.time,
+            &r.user,
+            &r.question,
+            &r.answer,
+            &r.state,
+            &r.kb_hit.to_string(),
+            &r.transfer.to_string(),
+            &r.manual.to_string(),
+            r.session_id.as_deref().unwrap_or(""),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+async fn show(settings: &Settings, wh: &Warehouse, typed: &str) -> anyhow::Result<()> {
+    let id = resolve_one(wh, typed).await.map_err(user_error)?;
+    let Some(m) = wh.full_message(&id).await? else { bail_user!("`{typed}`: no message has this id") };
+    let rules = Rules::new(settings);
+    let history = wh.mark_history(&id).await?;
+    let feedback = wh.message_feedback(&id).await?;
+    let latest = |field: &str| history.iter().rev().find(|k| k.field == field);
+    let mut out = String::new();
+    let _ = writeln!(out, "message   {}", m.message_id);
+    let _ = writeln!(out, "time      {} ({})", m.local_time, settings.rules.timezone);
+    let _ = writeln!(out, "user      {}", terminal(&m.user_key, false));
+    let _ = writeln!(
+        out,
+        "app       {}   conversation {}{}",
+        m.app_id,
+        m.conversation_id,
+        match m.conversation_deleted {
+            Some(true) => " (deleted in Dify)",
+            None => " (gone from Dify)",
+            _ => "",
+        }
+    );
+    let _ = writeln!(
+        out,
+        "source    {}{}",
+        m.invoke_from.as_deref().unwrap_or("(none, Dify < 0.6)"),
+        if m.included { "" } else { "  — excluded from the numbers" }
+    );
+    let _ = writeln!(out, "\nquestion\n  {}", terminal(&m.question, true).replace('\n', "\n  "));
+    if m.query != m.question {
+        let _ = writeln!(out, "\nfull query\n  {}", terminal(&m.query, true).replace('\n', "\n  "));
+    }
+    let _ = writeln!(out, "\nanswer\n  {}", terminal(&m.answer, true).replace('\n', "\n  "));
+    let _ = writeln!(
+        out,
+        "\nstate     {} (Dify status {}{})",
+        m.state,
+        m.status,
+        m.error.as_deref().map(|e| format!(": {}", terminal(e, false))).unwrap_or_default()
+    );
+    let answered = m.state == "answered";
+    let kb_rule = match (answered, rules.explain_kb_miss(&m.answer)) {
+        (false, _) => "no — not answered".to_string(),
+        (true, Some(why)) => format!("no — the answer matches the miss {why}"),
+        (true, None) => "yes — the answer matches no miss phrase or regex".to_string(),
+    };
+    match latest("kb_hit").filter(|k| k.value.is_some()) {
+        Some(k) => {
+            let v = k.value == Some(true) && answered;
+            let _ = writeln!(
+                out,
+                "kb hit    {} — operator {} marked kb_hit={} on {} (the rule says: {kb_rule})",
+                if v { "yes" } else { "no" },
+                k.operator,
+                if k.value == Some(true) { "yes" } else { "no" },
+                fmt_utc(settings, k.marked_at)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "kb hit    {kb_rule}");
+        }
+    }
+    let transfer = match (answered, rules.explain_transfer(&m.answer)) {
+        (false, _) => "no — not answered".to_string(),
+        (true, Some(why)) => format!("yes — the answer matches the transfer {why}"),
+        (true, None) => "no — the answer matches no transfer phrase or regex".to_string(),
+    };
+    let _ = writeln!(out, "transfer  {transfer}");
+    match latest("manual") {
+        Some(k) if k.value == Some(true) => {
+            let _ = writeln!(
+                out,
+                "manual    yes — marked by {} on {}{}",
+                k.operator,
+                fmt_utc(settings, k.marked_at),
+                k.note.as_deref().map(|n| format!(": {}", terminal(n, false))).unwrap_or_default()
+            );
+        }
+        Some(k) => {
+            let _ = writeln!(
+                out,
+                "manual    no — withdrawn by {} on {}",
+                k.operator,
+                fmt_utc(settings, k.marked_at)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "manual    no — no operator mark");
+        }
+    }
+    let likes: Vec<String> = feedback
+        .iter()
+        .map(|(s, r, c)| {
+            format!(
+                "{r} ({s}){}",
+                c.as_deref().map(|c| format!(": {}", terminal(c, false))).unwrap_or_default()
+            )
+        })
+        .collect();
+    let _ =
+        writeln!(out, "feedback  {}", if likes.is_empty() { "none".to_string() } else { likes.join(", ") });
+    let _ =
+        writeln!(out, "latency   {:.2} s   tokens {} + {}", m.latency_s, m.message_tokens, m.answer_tokens);
+    if let Some(sid) = &m.session_id {
+        let members = wh.session_members(sid).await?;
+        let _ = writeln!(out, "\nsession   {sid} ({} messages)", members.len());
+        for s in members {
+            let here = if s.message_id == m.message_id { "→" } else { " " };
+            let _ = writeln!(
+                out,
+                " {here} {}  {}  {:<8}  {}",
+                s.local_time.format("%m-%d %H:%M:%S"),
+                &s.message_id[..8],
+                s.state,
+                short(&s.question, 50)
+            );
+        }
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn fmt_utc(settings: &Settings, t: NaiveDateTime) -> String {
+    crate::report::local(settings.tz, t).format("%Y-%m-%d %H:%M").to_string()
+}

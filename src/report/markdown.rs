@@ -1,0 +1,99 @@
+//! The Markdown summary: headline KPIs against the previous period and the most frequent
+//! unanswered questions, for chat tools and the terminal.
+//!
+//! User text is made inert: pipes and newlines cannot break the table, HTML is escaped, and
+//! control characters are shown as `\u{…}` escapes.
+
+use std::fmt::Write;
+
+use super::ReportData;
+use super::detail::ReportDetail;
+use super::format::kpi_row;
+use super::labels::{HEADLINE, Lang, kpi_label, report_title};
+use crate::textsafe::is_bidi_control;
+
+/// How many unanswered questions the summary lists.
+const TOP_UNANSWERED: usize = 10;
+
+/// Text safe inside a Markdown table cell.
+pub fn cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '`' => out.push_str("\\`"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() || is_bidi_control(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Renders the summary.
+pub fn render(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
+    let mut out = String::new();
+    let title = report_title(data.period.kind, lang);
+    let _ = writeln!(out, "# {title} {}\n", data.period.label());
+    let through = data
+        .data_through
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| lang.pick("无数据", "no data").to_string());
+    let _ = writeln!(
+        out,
+        "{} {} – {} · {} {} · {} {}\n",
+        lang.pick("统计期", "Period"),
+        data.period.start,
+        data.period.end,
+        lang.pick("时区", "time zone"),
+        data.timezone,
+        lang.pick("数据截至", "data through"),
+        through
+    );
+    let header = [
+        lang.pick("指标", "KPI"),
+        lang.pick("本期", "This period"),
+        lang.pick("上期", "Previous"),
+        lang.pick("变化", "Change"),
+    ];
+    let _ = writeln!(out, "| {} |\n|---|---:|---:|---:|", header.join(" | "));
+    for key in HEADLINE {
+        if let Some(label) = kpi_label(key) {
+            let row = kpi_row(label, &data.totals, &data.previous, lang);
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+    }
+    let _ = writeln!(out, "\n## {}\n", lang.pick("未命中知识库的问题（前 10）", "Top unanswered questions"));
+    if detail.unanswered.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            lang.pick("本期没有未命中的问题。", "No unanswered questions in this period.")
+        );
+    } else {
+        let head =
+            [lang.pick("问题", "Question"), lang.pick("次数", "Count"), lang.pick("最近提问", "Last asked")];
+        let _ = writeln!(out, "| # | {} |\n|---:|---|---:|---|", head.join(" | "));
+        for (i, row) in detail.unanswered.iter().take(TOP_UNANSWERED).enumerate() {
+            let last = row.last_asked.format("%Y-%m-%d %H:%M");
+            let _ = writeln!(out, "| {} | {} | {} | {last} |", i + 1, cell(&row.question), row.count);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_stays_inert() {
+        assert_eq!(cell("a|b\n<script>x</script>"), "a\\|b &lt;script&gt;x&lt;/script&gt;");
+        assert_eq!(cell("bell\u{7}rtl\u{202e}"), "bell\\u{7}rtl\\u{202e}");
+    }
+}

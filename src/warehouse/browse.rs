@@ -1,0 +1,140 @@
+//! Reading messages for operators: `itstat messages` and `itstat messages show`.
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+
+use super::Warehouse;
+use crate::with_pool;
+
+/// A listed message, with its current marks.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedMessage {
+    pub message_id: String,
+    pub created_at: NaiveDateTime,
+    pub local_time: NaiveDateTime,
+    pub user_key: String,
+    pub question: String,
+    pub answer: String,
+    pub state: String,
+    pub kb_hit: bool,
+    pub transfer: bool,
+    pub session_id: Option<String>,
+    pub kb_mark: Option<bool>,
+    pub manual_mark: Option<bool>,
+}
+
+/// One message whole.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FullMessage {
+    pub message_id: String,
+    pub app_id: String,
+    pub conversation_id: String,
+    pub created_at: NaiveDateTime,
+    pub local_time: NaiveDateTime,
+    pub user_key: String,
+    pub query: String,
+    pub question: String,
+    pub answer: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub state: String,
+    pub kb_hit: bool,
+    pub transfer: bool,
+    pub included: bool,
+    pub invoke_from: Option<String>,
+    pub message_tokens: i64,
+    pub answer_tokens: i64,
+    pub latency_s: f64,
+    pub session_id: Option<String>,
+    pub session_start: Option<NaiveDateTime>,
+    pub conversation_deleted: Option<bool>,
+}
+
+/// A message of a session, briefly.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionMember {
+    pub message_id: String,
+    pub local_time: NaiveDateTime,
+    pub question: String,
+    pub state: String,
+}
+
+/// Filters of `itstat messages` that SQL applies.
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    /// Naive UTC, inclusive.
+    pub from: NaiveDateTime,
+    /// Naive UTC, exclusive.
+    pub to: NaiveDateTime,
+    pub user: Option<String>,
+    /// Plain text to find (any case).
+    pub grep: Option<String>,
+}
+
+/// A LIKE pattern matching `text` anywhere, with `%`, `_` and `\` taken literally.
+pub fn like_pattern(text: &str) -> String {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+impl Warehouse {
+    /// Included messages matching the filter, newest first.
+    pub async fn list_messages(&self, f: &ListFilter) -> anyhow::Result<Vec<ListedMessage>> {
+        let pattern = f.grep.as_deref().map(like_pattern);
+        with_pool!(self, pool, Db => {
+            sqlx::query_as::<_, ListedMessage>(include_str!("../../sql/warehouse/list_messages.sql"))
+                .bind(f.from)
+                .bind(f.to)
+                .bind(f.user.as_deref())
+                .bind(pattern.as_deref())
+                .fetch_all(pool)
+                .await
+        })
+        .context("reading messages")
+    }
+
+    /// One message whole.
+    pub async fn full_message(&self, id: &str) -> anyhow::Result<Option<FullMessage>> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as::<_, FullMessage>(include_str!("../../sql/warehouse/message_full.sql")).bind(id).fetch_optional(pool).await
+        })
+        .context("reading the message")
+    }
+
+    /// The messages of a session.
+    pub async fn session_members(&self, session_id: &str) -> anyhow::Result<Vec<SessionMember>> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as::<_, SessionMember>(include_str!("../../sql/warehouse/session_members.sql"))
+                .bind(session_id)
+                .fetch_all(pool)
+                .await
+        })
+        .context("reading the session")
+    }
+
+    /// The feedback of a message: (source, rating, content).
+    pub async fn message_feedback(&self, id: &str) -> anyhow::Result<Vec<(String, String, Option<String>)>> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/message_feedback.sql")).bind(id).fetch_all(pool).await
+        })
+        .context("reading feedback")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_pattern("VPN"), "%vpn%");
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}

@@ -1,0 +1,61 @@
+//! The delivery log (`deliveries`): what was mailed, for which period, to whom.
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+
+use super::Warehouse;
+use crate::with_pool;
+
+/// One delivery attempt to record.
+#[derive(Debug, Clone)]
+pub struct Delivery<'a> {
+    pub report_kind: &'a str,
+    pub period_label: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub attachment: Option<&'a str>,
+    /// `sent` or `failed`.
+    pub status: &'a str,
+    pub error: Option<&'a str>,
+}
+
+impl Warehouse {
+    /// When this report was last sent to `recipient` (naive UTC), if ever.
+    pub async fn sent_at(
+        &self,
+        kind: &str,
+        period: &str,
+        recipient: &str,
+    ) -> anyhow::Result<Option<NaiveDateTime>> {
+        let (t,): (Option<NaiveDateTime>,) = with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/delivery_sent.sql"))
+                .bind(kind)
+                .bind(period)
+                .bind(recipient)
+                .fetch_one(pool)
+                .await
+        })
+        .context("reading the delivery log")?;
+        Ok(t)
+    }
+
+    /// Records an attempt.
+    pub async fn record_delivery(&self, d: &Delivery<'_>) -> anyhow::Result<()> {
+        let now = chrono::Utc::now().naive_utc();
+        with_pool!(self, pool, Db => {
+            sqlx::query(include_str!("../../sql/warehouse/delivery_record.sql"))
+                .bind(d.report_kind)
+                .bind(d.period_label)
+                .bind(d.recipient)
+                .bind(d.subject)
+                .bind(d.attachment)
+                .bind(d.status)
+                .bind(d.error)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .context("writing the delivery log")
+    }
+}

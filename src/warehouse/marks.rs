@@ -1,0 +1,156 @@
+//! Operator marks: resolving message ids, appending marks, reading their history.
+//!
+//! Marks are append-only: each row is one decision on one field; the current value of a field
+//! is its latest row. Writing marks also recomputes the `sessions` rows they touch, in the same
+//! transaction, so BI tools see them at once (reports always apply the current marks).
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+
+use super::sessions::{Affected, earliest_per_user};
+use super::{Tx, Warehouse};
+use crate::transform::Rules;
+use crate::{with_conn, with_pool};
+
+/// One mark to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMark {
+    pub message_id: String,
+    /// `manual` or `kb_hit`.
+    pub field: &'static str,
+    /// `None` for `kb_hit` means "back to the rule".
+    pub value: Option<bool>,
+    pub operator: String,
+    pub note: Option<String>,
+    /// Naive UTC.
+    pub marked_at: NaiveDateTime,
+    /// `cli` or `legacy`.
+    pub source: &'static str,
+}
+
+/// A stored mark.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MarkRow {
+    pub mark_id: i64,
+    pub message_id: String,
+    pub field: String,
+    pub value: Option<bool>,
+    pub operator: String,
+    pub note: Option<String>,
+    pub marked_at: NaiveDateTime,
+    pub source: String,
+}
+
+/// What an id or prefix resolves to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// Exactly one message.
+    One(String),
+    /// No message.
+    None,
+    /// Several messages (at most 11 listed).
+    Many(Vec<String>),
+}
+
+impl Warehouse {
+    /// Resolves a full id or a unique prefix (lowercase hex and hyphens).
+    pub async fn resolve_id(&self, prefix: &str) -> anyhow::Result<Resolved> {
+        let ids: Vec<(String,)> = with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/ids_by_prefix.sql"))
+                .bind(prefix)
+                .bind(prefix.chars().count() as i64)
+                .fetch_all(pool)
+                .await
+        })
+        .context("looking up message ids")?;
+        let mut ids: Vec<String> = ids.into_iter().map(|(id,)| id).collect();
+        Ok(match ids.len() {
+            0 => Resolved::None,
+            1 => Resolved::One(ids.remove(0)),
+            _ => Resolved::Many(ids),
+        })
+    }
+
+    /// Every mark of a message, oldest first.
+    pub async fn mark_history(&self, message_id: &str) -> anyhow::Result<Vec<MarkRow>> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as::<_, MarkRow>(include_str!("../../sql/warehouse/mark_history.sql"))
+                .bind(message_id)
+                .fetch_all(pool)
+                .await
+        })
+        .context("reading marks")
+    }
+}
+
+impl Tx {
+    /// Appends marks (skipping exact duplicates when `skip_existing`) and recomputes the
+    /// sessions of the messages' users. Returns how many marks were written.
+    pub async fn append_marks(
+        &mut self,
+        marks: &[NewMark],
+        skip_existing: bool,
+        rules: &Rules,
+    ) -> anyhow::Result<usize> {
+        let mut written = 0;
+        let mut affected = Vec::new();
+        for m in marks {
+            if skip_existing && self.mark_exists(m).await? {
+                continue;
+            }
+            with_conn!(self, conn, Db => {
+                sqlx::query(include_str!("../../sql/warehouse/mark_insert.sql"))
+                    .bind(&m.message_id)
+                    .bind(m.field)
+                    .bind(m.value)
+                    .bind(&m.operator)
+                    .bind(&m.note)
+                    .bind(m.marked_at)
+                    .bind(m.source)
+                    .execute(&mut *conn)
+                    .await
+                    .map(|_| ())
+            })
+            .context("writing marks")?;
+            written += 1;
+            if let Some(a) = self.affected_by(&m.message_id).await? {
+                affected.push(a);
+            }
+        }
+        self.recompute_sessions(&earliest_per_user(affected), false, rules).await?;
+        Ok(written)
+    }
+
+    async fn mark_exists(&mut self, m: &NewMark) -> anyhow::Result<bool> {
+        let (n,): (i64,) = with_conn!(self, conn, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/mark_exists.sql"))
+                .bind(&m.message_id)
+                .bind(m.field)
+                .bind(m.value)
+                .bind(&m.operator)
+                .bind(m.marked_at)
+                .bind(m.source)
+                .fetch_one(&mut *conn)
+                .await
+        })
+        .context("reading marks")?;
+        Ok(n > 0)
+    }
+
+    /// The session position a mark on this message touches (none when the message is not
+    /// stored yet, or excluded).
+    async fn affected_by(&mut self, message_id: &str) -> anyhow::Result<Option<Affected>> {
+        let row: Option<(String, NaiveDateTime, bool)> = with_conn!(self, conn, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/message_users.sql"))
+                .bind(message_id)
+                .fetch_optional(&mut *conn)
+                .await
+        })
+        .context("reading messages")?;
+        Ok(row.filter(|r| r.2).map(|(user_key, from_at, _)| Affected {
+            user_key,
+            from_at,
+            from_id: message_id.to_string(),
+        }))
+    }
+}

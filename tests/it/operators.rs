@@ -1,0 +1,208 @@
+//! Operator commands: `messages`, `mark`, `import` (files, template, legacy database), on
+//! both warehouse backends.
+
+use itstat::demo::pg::SchemaVersion;
+use rust_xlsxwriter::{Format, Workbook};
+
+use crate::support::*;
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$name(crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    marks_change_sessions_and_kb_hits,
+    ids_are_resolved_before_anything_is_written,
+    manual_entries_import_from_csv_and_xlsx,
+    legacy_platform_migrates_once,
+);
+
+/// Two users on 2026-11-02: zhangsan (one answered message, self-resolved) and lisi (a KB miss).
+async fn two_messages(backend: Backend) -> (TestDb, Env, TestWarehouse, [uuid::Uuid; 2]) {
+    let mut s = Small::new();
+    let a = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "请重启电脑"));
+    let b = s.msg(Msg::new("lisi", "2026-11-02 10:00:00", "抱歉，您的问题可能不在服务业务范围内"));
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    (dify, env, wh, [a, b])
+}
+
+fn totals(env: &Env) -> serde_json::Value {
+    env.report(&["--date", "2026-11-02"])["totals"].clone()
+}
+
+async fn marks_change_sessions_and_kb_hits(backend: Backend) {
+    let (_dify, env, wh, [a, b]) = two_messages(backend).await;
+    let t = totals(&env);
+    assert_eq!((t["self_resolved_sessions"].as_i64(), t["manual_sessions"].as_i64()), (Some(2), Some(0)));
+    assert_eq!(t["kb_hits"], 1);
+    let out = env.ok(&["mark", &a.to_string(), "--manual", "--operator", "wang", "--note", "电话支持"]);
+    assert!(out.contains("manual=yes by wang"), "{out}");
+    env.ok(&["mark", &b.to_string(), "--kb-hit", "yes", "--operator", "wang"]);
+    let t = totals(&env);
+    assert_eq!((t["self_resolved_sessions"].as_i64(), t["manual_sessions"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(t["manual_rate"].as_f64(), Some(0.5));
+    assert_eq!(t["kb_hits"], 2);
+    // The sessions table follows the marks at once, for BI tools.
+    assert_eq!(wh.count("SELECT COUNT(*) FROM sessions WHERE is_manual = TRUE").await, 1);
+    // `auto` hands the verdict back to the rule; --no-manual withdraws; history keeps all.
+    env.ok(&["mark", &b.to_string(), "--kb-hit", "auto"]);
+    env.ok(&["mark", &a.to_string(), "--no-manual"]);
+    let t = totals(&env);
+    assert_eq!((t["kb_hits"].as_i64(), t["manual_sessions"].as_i64()), (Some(1), Some(0)));
+    let history = env.ok(&["mark", "--history", &a.to_string()]);
+    assert!(history.contains("manual=yes") && history.contains("manual=no"), "{history}");
+    assert!(history.contains("电话支持"), "{history}");
+    assert!(history.contains("current: manual=no"), "{history}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, 4, "marks are append-only");
+    // `messages` lists and filters by effective flags; `show` explains them.
+    let listed = env.ok(&["messages", "--since", "2026-11-01", "--unhit", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["user"], "lisi");
+    let show = env.ok(&["messages", "show", &b.to_string()[..]]);
+    assert!(show.contains("kb hit    no — the answer matches the miss phrase"), "{show}");
+    let table = env.ok(&["messages", "--since", "2026-11-01", "--user", "zhangsan"]);
+    assert!(table.contains(&a.to_string()) && !table.contains("lisi"), "{table}");
+}
+
+async fn ids_are_resolved_before_anything_is_written(backend: Backend) {
+    let (_dify, env, wh, [a, _b]) = two_messages(backend).await;
+    // All Small ids share their first 8 characters: a prefix is ambiguous.
+    let err = env.fails(&["mark", "10000000", "--manual"], 1);
+    assert!(error_line(&err).contains("ambiguous"), "{err}");
+    let err = env.fails(&["mark", &a.to_string(), "ffffff00", "--manual"], 1);
+    assert!(error_line(&err).contains("`ffffff00`: no message has this id"), "{err}");
+    let err = env.fails(&["mark", "abc", "--manual"], 1);
+    assert!(error_line(&err).contains("not a message id"), "{err}");
+    let err = env.fails(&["mark", &a.to_string()], 1);
+    assert!(error_line(&err).contains("nothing to mark"), "{err}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, 0, "nothing written");
+    // A dry run writes nothing either; ids from a file work like ids typed.
+    let out = env.ok(&["mark", &a.to_string(), "--manual", "--dry-run"]);
+    assert!(out.contains("would mark"), "{out}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, 0);
+    let file = env.path().join("ids.csv");
+    std::fs::write(&file, format!("id,manual,note\n{a},是,从文件\n")).unwrap();
+    env.ok(&["mark", "--from-file", "ids.csv", "--operator", "li"]);
+    assert_eq!(wh.query_strings("SELECT note FROM marks").await, vec!["从文件".to_string()]);
+}
+
+fn write_xlsx(path: &std::path::Path, headers: &[&str], rows: &[Vec<&str>]) {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let date = Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            let (r, c) = (r as u32 + 1, c as u16);
+            match chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M") {
+                Ok(t) => sheet.write_datetime_with_format(r, c, t, &date).map(|_| ()).unwrap(),
+                Err(_) => sheet.write_string(r, c, *v).map(|_| ()).unwrap(),
+            }
+        }
+    }
+    book.save(path).unwrap();
+}
+
+async fn manual_entries_import_from_csv_and_xlsx(backend: Backend) {
+    let (_dify, env, wh, _) = two_messages(backend).await;
+    std::fs::write(
+        env.path().join("walkins.csv"),
+        "\u{feff}咨询时间,用户名,问题,回复,是否转人工,人工处理,知识库是否命中\n\
+         2026-11-02 14:00,wangwu,显示器不亮,换线,否,是,未命中\n\
+         2026/11/02 15:30,zhaoliu,VPN,已解决,否,否,命中\n",
+    )
+    .unwrap();
+    let out = env.ok(&["import", "manual-entries", "walkins.csv", "--dry-run"]);
+    assert!(out.contains("2 would be added"), "{out}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM manual_entries").await, 0);
+    let out = env.ok(&["import", "manual-entries", "walkins.csv", "--operator", "ops"]);
+    assert!(out.contains("imported 2"), "{out}");
+    let out = env.ok(&["import", "manual-entries", "walkins.csv", "--operator", "ops"]);
+    assert!(out.contains("imported 0"), "re-import adds nothing: {out}");
+    write_xlsx(
+        &env.path().join("walkins.xlsx"),
+        &["user_name", "query", "consultation_time", "transfer_to_human"],
+        &[vec!["sunqi", "打印机", "2026-11-02 16:00", "yes"]],
+    );
+    env.ok(&["import", "manual-entries", "walkins.xlsx"]);
+    let t = totals(&env);
+    // Bot: 2 sessions (both self-resolved); entries: wangwu manual, zhaoliu self-resolved, sunqi transfer.
+    assert_eq!(
+        (t["manual_entries"].as_i64(), t["sessions"].as_i64(), t["users"].as_i64()),
+        (Some(3), Some(5), Some(5))
+    );
+    assert_eq!((t["manual_sessions"].as_i64(), t["transfer_sessions"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(t["self_resolved_sessions"], 3);
+    assert_eq!(t["messages"], 2, "entries never count as messages");
+    // A file with several bad rows: all reported, nothing imported.
+    std::fs::write(
+        env.path().join("bad.csv"),
+        "用户,问题,咨询时间,转人工\nx,q,2026-13-01 10:00,否\n,q,2026-11-02 10:00,也许\ny,q,2026-11-02 10:00,是\n",
+    )
+    .unwrap();
+    let err = env.fails(&["import", "manual-entries", "bad.csv"], 1);
+    assert!(err.contains("bad.csv: row 2, column 咨询时间: \"2026-13-01 10:00\""), "{err}");
+    assert!(err.contains("bad.csv: row 3, column 用户: empty"), "{err}");
+    assert!(err.contains("bad.csv: row 3, column 转人工: \"也许\""), "{err}");
+    assert!(error_line(&err).contains("3 problems"), "{err}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM manual_entries").await, 3);
+    // The template is importable as written.
+    env.ok(&["import", "template", "template.xlsx"]);
+    let out = env.ok(&["import", "manual-entries", "template.xlsx", "--dry-run"]);
+    assert!(out.contains("1 rows valid"), "{out}");
+}
+
+async fn legacy_platform_migrates_once(backend: Backend) {
+    let (_dify, env, wh, [a, b]) = two_messages(backend).await;
+    let legacy = TestDb::create("legacy").await;
+    legacy
+        .exec(&format!(
+            "CREATE TABLE system_users (id serial, username text, password text);
+             CREATE TABLE manual_intervention (message_id varchar(64), manual_intervention boolean,
+                 operation_user varchar(64), query text, user_name varchar(64), knowledge_status varchar(16),
+                 created_at timestamp, updated_at timestamp);
+             CREATE TABLE manual_entry (id serial, user_name text, query text, answer text,
+                 consultation_time timestamp, entry_person text, knowledge_hit text,
+                 transfer_to_human text, manual_intervention text, operation_user text,
+                 created_at timestamp, updated_at timestamp);
+             INSERT INTO manual_intervention VALUES
+                 ('{a}', true, 'zhou', 'q', 'zhangsan', NULL, '2026-11-02 11:00', '2026-11-02 11:05'),
+                 ('{b}', false, 'zhou', 'q', 'lisi', '命中', '2026-11-02 12:00', NULL);
+             INSERT INTO manual_entry (user_name, query, answer, consultation_time, entry_person,
+                 knowledge_hit, transfer_to_human, manual_intervention, operation_user) VALUES
+                 ('wangwu', '电话咨询', '已处理', '2026-11-02 16:00', 'zhou', '是', '否', '1', 'zhou');"
+        ))
+        .await;
+    let out = env.ok(&["import", "legacy", "--from", &legacy.url]);
+    assert!(out.contains("migrated 3 marks (of 3) and 1 manual entries (of 1)"), "{out}");
+    let out = env.ok(&["import", "legacy", "--from", &legacy.url]);
+    assert!(out.contains("migrated 0 marks (of 3) and 0 manual entries (of 1)"), "{out}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks WHERE source = 'legacy'").await, 3);
+    let t = totals(&env);
+    // zhangsan's session becomes manual, lisi's KB miss is overridden as a hit, wangwu's entry is manual.
+    assert_eq!(
+        (t["manual_sessions"].as_i64(), t["kb_hits"].as_i64(), t["manual_entries"].as_i64()),
+        (Some(2), Some(2), Some(1))
+    );
+    // A value that is no flag stops the whole migration.
+    legacy.exec("UPDATE manual_entry SET transfer_to_human = 'maybe'").await;
+    let err = env.fails(&["import", "legacy", "--from", &legacy.url], 1);
+    assert!(err.contains("legacy manual_entry id=1, column transfer_to_human: \"maybe\""), "{err}");
+}
