@@ -23,7 +23,7 @@ pub struct Cli {
 }
 
 /// Flags every subcommand accepts, before or after its name.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Config file (TOML). Default: `$ITSTAT_CONFIG`, else `./itstat.toml` when it exists.
     #[arg(long, global = true, env = "ITSTAT_CONFIG", value_name = "PATH")]
@@ -39,7 +39,7 @@ pub struct GlobalArgs {
 }
 
 /// The subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Read new Dify messages into the warehouse and apply the rules.
     Ingest(IngestArgs),
@@ -54,6 +54,35 @@ pub enum Command {
     Import(ImportArgs),
     /// Show the warehouse, the cursor, the last runs and row counts.
     Status(StatusArgs),
+    /// Run the `[[schedule]]` jobs of the config until stopped (SIGTERM or Ctrl-C).
+    Schedule(ScheduleArgs),
+    /// Build a demo from generated data: an export file, a warehouse, workbooks and an email,
+    /// with no database and no network.
+    Demo(DemoArgs),
+}
+
+/// `itstat schedule`.
+#[derive(Debug, Clone, Args)]
+pub struct ScheduleArgs {
+    /// Print every job's next fire times and exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Do not run missed report periods at start.
+    #[arg(long)]
+    pub no_catch_up: bool,
+}
+
+/// `itstat demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Folder for the demo's files (created when missing).
+    #[arg(long, value_name = "DIR", default_value = "itstat-demo")]
+    pub out: PathBuf,
+
+    /// Messages to generate.
+    #[arg(long, default_value_t = 6000, hide = true)]
+    pub messages: usize,
 }
 
 /// Output formats of `itstat messages`.
@@ -68,7 +97,7 @@ pub enum ListFormat {
 }
 
 /// `itstat messages`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct MessagesArgs {
     #[command(subcommand)]
@@ -112,7 +141,7 @@ pub struct MessagesArgs {
 }
 
 /// `itstat messages show`.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum MessagesCommand {
     /// Print one message whole, with its session and why each flag is what it is.
     Show {
@@ -134,7 +163,7 @@ pub enum KbVerdict {
 }
 
 /// `itstat mark`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct MarkArgs {
     /// Message ids or unique prefixes (at least 6 characters).
     #[arg(value_name = "ID_OR_PREFIX", required_unless_present_any = ["from_file", "history"])]
@@ -175,14 +204,14 @@ pub struct MarkArgs {
 }
 
 /// `itstat import`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
     #[command(subcommand)]
     pub what: ImportCommand,
 }
 
 /// What `itstat import` imports.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ImportCommand {
     /// Consultations handled outside the bot, from a .csv or .xlsx file.
     ManualEntries {
@@ -214,7 +243,7 @@ pub enum ImportCommand {
 }
 
 /// `itstat ingest`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct IngestArgs {
     /// Re-read all of Dify's history and recompute every rule and session.
     #[arg(long, conflicts_with_all = ["since", "reclassify"])]
@@ -227,6 +256,10 @@ pub struct IngestArgs {
     /// Recompute flags and sessions from the stored text, without reading Dify.
     #[arg(long)]
     pub reclassify: bool,
+
+    /// Read an export file (`sql/export_messages.sql` as .csv or .parquet) instead of Dify.
+    #[arg(long, value_name = "EXPORT", conflicts_with_all = ["full", "since", "reclassify"])]
+    pub from_file: Option<PathBuf>,
 
     /// Read and classify everything, print the counts, write nothing.
     #[arg(long)]
@@ -277,7 +310,7 @@ pub enum LangArg {
 }
 
 /// `itstat report`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
     /// Period kind. Without `--date`, the last complete one (yesterday, last week, last month).
     #[arg(long, value_enum, default_value_t = PeriodKind::Day)]
@@ -322,7 +355,7 @@ pub struct ReportArgs {
 }
 
 /// `itstat status`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     /// Print the status as JSON instead of text.
     #[arg(long)]

@@ -351,8 +351,7 @@ fn build(
     }
     let out_dir = flags.out_dir.clone().or(file.report.out_dir).unwrap_or_else(|| PathBuf::from("reports"));
     let mail = build_mail(file.mail, place)?;
-    let schedule =
-        file.schedule.into_iter().map(|s| ScheduleJob { name: s.name, cron: s.cron, run: s.run }).collect();
+    let schedule = build_schedule(file.schedule, place)?;
 
     Ok(Settings {
         config_path,
@@ -404,6 +403,30 @@ fn build_identity(file: &IdentityFile, place: &str) -> anyhow::Result<Identity> 
             "{place}: `identity.source` is \"{other}\"; use \"end_user\", \"input\" or \"query_regex\""
         ),
     }
+}
+
+fn build_schedule(jobs: Vec<ScheduleFile>, place: &str) -> anyhow::Result<Vec<ScheduleJob>> {
+    let mut names: Vec<&str> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let key = format!("schedule[{i}]");
+        if job.name.trim().is_empty() {
+            bail_user!("{place}: `{key}.name` is empty; give every job a name");
+        }
+        if names.contains(&job.name.as_str()) {
+            bail_user!("{place}: two `[[schedule]]` jobs are named \"{}\"; names must differ", job.name);
+        }
+        names.push(&job.name);
+        if let Err(why) = crate::schedule::parse_cron(&job.cron) {
+            bail_user!(
+                "{place}: `{key}.cron` (\"{}\") is not a cron line ({why}); use six fields with seconds, e.g. \"0 */10 * * * *\"",
+                job.cron
+            );
+        }
+        if let Err(why) = crate::schedule::parse_run(&job.run) {
+            bail_user!("{place}: `{key}.run` {why}");
+        }
+    }
+    Ok(jobs.into_iter().map(|s| ScheduleJob { name: s.name, cron: s.cron, run: s.run }).collect())
 }
 
 fn build_mail(file: MailFile, place: &str) -> anyhow::Result<MailSettings> {
@@ -534,6 +557,11 @@ mod tests {
             ("[identity]\nsource = \"input\"", "`identity.input`"),
             ("[identity]\nsource = \"query_regex\"\npattern = \"x\"", "capture group"),
             ("[session]\nwindow = 15", "invalid type"),
+            ("[[schedule]]\nname = \"x\"\ncron = \"0 8 * * *\"\nrun = [\"ingest\"]", "`schedule[0].cron`"),
+            (
+                "[[schedule]]\nname = \"x\"\ncron = \"0 0 8 * * *\"\nrun = [\"report\", \"--perod\"]",
+                "`schedule[0].run`",
+            ),
         ];
         for (text, needle) in cases {
             let err = load(text).expect_err(text);

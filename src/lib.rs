@@ -16,6 +16,7 @@ pub mod fsutil;
 pub mod import;
 pub mod mail;
 pub mod report;
+pub mod schedule;
 pub mod testing;
 pub mod textsafe;
 pub mod transform;
@@ -26,23 +27,54 @@ use config::{FlagOverrides, Settings};
 
 /// Runs one command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let flags = match &cli.command {
-        Command::Report(args) => FlagOverrides {
-            out_dir: args.out.clone(),
-            lang: args.lang.map(|l| match l {
+    let settings = load_settings(&cli)?;
+    run_with(&settings, &cli.command).await
+}
+
+/// Loads the settings of a command line: its config file and the environment.
+pub fn load_settings(cli: &Cli) -> anyhow::Result<Settings> {
+    Settings::load(cli.global.config.as_deref(), &FlagOverrides::default())
+}
+
+/// The settings with the command's own flags (`report --out/--lang`) on top: flags win.
+fn with_command_flags(settings: &Settings, command: &Command) -> Settings {
+    let mut settings = settings.clone();
+    if let Command::Report(args) = command {
+        if let Some(out) = &args.out {
+            settings.report.out_dir = out.clone();
+        }
+        if let Some(lang) = args.lang {
+            settings.report.lang = match lang {
                 cli::LangArg::Zh => "zh".to_string(),
                 cli::LangArg::En => "en".to_string(),
-            }),
-        },
-        _ => FlagOverrides::default(),
-    };
-    let settings = Settings::load(cli.global.config.as_deref(), &flags)?;
-    match &cli.command {
-        Command::Ingest(args) => cmd::ingest::run(&settings, args).await,
-        Command::Report(args) => cmd::report::run(&settings, args).await,
-        Command::Messages(args) => cmd::messages::run(&settings, args).await,
-        Command::Mark(args) => cmd::mark::run(&settings, args).await,
-        Command::Import(args) => cmd::import::run(&settings, args).await,
-        Command::Status(args) => cmd::status::run(&settings, args).await,
+            };
+        }
+    }
+    settings
+}
+
+/// A boxed future of a command: lets `schedule` and `demo` run commands in-process (the
+/// recursion needs a named future type). Not `Send`: the scheduler runs jobs on a `LocalSet`.
+pub type CommandFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + 'a>>;
+
+/// [`run_with`], boxed.
+pub fn run_boxed<'a>(settings: &'a Settings, command: &'a Command) -> CommandFuture<'a> {
+    Box::pin(run_with(settings, command))
+}
+
+/// Runs a parsed command with given settings (used by `schedule` and `demo`, which run
+/// itstat commands in-process).
+pub async fn run_with(settings: &Settings, command: &Command) -> anyhow::Result<()> {
+    let settings = with_command_flags(settings, command);
+    let settings = &settings;
+    match command {
+        Command::Ingest(args) => cmd::ingest::run(settings, args).await,
+        Command::Report(args) => cmd::report::run(settings, args).await,
+        Command::Messages(args) => cmd::messages::run(settings, args).await,
+        Command::Mark(args) => cmd::mark::run(settings, args).await,
+        Command::Import(args) => cmd::import::run(settings, args).await,
+        Command::Status(args) => cmd::status::run(settings, args).await,
+        Command::Schedule(args) => cmd::schedule::run(settings, args).await,
+        Command::Demo(args) => cmd::demo::run(settings, args).await,
     }
 }

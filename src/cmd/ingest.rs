@@ -7,6 +7,8 @@
 //! and the cursor in one transaction; finally mirror Dify's current feedback. Every step is
 //! recorded in `ingest_runs`.
 
+use std::collections::HashSet;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -17,7 +19,8 @@ use crate::cli::IngestArgs;
 use crate::config::Settings;
 use crate::error::one_line;
 use crate::extract::dify::{DifyReader, DifySource};
-use crate::extract::{RawMessage, frame};
+use crate::extract::file::{ExportFile, ExportRow};
+use crate::extract::{FeedbackRow, RawMessage, frame};
 use crate::transform::{Rules, messages};
 use crate::warehouse::feedback;
 use crate::warehouse::rows::{MessageRow, message_rows};
@@ -36,11 +39,15 @@ enum Scope {
     Since(NaiveDate),
     /// No Dify read: recompute from stored text.
     Reclassify,
+    /// An export file instead of Dify.
+    File,
 }
 
 impl Scope {
     fn from_args(args: &IngestArgs) -> anyhow::Result<Scope> {
-        Ok(if args.full {
+        Ok(if args.from_file.is_some() {
+            Scope::File
+        } else if args.full {
             Scope::Full
         } else if args.reclassify {
             Scope::Reclassify
@@ -57,6 +64,7 @@ impl Scope {
             Scope::Full => "full",
             Scope::Since(_) => "since",
             Scope::Reclassify => "reclassify",
+            Scope::File => "file",
         }
     }
 }
@@ -66,7 +74,7 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
     let scope = Scope::from_args(args)?;
     let rules = Rules::new(settings);
     if args.dry_run {
-        return dry_run(settings, scope, &rules, args.batch_size.max(1)).await;
+        return dry_run(settings, scope, &rules, args).await;
     }
     let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await?;
     let lock = wh.lock_ingest(Duration::from_secs(args.wait)).await?;
@@ -76,7 +84,10 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut job =
         Ingest { wh: &wh, settings, rules, batch_size: args.batch_size.max(1), counts: RunCounts::default() };
-    let result = job.run(scope).await;
+    let result = match &args.from_file {
+        Some(path) => job.run_file(path).await,
+        None => job.run(scope).await,
+    };
     let cursor_after = wh.cursor().await.unwrap_or(cursor_before);
     let counts = job.counts;
     match &result {
@@ -121,19 +132,22 @@ struct Ingest<'a> {
 }
 
 impl Ingest<'_> {
-    async fn run(&mut self, scope: Scope) -> anyhow::Result<()> {
+    /// Reclassifies stored rows when asked to, or when the rules changed since they were
+    /// classified.
+    async fn reclassify_if_needed(&mut self, scope: Scope) -> anyhow::Result<()> {
         let stored_rules = self.wh.meta(RULES_KEY).await?;
-        if scope == Scope::Reclassify
-            || scope == Scope::Full
-            || stored_rules.as_deref().is_some_and(|r| r != self.rules.fingerprint)
-        {
-            if scope != Scope::Reclassify
-                && stored_rules.as_deref().is_some_and(|r| r != self.rules.fingerprint)
-            {
-                info!("The rules changed since the last run; reclassifying stored messages.");
-            }
+        let changed = stored_rules.as_deref().is_some_and(|r| r != self.rules.fingerprint);
+        if changed && scope != Scope::Reclassify {
+            info!("The rules changed since the last run; reclassifying stored messages.");
+        }
+        if changed || scope == Scope::Reclassify || scope == Scope::Full {
             self.reclassify().await?;
         }
+        Ok(())
+    }
+
+    async fn run(&mut self, scope: Scope) -> anyhow::Result<()> {
+        self.reclassify_if_needed(scope).await?;
         if scope == Scope::Reclassify {
             return Ok(());
         }
@@ -171,10 +185,47 @@ impl Ingest<'_> {
         Ok(())
     }
 
+    /// Reads an export file: every row is upserted like a database row, and the feedback the
+    /// file carries becomes the current feedback of its messages.
+    async fn run_file(&mut self, path: &Path) -> anyhow::Result<()> {
+        self.reclassify_if_needed(Scope::File).await?;
+        let file = ExportFile::open(path)?;
+        let (ids, names) = app_filter(&self.settings.dify.apps);
+        let apps_key = self.wh.meta(APPS_KEY).await?.unwrap_or_default();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut feedback: Vec<FeedbackRow> = Vec::new();
+        let batch_size = self.batch_size;
+        file.read(batch_size, async |rows: Vec<ExportRow>| {
+            let mut messages = Vec::with_capacity(rows.len());
+            for row in rows {
+                let selected = (ids.is_empty() && names.is_empty())
+                    || ids.contains(&row.message.app_id)
+                    || row.app_name.as_ref().is_some_and(|n| names.contains(n));
+                if selected {
+                    seen.insert(row.message.id.clone());
+                    feedback.extend(row.feedback);
+                    messages.push(row.message);
+                }
+            }
+            self.write_batch(messages, &apps_key).await
+        })
+        .await?;
+        let stored: Vec<FeedbackRow> =
+            self.wh.stored_feedback().await?.into_iter().filter(|f| seen.contains(&f.message_id)).collect();
+        let diff = feedback::diff(feedback, stored);
+        if !diff.upserts.is_empty() || !diff.missing.is_empty() {
+            let mut tx = self.wh.begin().await?;
+            tx.apply_feedback(&diff.upserts, &diff.missing).await?;
+            tx.commit().await?;
+            self.counts.feedback_changed += (diff.upserts.len() + diff.missing.len()) as i64;
+        }
+        Ok(())
+    }
+
     /// Where this run starts reading, in naive UTC; `None` for all history.
     async fn window_start(&self, scope: Scope) -> anyhow::Result<Option<NaiveDateTime>> {
         Ok(match scope {
-            Scope::Full | Scope::Reclassify => None,
+            Scope::Full | Scope::Reclassify | Scope::File => None,
             Scope::Since(date) => Some(crate::report::period::local_midnight_utc(self.settings.tz, date)),
             Scope::Incremental => {
                 let lookback = chrono::Duration::from_std(self.settings.dify.lookback).unwrap_or_default();
@@ -279,6 +330,18 @@ impl Ingest<'_> {
     }
 }
 
+/// `[dify] apps` entries as ids (UUIDs) and names, for filtering an export file.
+fn app_filter(apps: &[String]) -> (HashSet<String>, HashSet<String>) {
+    let (ids, names): (Vec<&String>, Vec<&String>) =
+        apps.iter().partition(|a| uuid::Uuid::parse_str(a).is_ok());
+    (
+        ids.into_iter()
+            .map(|a| uuid::Uuid::parse_str(a).map(|u| u.to_string()).unwrap_or_default())
+            .collect(),
+        names.into_iter().cloned().collect(),
+    )
+}
+
 /// Runs the per-message rules on a batch (CPU-bound, off the async runtime).
 async fn classify_rows(rows: Vec<RawMessage>, rules: &Rules) -> anyhow::Result<Vec<MessageRow>> {
     let rules = rules.clone();
@@ -335,14 +398,35 @@ async fn plan_writes<'a>(tx: &mut Tx, rows: &'a [MessageRow]) -> anyhow::Result<
 }
 
 /// `--dry-run`: reads and classifies, counts what would change, writes nothing.
-async fn dry_run(settings: &Settings, scope: Scope, rules: &Rules, batch_size: usize) -> anyhow::Result<()> {
+async fn dry_run(settings: &Settings, scope: Scope, rules: &Rules, args: &IngestArgs) -> anyhow::Result<()> {
+    let batch_size = args.batch_size.max(1);
     let wh = match Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await {
         Ok(wh) => Some(wh),
         Err(e) if crate::error::exit_code(&e) == 1 => None,
         Err(e) => return Err(e),
     };
     let (mut read, mut new, mut changed) = (0usize, 0usize, 0usize);
-    if scope != Scope::Reclassify {
+    let mut count = async |rows: Vec<RawMessage>| -> anyhow::Result<()> {
+        read += rows.len();
+        let classified = classify_rows(rows, rules).await?;
+        match &wh {
+            Some(wh) => {
+                let mut tx = wh.begin().await?;
+                let plan = plan_writes(&mut tx, &classified).await?;
+                new += plan.new;
+                changed += plan.changed;
+            }
+            None => new += classified.len(),
+        }
+        Ok(())
+    };
+    if let Some(path) = &args.from_file {
+        let file = ExportFile::open(path)?;
+        file.read(batch_size, async |rows: Vec<ExportRow>| {
+            count(rows.into_iter().map(|r| r.message).collect()).await
+        })
+        .await?;
+    } else if scope != Scope::Reclassify {
         let mut source = DifySource::connect(settings.dify_url()?).await?;
         let mut dify = source.reader().await?;
         let apps = dify.resolve_apps(&settings.dify.apps).await?;
@@ -354,21 +438,7 @@ async fn dry_run(settings: &Settings, scope: Scope, rules: &Rules, batch_size: u
             (_, Scope::Since(date)) => Some(crate::report::period::local_midnight_utc(settings.tz, date)),
             _ => None,
         };
-        dify.stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| {
-            read += rows.len();
-            let classified = classify_rows(rows, rules).await?;
-            match &wh {
-                Some(wh) => {
-                    let mut tx = wh.begin().await?;
-                    let plan = plan_writes(&mut tx, &classified).await?;
-                    new += plan.new;
-                    changed += plan.changed;
-                }
-                None => new += classified.len(),
-            }
-            Ok(())
-        })
-        .await?;
+        dify.stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| count(rows).await).await?;
         dify.finish().await?;
     }
     let reclassify = match &wh {

@@ -5,6 +5,7 @@
 //! works on. Nothing here applies a help-desk rule: the rows come out as Dify stored them.
 
 pub mod dify;
+pub mod file;
 pub mod frame;
 
 use chrono::NaiveDateTime;

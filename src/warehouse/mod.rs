@@ -11,6 +11,7 @@ pub mod browse;
 pub mod deliveries;
 pub mod entries;
 pub mod feedback;
+pub mod jobs;
 pub mod lock;
 pub mod marks;
 pub mod messages;

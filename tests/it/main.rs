@@ -14,3 +14,4 @@ mod ingest;
 mod operators;
 mod report;
 mod reports;
+mod unattended;

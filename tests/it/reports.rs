@@ -19,14 +19,14 @@ fn free_port() -> u16 {
 }
 
 /// aiosmtpd on loopback, saving every message into a Maildir.
-struct SmtpServer {
+pub struct SmtpServer {
     child: Child,
-    port: u16,
+    pub port: u16,
     maildir: tempfile::TempDir,
 }
 
 impl SmtpServer {
-    fn start() -> SmtpServer {
+    pub fn start() -> SmtpServer {
         let port = free_port();
         let maildir = tempfile::tempdir().unwrap();
         let child = Command::new("python3")
@@ -53,7 +53,7 @@ impl SmtpServer {
     }
 
     /// Every message received so far, raw.
-    fn messages(&self) -> Vec<Vec<u8>> {
+    pub fn messages(&self) -> Vec<Vec<u8>> {
         let new = self.maildir.path().join("box/new");
         let Ok(entries) = std::fs::read_dir(new) else { return Vec::new() };
         entries.map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect()

@@ -1,0 +1,226 @@
+//! `itstat schedule`: runs the `[[schedule]]` jobs in-process until SIGTERM or Ctrl-C.
+//!
+//! Each job has its own timer; a job still running when its next time comes is skipped with a
+//! warning, so it never overlaps itself (ingest jobs also take the ingest lock). Every run is
+//! recorded in `job_runs`; a failure is logged, mailed to `[mail] owner` at most once per job
+//! per hour, and the scheduler carries on. At start it logs every job's next fire time and
+//! catches up report periods missed while it was down. On a signal it stops starting jobs,
+//! lets a running job finish for a few seconds, then exits 0 (an abandoned ingest rolls back
+//! its open batch; committed batches are whole).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use lettre::Message;
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+use crate::bail_user;
+use crate::cli::ScheduleArgs;
+use crate::config::Settings;
+use crate::error::one_line;
+use crate::report::email::mailbox;
+use crate::schedule::{Job, catch_up, jobs, next_fire, parse_run};
+use crate::warehouse::deliveries::Delivery;
+use crate::warehouse::{OpenMode, Warehouse};
+
+/// How long a running job may finish after a stop signal.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// Runs `itstat schedule`.
+pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()> {
+    let jobs = jobs(&settings.schedule)?;
+    if jobs.is_empty() {
+        bail_user!("no `[[schedule]]` jobs in the config; see itstat.example.toml for examples");
+    }
+    for job in &jobs {
+        let next = next_fire(&job.schedule, settings.tz, Utc::now()).map(|t| t.to_rfc3339());
+        let next = next.unwrap_or_else(|| "never".to_string());
+        info!(job = %job.name, next = %next, command = %job.argv.join(" "), "Scheduled.");
+    }
+    if args.list {
+        print_list(&jobs, settings);
+        return Ok(());
+    }
+    let settings = Arc::new(settings.clone());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let running = Arc::new(AtomicUsize::new(0));
+    if !args.no_catch_up {
+        catch_up_reports(&settings, &jobs).await;
+    }
+    // Jobs run on this thread's LocalSet: commands run in-process and need not be `Send`.
+    let local = tokio::task::LocalSet::new();
+    for job in jobs {
+        local.spawn_local(job_loop(settings.clone(), job, stop_rx.clone(), running.clone()));
+    }
+    local.run_until(wait_for_signal()).await;
+    info!("Stopping: no new jobs start.");
+    let _ = stop_tx.send(true);
+    let deadline = tokio::time::Instant::now() + GRACE;
+    local
+        .run_until(async {
+            while running.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+    if running.load(Ordering::SeqCst) > 0 {
+        warn!("A job was still running; abandoned (its open transaction rolls back).");
+    }
+    Ok(())
+}
+
+fn print_list(jobs: &[Job], settings: &Settings) {
+    for job in jobs {
+        let times: Vec<String> = job
+            .schedule
+            .after(&Utc::now().with_timezone(&settings.tz))
+            .take(3)
+            .map(|t| t.to_rfc3339())
+            .collect();
+        println!("{:<16} {:<24} next: {}", job.name, job.argv.join(" "), times.join(", "));
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Sends reports their last fire time was due to send, if the delivery log lacks them.
+async fn catch_up_reports(settings: &Arc<Settings>, jobs: &[Job]) {
+    for job in jobs {
+        let Some(argv) = catch_up(job, settings.tz, crate::clock::now()) else { continue };
+        info!(job = %job.name, command = %argv.join(" "), "Catching up the last report period.");
+        match parse_run(&argv) {
+            Ok(command) => {
+                let catch = Job { command, argv, ..job.clone() };
+                run_job(settings, &catch).await;
+            }
+            Err(e) => warn!(job = %job.name, error = %e, "Cannot catch up."),
+        }
+    }
+}
+
+async fn job_loop(
+    settings: Arc<Settings>,
+    job: Job,
+    mut stop: watch::Receiver<bool>,
+    running: Arc<AtomicUsize>,
+) {
+    let busy = Arc::new(AtomicBool::new(false));
+    loop {
+        let Some(next) = next_fire(&job.schedule, settings.tz, Utc::now()) else {
+            info!(job = %job.name, "No more fire times.");
+            return;
+        };
+        let wait = (next.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        if busy.swap(true, Ordering::SeqCst) {
+            warn!(job = %job.name, "The previous run is still going; skipped this one.");
+            continue;
+        }
+        running.fetch_add(1, Ordering::SeqCst);
+        let (settings, job, busy, running) = (settings.clone(), job.clone(), busy.clone(), running.clone());
+        tokio::task::spawn_local(async move {
+            run_job(&settings, &job).await;
+            busy.store(false, Ordering::SeqCst);
+            running.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+}
+
+/// Runs one job in-process, records it, and reports a failure.
+async fn run_job(settings: &Settings, job: &Job) {
+    let command_line = job.argv.join(" ");
+    info!(job = %job.name, command = %command_line, "Job started.");
+    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await.ok();
+    let run_id = match &wh {
+        Some(wh) => wh.start_job(&job.name, &command_line).await.ok(),
+        None => None,
+    };
+    let result = crate::run_boxed(settings, &job.command).await;
+    let error = result.as_ref().err().map(one_line);
+    if let (Some(wh), Some(id)) = (&wh, run_id) {
+        let outcome = if error.is_some() { "failed" } else { "ok" };
+        if let Err(e) = wh.finish_job(id, outcome, error.as_deref()).await {
+            warn!(job = %job.name, error = %e, "Could not record the job.");
+        }
+    }
+    match error {
+        None => info!(job = %job.name, "Job finished."),
+        Some(text) => {
+            error!(job = %job.name, error = %text, "Job failed.");
+            if let Some(wh) = &wh
+                && let Err(e) = tell_owner(settings, wh, job, &text).await
+            {
+                warn!(job = %job.name, error = %one_line(&e), "Could not mail the owner.");
+            }
+        }
+    }
+    if let Some(wh) = wh {
+        wh.close().await;
+    }
+}
+
+/// Mails `[mail] owner` about a failure, at most once per job per hour (the delivery log
+/// keeps the hours already reported).
+async fn tell_owner(settings: &Settings, wh: &Warehouse, job: &Job, error_text: &str) -> anyhow::Result<()> {
+    let (Some(owner), Some(from)) = (&settings.mail.owner, &settings.mail.from) else { return Ok(()) };
+    let kind = format!("failure:{}", job.name);
+    let hour = Utc::now().with_timezone(&settings.tz).format("%Y-%m-%dT%H").to_string();
+    if wh.sent_at(&kind, &hour, owner).await?.is_some() {
+        return Ok(());
+    }
+    let subject = format!("itstat: job {} failed", job.name);
+    let body = format!(
+        "The scheduled job \"{}\" (itstat {}) failed at {}:\n\n{error_text}\n\nitstat keeps running; this mail is sent at most once an hour per job.\n",
+        job.name,
+        job.argv.join(" "),
+        Utc::now().with_timezone(&settings.tz).format("%Y-%m-%d %H:%M:%S %Z"),
+    );
+    let message = Message::builder()
+        .from(mailbox(from, "`[mail] from`")?)
+        .to(mailbox(owner, "`[mail] owner`")?)
+        .subject(&subject)
+        .body(body)?;
+    let result = crate::mail::send(&settings.mail, &message).await;
+    let status = if result.is_ok() { "sent" } else { "failed" };
+    let error = result.as_ref().err().map(one_line);
+    wh.record_delivery(&Delivery {
+        report_kind: &kind,
+        period_label: &hour,
+        recipient: owner,
+        subject: &subject,
+        attachment: None,
+        status,
+        error: error.as_deref(),
+    })
+    .await?;
+    result
+}

@@ -1,0 +1,281 @@
+//! The file source: an export of `sql/export_messages.sql` (CSV from psql's `\copy`, or the
+//! same columns as Parquet) read in batches, for sites where itstat cannot reach Dify.
+//!
+//! Every row becomes the same [`RawMessage`] the database source gives, plus the app's name
+//! (so `[dify] apps` can select by name) and the message's current feedback. A value that
+//! cannot be read stops the run with the file, row and column named.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use polars::prelude::*;
+
+use super::{FeedbackRow, RawMessage};
+use crate::bail_user;
+use crate::error::user_error;
+
+/// One exported row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportRow {
+    pub message: RawMessage,
+    pub app_name: Option<String>,
+    /// The message's current feedback (user and admin), as the export saw it.
+    pub feedback: Vec<FeedbackRow>,
+}
+
+/// Columns the file must have.
+const REQUIRED: &[&str] =
+    &["id", "app_id", "conversation_id", "created_at", "query", "answer", "status", "from_source"];
+
+/// The export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Parquet,
+}
+
+/// An export file being read.
+pub struct ExportFile {
+    path: PathBuf,
+    name: String,
+    format: Format,
+}
+
+impl ExportFile {
+    /// Opens an export; the extension says the format.
+    pub fn open(path: &Path) -> anyhow::Result<ExportFile> {
+        let name = path.display().to_string();
+        if !path.is_file() {
+            bail_user!("`--from-file`: {name} does not exist (export it with scripts/export-dify.sh)");
+        }
+        let format = match path.extension().map(|e| e.to_string_lossy().to_lowercase()).as_deref() {
+            Some("csv") => Format::Csv,
+            Some("parquet") => Format::Parquet,
+            _ => bail_user!("`--from-file`: {name} is neither .csv nor .parquet"),
+        };
+        Ok(ExportFile { path: path.to_path_buf(), name, format })
+    }
+
+    /// Reads the file in batches of at most `batch_size` rows, handing each to `on_batch`.
+    pub async fn read(
+        &self,
+        batch_size: usize,
+        mut on_batch: impl AsyncFnMut(Vec<ExportRow>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        match self.format {
+            Format::Csv => self.read_csv(batch_size, &mut on_batch).await,
+            Format::Parquet => self.read_parquet(batch_size, &mut on_batch).await,
+        }
+    }
+
+    async fn read_csv(
+        &self,
+        batch_size: usize,
+        on_batch: &mut impl AsyncFnMut(Vec<ExportRow>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_path(&self.path)
+            .map_err(|e| user_error(format!("{}: cannot read it: {e}", self.name)))?;
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| user_error(format!("{}: row 1: {e}", self.name)))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_string())
+            .collect();
+        self.check_columns(&headers)?;
+        let mut batch = Vec::with_capacity(batch_size);
+        for (i, record) in reader.records().enumerate() {
+            let row = i + 2;
+            let record = record.map_err(|e| user_error(format!("{}: row {row}: {e}", self.name)))?;
+            let get = |col: &str| {
+                headers.iter().position(|h| h == col).and_then(|p| record.get(p)).filter(|v| !v.is_empty())
+            };
+            batch
+                .push(parse_row(&get).map_err(|why| user_error(format!("{}: row {row}, {why}", self.name)))?);
+            if batch.len() >= batch_size {
+                on_batch(std::mem::replace(&mut batch, Vec::with_capacity(batch_size))).await?;
+            }
+        }
+        if !batch.is_empty() {
+            on_batch(batch).await?;
+        }
+        Ok(())
+    }
+
+    async fn read_parquet(
+        &self,
+        batch_size: usize,
+        on_batch: &mut impl AsyncFnMut(Vec<ExportRow>) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let open = || {
+            LazyFrame::scan_parquet(
+                PlRefPath::new(self.path.to_string_lossy().to_string()),
+                ScanArgsParquet::default(),
+            )
+            .map_err(|e| user_error(format!("{}: not a readable Parquet file ({e})", self.name)))
+        };
+        let schema = open()?.collect_schema().map_err(|e| user_error(format!("{}: {e}", self.name)))?;
+        let headers: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+        self.check_columns(&headers)?;
+        let as_text: Vec<Expr> = headers.iter().map(|h| col(h.as_str()).cast(DataType::String)).collect();
+        let mut offset = 0usize;
+        loop {
+            let frame = open()?
+                .slice(offset as i64, batch_size as IdxSize)
+                .select(as_text.clone())
+                .collect()
+                .map_err(|e| user_error(format!("{}: {e}", self.name)))?;
+            if frame.height() == 0 {
+                break;
+            }
+            let columns: Vec<&StringChunked> =
+                headers.iter().map(|h| frame.column(h).and_then(|c| c.str())).collect::<PolarsResult<_>>()?;
+            let mut batch = Vec::with_capacity(frame.height());
+            for i in 0..frame.height() {
+                let get = |c: &str| {
+                    headers
+                        .iter()
+                        .position(|h| h == c)
+                        .and_then(|p| columns[p].get(i))
+                        .filter(|v| !v.is_empty())
+                };
+                let row = offset + i + 1;
+                batch.push(
+                    parse_row(&get).map_err(|why| user_error(format!("{}: row {row}, {why}", self.name)))?,
+                );
+            }
+            offset += frame.height();
+            on_batch(batch).await?;
+        }
+        Ok(())
+    }
+
+    fn check_columns(&self, headers: &[String]) -> anyhow::Result<()> {
+        let missing: Vec<&str> =
+            REQUIRED.iter().filter(|c| !headers.iter().any(|h| h == *c)).copied().collect();
+        if !missing.is_empty() {
+            bail_user!(
+                "{}: no column {} — is it an export of sql/export_messages.sql (with its header row)?",
+                self.name,
+                missing.join(", ")
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Parses a timestamp as PostgreSQL and Polars print them.
+fn timestamp(text: &str) -> Option<NaiveDateTime> {
+    let t = text.trim().replace('T', " ");
+    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&t, f).ok())
+}
+
+fn boolean(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "t" | "true" | "1" => Some(true),
+        "f" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// One row from a column getter (empty values come as `None`).
+fn parse_row<'a>(get: &dyn Fn(&str) -> Option<&'a str>) -> Result<ExportRow, String> {
+    let text = |c: &str| get(c).map(str::to_string);
+    let required =
+        |c: &str| get(c).map(str::to_string).ok_or_else(|| format!("column {c}: empty — it is required"));
+    let time = |c: &str| -> Result<Option<NaiveDateTime>, String> {
+        get(c)
+            .map(|v| timestamp(v).ok_or_else(|| format!("column {c}: \"{v}\" is not a timestamp")))
+            .transpose()
+    };
+    let int = |c: &str| -> Result<i64, String> {
+        get(c)
+            .map(|v| v.trim().parse::<i64>().map_err(|_| format!("column {c}: \"{v}\" is not an integer")))
+            .unwrap_or(Ok(0))
+    };
+    let float = |c: &str| -> Result<Option<f64>, String> {
+        get(c)
+            .map(|v| v.trim().parse::<f64>().map_err(|_| format!("column {c}: \"{v}\" is not a number")))
+            .transpose()
+    };
+    let id = required("id")?;
+    let created_at = time("created_at")?.ok_or("column created_at: empty — it is required")?;
+    let message = RawMessage {
+        id: id.clone(),
+        app_id: required("app_id")?,
+        conversation_id: required("conversation_id")?,
+        created_at,
+        updated_at: time("updated_at")?,
+        query: text("query").unwrap_or_default(),
+        answer: text("answer").unwrap_or_default(),
+        status: required("status")?,
+        error: text("error"),
+        from_source: required("from_source")?,
+        from_end_user_id: text("from_end_user_id"),
+        from_account_id: text("from_account_id"),
+        invoke_from: text("invoke_from"),
+        inputs: text("inputs"),
+        message_tokens: int("message_tokens")?,
+        answer_tokens: int("answer_tokens")?,
+        latency_s: float("latency_s")?.unwrap_or(0.0),
+        total_price: float("total_price")?,
+        currency: text("currency"),
+        parent_message_id: text("parent_message_id"),
+        app_mode: text("app_mode"),
+        end_user_session_id: text("end_user_session_id"),
+        account_email: text("account_email"),
+        conversation_name: text("conversation_name"),
+        conversation_deleted: get("conversation_deleted").and_then(boolean),
+    };
+    let mut feedback = Vec::new();
+    for source in ["user", "admin"] {
+        let col = format!("{source}_feedback");
+        if let Some(rating) = get(&col) {
+            feedback.push(FeedbackRow {
+                message_id: id.clone(),
+                from_source: source.to_string(),
+                rating: rating.to_string(),
+                content: text(&format!("{col}_content")),
+                created_at: time(&format!("{col}_at"))?.unwrap_or(created_at),
+                updated_at: None,
+            });
+        }
+    }
+    Ok(ExportRow { message, app_name: text("app_name"), feedback })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_parse_like_psql_prints_them() {
+        let values = [
+            ("id", "0b6f3a1e-0000-4000-8000-000000000001"),
+            ("app_id", "a"),
+            ("app_name", "IT 助手"),
+            ("conversation_id", "c"),
+            ("created_at", "2026-11-02 01:00:00.123456"),
+            ("query", "VPN"),
+            ("answer", "重启"),
+            ("status", "normal"),
+            ("from_source", "api"),
+            ("message_tokens", "12"),
+            ("latency_s", "1.5"),
+            ("conversation_deleted", "f"),
+            ("user_feedback", "like"),
+        ];
+        let get = |c: &str| values.iter().find(|(k, _)| *k == c).map(|(_, v)| *v);
+        let row = parse_row(&get).unwrap();
+        assert_eq!(row.message.created_at.to_string(), "2026-11-02 01:00:00.123456");
+        assert_eq!(row.message.conversation_deleted, Some(false));
+        assert_eq!(row.message.message_tokens, 12);
+        assert_eq!(row.feedback.len(), 1);
+        assert_eq!(row.app_name.as_deref(), Some("IT 助手"));
+        let bad = |c: &str| if c == "created_at" { Some("yesterday") } else { get(c) };
+        assert!(parse_row(&bad).unwrap_err().contains("column created_at: \"yesterday\""));
+    }
+}

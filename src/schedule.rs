@@ -1,0 +1,172 @@
+//! Scheduled jobs: cron lines with seconds, evaluated in the configured time zone, and the
+//! catch-up rule for report jobs. Pure functions of a given "now", so they are tested with a
+//! fake clock; `cmd::schedule` runs them against the real one.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::config::ScheduleJob;
+use crate::report::period::Period;
+
+/// A job ready to run.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub name: String,
+    pub schedule: cron::Schedule,
+    /// The command line after `itstat`.
+    pub argv: Vec<String>,
+    /// The parsed command.
+    pub command: Command,
+}
+
+/// Parses a cron line with seconds (`sec min hour day month weekday [year]`).
+pub fn parse_cron(line: &str) -> Result<cron::Schedule, String> {
+    cron::Schedule::from_str(line).map_err(|e| e.to_string())
+}
+
+/// Parses a job's command line as `itstat` would.
+pub fn parse_run(run: &[String]) -> Result<Command, String> {
+    match run.first().map(String::as_str) {
+        None => return Err("is empty; give an itstat command line, e.g. [\"ingest\"]".into()),
+        Some("schedule" | "demo") => return Err(format!("cannot run `{}` from the scheduler", run[0])),
+        _ => {}
+    }
+    Cli::try_parse_from(std::iter::once("itstat".to_string()).chain(run.iter().cloned()))
+        .map(|cli| cli.command)
+        .map_err(|e| {
+            e.render()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("invalid")
+                .trim_start_matches("error: ")
+                .to_string()
+        })
+}
+
+/// The jobs of the settings (already validated by `config`).
+pub fn jobs(jobs: &[ScheduleJob]) -> anyhow::Result<Vec<Job>> {
+    jobs.iter()
+        .map(|j| {
+            Ok(Job {
+                name: j.name.clone(),
+                schedule: parse_cron(&j.cron).map_err(|e| anyhow::anyhow!("job {}: {e}", j.name))?,
+                argv: j.run.clone(),
+                command: parse_run(&j.run).map_err(|e| anyhow::anyhow!("job {}: {e}", j.name))?,
+            })
+        })
+        .collect()
+}
+
+/// The first fire time strictly after `now`, in `tz`.
+pub fn next_fire(schedule: &cron::Schedule, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Tz>> {
+    schedule.after(&now.with_timezone(&tz)).next()
+}
+
+/// The last fire time at or before `now`, in `tz`.
+pub fn previous_fire(schedule: &cron::Schedule, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Tz>> {
+    let now = now.with_timezone(&tz);
+    if schedule.includes(now) {
+        return Some(now);
+    }
+    schedule.after(&now).next_back()
+}
+
+/// For a mailing report job without explicit dates: the command line that sends the report
+/// its last fire time was due to send (`--date` of that period). Run at start, it catches up
+/// a report missed while the scheduler was down; the delivery log makes it a no-op when the
+/// report already went out.
+pub fn catch_up(job: &Job, tz: Tz, now: DateTime<Utc>) -> Option<Vec<String>> {
+    let Command::Report(args) = &job.command else { return None };
+    if !args.mail || args.date.is_some() || args.from.is_some() || !args.to.iter().all(|t| t.contains('@')) {
+        return None;
+    }
+    let fired = previous_fire(&job.schedule, tz, now)?;
+    let period = Period::resolve(args.period, None, None, None, fired.date_naive()).ok()?;
+    let mut argv = job.argv.clone();
+    argv.extend(["--date".to_string(), period.start.to_string()]);
+    Some(argv)
+}
+
+/// `now` as UTC, for callers holding a zoned time.
+pub fn utc<T: TimeZone>(t: DateTime<T>) -> DateTime<Utc> {
+    t.with_timezone(&Utc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(cron: &str, run: &[&str]) -> Job {
+        let argv: Vec<String> = run.iter().map(|s| s.to_string()).collect();
+        Job {
+            name: "j".into(),
+            schedule: parse_cron(cron).unwrap(),
+            command: parse_run(&argv).unwrap(),
+            argv,
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    const SHANGHAI: Tz = chrono_tz::Asia::Shanghai;
+
+    #[test]
+    fn next_fire_is_in_the_configured_zone() {
+        let daily = parse_cron("0 0 8 * * *").unwrap();
+        // 07:59 in Shanghai is 23:59 UTC the day before.
+        let next = next_fire(&daily, SHANGHAI, at("2026-11-23T23:59:00Z")).unwrap();
+        assert_eq!(next.to_rfc3339(), "2026-11-24T08:00:00+08:00");
+        let every_ten = parse_cron("0 */10 * * * *").unwrap();
+        assert_eq!(
+            next_fire(&every_ten, SHANGHAI, at("2026-11-24T00:10:00Z")).unwrap().to_rfc3339(),
+            "2026-11-24T08:20:00+08:00"
+        );
+    }
+
+    #[test]
+    fn a_missed_daily_report_is_caught_up_once_for_its_period() {
+        let j = job("0 0 8 * * *", &["report", "--period", "day", "--mail"]);
+        // Started at 09:30 on the 24th: the 08:00 run was due to send the 23rd.
+        let argv = catch_up(&j, SHANGHAI, at("2026-11-24T01:30:00Z")).unwrap();
+        assert_eq!(argv.join(" "), "report --period day --mail --date 2026-11-23");
+        // Started at 07:00: the last due run (the 23rd at 08:00) was for the 22nd.
+        let argv = catch_up(&j, SHANGHAI, at("2026-11-23T23:00:00Z")).unwrap();
+        assert!(argv.ends_with(&["--date".to_string(), "2026-11-22".to_string()]));
+    }
+
+    #[test]
+    fn weekly_and_monthly_catch_up() {
+        let weekly = job("0 0 8 * * Mon", &["report", "--period", "week", "--mail"]);
+        let argv = catch_up(&weekly, SHANGHAI, at("2026-11-25T02:00:00Z")).unwrap();
+        assert!(argv.ends_with(&["--date".to_string(), "2026-11-16".to_string()]), "{argv:?}");
+        let monthly = job("0 0 8 1 * *", &["report", "--period", "month", "--mail"]);
+        let argv = catch_up(&monthly, SHANGHAI, at("2026-11-20T02:00:00Z")).unwrap();
+        assert!(argv.ends_with(&["--date".to_string(), "2026-10-01".to_string()]), "{argv:?}");
+    }
+
+    #[test]
+    fn only_mailing_reports_without_dates_catch_up() {
+        let now = at("2026-11-24T01:30:00Z");
+        assert!(catch_up(&job("0 */10 * * * *", &["ingest"]), SHANGHAI, now).is_none());
+        assert!(catch_up(&job("0 0 8 * * *", &["report", "--period", "day"]), SHANGHAI, now).is_none());
+        assert!(
+            catch_up(&job("0 0 8 * * *", &["report", "--mail", "--date", "2026-11-01"]), SHANGHAI, now)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn bad_jobs_say_why() {
+        assert!(parse_cron("every day").is_err());
+        assert!(parse_run(&["schedule".to_string()]).unwrap_err().contains("cannot run"));
+        assert!(parse_run(&["report".to_string(), "--perod".to_string()]).unwrap_err().contains("--perod"));
+        assert!(parse_run(&[]).unwrap_err().contains("empty"));
+    }
+}

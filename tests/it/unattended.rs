@@ -1,0 +1,250 @@
+//! Running unattended: the scheduler, the demo, the file source, and the README's commands.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use itstat::demo::generator::{GenConfig, generate};
+use itstat::demo::pg::SchemaVersion;
+
+use crate::reference;
+use crate::support::*;
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$name(crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+on_both_backends!(file_source_equals_the_database_source);
+
+#[test]
+fn demo_from_an_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_itstat"))
+        .args(["demo", "--out", "demo"])
+        .current_dir(dir.path())
+        .env_remove("ITSTAT_WAREHOUSE_URL")
+        .env_remove("ITSTAT_DIFY_URL")
+        .env_remove("ITSTAT_CONFIG")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for file in [
+        "dify-export.csv",
+        "itstat.db",
+        "itstat-day-2026-11-22.xlsx",
+        "itstat-week-2026-W47.xlsx",
+        "itstat-month-2026-11.xlsx",
+        "itstat-day-2026-11-22.eml",
+    ] {
+        assert!(dir.path().join("demo").join(file).exists(), "{file} missing; stdout: {stdout}");
+    }
+    assert!(stdout.contains("wrote demo/itstat-month-2026-11.xlsx"), "{stdout}");
+    // The demo's numbers are the metrics of the generated data, through the file source.
+    let data = generate(&GenConfig {
+        seed: 2026,
+        messages: 6000,
+        days: 60,
+        last_day: chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+        users: 150,
+    });
+    let env = Env::new(None, &format!("sqlite://{}", dir.path().join("demo/itstat.db").display()), "");
+    let week = env.report(&["--period", "week", "--date", "2026-11-22"]);
+    let from = chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+    let to = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    reference::assert_kpis_eq(
+        &week["totals"],
+        &reference::kpis(&reference::messages(&data), from, to),
+        "demo week",
+    );
+}
+
+/// Exports Dify with the DBA's script (psql `\copy`), then compares ingesting the file (CSV
+/// and Parquet) with ingesting the database directly.
+async fn file_source_equals_the_database_source(backend: Backend) {
+    let data = generate(&GenConfig { messages: 900, seed: 21, ..GenConfig::default() });
+    let dify = dify_with(&data, SchemaVersion::V1_14).await;
+    let direct = TestWarehouse::new(backend).await;
+    Env::new(Some(&dify.url), &direct.url, "").ok(&["ingest"]);
+
+    let from_file = TestWarehouse::new(backend).await;
+    let env = Env::new(None, &from_file.url, "");
+    let csv = env.path().join("export.csv");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/export-dify.sh");
+    let out = Command::new("bash").arg(script).arg(&dify.url).arg(&csv).output().unwrap();
+    assert!(out.status.success(), "export failed: {}", String::from_utf8_lossy(&out.stderr));
+    let first = env.ok(&["ingest", "--from-file", "export.csv"]);
+    assert!(first.contains(&format!("{} new", data.messages.len())), "{first}");
+    assert_eq!(from_file.messages_dump().await, direct.messages_dump().await, "messages differ");
+    assert_eq!(from_file.sessions_dump().await, direct.sessions_dump().await, "sessions differ");
+    let cols = ["message_id", "from_source", "rating", "content"];
+    let order = "message_id, from_source";
+    assert_eq!(from_file.dump("feedbacks", &cols, order).await, direct.dump("feedbacks", &cols, order).await);
+    let again = env.ok(&["ingest", "--from-file", "export.csv"]);
+    assert!(again.contains(" 0 new, 0 changed, 0 feedback changes"), "{again}");
+
+    // The same export as Parquet gives the same warehouse.
+    let parquet = env.path().join("export.parquet");
+    to_parquet(&csv, &parquet);
+    let third = TestWarehouse::new(backend).await;
+    let env3 = Env::new(None, &third.url, "");
+    env3.ok(&["ingest", "--from-file", parquet.to_str().unwrap(), "--dry-run"]);
+    env3.ok(&["ingest", "--from-file", parquet.to_str().unwrap()]);
+    assert_eq!(third.messages_dump().await, direct.messages_dump().await, "messages from Parquet differ");
+    // A file that is no export is refused with the fix.
+    std::fs::write(env.path().join("other.csv"), "a,b\n1,2\n").unwrap();
+    let err = env.fails(&["ingest", "--from-file", "other.csv"], 1);
+    assert!(error_line(&err).contains("no column id"), "{err}");
+}
+
+fn to_parquet(csv: &std::path::Path, parquet: &std::path::Path) {
+    use polars::prelude::*;
+    let mut df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(csv.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let file = std::fs::File::create(parquet).unwrap();
+    ParquetWriter::new(file).finish(&mut df).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduler_runs_jobs_reports_failures_and_stops_on_sigterm() {
+    let smtp = crate::reports::SmtpServer::start();
+    let config = format!(
+        "[mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"itstat <itstat@example.com>\"\nowner = \"ops@example.com\"\ntimeout = \"5s\"\n\n\
+         [[schedule]]\nname = \"tick\"\ncron = \"* * * * * *\"\nrun = [\"status\"]\n\n\
+         [[schedule]]\nname = \"broken\"\ncron = \"* * * * * *\"\nrun = [\"ingest\"]\n",
+        smtp.port
+    );
+    let env = Env::new(None, "sqlite://itstat.db", &config);
+    env.ok(&["ingest", "--reclassify"]);
+    let listed = env.ok(&["schedule", "--list"]);
+    assert!(listed.contains("tick") && listed.contains("broken"), "{listed}");
+    let child = env
+        .command(&["schedule"])
+        .env("ITSTAT_LOG", "itstat=info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(3500));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let stopped = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(stopped.elapsed() < Duration::from_secs(7), "stops within a few seconds");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        stderr.contains("Scheduled.") && stderr.contains("job=tick next=20"),
+        "logs next fire times: {stderr}"
+    );
+    assert!(stdout.matches("warehouse:").count() >= 2, "the status job ran every second: {stdout}");
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    assert!(wh.count("SELECT COUNT(*) FROM job_runs WHERE job = 'tick' AND outcome = 'ok'").await >= 2);
+    assert!(wh.count("SELECT COUNT(*) FROM job_runs WHERE job = 'broken' AND outcome = 'failed'").await >= 2);
+    let errors = wh.query_strings("SELECT error FROM job_runs WHERE job = 'broken'").await;
+    assert!(errors[0].contains("ITSTAT_DIFY_URL"), "{errors:?}");
+    // Failing every second, the owner still gets one mail for the hour.
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "one failure mail per job per hour");
+    let msg = mail_parser::MessageParser::default().parse(&mails[0]).unwrap();
+    assert_eq!(msg.subject(), Some("itstat: job broken failed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduler_catches_up_a_missed_report_once() {
+    let smtp = crate::reports::SmtpServer::start();
+    let data = generate(&GenConfig { messages: 200, ..GenConfig::default() });
+    let dify = dify_with(&data, SchemaVersion::V1_14).await;
+    let config = format!(
+        "[mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"itstat <itstat@example.com>\"\nto = [\"boss@example.com\"]\n\n\
+         [[schedule]]\nname = \"daily\"\ncron = \"0 0 8 * * *\"\nrun = [\"report\", \"--period\", \"day\", \"--mail\"]\n",
+        smtp.port
+    );
+    let env = Env::new(Some(&dify.url), "sqlite://itstat.db", &config);
+    env.ok(&["ingest"]);
+    for _ in 0..2 {
+        // 09:30 on the 21st: the 08:00 run was due to send the 20th's report.
+        let mut child = env
+            .command(&["schedule"])
+            .env("ITSTAT_NOW", "2026-11-21T09:30:00+08:00")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while smtp.messages().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+    }
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "caught up once, not again on the next start");
+    let msg = mail_parser::MessageParser::default().parse(&mails[0]).unwrap();
+    assert_eq!(msg.subject(), Some("IT客服机器人日报 2026-11-20"));
+}
+
+/// Every `itstat …` line in the README's shell blocks is a command line itstat accepts.
+#[test]
+fn readme_commands_parse() {
+    use clap::Parser;
+    let readme = include_str!("../../README.md");
+    let mut in_shell = false;
+    let mut checked = 0;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_shell = line.trim() == "```sh";
+            continue;
+        }
+        if !in_shell {
+            continue;
+        }
+        let line = line.split(" #").next().unwrap_or("").trim();
+        let rest = ["./target/release/itstat ", "itstat ", "cargo run --release -- "].iter().find_map(|p| {
+            line.strip_prefix(p).or_else(|| line.split_once(&format!("&& {p}")).map(|(_, r)| r))
+        });
+        let Some(rest) = rest else { continue };
+        let args = shell_words(rest);
+        itstat::cli::Cli::try_parse_from(std::iter::once("itstat".to_string()).chain(args))
+            .unwrap_or_else(|e| panic!("README: `{line}` does not parse: {e}"));
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} README commands found");
+}
+
+/// Splits a command line on spaces, keeping '…' and "…" quoted parts together.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => current.push(c),
+            (None, '\'' | '"') => quote = Some(c),
+            (None, ' ') if !current.is_empty() => words.push(std::mem::take(&mut current)),
+            (None, ' ') => {}
+            (None, c) => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
