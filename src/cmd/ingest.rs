@@ -83,13 +83,28 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
     let run_id = wh.start_run(scope.name(), cursor_before).await?;
     let started = Instant::now();
     let mut job =
-        Ingest { wh: &wh, settings, rules, batch_size: args.batch_size.max(1), counts: RunCounts::default() };
+        Ingest {
+            wh: &wh,
+            settings,
+            rules,
+            batch_size: args.batch_size.max(1),
+            counts: RunCounts::default(),
+            timings: Timings::default(),
+        };
     let result = match &args.from_file {
         Some(path) => job.run_file(path).await,
         None => job.run(scope).await,
     };
     let cursor_after = wh.cursor().await.unwrap_or(cursor_before);
     let counts = job.counts;
+    let t = &job.timings;
+    debug!(
+        classify_s = t.classify.as_secs_f64(),
+        write_s = t.write.as_secs_f64(),
+        sessions_s = t.sessions.as_secs_f64(),
+        commit_s = t.commit.as_secs_f64(),
+        "Time spent."
+    );
     match &result {
         Ok(()) => {
             wh.finish_run(run_id, "ok", counts, cursor_after, None).await?;
@@ -129,6 +144,17 @@ struct Ingest<'a> {
     rules: Rules,
     batch_size: usize,
     counts: RunCounts,
+    timings: Timings,
+}
+
+/// Where a run's time goes, per step, summed over batches (logged at the end; see
+/// docs/performance.md).
+#[derive(Debug, Default)]
+struct Timings {
+    classify: Duration,
+    write: Duration,
+    sessions: Duration,
+    commit: Duration,
 }
 
 impl Ingest<'_> {
@@ -264,20 +290,28 @@ impl Ingest<'_> {
         }
         self.counts.rows_read += rows.len() as i64;
         let newest = rows.iter().map(|r| r.created_at).max();
+        let step = Instant::now();
         let classified = classify_rows(rows, &self.rules).await?;
+        self.timings.classify += step.elapsed();
+        let step = Instant::now();
         let mut tx = self.wh.begin().await?;
         let plan = plan_writes(&mut tx, &classified).await?;
         self.counts.rows_new += plan.new as i64;
         self.counts.rows_changed += plan.changed as i64;
         let now = chrono::Utc::now().naive_utc();
         tx.upsert_messages(&plan.rows, now).await?;
+        self.timings.write += step.elapsed();
+        let step = Instant::now();
         let stats = tx.recompute_sessions(&plan.affected, false, &self.rules).await?;
+        self.timings.sessions += step.elapsed();
+        let step = Instant::now();
         if let Some(newest) = newest {
             tx.advance_cursor(newest).await?;
         }
         tx.set_meta(RULES_KEY, &self.rules.fingerprint).await?;
         tx.set_meta(APPS_KEY, apps_key).await?;
         tx.commit().await?;
+        self.timings.commit += step.elapsed();
         debug!(
             rows = classified.len(),
             written = plan.rows.len(),

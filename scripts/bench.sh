@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The itstat benchmark (docs/performance.md): builds a Dify-shaped PostgreSQL database with N
+# messages over 180 days, then measures in one run, on this machine:
+#   floor        psql \copy of the extract query to CSV + sqlite3 .import of that CSV
+#   full/sqlite  itstat ingest --full into a fresh SQLite warehouse
+#   full/pg      itstat ingest --full into a fresh PostgreSQL warehouse
+#   noop         an incremental run with nothing new
+#   +10k         an incremental run after 10,000 new messages
+#   reclassify   itstat ingest --reclassify after a rule change
+#   month xlsx   report --period month --format xlsx over the full warehouse
+#   month json   report --period month --format json
+# Each figure is the median of --runs runs (wall seconds, peak RSS from /usr/bin/time -v).
+#
+#   scripts/bench.sh [--messages N] [--runs K] [--binary PATH] [--keep]
+#
+# Needs PostgreSQL (ITSTAT_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres;
+# the script creates and drops databases itstat_bench_*), psql, sqlite3 and GNU time. Without
+# --binary it builds the release binary first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+messages=300000
+runs=3
+binary=""
+keep=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --messages) messages=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --binary) binary=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    *) echo "usage: $0 [--messages N] [--runs K] [--binary PATH] [--keep]" >&2; exit 1 ;;
+  esac
+done
+base=${ITSTAT_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+users=$(( messages / 100 > 500 ? messages / 100 : 500 ))
+users=$(( users > 5000 ? 5000 : users ))
+
+for tool in psql sqlite3 /usr/bin/time; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "bench: installing $tool" >&2
+    apt-get install -y -qq "$(basename "$tool" | sed 's/psql/postgresql-client/')" >/dev/null
+  fi
+done
+if [ -z "$binary" ]; then
+  cargo build --release --locked >&2
+  binary="${CARGO_TARGET_DIR:-target}/release/itstat"
+fi
+binary=$(realpath "$binary")
+
+work=$(mktemp -d)
+db_url() { echo "${base%/*}/$1"; }
+dify=itstat_bench_dify_$$
+whpg=itstat_bench_wh_$$
+cleanup() {
+  psql "$base" -Xq -c "DROP DATABASE IF EXISTS $dify WITH (FORCE)" -c "DROP DATABASE IF EXISTS $whpg WITH (FORCE)" >/dev/null 2>&1 || true
+  [ $keep = 1 ] && echo "kept $work" >&2 || rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "bench: generating $messages Dify messages ($users users, 180 days)…" >&2
+psql "$base" -Xq -c "CREATE DATABASE $dify" -c "CREATE DATABASE $whpg" >/dev/null
+psql "$(db_url $dify)" -Xq -v ON_ERROR_STOP=1 -f "$root/tests/fixtures/dify_schema.sql" >/dev/null
+gen() { psql "$(db_url $dify)" -Xq -v ON_ERROR_STOP=1 -v messages="$1" -v users="$users" -v days="$2" \
+        -v last_day="$3" -v first="$4" -f "$root/scripts/bench/dify_data.sql" >/dev/null; }
+gen "$messages" 180 2026-10-31 0
+
+# The extract query itstat runs, from its own SQL files, on one line for \copy.
+cols=$(sed -e '/^--/d' -e 's/{{parent_message_id}}/m.parent_message_id::text/' -e 's/{{app_mode}}/m.app_mode::text/' \
+  sql/dify/message_columns.sql | tr '\n' ' ')
+extract=$(sed -e '/^--/d' -e 's/\$1::timestamp/NULL::timestamp/g' -e 's/\$2::text\[\]/ARRAY[]::text[]/g' \
+  sql/dify/messages_since.sql | tr '\n' ' ' | sed "s|{{columns}}|$cols|")
+
+# measure NAME COMMAND…: runs it $runs times; keeps the median wall time and peak RSS.
+declare -A wall rss
+measure() {
+  local name=$1; shift
+  local times=() mems=()
+  for _ in $(seq "$runs"); do
+    [ -n "${BEFORE:-}" ] && eval "$BEFORE"
+    /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || {
+      echo "bench: $name failed:" >&2; cat "$work/err" >&2; exit 2; }
+    read -r t m <"$work/time"
+    times+=("$t"); mems+=("$m")
+  done
+  wall[$name]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  rss[$name]=$(printf '%s\n' "${mems[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "bench: $name ${wall[$name]} s" >&2
+}
+export ITSTAT_DIFY_URL=$(db_url $dify)
+export ITSTAT_LOG=itstat=warn
+cd "$work"
+
+BEFORE="rm -f floor.db floor.csv" measure floor-copy psql "$ITSTAT_DIFY_URL" -Xq -c "\\copy ($extract) TO 'floor.csv' WITH (FORMAT csv, HEADER)"
+BEFORE="rm -f floor.db" measure floor-import sqlite3 floor.db ".import --csv floor.csv messages"
+floor=$(awk "BEGIN {print ${wall[floor-copy]} + ${wall[floor-import]}}")
+wall[floor]=$floor; rss[floor]=${rss[floor-copy]}
+
+BEFORE="rm -f wh.db wh.db-wal wh.db-shm" ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure full-sqlite "$binary" ingest --full
+BEFORE="psql '$base' -Xq -c 'DROP DATABASE IF EXISTS $whpg WITH (FORCE)' -c 'CREATE DATABASE $whpg' >/dev/null" \
+  ITSTAT_WAREHOUSE_URL=$(db_url $whpg) measure full-postgres "$binary" ingest --full
+BEFORE="" ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure noop "$binary" ingest
+BEFORE="" 
+gen 10000 1 2026-11-01 1 # ten thousand newer messages
+runs_saved=$runs; runs=1
+ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure new-10k "$binary" ingest
+runs=$runs_saved
+printf '[rules]\ntransfer = ["转人工"]\n' > changed.toml
+ITSTAT_CONFIG=changed.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure reclassify "$binary" ingest --reclassify
+ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure month-xlsx "$binary" report --period month --date 2026-10-15 --format xlsx --out reports
+ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure month-json "$binary" report --period month --date 2026-10-15 --format json
+rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages")
+month_rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages WHERE local_date LIKE '2026-10-%'")
+
+printf '\nitstat benchmark: %s messages in Dify (%s in the warehouse after +10k), %s in the month reported; median of %s runs; %s cores\n\n' \
+  "$messages" "$rows" "$month_rows" "$runs" "$(nproc)"
+printf '%-14s %10s %10s %12s %10s\n' step seconds "peak MiB" rows/s "× floor"
+for step in floor-copy floor-import floor full-sqlite full-postgres noop new-10k reclassify month-xlsx month-json; do
+  s=${wall[$step]}; m=$(( ${rss[$step]} / 1024 ))
+  case $step in
+    floor*|full-*|reclassify) rps=$(awk "BEGIN {printf \"%.0f\", $messages / ($s > 0 ? $s : 0.001)}") ;;
+    new-10k) rps=$(awk "BEGIN {printf \"%.0f\", 10000 / ($s > 0 ? $s : 0.001)}") ;;
+    *) rps="" ;;
+  esac
+  ratio=$(awk "BEGIN {printf \"%.2f\", $s / $floor}")
+  printf '%-14s %10s %10s %12s %10s\n' "$step" "$s" "$m" "$rps" "$ratio"
+done
