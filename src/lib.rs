@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod fsutil;
 pub mod import;
@@ -44,5 +45,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mark(args) => cmd::mark::run(&settings, args).await,
         Command::Import(args) => cmd::import::run(&settings, args).await,
         Command::Status(args) => cmd::status::run(&settings, args).await,
+        Command::Export(args) => cmd::export::run(&settings, args).await,
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand: `run(&Settings, &Args)` does the work of that command.
 
+pub mod export;
 pub mod ids;
 pub mod import;
 pub mod ingest;
