@@ -59,6 +59,9 @@ pub enum Command {
     /// Build a demo from generated data: an export file, a warehouse, workbooks and an email,
     /// with no database and no network.
     Demo(DemoArgs),
+    /// Write message and session facts as Parquet, partitioned by local date, for Spark,
+    /// Trino or DuckDB; only partitions that changed since the last export are rewritten.
+    Export(ExportArgs),
 }
 
 /// `itstat schedule`.
@@ -360,4 +363,27 @@ pub struct StatusArgs {
     /// Print the status as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// File formats of `itstat export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Apache Parquet, Hive-style partitions `date=YYYY-MM-DD/part-0.parquet`.
+    Parquet,
+}
+
+/// `itstat export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// File format (only `parquet` for now).
+    #[arg(long, value_enum, default_value_t = ExportFormat::Parquet)]
+    pub format: ExportFormat,
+
+    /// Folder of the dataset: `messages/` and `sessions/` and the manifest go in it.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Print which partitions would be written and removed; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }

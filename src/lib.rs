@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod fsutil;
 pub mod import;
@@ -76,5 +77,6 @@ pub async fn run_with(settings: &Settings, command: &Command) -> anyhow::Result<
         Command::Status(args) => cmd::status::run(settings, args).await,
         Command::Schedule(args) => cmd::schedule::run(settings, args).await,
         Command::Demo(args) => cmd::demo::run(settings, args).await,
+        Command::Export(args) => cmd::export::run(settings, args).await,
     }
 }

@@ -42,11 +42,19 @@ fn clap_exit(err: clap::Error) -> i32 {
         }
         _ => {
             let rendered = err.render().to_string();
-            let first = rendered.lines().next().unwrap_or("error: invalid arguments");
-            eprintln!("{first} (see `itstat --help`)");
+            eprintln!("{} (see `itstat --help`)", first_line(&rendered));
             1
         }
     }
+}
+
+/// The first line of clap's message and the indented lines right under it (the missing
+/// arguments, the possible values), so the one line still says what to type.
+fn first_line(rendered: &str) -> String {
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or("error: invalid arguments");
+    let details: Vec<&str> = lines.take_while(|l| l.starts_with(' ')).map(str::trim).collect();
+    if details.is_empty() { first.to_string() } else { format!("{first} {}", details.join(", ")) }
 }
 
 fn init_tracing(verbose: u8, quiet: bool) {

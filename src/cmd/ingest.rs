@@ -82,15 +82,14 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
     let cursor_before = wh.cursor().await?;
     let run_id = wh.start_run(scope.name(), cursor_before).await?;
     let started = Instant::now();
-    let mut job =
-        Ingest {
-            wh: &wh,
-            settings,
-            rules,
-            batch_size: args.batch_size.max(1),
-            counts: RunCounts::default(),
-            timings: Timings::default(),
-        };
+    let mut job = Ingest {
+        wh: &wh,
+        settings,
+        rules,
+        batch_size: args.batch_size.max(1),
+        counts: RunCounts::default(),
+        timings: Timings::default(),
+    };
     let result = match &args.from_file {
         Some(path) => job.run_file(path).await,
         None => job.run(scope).await,

@@ -1,6 +1,7 @@
 //! One module per subcommand: `run(&Settings, &Args)` does the work of that command.
 
 pub mod demo;
+pub mod export;
 pub mod ids;
 pub mod import;
 pub mod ingest;

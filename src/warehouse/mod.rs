@@ -10,6 +10,7 @@
 pub mod browse;
 pub mod deliveries;
 pub mod entries;
+pub mod export;
 pub mod feedback;
 pub mod jobs;
 pub mod lock;

@@ -10,6 +10,7 @@ mod reference;
 mod support;
 
 mod cli;
+mod export;
 mod ingest;
 mod operators;
 mod report;
