@@ -12,5 +12,6 @@ mod support;
 mod cli;
 mod ingest;
 mod operators;
+mod reliability;
 mod report;
 mod reports;

@@ -1,0 +1,383 @@
+//! Reliability: the promises of `product.md` ("nothing is lost", "exactly the same warehouse
+//! as one full run", "bad input changes nothing", "secrets never appear") tested by breaking
+//! things on purpose: killed processes, terminated database connections, locked and read-only
+//! files, concurrent commands, a corpus of bad input, and hostile text. `docs/reliability.md`
+//! maps each promise to the tests here.
+//!
+//! Randomised tests print their seed (`seed=…`); set `ITSTAT_TEST_SEED` to replay one.
+
+use std::collections::HashSet;
+use std::io::Cursor;
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use calamine::{Reader, Xlsx};
+use itstat::demo::generator::{Dataset, GenConfig, generate};
+use itstat::demo::pg::SchemaVersion;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sqlx::{AssertSqlSafe, Connection};
+
+use crate::support::*;
+
+/// Runs `$name(backend)` once per warehouse backend, as separate tests.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$name(crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+/// A seeded RNG; the seed is printed so a failure can be replayed with `ITSTAT_TEST_SEED`.
+fn rng(test: &str) -> ChaCha8Rng {
+    let seed = std::env::var("ITSTAT_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    println!("{test}: seed={seed}");
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// Starts the binary with piped output.
+fn spawn(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Child {
+    let mut cmd = env.command(args);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the itstat binary starts")
+}
+
+/// Runs the binary with extra variables.
+fn run_with(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    spawn(env, args, vars).wait_with_output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// SIGKILL, as `kill -9` does: no unwinding, no cleanup, no destructor.
+fn kill_9(child: &mut Child) -> Output {
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    let mut out = Output { status, stdout: Vec::new(), stderr: Vec::new() };
+    if let Some(mut s) = child.stderr.take() {
+        let _ = std::io::Read::read_to_end(&mut s, &mut out.stderr);
+    }
+    out
+}
+
+/// A count that is `None` while the warehouse cannot be read yet (the file not created, say).
+async fn try_count(wh: &TestWarehouse, sql: &str) -> Option<i64> {
+    let sql = format!("SELECT CAST(({sql}) AS TEXT)");
+    let rows: Result<Vec<(String,)>, sqlx::Error> = match wh.backend {
+        Backend::Sqlite => match sqlx::SqliteConnection::connect(&format!("{}?mode=ro", wh.url)).await {
+            Ok(mut c) => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&mut c).await,
+            Err(e) => Err(e),
+        },
+        Backend::Postgres => match sqlx::PgConnection::connect(&wh.url).await {
+            Ok(mut c) => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&mut c).await,
+            Err(e) => Err(e),
+        },
+    };
+    rows.ok().and_then(|r| r.first().and_then(|(v,)| v.parse().ok()))
+}
+
+/// Polls until `sql` counts at least `n`, or the child ends; true when reached while running.
+async fn wait_for_count(wh: &TestWarehouse, sql: &str, n: i64, child: &mut Child, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if try_count(wh, sql).await.is_some_and(|c| c >= n) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    panic!("`{sql}` did not reach {n} within {limit:?}");
+}
+
+/// A Dify database holding `data`.
+async fn dify(data: &Dataset) -> TestDb {
+    dify_with(data, SchemaVersion::V1_14).await
+}
+
+/// A clean warehouse filled by one uninterrupted full run over `dify`.
+async fn full_run(dify: &TestDb, backend: Backend) -> TestWarehouse {
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let out = run_with(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "100000")]);
+    assert!(out.status.success(), "the clean run: {}", stderr(&out));
+    wh
+}
+
+/// The warehouse equals one clean full run over the same Dify: messages, sessions, feedback.
+async fn assert_equals_full_run(wh: &TestWarehouse, dify: &TestDb, expected_rows: usize) {
+    let clean = full_run(dify, wh.backend).await;
+    let (got, want) = (wh.messages_dump().await, clean.messages_dump().await);
+    assert_eq!(got.len(), expected_rows, "every Dify message is stored once");
+    if got != want {
+        let extra: Vec<_> = got.iter().filter(|r| !want.contains(r)).take(3).collect();
+        let missing: Vec<_> = want.iter().filter(|r| !got.contains(r)).take(3).collect();
+        panic!("messages differ from a full run:\n extra {extra:#?}\n missing {missing:#?}");
+    }
+    assert!(wh.sessions_dump().await == clean.sessions_dump().await, "sessions differ from a full run");
+    let cols = ["message_id", "from_source", "rating", "content"];
+    assert_eq!(
+        wh.dump("feedbacks", &cols, "message_id, from_source").await,
+        clean.dump("feedbacks", &cols, "message_id, from_source").await,
+        "feedback differs from a full run"
+    );
+    assert_eq!(wh.count("SELECT COUNT(*) FROM ingest_runs WHERE outcome = 'running'").await, 0);
+}
+
+fn parse_time(text: &str) -> chrono::NaiveDateTime {
+    chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S%.f")
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// What a committed state must satisfy whatever happened to the run that wrote it:
+/// the stored messages are exactly the first rows of Dify in reading order (none lost or
+/// skipped), the cursor is the newest stored `created_at`, and the sessions are whole.
+async fn assert_committed_state_is_whole(wh: &TestWarehouse, data: &Dataset) -> usize {
+    let stored: HashSet<String> =
+        wh.query_strings("SELECT message_id FROM messages").await.into_iter().collect();
+    let n = stored.len();
+    let prefix: HashSet<String> = data.messages.iter().take(n).map(|m| m.id.to_string()).collect();
+    assert!(stored == prefix, "the stored rows are not the first {n} Dify rows: a row was skipped");
+    if n == 0 {
+        return 0;
+    }
+    let cursor = wh.query_strings("SELECT value FROM meta WHERE key = 'cursor'").await;
+    let newest = wh.query_strings("SELECT CAST(MAX(created_at) AS TEXT) FROM messages").await;
+    assert_eq!(parse_time(&cursor[0]), parse_time(&newest[0]), "cursor = newest stored message");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM messages WHERE included AND session_id IS NULL").await, 0);
+    assert_eq!(
+        wh.count("SELECT COUNT(DISTINCT session_id) FROM messages WHERE included").await,
+        wh.count("SELECT COUNT(*) FROM sessions").await,
+        "one sessions row per session"
+    );
+    assert_eq!(
+        wh.count("SELECT COALESCE(SUM(messages), 0) FROM sessions").await,
+        wh.count("SELECT COUNT(*) FROM messages WHERE included").await,
+        "every included message is in exactly one session row"
+    );
+    n
+}
+
+// ---- 1. crash safety -----------------------------------------------------------------------
+
+on_both_backends!(
+    ingest_aborted_after_random_batches_resumes_to_a_full_run,
+    kill_9_mid_ingest_resumes_to_a_full_run,
+    import_and_mark_killed_mid_way_write_all_or_nothing,
+);
+
+/// The abort hook (`ITSTAT_TEST_ABORT_AFTER_BATCHES`) kills the process right after a commit,
+/// three times in a row at random batch counts; each committed state is whole, and the final
+/// run ends where one clean run ends.
+async fn ingest_aborted_after_random_batches_resumes_to_a_full_run(backend: Backend) {
+    let mut rng = rng("ingest_aborted_after_random_batches");
+    let data = generate(&GenConfig { messages: 1500, days: 10, users: 50, seed: 31, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let batch: usize = rng.random_range(40..120);
+    let mut stored = 0;
+    for round in 0..3 {
+        let abort_after = match round {
+            0 => 1,
+            _ => rng.random_range(1..6),
+        };
+        let out = run_with(
+            &env,
+            &["ingest"],
+            &[
+                ("ITSTAT_BATCH_SIZE", &batch.to_string()),
+                ("ITSTAT_TEST_ABORT_AFTER_BATCHES", &abort_after.to_string()),
+            ],
+        );
+        assert!(!out.status.success(), "round {round}: the hook aborts the run");
+        let now = assert_committed_state_is_whole(&wh, &data).await;
+        if round == 0 {
+            assert_eq!(now, batch, "exactly one whole batch is committed before the first abort");
+        }
+        assert!(now >= stored, "round {round}: rows were lost ({stored} → {now})");
+        stored = now;
+    }
+    env.ok(&["ingest"]);
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+    let runs = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
+    assert_eq!(runs, ["aborted", "aborted", "aborted", "ok"]);
+}
+
+/// A real `kill -9` at random moments of a 20k-message ingest with small batches (so the kill
+/// lands before, inside and after commits), three times; then a run to the end.
+async fn kill_9_mid_ingest_resumes_to_a_full_run(backend: Backend) {
+    let mut rng = rng("kill_9_mid_ingest");
+    let data =
+        generate(&GenConfig { messages: 20_000, days: 14, users: 300, seed: 41, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let mut stored = 0i64;
+    let mut kills = 0;
+    for round in 0..3 {
+        let mut child = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "250")]);
+        // Wait for this run's first commit, then let it run a random while longer.
+        let running = wait_for_count(
+            &wh,
+            "SELECT COUNT(*) FROM messages",
+            stored + 1,
+            &mut child,
+            Duration::from_secs(60),
+        )
+        .await;
+        if running {
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..1500))).await;
+        }
+        let out = kill_9(&mut child);
+        no_panic(&out);
+        if out.status.success() {
+            println!("round {round}: the run ended before the kill");
+            break;
+        }
+        kills += 1;
+        let now = assert_committed_state_is_whole(&wh, &data).await as i64;
+        assert!(now >= stored, "round {round}: rows were lost ({stored} → {now})");
+        println!("round {round}: killed with {now} of {} rows stored", data.messages.len());
+        stored = now;
+    }
+    assert!(kills > 0, "no run was killed mid-way; make the dataset larger");
+    env.ok(&["ingest"]);
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+    let runs = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
+    assert_eq!(runs.iter().filter(|o| *o == "aborted").count(), kills, "{runs:?}");
+    assert_eq!(runs.last().map(String::as_str), Some("ok"));
+}
+
+fn no_panic(out: &Output) {
+    assert!(!stderr(out).contains("panicked"), "the binary panicked: {}", stderr(out));
+}
+
+/// `import manual-entries` and `mark --from-file` are one transaction each: killed at random
+/// moments, they leave all of their rows or none.
+async fn import_and_mark_killed_mid_way_write_all_or_nothing(backend: Backend) {
+    let mut rng = rng("import_and_mark_killed");
+    let data = generate(&GenConfig { messages: 600, seed: 51, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+
+    let rows = 8000;
+    let mut csv = String::from("用户名,问题,咨询时间,是否转人工\n");
+    for i in 0..rows {
+        csv.push_str(&format!("user{i},问题 {i},2026-11-{:02} 10:{:02},否\n", 1 + i % 20, i % 60));
+    }
+    std::fs::write(env.path().join("walkins.csv"), csv).unwrap();
+    let started = Instant::now();
+    env.ok(&["import", "manual-entries", "walkins.csv"]);
+    let took = started.elapsed();
+    let mut seen = HashSet::new();
+    for i in 0..8 {
+        clear(&wh, "manual_entries").await;
+        let mut child = spawn(&env, &["import", "manual-entries", "walkins.csv"], &[]);
+        let at = took.mul_f64((i as f64 + rng.random::<f64>()) / 8.0);
+        tokio::time::sleep(at).await;
+        let out = kill_9(&mut child);
+        let n = wh.count("SELECT COUNT(*) FROM manual_entries").await;
+        assert!(n == 0 || n == rows, "import killed after {at:?}: {n} of {rows} rows written");
+        seen.insert((out.status.success(), n));
+    }
+    println!("import outcomes (finished, rows): {seen:?}");
+
+    let ids = wh.query_strings("SELECT message_id FROM messages ORDER BY message_id").await;
+    std::fs::write(env.path().join("ids.txt"), ids.join("\n")).unwrap();
+    let started = Instant::now();
+    env.ok(&["mark", "--from-file", "ids.txt", "--manual", "--operator", "ops"]);
+    let took = started.elapsed();
+    for i in 0..6 {
+        clear(&wh, "marks").await;
+        let mut child = spawn(&env, &["mark", "--from-file", "ids.txt", "--manual"], &[]);
+        tokio::time::sleep(took.mul_f64((i as f64 + rng.random::<f64>()) / 6.0)).await;
+        kill_9(&mut child);
+        let n = wh.count("SELECT COUNT(*) FROM marks").await;
+        assert!(n == 0 || n == ids.len() as i64, "mark killed: {n} of {} marks written", ids.len());
+    }
+}
+
+async fn clear(wh: &TestWarehouse, table: &str) {
+    let sql = format!("DELETE FROM {table}");
+    match wh.backend {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&wh.url).await.unwrap();
+            sqlx::query(AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&wh.url).await.unwrap();
+            sqlx::query(AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+/// `report` killed with `kill -9` at moments spread over its run: where the workbook goes
+/// there is either nothing or a complete workbook, never a torn one.
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_report_never_leaves_a_torn_workbook() {
+    let mut rng = rng("killed_report");
+    let data =
+        generate(&GenConfig { messages: 6000, days: 20, users: 200, seed: 61, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let env = Env::new(Some(&dify.url), "sqlite://itstat.db", "");
+    env.ok(&["ingest"]);
+    let args = ["report", "--period", "month", "--date", "2026-11-15"];
+    let path = env.path().join("reports/itstat-month-2026-11.xlsx");
+    let started = Instant::now();
+    env.ok(&args);
+    let took = started.elapsed();
+    let reference = sheet_sizes(&path).expect("the uninterrupted report is readable");
+    let (mut absent, mut complete) = (0, 0);
+    for i in 0..12 {
+        std::fs::remove_file(&path).ok();
+        let mut child = spawn(&env, &args, &[]);
+        tokio::time::sleep(took.mul_f64((i as f64 + rng.random::<f64>()) / 10.0)).await;
+        kill_9(&mut child);
+        if path.exists() {
+            let sizes = sheet_sizes(&path).unwrap_or_else(|e| panic!("kill {i}: a torn workbook: {e}"));
+            assert_eq!(sizes, reference, "kill {i}: the workbook is incomplete");
+            complete += 1;
+        } else {
+            absent += 1;
+        }
+    }
+    println!("report took {took:?}; after the kills: {absent} absent, {complete} complete");
+    let names: Vec<String> = std::fs::read_dir(env.path().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".xlsx"))
+        .collect();
+    assert!(names.len() <= 1, "no other workbook-looking file is left: {names:?}");
+}
+
+/// Sheet names and row counts of a workbook, or why it cannot be read.
+fn sheet_sizes(path: &Path) -> Result<Vec<(String, usize)>, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let names = book.sheet_names().to_vec();
+    names
+        .into_iter()
+        .map(|n| book.worksheet_range(&n).map(|r| (n, r.rows().count())).map_err(|e| e.to_string()))
+        .collect()
+}
