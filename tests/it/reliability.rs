@@ -381,3 +381,83 @@ fn sheet_sizes(path: &Path) -> Result<Vec<(String, usize)>, String> {
         .map(|n| book.worksheet_range(&n).map(|r| (n, r.rows().count())).map_err(|e| e.to_string()))
         .collect()
 }
+
+// ---- 2. faults -----------------------------------------------------------------------------
+
+on_both_backends!(dify_terminated_mid_ingest_fails_cleanly_and_resumes);
+
+/// Terminates every backend of `database` that itstat opened; returns how many.
+async fn terminate_itstat_backends(database: &str) -> i64 {
+    let mut admin = sqlx::PgConnection::connect(&base_url()).await.unwrap();
+    let rows: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'itstat' AND datname = $1",
+    )
+    .bind(database)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    rows.len() as i64
+}
+
+/// Dify's connection is terminated by the server in the middle of a run: exit 2 with one
+/// clear error line, only whole batches committed, the run recorded as failed; the next run
+/// succeeds and the warehouse equals a full run.
+async fn dify_terminated_mid_ingest_fails_cleanly_and_resumes(backend: Backend) {
+    let data =
+        generate(&GenConfig { messages: 12_000, days: 14, users: 200, seed: 71, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let batch = 100;
+    let mut child = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "100")]);
+    let running =
+        wait_for_count(&wh, "SELECT COUNT(*) FROM messages", 500, &mut child, Duration::from_secs(60)).await;
+    assert!(running, "the ingest ended before the fault; make the dataset larger");
+    assert!(terminate_itstat_backends(&dify.name).await >= 1, "itstat's Dify connection was found");
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    no_panic(&out);
+    let line = error_line(&err);
+    println!("{line}");
+    assert!(line.contains("Dify") && line.contains(&dify.name), "names the source: {line}");
+    let n = assert_committed_state_is_whole(&wh, &data).await;
+    assert!(n > 0 && n < data.messages.len(), "{n}");
+    assert_eq!(n % batch, 0, "only whole batches are committed");
+    let failed = wh.query_strings("SELECT outcome || ': ' || COALESCE(error, '') FROM ingest_runs").await;
+    assert!(failed.len() == 1 && failed[0].starts_with("failed: "), "{failed:?}");
+    env.ok(&["ingest"]);
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+}
+
+/// The PostgreSQL warehouse's connections are terminated in the middle of a run, repeatedly
+/// until the run ends: exit 2 with one clear error line (or, if the pool reconnected after
+/// every termination, success), whole batches only; the next run equals a full run.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_warehouse_terminated_mid_ingest_fails_cleanly_and_resumes() {
+    let data =
+        generate(&GenConfig { messages: 12_000, days: 14, users: 200, seed: 72, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let db = TestDb::create("wh").await;
+    let wh_name = db.name.clone();
+    let wh = TestWarehouse::postgres_at(db);
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let mut child = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "100")]);
+    let running =
+        wait_for_count(&wh, "SELECT COUNT(*) FROM messages", 500, &mut child, Duration::from_secs(60)).await;
+    assert!(running, "the ingest ended before the fault; make the dataset larger");
+    assert!(terminate_itstat_backends(&wh_name).await >= 1);
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = error_line(&err);
+    println!("{line}");
+    assert!(line.contains(&wh_name) || line.contains("warehouse"), "names the warehouse: {line}");
+    let n = assert_committed_state_is_whole(&wh, &data).await;
+    assert_eq!(n % 100, 0, "only whole batches are committed");
+    env.ok(&["ingest"]);
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+    let runs = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
+    assert!(matches!(runs[0].as_str(), "failed" | "aborted"), "{runs:?}");
+}

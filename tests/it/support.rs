@@ -124,6 +124,11 @@ impl TestWarehouse {
         }
     }
 
+    /// A PostgreSQL warehouse in a database the caller created (and the warehouse now owns).
+    pub fn postgres_at(db: TestDb) -> TestWarehouse {
+        TestWarehouse { url: db.url.clone(), backend: Backend::Postgres, _db: Some(db), _dir: None }
+    }
+
     /// A warehouse already at a SQLite file (the test does not own the file).
     pub fn sqlite_file(path: PathBuf) -> TestWarehouse {
         TestWarehouse {
