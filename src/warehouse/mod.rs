@@ -127,7 +127,22 @@ impl Warehouse {
     async fn migrate(&self) -> anyhow::Result<()> {
         let place = self.place.clone();
         match &self.pool {
-            Pool::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+            Pool::Sqlite(p) => {
+                // sqlx cannot lock a SQLite file while migrating: two processes opening a new
+                // warehouse at once both apply migration 1, and the slower one fails ("table
+                // messages already exists") and rolls back. Run again: it then finds the
+                // migrations applied.
+                let migrator = sqlx::migrate!("migrations/sqlite");
+                let mut result = migrator.run(p).await;
+                for _ in 0..3 {
+                    if result.is_ok() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    result = migrator.run(p).await;
+                }
+                result
+            }
             Pool::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
         }
         .with_context(|| format!("cannot apply the warehouse schema to {place}"))
