@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use calamine::{Reader, Xlsx};
 use itstat::demo::generator::{Dataset, GenConfig, generate};
-use itstat::demo::pg::SchemaVersion;
+use itstat::demo::pg::{self, SchemaVersion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sqlx::{AssertSqlSafe, Connection};
@@ -460,4 +460,268 @@ async fn postgres_warehouse_terminated_mid_ingest_fails_cleanly_and_resumes() {
     assert_equals_full_run(&wh, &dify, data.messages.len()).await;
     let runs = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
     assert!(matches!(runs[0].as_str(), "failed" | "aborted"), "{runs:?}");
+}
+
+/// Another process holds SQLite's write lock (`BEGIN EXCLUSIVE`): readers still work (WAL);
+/// writers wait the busy timeout (30 s, so this test takes about 30 s) and then fail with one
+/// clear line and exit 2, having written nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_locked_by_another_process_is_a_clear_error() {
+    let mut s = Small::new();
+    let id = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "请重启"));
+    let dify = dify(&s.data).await;
+    let wh = TestWarehouse::new(Backend::Sqlite).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let mut holder = sqlx::SqliteConnection::connect(&wh.url).await.unwrap();
+    sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut holder).await.unwrap();
+    let started = Instant::now();
+    let writers = [spawn(&env, &["ingest"], &[]), spawn(&env, &["mark", &id.to_string(), "--manual"], &[])];
+    // Reading is not blocked by a writer in WAL mode.
+    let day = env.report(&["--date", "2026-11-02"]);
+    assert_eq!(day["totals"]["messages"], 1);
+    for child in writers {
+        let out = child.wait_with_output().unwrap();
+        no_panic(&out);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        let line = error_line(&err);
+        println!("{line}");
+        assert!(line.contains("itstat.db") && line.contains("locked"), "names the file and the lock: {line}");
+    }
+    println!("writers gave up after {:?}", started.elapsed());
+    sqlx::raw_sql("ROLLBACK").execute(&mut holder).await.unwrap();
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, 0);
+    assert_eq!(wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await, ["ok"]);
+    env.ok(&["ingest"]);
+    env.ok(&["mark", &id.to_string(), "--manual"]);
+}
+
+/// Whether this process runs as root (which ignores file modes, so the test drops to
+/// `nobody` to meet a read-only file the way an operator would).
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Runs the binary as an unprivileged user when the tests run as root.
+fn run_unprivileged(env: &Env, args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = env.command(args);
+    if running_as_root() {
+        cmd.uid(65534).gid(65534);
+    }
+    cmd.output().unwrap()
+}
+
+/// A warehouse file and folder the user may not write, and a report folder the user may not
+/// write: one clear error line, exit 2, no panic; reading still works.
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_warehouse_and_report_folder_are_clear_errors() {
+    let mut s = Small::new();
+    let id = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "请重启"));
+    let dify = dify(&s.data).await;
+    let env = Env::new(Some(&dify.url), "sqlite://data/itstat.db", "");
+    std::fs::create_dir(env.path().join("data")).unwrap();
+    std::fs::create_dir(env.path().join("ro-reports")).unwrap();
+    env.ok(&["ingest"]);
+    env.ok(&["report", "--date", "2026-11-02", "--format", "json"]); // settle the WAL
+    chmod(&env.path(), 0o755);
+    chmod(&env.path().join("itstat.toml"), 0o644);
+    chmod(&env.path().join("ro-reports"), 0o555);
+    let data = env.path().join("data");
+    chmod(&data, 0o777);
+    for f in std::fs::read_dir(&data).unwrap() {
+        chmod(&f.unwrap().path(), 0o666);
+    }
+    let out = run_unprivileged(&env, &["report", "--date", "2026-11-02", "--out", "ro-reports"]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let line = error_line(&stderr(&out));
+    println!("read-only report folder: {line}");
+    assert!(line.contains("ro-reports"), "names the folder: {line}");
+    assert_eq!(std::fs::read_dir(env.path().join("ro-reports")).unwrap().count(), 0);
+    for f in std::fs::read_dir(&data).unwrap() {
+        chmod(&f.unwrap().path(), 0o444);
+    }
+    chmod(&data, 0o555);
+    for args in [vec!["ingest"], vec!["mark", &id.to_string()[..], "--manual"]] {
+        let out = run_unprivileged(&env, &args);
+        no_panic(&out);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let line = error_line(&err);
+        println!("{args:?}: {line}");
+        let clear = line.contains("itstat.db") || line.contains("readonly database");
+        assert!(clear, "{args:?}: says which file or that it is read-only: {line}");
+    }
+    let out = run_unprivileged(&env, &["report", "--date", "2026-11-02", "--format", "json"]);
+    println!("report on a read-only warehouse: {:?} {}", out.status.code(), stderr(&out));
+    no_panic(&out);
+    chmod(&env.path().join("data"), 0o755);
+    assert_eq!(
+        TestWarehouse::sqlite_file(env.path().join("data/itstat.db"))
+            .count("SELECT COUNT(*) FROM marks")
+            .await,
+        0
+    );
+}
+
+// ---- 3. concurrency ------------------------------------------------------------------------
+
+on_both_backends!(
+    ingests_started_together_end_as_one_full_run,
+    report_during_ingest_sees_the_state_before_or_after,
+    marks_during_ingest_are_all_kept,
+    operators_marking_at_once_lose_nothing,
+);
+
+/// Three ingests started at once (two that wait, one that does not): each exits 0, or 1 with
+/// "another ingest is running"; the warehouse equals one full run.
+async fn ingests_started_together_end_as_one_full_run(backend: Backend) {
+    let data = generate(&GenConfig { messages: 3000, days: 10, users: 80, seed: 81, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let batch = [("ITSTAT_BATCH_SIZE", "150")];
+    let children = [
+        spawn(&env, &["ingest"], &batch),
+        spawn(&env, &["ingest", "--wait", "60"], &batch),
+        spawn(&env, &["ingest", "--wait", "0"], &batch),
+    ];
+    let mut codes = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        no_panic(&out);
+        let code = out.status.code().unwrap();
+        if code == 1 {
+            assert!(error_line(&stderr(&out)).contains("another ingest is running"), "{}", stderr(&out));
+        } else {
+            assert_eq!(code, 0, "{}", stderr(&out));
+        }
+        codes.push(code);
+    }
+    println!("exit codes: {codes:?}");
+    assert_eq!(codes[1], 0, "the run that waits long enough runs");
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+    let runs = wh.count("SELECT COUNT(*) FROM ingest_runs").await;
+    assert_eq!(runs as usize, codes.iter().filter(|c| **c == 0).count(), "refused runs record nothing");
+}
+
+/// A report running while an ingest commits new data (in one transaction) shows the numbers
+/// of the state before the ingest or after it, never a mixture.
+async fn report_during_ingest_sees_the_state_before_or_after(backend: Backend) {
+    let data = generate(&GenConfig { messages: 3000, days: 10, users: 80, seed: 91, ..GenConfig::default() });
+    let half = data.messages.len() / 2;
+    let first = Dataset { messages: data.messages[..half].to_vec(), feedbacks: vec![], ..data.clone() };
+    let dify = dify(&first).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let args = ["--period", "custom", "--from", "2026-11-01", "--to", "2026-11-30"];
+    let before = env.report(&args)["totals"].clone();
+    let rest = Dataset { messages: data.messages[half..].to_vec(), ..Dataset::default() };
+    let mut conn = dify.connect().await;
+    pg::load(&mut conn, &rest, SchemaVersion::V1_14).await.unwrap();
+    let mut child = spawn(&env, &["ingest"], &[]);
+    let mut seen = Vec::new();
+    while child.try_wait().unwrap().is_none() {
+        seen.push(env.report(&args)["totals"].clone());
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = env.report(&args)["totals"].clone();
+    assert_ne!(before, after);
+    let (b, a) =
+        (seen.iter().filter(|t| **t == before).count(), seen.iter().filter(|t| **t == after).count());
+    println!("{} reports during the ingest: {b} before, {a} after", seen.len());
+    assert_eq!(b + a, seen.len(), "a report saw a state that is neither before nor after the ingest");
+}
+
+/// Operators mark messages while an ingest writes new messages of the same users: every mark
+/// command succeeds, every mark is kept, and the sessions table equals what a recomputation
+/// from scratch gives.
+async fn marks_during_ingest_are_all_kept(backend: Backend) {
+    let data = generate(&GenConfig { messages: 4000, days: 8, users: 30, seed: 101, ..GenConfig::default() });
+    let half = data.messages.len() / 2;
+    let first = Dataset { messages: data.messages[..half].to_vec(), feedbacks: vec![], ..data.clone() };
+    let dify = dify(&first).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let ids = wh
+        .query_strings(
+            "SELECT message_id FROM messages WHERE included ORDER BY created_at DESC, message_id LIMIT 120",
+        )
+        .await;
+    let rest = Dataset { messages: data.messages[half..].to_vec(), ..Dataset::default() };
+    let mut conn = dify.connect().await;
+    pg::load(&mut conn, &rest, SchemaVersion::V1_14).await.unwrap();
+    let mut ingest = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "40")]);
+    let mut marked = 0;
+    for chunk in ids.chunks(4) {
+        let mut args = vec!["mark", "--manual", "--operator", "ops"];
+        args.extend(chunk.iter().map(String::as_str));
+        let out = run_with(&env, &args, &[]);
+        no_panic(&out);
+        assert!(out.status.success(), "mark during ingest: {}", stderr(&out));
+        marked += chunk.len();
+    }
+    let still_running = ingest.try_wait().unwrap().is_none();
+    println!(
+        "{marked} marks written; the ingest was {} running",
+        if still_running { "still" } else { "no longer" }
+    );
+    let out = ingest.wait_with_output().unwrap();
+    assert!(out.status.success(), "ingest during marks: {}", stderr(&out));
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, ids.len() as i64, "every mark is kept");
+    assert_sessions_follow_the_marks(&env, &wh).await;
+}
+
+/// The sessions table equals a recomputation from the stored messages and current marks.
+async fn assert_sessions_follow_the_marks(env: &Env, wh: &TestWarehouse) {
+    let sessions = wh.sessions_dump().await;
+    env.ok(&["ingest", "--reclassify"]);
+    let recomputed = wh.sessions_dump().await;
+    let stale: Vec<_> = sessions.iter().filter(|s| !recomputed.contains(s)).take(3).collect();
+    assert!(stale.is_empty(), "sessions rows do not follow the marks: {stale:#?}");
+    assert_eq!(sessions.len(), recomputed.len());
+}
+
+/// Eight operators mark messages of the same users at the same moment: all succeed, all
+/// marks are kept, the sessions table follows them.
+async fn operators_marking_at_once_lose_nothing(backend: Backend) {
+    let data = generate(&GenConfig { messages: 1500, days: 5, users: 10, seed: 111, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let ids = wh
+        .query_strings("SELECT message_id FROM messages WHERE included ORDER BY user_key, created_at")
+        .await;
+    let operators = 8;
+    let per = 6;
+    for round in 0..3 {
+        let mut children = Vec::new();
+        for o in 0..operators {
+            let mut args: Vec<String> =
+                vec!["mark".into(), "--manual".into(), "--operator".into(), format!("op{o}")];
+            // Operator o takes every `operators`-th message: all of them touch the same users.
+            args.extend(ids.iter().skip(round * operators * per + o).step_by(operators).take(per).cloned());
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            children.push(spawn(&env, &args, &[]));
+        }
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            no_panic(&out);
+            assert!(out.status.success(), "a concurrent mark failed: {}", stderr(&out));
+        }
+    }
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, (3 * operators * per) as i64, "a mark was lost");
+    assert_sessions_follow_the_marks(&env, &wh).await;
 }
