@@ -29,7 +29,7 @@ impl Cell {
     pub fn shown(&self) -> String {
         match self {
             Cell::Empty => "empty".to_string(),
-            Cell::Text(t) => format!("\"{t}\""),
+            Cell::Text(t) => format!("\"{}\"", super::values::shown(t)),
             Cell::Number(n) => format!("{n}"),
             Cell::Bool(b) => format!("{b}"),
             Cell::DateTime(t) => t.to_string(),
