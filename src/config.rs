@@ -396,6 +396,9 @@ fn build(
         env_var("ITSTAT_WAREHOUSE_URL").or(file.warehouse.url).unwrap_or_else(|| "sqlite://itstat.db".into());
     check_warehouse_url(&warehouse_url, place)?;
     let dify_url = env_var("ITSTAT_DIFY_URL").or(file.dify.url);
+    if let Some(url) = &dify_url {
+        check_dify_url(url, place)?;
+    }
 
     let lang = flags.lang.clone().or(file.report.lang).unwrap_or_else(|| "zh".into());
     if lang != "zh" && lang != "en" {
@@ -523,6 +526,17 @@ fn check_warehouse_url(url: &str, place: &str) -> anyhow::Result<()> {
         "{place}: warehouse URL \"{}\" is neither sqlite://FILE nor postgres://…; fix `[warehouse] url` or ITSTAT_WAREHOUSE_URL",
         crate::error::redact_url(url)
     )))
+}
+
+/// A Dify URL that cannot be parsed is refused here, before any command starts a run.
+fn check_dify_url(url: &str, place: &str) -> anyhow::Result<()> {
+    use std::str::FromStr;
+    sqlx::postgres::PgConnectOptions::from_str(url).map(|_| ()).map_err(|e| {
+        user_error(format!(
+            "{place}: the Dify URL \"{}\" is not a valid postgres:// URL ({e}); fix `[dify] url` or ITSTAT_DIFY_URL",
+            crate::error::redact_url(url)
+        ))
+    })
 }
 
 fn serialize_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
