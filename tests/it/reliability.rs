@@ -725,3 +725,275 @@ async fn operators_marking_at_once_lose_nothing(backend: Backend) {
     assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, (3 * operators * per) as i64, "a mark was lost");
     assert_sessions_follow_the_marks(&env, &wh).await;
 }
+
+// ---- 4. bad input --------------------------------------------------------------------------
+
+/// One bad input: files to write first, extra environment, the command, and what the single
+/// `error:` line must contain (the place: file and line, key, flag, row and column, or id).
+struct Bad {
+    files: Vec<(&'static str, Vec<u8>)>,
+    env: Vec<(&'static str, &'static str)>,
+    args: Vec<String>,
+    needle: &'static str,
+}
+
+fn bad(args: &[&str], needle: &'static str) -> Bad {
+    Bad { files: Vec::new(), env: Vec::new(), args: args.iter().map(|a| a.to_string()).collect(), needle }
+}
+
+fn bad_config(text: &str, needle: &'static str) -> Bad {
+    bad_config_bytes(text.as_bytes().to_vec(), needle)
+}
+
+fn bad_config_bytes(bytes: Vec<u8>, needle: &'static str) -> Bad {
+    Bad { files: vec![("case.toml", bytes)], ..bad(&["--config", "case.toml", "ingest"], needle) }
+}
+
+fn bad_file(name: &'static str, bytes: Vec<u8>, args: &[&str], needle: &'static str) -> Bad {
+    Bad { files: vec![(name, bytes)], ..bad(args, needle) }
+}
+
+fn import(name: &'static str, bytes: Vec<u8>, needle: &'static str) -> Bad {
+    bad_file(name, bytes, &["import", "manual-entries", name], needle)
+}
+
+/// A workbook whose first sheet holds `rows` (strings; `=…` written as a formula).
+fn xlsx_bytes(rows: &[&[&str]]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if let Some(f) = v.strip_prefix('=') {
+                sheet.write_formula(r as u32, c as u16, format!("={f}").as_str()).unwrap();
+            } else {
+                sheet.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+/// Everything a bad input could have changed: the warehouse's rows and the work folder.
+async fn snapshot(env: &Env, wh: &TestWarehouse, ignore: &[&str]) -> Vec<String> {
+    let mut state = wh.messages_dump().await;
+    state.extend(wh.sessions_dump().await);
+    for table in ["marks", "manual_entries", "ingest_runs", "feedbacks", "meta", "deliveries"] {
+        state.push(format!("{table}: {}", wh.count(&format!("SELECT COUNT(*) FROM {table}")).await));
+    }
+    state.extend(wh.query_strings("SELECT key || '=' || value FROM meta ORDER BY key").await);
+    for entry in walk(&env.path()) {
+        let name = entry.strip_prefix(env.path()).unwrap().to_string_lossy().to_string();
+        if !ignore.iter().any(|i| name.starts_with(i)) && !name.starts_with("itstat.db") {
+            state.push(format!("file {name} {}", std::fs::metadata(&entry).map(|m| m.len()).unwrap_or(0)));
+        }
+    }
+    state
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.push(p.clone());
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The corpus: broken config files, every key with a wrong type, impossible dates and periods,
+/// malformed import files, ids of the wrong shape. Each: exit 1, exactly one `error:` line
+/// naming the place, no panic, no raw escape character or overlong line on the terminal, and
+/// nothing written.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_corpus_is_refused_cleanly_and_changes_nothing() {
+    let mut s = Small::new();
+    let id = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "请重启")).to_string();
+    let dify = dify(&s.data).await;
+    let env = Env::new(Some(&dify.url), "sqlite://itstat.db", "");
+    env.ok(&["ingest"]);
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    let big = "9".repeat(1 << 20);
+    let gbk = b"\xd3\xc3\xbb\xa7\xc3\xfb,\xce\xca\xcc\xe2,\xd7\xc9\xd1\xaf\xca\xb1\xbc\xe4\nzs,VPN,2026-11-02 10:00\n".to_vec();
+    let header = "用户名,问题,咨询时间\n";
+    let cases: Vec<Bad> = vec![
+        // Config files that are not TOML, and every kind of key with a value of the wrong type.
+        bad_config("[dify\nurl = 1\n", "case.toml:1"),
+        bad_config_bytes(b"\xff\xfe[dify]\n".to_vec(), "case.toml"),
+        bad_config("timezone = \"UTC\"\ntimezone = \"UTC\"\n", "case.toml:2"),
+        bad_config("dify = 5\n", "case.toml:1"),
+        bad_config("timezone = 8\n", "case.toml:1"),
+        bad_config("[dify]\nlookback = 5\n", "case.toml:2"),
+        bad_config("[dify]\napps = \"x\"\n", "case.toml:2"),
+        bad_config("[dify]\nexclude_users = [1, 2]\n", "case.toml:2"),
+        bad_config("[dify]\npending_max_age = \"-1h\"\n", "`dify.pending_max_age`"),
+        bad_config("[warehouse]\nurl = 5\n", "case.toml:2"),
+        Bad {
+            env: vec![("ITSTAT_WAREHOUSE_URL", "")],
+            ..bad_config("[warehouse]\nurl = \"mysql://root@db/itstat\"\n", "case.toml: warehouse URL")
+        },
+        bad_config("[identity]\nsource = \"ldap\"\n", "`identity.source`"),
+        bad_config("[identity]\nsource = \"query_regex\"\npattern = \"(unclosed\"\n", "`identity.pattern`"),
+        bad_config("[session]\nwindow = true\n", "case.toml:2"),
+        bad_config("[session]\nwindow = \"0s\"\n", "`session.window`"),
+        bad_config("[session]\nmode = 1\n", "case.toml:2"),
+        bad_config("[rules]\nkb_miss = \"抱歉\"\n", "case.toml:2"),
+        bad_config("[rules]\ntransfer_regex = [\"(?<\"]\n", "`rules.transfer_regex[0]`"),
+        bad_config("[rules]\ntransfer = [\"  \"]\n", "`rules.transfer[0]`"),
+        bad_config("[report]\nlang = \"fr\"\n", "`report.lang`"),
+        bad_config("[report]\nout_dir = []\n", "case.toml:2"),
+        bad_config("[mail]\nport = \"x\"\n", "case.toml:2"),
+        bad_config("[mail]\nport = 70000\n", "case.toml:2"),
+        bad_config("[mail]\ntls = \"ssl\"\n", "`mail.tls`"),
+        bad_config("[mail]\ntimeout = \"soon\"\n", "`mail.timeout`"),
+        bad_config("[mail]\nto = \"boss@example.com\"\n", "case.toml:2"),
+        bad_config("[[schedule]]\nname = \"x\"\n", "case.toml"),
+        bad_config("[[schedule]]\nname = \"x\"\ncron = 5\nrun = []\n", "case.toml:3"),
+        bad(&["--config", "nowhere/itstat.toml", "status"], "nowhere/itstat.toml"),
+        bad(&["--config", ".", "status"], "cannot read the config file"),
+        Bad {
+            env: vec![("ITSTAT_DIFY_URL", "postgres://ro:pw@db:notaport/dify")],
+            ..bad(&["ingest"], "Dify URL")
+        },
+        Bad {
+            env: vec![("ITSTAT_WAREHOUSE_URL", "postgres://wh@127.0.0.1:5432/x?sslmode=bogus")],
+            ..bad(&["status"], "warehouse URL")
+        },
+        // Impossible dates and periods.
+        bad(&["report", "--date", "2026-13-01"], "`--date`"),
+        bad(&["report", "--date", "yesterday"], "`--date`"),
+        bad(&["report", "--date", "2026-2-3"], "`--date`"),
+        bad(&["report", "--period", "custom", "--from", "2026-11-01", "--to", "2026-11-31"], "`--to`"),
+        bad(&["report", "--period", "custom", "--from", "2026-11-05", "--to", "2026-11-01"], "after"),
+        bad(
+            &["report", "--period", "custom", "--from", "0001-01-01", "--to", "9999-12-31"],
+            "at most 1096 days",
+        ),
+        bad(&["report", "--period", "quarter"], "quarter"),
+        bad(&["ingest", "--since", "2026-02-30"], "`--since`"),
+        bad(&["messages", "--since", "2026-02-30"], "`--since`"),
+        bad(&["messages", "--since", "5 parsecs"], "`--since`"),
+        bad(&["messages", "--until", "2026-13-01"], "`--until`"),
+        bad(&["messages", "--since", "2026-11-05", "--until", "2026-11-01"], "`--until`"),
+        bad(&["messages", "--limit", "-1"], "'-1'"),
+        bad(&["messages", "--limit", "many"], "--limit"),
+        // Manual-entry files.
+        import("gbk.csv", gbk.clone(), "gbk.csv: not UTF-8"),
+        import("bom.csv", b"\xEF\xBB\xBF".to_vec(), "bom.csv: the file is empty"),
+        import("empty.csv", Vec::new(), "empty.csv: the file is empty"),
+        import("header.csv", header.as_bytes().to_vec(), "header.csv: no data rows"),
+        import("missing.csv", "用户名,问题\nzs,VPN\n".into(), "missing.csv: no column for consultation_time"),
+        import(
+            "extra.csv",
+            format!("{}备注\n", header.trim_end().to_owned() + ",").into(),
+            "extra.csv: column D (\"备注\") is not a known column",
+        ),
+        import(
+            "twice.csv",
+            "用户名,user_name,问题,咨询时间\na,a,q,2026-11-02 10:00\n".into(),
+            "twice.csv: column B (\"user_name\") repeats",
+        ),
+        import(
+            "huge.csv",
+            format!("{header}zs,VPN,{big}\n").into(),
+            "huge.csv: row 2, column 咨询时间: \"99999",
+        ),
+        import(
+            "escape.csv",
+            format!("{header}zs,VPN,\u{1b}[2J\u{7}2026\n").into(),
+            "escape.csv: row 2, column 咨询时间: \"\\u{1b}[2J\\u{7}2026\"",
+        ),
+        import(
+            "formula.xlsx",
+            xlsx_bytes(&[&["用户名", "问题", "咨询时间"], &["zs", "VPN", "=NOW()"]]),
+            "formula.xlsx: row 2, column 咨询时间",
+        ),
+        import("renamed.xlsx", b"user_name,query\nzs,VPN\n".to_vec(), "renamed.xlsx: not a readable .xlsx"),
+        import("sheet.ods", b"PK\x03\x04".to_vec(), "sheet.ods: not a .csv or .xlsx"),
+        bad(&["import", "manual-entries", "absent.csv"], "absent.csv: cannot read it"),
+        bad(&["import", "manual-entries", "."], "cannot read it: Is a directory"),
+        // Ids of the wrong shape, alone, in a list and in a file.
+        bad(&["mark", "abc", "--manual"], "`abc` is not a message id"),
+        bad(&["mark", "zzzzzzzz", "--manual"], "`zzzzzzzz` is not a message id"),
+        bad(&["mark", "'; DROP TABLE marks; --", "--manual"], "is not a message id"),
+        bad(&["mark", "", "--manual"], "is not a message id"),
+        bad(&["mark", "三三三三三三", "--manual"], "`三三三三三三` is not a message id"),
+        bad(&["mark", "\u{1b}[31mdeadbeef", "--manual"], "is not a message id"),
+        bad(&["mark", &id, "ffffffff-ffff-ffff-ffff-ffffffffffff", "--manual"], "no message has this id"),
+        bad(&["mark", &id, "--kb-hit", "maybe"], "maybe"),
+        bad(&["mark", "--history", "zz"], "`zz` is not a message id"),
+        bad_file(
+            "ids.txt",
+            format!("{id}\nnot-an-id\n").into(),
+            &["mark", "--from-file", "ids.txt", "--manual"],
+            "`not-an-id`",
+        ),
+        bad_file(
+            "ids.csv",
+            format!("id,manual\n{id},perhaps\n").into(),
+            &["mark", "--from-file", "ids.csv"],
+            "ids.csv: row 2, column manual",
+        ),
+        bad_file(
+            "ids2.csv",
+            format!("id,who\n{id},x\n").into(),
+            &["mark", "--from-file", "ids2.csv", "--manual"],
+            "ids2.csv: column \"who\"",
+        ),
+        bad_file(
+            "ids3.txt",
+            gbk,
+            &["mark", "--from-file", "ids3.txt", "--manual"],
+            "ids3.txt: cannot read it",
+        ),
+        bad(&["mark", "--from-file", "absent.txt", "--manual"], "absent.txt: cannot read it"),
+        bad(&["messages", "show", "abc"], "`abc` is not a message id"),
+        bad(&["messages", "show", "ffffffffffff"], "no message has this id"),
+    ];
+    let total = cases.len();
+    for case in cases {
+        let inputs: Vec<&str> = case.files.iter().map(|(n, _)| *n).collect();
+        for (name, bytes) in &case.files {
+            std::fs::write(env.path().join(name), bytes).unwrap();
+        }
+        let before = snapshot(&env, &wh, &inputs).await;
+        let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+        let out = run_with(&env, &args, &case.env);
+        let err = stderr(&out);
+        let what = format!(
+            "{} {:?}",
+            case.needle,
+            args.iter().map(|a| a.chars().take(40).collect::<String>()).collect::<Vec<_>>()
+        );
+        assert!(!err.contains("panicked"), "{what}: panicked: {err}");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{what}: exit code; stderr: {}",
+            err.chars().take(600).collect::<String>()
+        );
+        let line = error_line(&err);
+        // A file with problems lists each (file, row, column) above one summary error line.
+        let named = line.contains(case.needle) || (line.contains("problem") && err.contains(case.needle));
+        assert!(named, "{what}: the error does not name `{}`: {err}", case.needle);
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{7}'),
+            "{what}: raw control characters on the terminal"
+        );
+        assert!(err.lines().all(|l| l.chars().count() < 1000), "{what}: an overlong stderr line");
+        assert!(out.stdout.is_empty() || args[0] == "import", "{what}: printed results: {}", stdout_of(&out));
+        assert_eq!(snapshot(&env, &wh, &inputs).await, before, "{what}: something was written");
+        for name in inputs {
+            let _ = std::fs::remove_file(env.path().join(name));
+        }
+    }
+    println!("{total} bad inputs refused");
+}
+
+fn stdout_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
