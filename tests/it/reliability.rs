@@ -997,3 +997,187 @@ async fn bad_input_corpus_is_refused_cleanly_and_changes_nothing() {
 fn stdout_of(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
+
+// ---- 5. security ---------------------------------------------------------------------------
+
+/// Arguments and extra environment of one run.
+type Invocation<'a> = (Vec<&'a str>, Vec<(&'a str, String)>);
+
+const DIFY_PW: &str = "Dfy-Pw-7731x";
+const WH_PW: &str = "Wh-Pw-9154x";
+const SMTP_PW: &str = "Smtp-Pw-4420x";
+const FILE_PW: &str = "Cfg-Pw-5521x";
+
+fn with_password(url: &str, user: &str, password: &str) -> String {
+    let mut u = url::Url::parse(url).unwrap();
+    u.set_username(user).unwrap();
+    u.set_password(Some(password)).unwrap();
+    u.to_string()
+}
+
+/// Distinctive passwords in ITSTAT_DIFY_URL, ITSTAT_WAREHOUSE_URL (a PostgreSQL role with a
+/// password), ITSTAT_SMTP_PASSWORD and `[mail] password`; every command at trace level, its
+/// errors, `status`, the dry runs, the `.eml` and the warehouse's own error columns are
+/// searched for them. The config file, readable by others, gets the chmod warning.
+#[tokio::test(flavor = "multi_thread")]
+async fn passwords_never_appear_in_logs_errors_status_or_mail() {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "请重启"));
+    let dify = dify(&s.data).await;
+    let wh_db = TestDb::create("wh").await;
+    let role = format!("sec_{}", wh_db.name);
+    let mut admin = sqlx::PgConnection::connect(&base_url()).await.unwrap();
+    for sql in [
+        format!("CREATE ROLE {role} LOGIN PASSWORD '{WH_PW}'"),
+        format!("ALTER DATABASE \"{}\" OWNER TO {role}", wh_db.name),
+    ] {
+        sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
+    }
+    dify.exec(&format!("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")).await;
+    let dify_url = with_password(&dify.url, &role, DIFY_PW);
+    let wh_url = with_password(&wh_db.url, &role, WH_PW);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = format!(
+        "[mail]\nhost = \"127.0.0.1\"\nport = {closed}\ntls = \"none\"\nusername = \"itstat\"\npassword = \"{FILE_PW}\"\nfrom = \"itstat@example.com\"\nto = [\"boss@example.com\"]\ntimeout = \"1s\"\n"
+    );
+    let mut env = Env::new(Some(&dify_url), &wh_url, &config);
+    chmod(&env.path().join("itstat.toml"), 0o644);
+    env.extra.push(("ITSTAT_SMTP_PASSWORD".into(), SMTP_PW.into()));
+    env.extra.push(("ITSTAT_LOG".into(), "trace".into()));
+
+    let day = ["--date", "2026-11-02"];
+    let runs: Vec<Invocation> = vec![
+        (vec!["-vv", "ingest"], vec![]),
+        (vec!["-vv", "ingest", "--dry-run"], vec![]),
+        (vec!["-vv", "ingest", "--full"], vec![]),
+        (vec!["-vv", "status"], vec![]),
+        (vec!["-vv", "status", "--json"], vec![]),
+        (vec!["-vv", "messages", "--since", "2026-11-01", "--format", "json"], vec![]),
+        ([&["-vv", "report", "--format", "json"][..], &day[..]].concat(), vec![]),
+        ([&["-vv", "report", "--mail", "--dry-run"][..], &day[..]].concat(), vec![]),
+        ([&["-vv", "report", "--mail"][..], &day[..]].concat(), vec![]),
+        // Unreachable servers: the errors name host and database, never the password.
+        (
+            vec!["-vv", "ingest"],
+            vec![("ITSTAT_DIFY_URL", with_password("postgres://h@127.0.0.1:1/dify", &role, DIFY_PW))],
+        ),
+        (
+            vec!["-vv", "status"],
+            vec![("ITSTAT_WAREHOUSE_URL", with_password("postgres://h@127.0.0.1:1/wh", &role, WH_PW))],
+        ),
+        (
+            vec!["-vv", "ingest"],
+            vec![("ITSTAT_DIFY_URL", format!("postgres://{role}:{DIFY_PW}@127.0.0.1:99999/dify"))],
+        ),
+    ];
+    let mut seen = String::new();
+    let mut codes = Vec::new();
+    for (args, vars) in &runs {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let out = run_with(&env, args, &vars);
+        no_panic(&out);
+        codes.push(out.status.code());
+        seen.push_str(&stdout_of(&out));
+        seen.push_str(&stderr(&out));
+    }
+    println!("exit codes: {codes:?}; {} bytes of output searched", seen.len());
+    assert_eq!(&codes[..8], [Some(0); 8], "the commands that should work work");
+    assert!(codes[8..].iter().all(|c| *c != Some(0)), "the failing ones fail: {codes:?}");
+    assert!(
+        seen.contains("TRACE") && seen.contains("SELECT"),
+        "trace logs were on (the search means something)"
+    );
+    assert!(seen.contains(&format!("{role}:***@")), "URLs are shown masked");
+    assert!(seen.contains("chmod 600"), "the readable config file holding a password is warned about");
+    let eml = std::fs::read_to_string(env.path().join("reports/itstat-day-2026-11-02.eml")).unwrap();
+    seen.push_str(&eml);
+    let wh = TestWarehouse::postgres_at_url(&wh_db.url);
+    seen.extend(
+        wh.query_strings("SELECT COALESCE(error, '') FROM ingest_runs").await.into_iter().map(|e| e + "\n"),
+    );
+    seen.extend(
+        wh.query_strings("SELECT COALESCE(error, '') FROM deliveries").await.into_iter().map(|e| e + "\n"),
+    );
+    seen.extend(wh.query_strings("SELECT key || value FROM meta").await);
+    for pw in [DIFY_PW, WH_PW, SMTP_PW, FILE_PW] {
+        let found: Vec<&str> = seen.lines().filter(|l| l.contains(pw)).take(3).collect();
+        assert!(found.is_empty(), "the password {pw} appears: {found:#?}");
+    }
+    // Once the file is private, no warning.
+    chmod(&env.path().join("itstat.toml"), 0o600);
+    let out = run_with(&env, &["status"], &[]);
+    assert!(!stderr(&out).contains("chmod"), "{}", stderr(&out));
+    env.extra.clear();
+    drop(wh);
+    drop(wh_db);
+    dify.exec(&format!("DROP OWNED BY {role}")).await;
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await.ok();
+}
+
+/// Questions and answers holding escape sequences, bells, right-to-left overrides, formulas,
+/// HTML and a 1 MB answer: the terminal outputs show control characters escaped, JSON keeps
+/// the text exact, and `messages show` prints the whole answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_text_stays_inert_on_the_terminal() {
+    let mut s = Small::new();
+    let query = "=HYPERLINK(\"http://evil\")<script>alert(1)</script>\u{1b}]0;pwned\u{7}\u{202e}fdp.exe";
+    let answer = format!("<img src=x onerror=alert(1)>\u{1b}[31m{}\u{9b}31m", "长".repeat(350_000));
+    let id = s.msg(Msg { query, ..Msg::new("mallory\u{1b}[2J", "2026-11-02 09:00:00", &answer) }).to_string();
+    let dify = dify(&s.data).await;
+    let env = Env::new(Some(&dify.url), "sqlite://itstat.db", "");
+    env.ok(&["ingest"]);
+    std::fs::write(
+        env.path().join("walkins.csv"),
+        "用户名,问题,咨询时间\nx\u{1b}[31m,\u{202e}q\u{7},2026-11-02 10:00\n",
+    )
+    .unwrap();
+    let raw = ['\u{1b}', '\u{7}', '\u{202e}', '\u{9b}'];
+    let terminal = [
+        vec!["messages", "--since", "2026-11-01"],
+        vec!["messages", "show", &id],
+        vec!["mark", &id, "--manual", "--note", "\u{1b}[5mblink\u{7}"],
+        vec!["mark", "--history", &id],
+        vec!["import", "manual-entries", "walkins.csv", "--dry-run"],
+    ];
+    for args in &terminal {
+        let out = env.ok(args);
+        let bad: Vec<char> = out.chars().filter(|c| raw.contains(c)).collect();
+        assert!(bad.is_empty(), "{args:?}: raw control characters reach the terminal: {bad:?}");
+        assert!(
+            out.contains("\\u{"),
+            "{args:?}: control characters are shown escaped:\n{}",
+            &out[..out.len().min(800)]
+        );
+    }
+    let show = env.ok(&["messages", "show", &id]);
+    assert_eq!(show.matches('长').count(), 350_000, "the whole 1 MB answer is shown");
+    assert!(show.contains("=HYPERLINK(\"http://evil\")<script>alert(1)</script>"), "text is shown as text");
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["messages", "--since", "2026-11-01", "--format", "json"])).unwrap();
+    assert_eq!(json[0]["question"], query, "JSON keeps the text exact (escaped by JSON itself)");
+    assert_eq!(json[0]["answer"].as_str().map(str::len), Some(answer.len()));
+}
+
+/// A config file holding a password and readable by others gets one WARN line naming the
+/// file and the fix; a private file, or a secret kept in the environment, gets none.
+#[test]
+fn config_file_holding_a_password_readable_by_others_is_warned_about() {
+    let env = Env::new(None, "sqlite://itstat.db", &format!("[mail]\npassword = \"{FILE_PW}\"\n"));
+    let config = env.path().join("itstat.toml");
+    chmod(&config, 0o644);
+    let err = env.fails(&["status"], 1);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("chmod 600 itstat.toml") && warnings[0].contains("[mail] password"),
+        "{err}"
+    );
+    assert!(!err.contains(FILE_PW), "{err}");
+    chmod(&config, 0o600);
+    assert!(!env.fails(&["status"], 1).contains("WARN"));
+    std::fs::write(&config, "[mail]\nhost = \"smtp.example.com\"\n").unwrap();
+    chmod(&config, 0o644);
+    let mut cmd = env.command(&["status"]);
+    let out = cmd.env("ITSTAT_SMTP_PASSWORD", FILE_PW).output().unwrap();
+    assert!(!stderr(&out).contains("WARN"), "{}", stderr(&out));
+}
