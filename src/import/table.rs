@@ -96,7 +96,7 @@ pub fn read(path: &Path) -> anyhow::Result<Table> {
     Ok(table)
 }
 
-fn read_csv(bytes: &[u8], name: &str) -> anyhow::Result<Table> {
+pub(crate) fn read_csv(bytes: &[u8], name: &str) -> anyhow::Result<Table> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let Ok(text) = std::str::from_utf8(bytes) else {
         bail_user!("{name}: not UTF-8 text (perhaps GBK); save it as \"CSV UTF-8\" or as .xlsx");
