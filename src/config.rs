@@ -270,10 +270,10 @@ impl Settings {
     /// else `./itstat.toml` when it exists), applies the environment and the flags, validates.
     pub fn load(path: Option<&Path>, flags: &FlagOverrides) -> anyhow::Result<Settings> {
         let (file, config_path) = match path {
-            Some(p) => (read_file(p)?, Some(p.to_path_buf())),
+            Some(p) => (read_checked(p)?, Some(p.to_path_buf())),
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
                 let p = PathBuf::from(DEFAULT_CONFIG_FILE);
-                (read_file(&p)?, Some(p))
+                (read_checked(&p)?, Some(p))
             }
             None => (FileConfig::default(), None),
         };
@@ -294,6 +294,58 @@ impl Settings {
             user_error("no Dify database configured: set `[dify] url` in itstat.toml or ITSTAT_DIFY_URL")
         })
     }
+}
+
+/// Reads the file and warns when it holds a password that others may read.
+fn read_checked(path: &Path) -> anyhow::Result<FileConfig> {
+    let file = read_file(path)?;
+    if let Some(warning) = exposed_secrets_warning(path, &file) {
+        tracing::warn!(file = %path.display(), "{warning}");
+    }
+    Ok(file)
+}
+
+/// The keys of the file that hold a password: a database URL with one, or `[mail] password`.
+fn secret_keys(file: &FileConfig) -> Vec<&'static str> {
+    let has_password = |url: &Option<String>| {
+        url.as_deref().and_then(|u| url::Url::parse(u).ok()).is_some_and(|u| {
+            u.password().is_some_and(|p| !p.is_empty())
+                || u.query_pairs().any(|(k, v)| k.eq_ignore_ascii_case("password") && !v.is_empty())
+        })
+    };
+    let mut keys = Vec::new();
+    if has_password(&file.dify.url) {
+        keys.push("[dify] url");
+    }
+    if has_password(&file.warehouse.url) {
+        keys.push("[warehouse] url");
+    }
+    if file.mail.password.as_deref().is_some_and(|p| !p.is_empty()) {
+        keys.push("[mail] password");
+    }
+    keys
+}
+
+/// On Unix, a warning when the file holds a password and its mode lets the group or others
+/// read it. It names the keys and the fix, never the secret.
+#[cfg(unix)]
+fn exposed_secrets_warning(path: &Path, file: &FileConfig) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let keys = secret_keys(file);
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    if keys.is_empty() || mode & 0o044 == 0 {
+        return None;
+    }
+    let shown = path.display();
+    Some(format!(
+        "{shown} holds a password ({}) but other users can read it (mode {mode:03o}); run `chmod 600 {shown}`, or move the secret to ITSTAT_DIFY_URL, ITSTAT_WAREHOUSE_URL or ITSTAT_SMTP_PASSWORD",
+        keys.join(", ")
+    ))
+}
+
+#[cfg(not(unix))]
+fn exposed_secrets_warning(_path: &Path, _file: &FileConfig) -> Option<String> {
+    None
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -344,6 +396,9 @@ fn build(
         env_var("ITSTAT_WAREHOUSE_URL").or(file.warehouse.url).unwrap_or_else(|| "sqlite://itstat.db".into());
     check_warehouse_url(&warehouse_url, place)?;
     let dify_url = env_var("ITSTAT_DIFY_URL").or(file.dify.url);
+    if let Some(url) = &dify_url {
+        check_dify_url(url, place)?;
+    }
 
     let lang = flags.lang.clone().or(file.report.lang).unwrap_or_else(|| "zh".into());
     if lang != "zh" && lang != "en" {
@@ -496,6 +551,17 @@ fn check_warehouse_url(url: &str, place: &str) -> anyhow::Result<()> {
     )))
 }
 
+/// A Dify URL that cannot be parsed is refused here, before any command starts a run.
+fn check_dify_url(url: &str, place: &str) -> anyhow::Result<()> {
+    use std::str::FromStr;
+    sqlx::postgres::PgConnectOptions::from_str(url).map(|_| ()).map_err(|e| {
+        user_error(format!(
+            "{place}: the Dify URL \"{}\" is not a valid postgres:// URL ({e}); fix `[dify] url` or ITSTAT_DIFY_URL",
+            crate::error::redact_url(url)
+        ))
+    })
+}
+
 fn serialize_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&humantime::format_duration(*d).to_string())
 }
@@ -568,6 +634,31 @@ mod tests {
             assert!(err.to_string().contains(needle), "{text}: {err}");
             assert_eq!(crate::error::exit_code(&err), 1);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_password_in_a_file_others_can_read_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("itstat.toml");
+        let check = |text: &str, mode: u32| {
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let file = read_file(&path).unwrap();
+            exposed_secrets_warning(&path, &file)
+        };
+        let secret =
+            "[mail]\npassword = \"m41l-s3cret\"\n[dify]\nurl = \"postgres://ro:d1fy-s3cret@db/dify\"\n";
+        let warning = check(secret, 0o644).expect("a world-readable secret is warned about");
+        assert!(warning.contains(&format!("chmod 600 {}", path.display())), "{warning}");
+        assert!(warning.contains("[dify] url, [mail] password") && warning.contains("mode 644"), "{warning}");
+        assert!(!warning.contains("s3cret"), "the warning never shows the secret: {warning}");
+        assert!(check(secret, 0o640).is_some(), "group-readable counts too");
+        assert_eq!(check(secret, 0o600), None);
+        assert_eq!(check("[warehouse]\nurl = \"postgres://wh:pw@db/itstat\"\n", 0o600), None);
+        assert!(check("[warehouse]\nurl = \"postgres://wh@db/itstat?password=pw\"\n", 0o604).is_some());
+        assert_eq!(check("[dify]\nurl = \"postgres://ro@db/dify\"\n[mail]\nhost = \"smtp\"\n", 0o644), None);
     }
 
     #[test]

@@ -69,9 +69,47 @@ pub fn redact_url(raw: &str) -> String {
             }
             parsed.to_string()
         }
-        // Not a URL (a bare file path, say): it cannot carry a password in a known place.
-        Err(_) => raw.to_string(),
+        // Not a URL the parser accepts (a bare file path, or a typo such as a port of 99999):
+        // mask by shape, since such a URL is echoed in the very error that refuses it.
+        Err(_) => mask_unparsed(raw),
     }
+}
+
+/// `scheme://user:secret@host…` → `scheme://user:***@host…`, and `password=…` query values
+/// masked, for text the URL parser rejected.
+fn mask_unparsed(raw: &str) -> String {
+    let Some(start) = raw.find("://").map(|i| i + 3) else { return raw.to_string() };
+    let (head, rest) = raw.split_at(start);
+    let mut out = head.to_string();
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let rest = match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            out.push_str(user);
+            if userinfo.contains(':') {
+                out.push_str(":***");
+            }
+            &rest[at..]
+        }
+        None => rest,
+    };
+    match rest.split_once('?') {
+        Some((path, query)) => {
+            let masked: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            out.push_str(path);
+            out.push('?');
+            out.push_str(&masked.join("&"));
+        }
+        None => out.push_str(rest),
+    }
+    out
 }
 
 /// Where a database URL points, for messages: `host:port/db` or the SQLite path, no secrets.
@@ -81,6 +119,13 @@ pub fn url_place(raw: &str) -> String {
             let host = parsed.host_str().unwrap_or("localhost");
             let port = parsed.port().unwrap_or(5432);
             format!("{host}:{port}{}", parsed.path())
+        }
+        _ if raw.contains("://") && !raw.starts_with("sqlite:") => {
+            // A URL the parser rejected: what follows the user part, never the user part.
+            let rest = &raw[raw.find("://").map(|i| i + 3).unwrap_or(0)..];
+            let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let host_start = rest[..authority_end].rfind('@').map(|i| i + 1).unwrap_or(0);
+            rest[host_start..].split('?').next().unwrap_or_default().to_string()
         }
         _ => raw.trim_start_matches("sqlite://").trim_start_matches("sqlite:").to_string(),
     }
@@ -97,6 +142,17 @@ mod tests {
         let shown = redact_url("postgres://ro@db/dify?password=s3cret&sslmode=require");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("sslmode=require"));
+    }
+
+    #[test]
+    fn password_is_masked_in_urls_the_parser_rejects() {
+        let raw = "postgres://ro:s3cret@db.example:99999/dify?sslmode=require&password=s3cret";
+        let shown = redact_url(raw);
+        assert_eq!(shown, "postgres://ro:***@db.example:99999/dify?sslmode=require&password=***");
+        assert_eq!(url_place(raw), "db.example:99999/dify");
+        assert_eq!(redact_url("postgres://a:b:c@h:x/d"), "postgres://a:***@h:x/d");
+        assert_eq!(redact_url("sqlite://data/itstat.db"), "sqlite://data/itstat.db");
+        assert_eq!(redact_url("no url at all"), "no url at all");
     }
 
     #[test]

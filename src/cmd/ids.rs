@@ -18,8 +18,10 @@ pub fn operator(flag: Option<&str>) -> String {
 }
 
 /// Resolves one id or prefix, or says why it cannot be.
-pub async fn resolve_one(wh: &Warehouse, typed: &str) -> Result<String, String> {
-    let prefix = typed.trim().to_lowercase();
+pub async fn resolve_one(wh: &Warehouse, typed_raw: &str) -> Result<String, String> {
+    // Shown back in errors: one line, control characters escaped, bounded.
+    let typed = crate::textsafe::short(typed_raw, 40);
+    let prefix = typed_raw.trim().to_lowercase();
     if prefix.len() < MIN_PREFIX || !prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return Err(format!(
             "`{typed}` is not a message id (use the id `itstat messages` shows, at least {MIN_PREFIX} hex characters)"

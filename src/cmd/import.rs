@@ -61,7 +61,7 @@ async fn manual_entries(
             println!(
                 "{}  {}  {}",
                 e.consultation_time.format("%Y-%m-%d %H:%M"),
-                e.user_name,
+                crate::textsafe::short(&e.user_name, 20),
                 crate::textsafe::short(&e.query, 40)
             );
         }

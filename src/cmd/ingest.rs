@@ -23,6 +23,7 @@ use crate::extract::file::{ExportFile, ExportRow};
 use crate::extract::{FeedbackRow, RawMessage, frame};
 use crate::transform::{Rules, messages};
 use crate::warehouse::feedback;
+use crate::warehouse::lock::IngestLock;
 use crate::warehouse::rows::{MessageRow, message_rows};
 use crate::warehouse::runs::{APPS_KEY, RULES_KEY, RunCounts};
 use crate::warehouse::sessions::{Affected, earliest_per_user};
@@ -77,13 +78,14 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
         return dry_run(settings, scope, &rules, args).await;
     }
     let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await?;
-    let lock = wh.lock_ingest(Duration::from_secs(args.wait)).await?;
+    let mut lock = wh.lock_ingest(Duration::from_secs(args.wait)).await?;
     wh.abandon_stale_runs().await?;
     let cursor_before = wh.cursor().await?;
     let run_id = wh.start_run(scope.name(), cursor_before).await?;
     let started = Instant::now();
     let mut job = Ingest {
         wh: &wh,
+        lock: &mut lock,
         settings,
         rules,
         batch_size: args.batch_size.max(1),
@@ -139,6 +141,7 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
 /// The state of one ingest run.
 struct Ingest<'a> {
     wh: &'a Warehouse,
+    lock: &'a mut IngestLock,
     settings: &'a Settings,
     rules: Rules,
     batch_size: usize,
@@ -309,6 +312,7 @@ impl Ingest<'_> {
         }
         tx.set_meta(RULES_KEY, &self.rules.fingerprint).await?;
         tx.set_meta(APPS_KEY, apps_key).await?;
+        self.lock.ensure_held(&self.wh.place).await?;
         tx.commit().await?;
         self.timings.commit += step.elapsed();
         debug!(

@@ -75,6 +75,8 @@ pub struct DifySource {
 /// What the schema probe found, and the SQL built from it.
 pub struct DifyReader<'c> {
     tx: PgTransaction<'c>,
+    /// Host/database, for errors (a connection can drop in the middle of a run).
+    place: String,
     messages_since: String,
     messages_by_id: String,
     /// Optional columns that this Dify has.
@@ -119,6 +121,7 @@ impl DifySource {
         let column_sql = message_columns(&optional_present);
         Ok(DifyReader {
             tx,
+            place,
             messages_since: MESSAGES_SINCE_SQL.replace("{{columns}}", &column_sql),
             messages_by_id: MESSAGES_BY_ID_SQL.replace("{{columns}}", &column_sql),
             optional_present,
@@ -157,8 +160,10 @@ impl<'c> DifyReader<'c> {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let apps: Vec<(String, String)> =
-            sqlx::query_as(APPS_SQL).fetch_all(&mut *self.tx).await.context("cannot read Dify apps")?;
+        let apps: Vec<(String, String)> = sqlx::query_as(APPS_SQL)
+            .fetch_all(&mut *self.tx)
+            .await
+            .with_context(|| format!("cannot read Dify apps at {}", self.place))?;
         let mut ids = Vec::new();
         for entry in wanted {
             ids.push(resolve_app(entry, &apps)?);
@@ -179,9 +184,12 @@ impl<'c> DifyReader<'c> {
         mut on_batch: impl AsyncFnMut(Vec<RawMessage>) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let sql = AssertSqlSafe(self.messages_since.clone());
+        let place = self.place.clone();
         let mut rows = sqlx::query_as::<_, RawMessage>(sql).bind(since).bind(apps).fetch(&mut *self.tx);
         let mut batch = Vec::with_capacity(batch_size);
-        while let Some(row) = rows.try_next().await.context("reading Dify messages failed")? {
+        while let Some(row) =
+            rows.try_next().await.with_context(|| format!("reading Dify messages at {place} failed"))?
+        {
             batch.push(row);
             if batch.len() >= batch_size {
                 on_batch(std::mem::replace(&mut batch, Vec::with_capacity(batch_size))).await?;
@@ -203,7 +211,7 @@ impl<'c> DifyReader<'c> {
             .bind(ids)
             .fetch_all(&mut *self.tx)
             .await
-            .context("re-reading pending Dify messages failed")
+            .with_context(|| format!("re-reading pending Dify messages at {} failed", self.place))
     }
 
     /// Every current feedback row of the selected apps.
@@ -212,7 +220,7 @@ impl<'c> DifyReader<'c> {
             .bind(apps)
             .fetch_all(&mut *self.tx)
             .await
-            .context("reading Dify feedback failed")
+            .with_context(|| format!("reading Dify feedback at {} failed", self.place))
     }
 
     /// The subset of `ids` that Dify still holds.
@@ -224,13 +232,14 @@ impl<'c> DifyReader<'c> {
             .bind(ids)
             .fetch_all(&mut *self.tx)
             .await
-            .context("checking Dify message ids failed")?;
+            .with_context(|| format!("checking Dify message ids at {} failed", self.place))?;
         Ok(found.into_iter().map(|(id,)| id).collect())
     }
 
     /// Ends the read-only transaction.
     pub async fn finish(self) -> anyhow::Result<()> {
-        self.tx.rollback().await.context("closing the Dify transaction")
+        let place = self.place;
+        self.tx.rollback().await.with_context(|| format!("closing the Dify transaction at {place}"))
     }
 }
 

@@ -76,14 +76,16 @@ pub fn check(table: &Table, name: &str, default_person: &str) -> Checked {
         }
         match field_of(header) {
             Some(f) if columns.iter().any(|(_, g)| *g == f) => problems.push(format!(
-                "{name}: column {} (\"{header}\") repeats {}; keep one",
+                "{name}: column {} (\"{}\") repeats {}; keep one",
                 column_letter(i),
+                values::shown(header),
                 names(f)
             )),
             Some(f) => columns.push((i, f)),
             None => problems.push(format!(
-                "{name}: column {} (\"{header}\") is not a known column (known: {})",
+                "{name}: column {} (\"{}\") is not a known column (known: {})",
                 column_letter(i),
+                values::shown(header),
                 FIELDS
                     .iter()
                     .map(|(_, en, zh)| format!("{en}/{}", zh.join("/")))

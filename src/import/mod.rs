@@ -11,3 +11,6 @@ pub mod legacy;
 pub mod table;
 pub mod template;
 pub mod values;
+
+#[cfg(test)]
+mod fuzz;

@@ -29,7 +29,7 @@ impl Cell {
     pub fn shown(&self) -> String {
         match self {
             Cell::Empty => "empty".to_string(),
-            Cell::Text(t) => format!("\"{t}\""),
+            Cell::Text(t) => format!("\"{}\"", super::values::shown(t)),
             Cell::Number(n) => format!("{n}"),
             Cell::Bool(b) => format!("{b}"),
             Cell::DateTime(t) => t.to_string(),
@@ -96,7 +96,7 @@ pub fn read(path: &Path) -> anyhow::Result<Table> {
     Ok(table)
 }
 
-fn read_csv(bytes: &[u8], name: &str) -> anyhow::Result<Table> {
+pub(crate) fn read_csv(bytes: &[u8], name: &str) -> anyhow::Result<Table> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let Ok(text) = std::str::from_utf8(bytes) else {
         bail_user!("{name}: not UTF-8 text (perhaps GBK); save it as \"CSV UTF-8\" or as .xlsx");

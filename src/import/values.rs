@@ -28,9 +28,16 @@ pub fn flag_text(text: &str) -> Result<Option<bool>, String> {
         "是" | "命中" | "true" | "yes" | "y" | "1" | "t" => Ok(Some(true)),
         "否" | "未命中" | "false" | "no" | "n" | "0" | "f" => Ok(Some(false)),
         _ => Err(format!(
-            "\"{text}\" — not a yes/no value (use 是/否, 命中/未命中, yes/no, true/false or 1/0)"
+            "\"{}\" — not a yes/no value (use 是/否, 命中/未命中, yes/no, true/false or 1/0)",
+            shown(text)
         )),
     }
+}
+
+/// A cell's text as an error message shows it: one line, control characters escaped, cut at
+/// 60 characters (a 1 MB cell must not become a 1 MB error line).
+pub fn shown(text: &str) -> String {
+    crate::textsafe::short(text, 60)
 }
 
 const TIME_FORMATS: &[&str] = &[
@@ -58,7 +65,7 @@ pub fn time_text(text: &str) -> Result<NaiveDateTime, String> {
     TIME_FORMATS
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .ok_or_else(|| format!("\"{text}\" — not a date and time (use YYYY-MM-DD HH:MM)"))
+        .ok_or_else(|| format!("\"{}\" — not a date and time (use YYYY-MM-DD HH:MM)", shown(text)))
 }
 
 #[cfg(test)]

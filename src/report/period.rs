@@ -10,6 +10,11 @@ use crate::bail_user;
 use crate::cli::PeriodKind;
 use crate::error::user_error;
 
+/// The longest custom period, in days. Every day of a period (and of the previous one) gets
+/// its own KPI row, so the work grows with the length: three years take a few seconds,
+/// `--from 0001-01-01 --to 9999-12-31` would run for hours in a cron job nobody watches.
+pub const MAX_CUSTOM_DAYS: i64 = 1096;
+
 /// A period of whole local dates, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -72,6 +77,12 @@ impl Period {
             let (start, end) = (parse_date(from, "--from")?, parse_date(to, "--to")?);
             if start > end {
                 bail_user!("`--from` {start} is after `--to` {end}; swap them");
+            }
+            let days = (end - start).num_days() + 1;
+            if days > MAX_CUSTOM_DAYS {
+                bail_user!(
+                    "`--from` {start} to `--to` {end} spans {days} days; a custom period is at most {MAX_CUSTOM_DAYS} days (3 years): report it in parts, or query the warehouse"
+                );
             }
             return Ok(Period { kind: PeriodKind::Custom, start, end });
         }
@@ -177,6 +188,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("after"));
+    }
+
+    #[test]
+    fn custom_periods_are_at_most_three_years() {
+        let resolve =
+            |from, to| Period::resolve(PeriodKind::Custom, None, Some(from), Some(to), d("2026-12-01"));
+        assert_eq!(resolve("2024-01-01", "2026-12-31").unwrap().days().count(), 1096);
+        let err = resolve("0001-01-01", "9999-12-31").unwrap_err();
+        assert_eq!(crate::error::exit_code(&err), 1);
+        assert!(err.to_string().contains("spans 3652059 days"), "{err}");
     }
 
     #[test]

@@ -13,4 +13,7 @@ pub mod rules;
 pub mod sessions;
 pub mod time;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use rules::Rules;

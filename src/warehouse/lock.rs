@@ -24,6 +24,20 @@ pub enum IngestLock {
 }
 
 impl IngestLock {
+    /// Fails when the lock is no longer held. A PostgreSQL advisory lock lives as long as its
+    /// connection: if the server or a network drop ends that session, the pool may still
+    /// reconnect and the run would go on unguarded, so each batch checks before it commits.
+    pub async fn ensure_held(&mut self, place: &str) -> anyhow::Result<()> {
+        if let IngestLock::Postgres(conn) = self {
+            conn.ping().await.with_context(|| {
+                format!(
+                    "lost the ingest lock on the warehouse {place} (its connection ended); this batch was not committed, run `itstat ingest` again"
+                )
+            })?;
+        }
+        Ok(())
+    }
+
     /// Releases the lock now.
     pub async fn release(self) {
         if let IngestLock::Postgres(conn) = self {

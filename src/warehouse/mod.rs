@@ -129,18 +129,44 @@ impl Warehouse {
     async fn migrate(&self) -> anyhow::Result<()> {
         let place = self.place.clone();
         match &self.pool {
-            Pool::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+            Pool::Sqlite(p) => {
+                // sqlx cannot lock a SQLite file while migrating: two processes opening a new
+                // warehouse at once both apply migration 1, and the slower one fails ("table
+                // messages already exists") and rolls back. Run again: it then finds the
+                // migrations applied.
+                let migrator = sqlx::migrate!("migrations/sqlite");
+                let mut result = migrator.run(p).await;
+                for _ in 0..3 {
+                    if result.is_ok() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    result = migrator.run(p).await;
+                }
+                result
+            }
             Pool::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
         }
         .with_context(|| format!("cannot apply the warehouse schema to {place}"))
     }
 
-    /// Begins a transaction.
+    /// Begins a write transaction. Writers run one at a time: SQLite's `BEGIN IMMEDIATE`
+    /// takes the write lock up front (a deferred transaction that read first fails at once
+    /// with "database is locked" when another writer committed meanwhile), and on PostgreSQL
+    /// a transaction-level advisory lock does the same (two commands rebuilding one user's
+    /// sessions concurrently would otherwise collide on `sessions_pkey`).
     pub async fn begin(&self) -> anyhow::Result<Tx> {
         let place = &self.place;
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await.with_context(|| format!("warehouse {place}"))?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await.with_context(|| format!("warehouse {place}"))?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await.map_err(|e| busy(e, place))?),
+            Pool::Postgres(p) => {
+                let mut tx = p.begin().await.with_context(|| format!("warehouse {place}"))?;
+                sqlx::query(include_str!("../../sql/warehouse/postgres/write_lock.sql"))
+                    .execute(&mut *tx)
+                    .await
+                    .with_context(|| format!("waiting for other writers on the warehouse {place}"))?;
+                Tx::Postgres(tx)
+            }
         })
     }
 
@@ -192,6 +218,22 @@ impl Tx {
     }
 }
 
+/// The error of a SQLite statement, saying plainly when another process holds the file.
+fn busy(err: sqlx::Error, place: &str) -> anyhow::Error {
+    let locked = err.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "5" || c == "6");
+    if locked {
+        anyhow::Error::new(err).context(format!(
+            "the warehouse {place} is locked by another process (waited {} s); try again when it is done",
+            SQLITE_BUSY_TIMEOUT.as_secs()
+        ))
+    } else {
+        anyhow::Error::new(err).context(format!("warehouse {place}"))
+    }
+}
+
+/// How long a SQLite statement waits for another process's write to finish.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 async fn open_sqlite(
     url: &str,
     mode: OpenMode,
@@ -212,7 +254,7 @@ async fn open_sqlite(
         .create_if_missing(mode == OpenMode::ReadWrite)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(30))
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
         // A big page cache keeps a full ingest off the syscall path;
         // checkpointing every ~40 MB of WAL instead of every 4 MB spares most batch commits
         // the copy-back and its fsync.

@@ -63,7 +63,7 @@ impl Warehouse {
         with_pool!(self, pool, Db => {
             sqlx::query(include_str!("../../sql/warehouse/run_abandon.sql")).execute(pool).await.map(|_| ())
         })
-        .context("updating ingest_runs")?;
+        .with_context(|| format!("updating ingest_runs in the warehouse {}", self.place))?;
         Ok(())
     }
 
@@ -78,7 +78,7 @@ impl Warehouse {
                 .fetch_one(pool)
                 .await
         })
-        .context("recording the run")?;
+        .with_context(|| format!("recording the run in the warehouse {}", self.place))?;
         Ok(id)
     }
 
@@ -106,7 +106,7 @@ impl Warehouse {
                 .execute(pool)
                 .await.map(|_| ())
         })
-        .context("recording the run")?;
+        .with_context(|| format!("recording the run in the warehouse {}", self.place))?;
         Ok(())
     }
 

@@ -13,6 +13,7 @@ mod cli;
 mod export;
 mod ingest;
 mod operators;
+mod reliability;
 mod report;
 mod reports;
 mod unattended;

@@ -124,6 +124,16 @@ impl TestWarehouse {
         }
     }
 
+    /// A PostgreSQL warehouse in a database the caller created (and the warehouse now owns).
+    pub fn postgres_at(db: TestDb) -> TestWarehouse {
+        TestWarehouse { url: db.url.clone(), backend: Backend::Postgres, _db: Some(db), _dir: None }
+    }
+
+    /// A PostgreSQL warehouse at a URL the caller owns.
+    pub fn postgres_at_url(url: &str) -> TestWarehouse {
+        TestWarehouse { url: url.to_string(), backend: Backend::Postgres, _db: None, _dir: None }
+    }
+
     /// A warehouse already at a SQLite file (the test does not own the file).
     pub fn sqlite_file(path: PathBuf) -> TestWarehouse {
         TestWarehouse {

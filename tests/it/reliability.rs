@@ -1,0 +1,1186 @@
+//! Reliability: the promises of `product.md` ("nothing is lost", "exactly the same warehouse
+//! as one full run", "bad input changes nothing", "secrets never appear") tested by breaking
+//! things on purpose: killed processes, terminated database connections, locked and read-only
+//! files, concurrent commands, a corpus of bad input, and hostile text. `docs/reliability.md`
+//! maps each promise to the tests here.
+//!
+//! Randomised tests print their seed (`seed=…`); set `ITSTAT_TEST_SEED` to replay one.
+
+use std::collections::HashSet;
+use std::io::Cursor;
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use calamine::{Reader, Xlsx};
+use itstat::demo::generator::{Dataset, GenConfig, generate};
+use itstat::demo::pg::{self, SchemaVersion};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sqlx::{AssertSqlSafe, Connection};
+
+use crate::support::*;
+
+/// Runs `$name(backend)` once per warehouse backend, as separate tests.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$name(crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+// ---- helpers -------------------------------------------------------------------------------
+
+/// A seeded RNG; the seed is printed so a failure can be replayed with `ITSTAT_TEST_SEED`.
+fn rng(test: &str) -> ChaCha8Rng {
+    let seed = std::env::var("ITSTAT_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    println!("{test}: seed={seed}");
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// Starts the binary with piped output.
+fn spawn(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Child {
+    let mut cmd = env.command(args);
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the itstat binary starts")
+}
+
+/// Runs the binary with extra variables.
+fn run_with(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    spawn(env, args, vars).wait_with_output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// SIGKILL, as `kill -9` does: no unwinding, no cleanup, no destructor.
+fn kill_9(child: &mut Child) -> Output {
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    let mut out = Output { status, stdout: Vec::new(), stderr: Vec::new() };
+    if let Some(mut s) = child.stderr.take() {
+        let _ = std::io::Read::read_to_end(&mut s, &mut out.stderr);
+    }
+    out
+}
+
+/// A count that is `None` while the warehouse cannot be read yet (the file not created, say).
+async fn try_count(wh: &TestWarehouse, sql: &str) -> Option<i64> {
+    let sql = format!("SELECT CAST(({sql}) AS TEXT)");
+    let rows: Result<Vec<(String,)>, sqlx::Error> = match wh.backend {
+        Backend::Sqlite => match sqlx::SqliteConnection::connect(&format!("{}?mode=ro", wh.url)).await {
+            Ok(mut c) => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&mut c).await,
+            Err(e) => Err(e),
+        },
+        Backend::Postgres => match sqlx::PgConnection::connect(&wh.url).await {
+            Ok(mut c) => sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&mut c).await,
+            Err(e) => Err(e),
+        },
+    };
+    rows.ok().and_then(|r| r.first().and_then(|(v,)| v.parse().ok()))
+}
+
+/// Polls until `sql` counts at least `n`, or the child ends; true when reached while running.
+async fn wait_for_count(wh: &TestWarehouse, sql: &str, n: i64, child: &mut Child, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if try_count(wh, sql).await.is_some_and(|c| c >= n) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    panic!("`{sql}` did not reach {n} within {limit:?}");
+}
+
+/// A Dify database holding `data`.
+async fn dify(data: &Dataset) -> TestDb {
+    dify_with(data, SchemaVersion::V1_14).await
+}
+
+/// A clean warehouse filled by one uninterrupted full run over `dify`.
+async fn full_run(dify: &TestDb, backend: Backend) -> TestWarehouse {
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let out = run_with(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "100000")]);
+    assert!(out.status.success(), "the clean run: {}", stderr(&out));
+    wh
+}
+
+/// The warehouse equals one clean full run over the same Dify: messages, sessions, feedback.
+async fn assert_equals_full_run(wh: &TestWarehouse, dify: &TestDb, expected_rows: usize) {
+    let clean = full_run(dify, wh.backend).await;
+    let (got, want) = (wh.messages_dump().await, clean.messages_dump().await);
+    assert_eq!(got.len(), expected_rows, "every Dify message is stored once");
+    if got != want {
+        let extra: Vec<_> = got.iter().filter(|r| !want.contains(r)).take(3).collect();
+        let missing: Vec<_> = want.iter().filter(|r| !got.contains(r)).take(3).collect();
+        panic!("messages differ from a full run:\n extra {extra:#?}\n missing {missing:#?}");
+    }
+    assert!(wh.sessions_dump().await == clean.sessions_dump().await, "sessions differ from a full run");
+    let cols = ["message_id", "from_source", "rating", "content"];
+    assert_eq!(
+        wh.dump("feedbacks", &cols, "message_id, from_source").await,
+        clean.dump("feedbacks", &cols, "message_id, from_source").await,
+        "feedback differs from a full run"
+    );
+    assert_eq!(wh.count("SELECT COUNT(*) FROM ingest_runs WHERE outcome = 'running'").await, 0);
+}
+
+fn parse_time(text: &str) -> chrono::NaiveDateTime {
+    chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S%.f")
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// What a committed state must satisfy whatever happened to the run that wrote it:
+/// the stored messages are exactly the first rows of Dify in reading order (none lost or
+/// skipped), the cursor is the newest stored `created_at`, and the sessions are whole.
+async fn assert_committed_state_is_whole(wh: &TestWarehouse, data: &Dataset) -> usize {
+    let stored: HashSet<String> =
+        wh.query_strings("SELECT message_id FROM messages").await.into_iter().collect();
+    let n = stored.len();
+    let prefix: HashSet<String> = data.messages.iter().take(n).map(|m| m.id.to_string()).collect();
+    assert!(stored == prefix, "the stored rows are not the first {n} Dify rows: a row was skipped");
+    if n == 0 {
+        return 0;
+    }
+    let cursor = wh.query_strings("SELECT value FROM meta WHERE key = 'cursor'").await;
+    let newest = wh.query_strings("SELECT CAST(MAX(created_at) AS TEXT) FROM messages").await;
+    assert_eq!(parse_time(&cursor[0]), parse_time(&newest[0]), "cursor = newest stored message");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM messages WHERE included AND session_id IS NULL").await, 0);
+    assert_eq!(
+        wh.count("SELECT COUNT(DISTINCT session_id) FROM messages WHERE included").await,
+        wh.count("SELECT COUNT(*) FROM sessions").await,
+        "one sessions row per session"
+    );
+    assert_eq!(
+        wh.count("SELECT COALESCE(SUM(messages), 0) FROM sessions").await,
+        wh.count("SELECT COUNT(*) FROM messages WHERE included").await,
+        "every included message is in exactly one session row"
+    );
+    n
+}
+
+// ---- 1. crash safety -----------------------------------------------------------------------
+
+on_both_backends!(
+    ingest_aborted_after_random_batches_resumes_to_a_full_run,
+    kill_9_mid_ingest_resumes_to_a_full_run,
+    import_and_mark_killed_mid_way_write_all_or_nothing,
+);
+
+/// The abort hook (`ITSTAT_TEST_ABORT_AFTER_BATCHES`) kills the process right after a commit,
+/// three times in a row at random batch counts; each committed state is whole, and the final
+/// run ends where one clean run ends.
+async fn ingest_aborted_after_random_batches_resumes_to_a_full_run(backend: Backend) {
+    let mut rng = rng("ingest_aborted_after_random_batches");
+    let data = generate(&GenConfig { messages: 1500, days: 10, users: 50, seed: 31, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let batch: usize = rng.random_range(40..120);
+    let mut stored = 0;
+    for round in 0..3 {
+        let abort_after = match round {
+            0 => 1,
+            _ => rng.random_range(1..6),
+        };
+        let out = run_with(
+            &env,
+            &["ingest"],
+            &[
+                ("ITSTAT_BATCH_SIZE", &batch.to_string()),
+                ("ITSTAT_TEST_ABORT_AFTER_BATCHES", &abort_after.to_string()),
+            ],
+        );
+        assert!(!out.status.success(), "round {round}: the hook aborts the run");
+        let now = assert_committed_state_is_whole(&wh, &data).await;
+        if round == 0 {
+            assert_eq!(now, batch, "exactly one whole batch is committed before the first abort");
+        }
+        assert!(now >= stored, "round {round}: rows were lost ({stored} → {now})");
+        stored = now;
+    }
+    env.ok(&["ingest"]);
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+    let runs = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
+    assert_eq!(runs, ["aborted", "aborted", "aborted", "ok"]);
+}
+
+/// A real `kill -9` at random moments of a 20k-message ingest with small batches (so the kill
+/// lands before, inside and after commits), three times; then a run to the end.
+async fn kill_9_mid_ingest_resumes_to_a_full_run(backend: Backend) {
+    let mut rng = rng("kill_9_mid_ingest");
+    let data =
+        generate(&GenConfig { messages: 20_000, days: 14, users: 300, seed: 41, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let mut stored = 0i64;
+    let mut kills = 0;
+    for round in 0..3 {
+        let mut child = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "250")]);
+        // Wait for this run's first commit, then let it run a random while longer.
+        let running = wait_for_count(
+            &wh,
+            "SELECT COUNT(*) FROM messages",
+            stored + 1,
+            &mut child,
+            Duration::from_secs(60),
+        )
+        .await;
+        if running {
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..1500))).await;
+        }
+        let out = kill_9(&mut child);
+        no_panic(&out);
+        if out.status.success() {
+            println!("round {round}: the run ended before the kill");
+            break;
+        }
+        kills += 1;
+        let now = assert_committed_state_is_whole(&wh, &data).await as i64;
+        assert!(now >= stored, "round {round}: rows were lost ({stored} → {now})");
+        println!("round {round}: killed with {now} of {} rows stored", data.messages.len());
+        stored = now;
+    }
+    assert!(kills > 0, "no run was killed mid-way; make the dataset larger");
+    env.ok(&["ingest"]);
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+    let runs = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
+    assert_eq!(runs.iter().filter(|o| *o == "aborted").count(), kills, "{runs:?}");
+    assert_eq!(runs.last().map(String::as_str), Some("ok"));
+}
+
+fn no_panic(out: &Output) {
+    assert!(!stderr(out).contains("panicked"), "the binary panicked: {}", stderr(out));
+}
+
+/// `import manual-entries` and `mark --from-file` are one transaction each: killed at random
+/// moments, they leave all of their rows or none.
+async fn import_and_mark_killed_mid_way_write_all_or_nothing(backend: Backend) {
+    let mut rng = rng("import_and_mark_killed");
+    let data = generate(&GenConfig { messages: 600, seed: 51, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+
+    let rows = 8000;
+    let mut csv = String::from("用户名,问题,咨询时间,是否转人工\n");
+    for i in 0..rows {
+        csv.push_str(&format!("user{i},问题 {i},2026-11-{:02} 10:{:02},否\n", 1 + i % 20, i % 60));
+    }
+    std::fs::write(env.path().join("walkins.csv"), csv).unwrap();
+    let started = Instant::now();
+    env.ok(&["import", "manual-entries", "walkins.csv"]);
+    let took = started.elapsed();
+    let mut seen = HashSet::new();
+    for i in 0..8 {
+        clear(&wh, "manual_entries").await;
+        let mut child = spawn(&env, &["import", "manual-entries", "walkins.csv"], &[]);
+        let at = took.mul_f64((i as f64 + rng.random::<f64>()) / 8.0);
+        tokio::time::sleep(at).await;
+        let out = kill_9(&mut child);
+        let n = wh.count("SELECT COUNT(*) FROM manual_entries").await;
+        assert!(n == 0 || n == rows, "import killed after {at:?}: {n} of {rows} rows written");
+        seen.insert((out.status.success(), n));
+    }
+    println!("import outcomes (finished, rows): {seen:?}");
+
+    let ids = wh.query_strings("SELECT message_id FROM messages ORDER BY message_id").await;
+    std::fs::write(env.path().join("ids.txt"), ids.join("\n")).unwrap();
+    let started = Instant::now();
+    env.ok(&["mark", "--from-file", "ids.txt", "--manual", "--operator", "ops"]);
+    let took = started.elapsed();
+    for i in 0..6 {
+        clear(&wh, "marks").await;
+        let mut child = spawn(&env, &["mark", "--from-file", "ids.txt", "--manual"], &[]);
+        tokio::time::sleep(took.mul_f64((i as f64 + rng.random::<f64>()) / 6.0)).await;
+        kill_9(&mut child);
+        let n = wh.count("SELECT COUNT(*) FROM marks").await;
+        assert!(n == 0 || n == ids.len() as i64, "mark killed: {n} of {} marks written", ids.len());
+    }
+}
+
+async fn clear(wh: &TestWarehouse, table: &str) {
+    let sql = format!("DELETE FROM {table}");
+    match wh.backend {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&wh.url).await.unwrap();
+            sqlx::query(AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&wh.url).await.unwrap();
+            sqlx::query(AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+        }
+    }
+}
+
+/// `report` killed with `kill -9` at moments spread over its run: where the workbook goes
+/// there is either nothing or a complete workbook, never a torn one.
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_report_never_leaves_a_torn_workbook() {
+    let mut rng = rng("killed_report");
+    let data =
+        generate(&GenConfig { messages: 6000, days: 20, users: 200, seed: 61, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let env = Env::new(Some(&dify.url), "sqlite://itstat.db", "");
+    env.ok(&["ingest"]);
+    let args = ["report", "--period", "month", "--date", "2026-11-15"];
+    let path = env.path().join("reports/itstat-month-2026-11.xlsx");
+    let started = Instant::now();
+    env.ok(&args);
+    let took = started.elapsed();
+    let reference = sheet_sizes(&path).expect("the uninterrupted report is readable");
+    let (mut absent, mut complete) = (0, 0);
+    for i in 0..12 {
+        std::fs::remove_file(&path).ok();
+        let mut child = spawn(&env, &args, &[]);
+        tokio::time::sleep(took.mul_f64((i as f64 + rng.random::<f64>()) / 10.0)).await;
+        kill_9(&mut child);
+        if path.exists() {
+            let sizes = sheet_sizes(&path).unwrap_or_else(|e| panic!("kill {i}: a torn workbook: {e}"));
+            assert_eq!(sizes, reference, "kill {i}: the workbook is incomplete");
+            complete += 1;
+        } else {
+            absent += 1;
+        }
+    }
+    println!("report took {took:?}; after the kills: {absent} absent, {complete} complete");
+    let names: Vec<String> = std::fs::read_dir(env.path().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".xlsx"))
+        .collect();
+    assert!(names.len() <= 1, "no other workbook-looking file is left: {names:?}");
+}
+
+/// Sheet names and row counts of a workbook, or why it cannot be read.
+fn sheet_sizes(path: &Path) -> Result<Vec<(String, usize)>, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let names = book.sheet_names().to_vec();
+    names
+        .into_iter()
+        .map(|n| book.worksheet_range(&n).map(|r| (n, r.rows().count())).map_err(|e| e.to_string()))
+        .collect()
+}
+
+// ---- 2. faults -----------------------------------------------------------------------------
+
+on_both_backends!(dify_terminated_mid_ingest_fails_cleanly_and_resumes);
+
+/// Terminates every backend of `database` that itstat opened; returns how many.
+async fn terminate_itstat_backends(database: &str) -> i64 {
+    let mut admin = sqlx::PgConnection::connect(&base_url()).await.unwrap();
+    let rows: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'itstat' AND datname = $1",
+    )
+    .bind(database)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    rows.len() as i64
+}
+
+/// Dify's connection is terminated by the server in the middle of a run: exit 2 with one
+/// clear error line, only whole batches committed, the run recorded as failed; the next run
+/// succeeds and the warehouse equals a full run.
+async fn dify_terminated_mid_ingest_fails_cleanly_and_resumes(backend: Backend) {
+    let data =
+        generate(&GenConfig { messages: 12_000, days: 14, users: 200, seed: 71, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let batch = 100;
+    let mut child = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "100")]);
+    let running =
+        wait_for_count(&wh, "SELECT COUNT(*) FROM messages", 500, &mut child, Duration::from_secs(60)).await;
+    assert!(running, "the ingest ended before the fault; make the dataset larger");
+    assert!(terminate_itstat_backends(&dify.name).await >= 1, "itstat's Dify connection was found");
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    no_panic(&out);
+    let line = error_line(&err);
+    println!("{line}");
+    assert!(line.contains("Dify") && line.contains(&dify.name), "names the source: {line}");
+    let n = assert_committed_state_is_whole(&wh, &data).await;
+    assert!(n > 0 && n < data.messages.len(), "{n}");
+    assert_eq!(n % batch, 0, "only whole batches are committed");
+    let failed = wh.query_strings("SELECT outcome || ': ' || COALESCE(error, '') FROM ingest_runs").await;
+    assert!(failed.len() == 1 && failed[0].starts_with("failed: "), "{failed:?}");
+    env.ok(&["ingest"]);
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+}
+
+/// The PostgreSQL warehouse's connections are terminated in the middle of a run, repeatedly
+/// until the run ends: exit 2 with one clear error line (or, if the pool reconnected after
+/// every termination, success), whole batches only; the next run equals a full run.
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_warehouse_terminated_mid_ingest_fails_cleanly_and_resumes() {
+    let data =
+        generate(&GenConfig { messages: 12_000, days: 14, users: 200, seed: 72, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let db = TestDb::create("wh").await;
+    let wh_name = db.name.clone();
+    let wh = TestWarehouse::postgres_at(db);
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let mut child = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "100")]);
+    let running =
+        wait_for_count(&wh, "SELECT COUNT(*) FROM messages", 500, &mut child, Duration::from_secs(60)).await;
+    assert!(running, "the ingest ended before the fault; make the dataset larger");
+    assert!(terminate_itstat_backends(&wh_name).await >= 1);
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = error_line(&err);
+    println!("{line}");
+    // Between batches the lock check names the warehouse; inside a batch the failing
+    // statement says what it was writing and that the server ended the connection.
+    let clear = line.contains(&wh_name) || line.contains("terminating connection");
+    assert!(clear, "says what happened: {line}");
+    let n = assert_committed_state_is_whole(&wh, &data).await;
+    assert_eq!(n % 100, 0, "only whole batches are committed");
+    env.ok(&["ingest"]);
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+    let runs = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
+    assert!(matches!(runs[0].as_str(), "failed" | "aborted"), "{runs:?}");
+}
+
+/// Another process holds SQLite's write lock (`BEGIN EXCLUSIVE`): readers still work (WAL);
+/// writers wait the busy timeout (30 s, so this test takes about 30 s) and then fail with one
+/// clear line and exit 2, having written nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_locked_by_another_process_is_a_clear_error() {
+    let mut s = Small::new();
+    let id = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "请重启"));
+    let dify = dify(&s.data).await;
+    let wh = TestWarehouse::new(Backend::Sqlite).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let mut holder = sqlx::SqliteConnection::connect(&wh.url).await.unwrap();
+    sqlx::raw_sql("BEGIN EXCLUSIVE").execute(&mut holder).await.unwrap();
+    let started = Instant::now();
+    let writers = [spawn(&env, &["ingest"], &[]), spawn(&env, &["mark", &id.to_string(), "--manual"], &[])];
+    // Reading is not blocked by a writer in WAL mode.
+    let day = env.report(&["--date", "2026-11-02"]);
+    assert_eq!(day["totals"]["messages"], 1);
+    for child in writers {
+        let out = child.wait_with_output().unwrap();
+        no_panic(&out);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        let line = error_line(&err);
+        println!("{line}");
+        assert!(line.contains("itstat.db") && line.contains("locked"), "names the file and the lock: {line}");
+    }
+    println!("writers gave up after {:?}", started.elapsed());
+    sqlx::raw_sql("ROLLBACK").execute(&mut holder).await.unwrap();
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, 0);
+    assert_eq!(wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await, ["ok"]);
+    env.ok(&["ingest"]);
+    env.ok(&["mark", &id.to_string(), "--manual"]);
+}
+
+/// Whether this process runs as root (which ignores file modes, so the test drops to
+/// `nobody` to meet a read-only file the way an operator would).
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Runs the binary as an unprivileged user when the tests run as root.
+fn run_unprivileged(env: &Env, args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = env.command(args);
+    if running_as_root() {
+        cmd.uid(65534).gid(65534);
+    }
+    cmd.output().unwrap()
+}
+
+/// A warehouse file and folder the user may not write, and a report folder the user may not
+/// write: one clear error line, exit 2, no panic; reading still works.
+#[tokio::test(flavor = "multi_thread")]
+async fn read_only_warehouse_and_report_folder_are_clear_errors() {
+    let mut s = Small::new();
+    let id = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "请重启"));
+    let dify = dify(&s.data).await;
+    let env = Env::new(Some(&dify.url), "sqlite://data/itstat.db", "");
+    std::fs::create_dir(env.path().join("data")).unwrap();
+    std::fs::create_dir(env.path().join("ro-reports")).unwrap();
+    env.ok(&["ingest"]);
+    env.ok(&["report", "--date", "2026-11-02", "--format", "json"]); // settle the WAL
+    chmod(&env.path(), 0o755);
+    chmod(&env.path().join("itstat.toml"), 0o644);
+    chmod(&env.path().join("ro-reports"), 0o555);
+    let data = env.path().join("data");
+    chmod(&data, 0o777);
+    for f in std::fs::read_dir(&data).unwrap() {
+        chmod(&f.unwrap().path(), 0o666);
+    }
+    let out = run_unprivileged(&env, &["report", "--date", "2026-11-02", "--out", "ro-reports"]);
+    no_panic(&out);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let line = error_line(&stderr(&out));
+    println!("read-only report folder: {line}");
+    assert!(line.contains("ro-reports"), "names the folder: {line}");
+    assert_eq!(std::fs::read_dir(env.path().join("ro-reports")).unwrap().count(), 0);
+    for f in std::fs::read_dir(&data).unwrap() {
+        chmod(&f.unwrap().path(), 0o444);
+    }
+    chmod(&data, 0o555);
+    for args in [vec!["ingest"], vec!["mark", &id.to_string()[..], "--manual"]] {
+        let out = run_unprivileged(&env, &args);
+        no_panic(&out);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let line = error_line(&err);
+        println!("{args:?}: {line}");
+        let clear = line.contains("itstat.db") || line.contains("readonly database");
+        assert!(clear, "{args:?}: says which file or that it is read-only: {line}");
+    }
+    let out = run_unprivileged(&env, &["report", "--date", "2026-11-02", "--format", "json"]);
+    println!("report on a read-only warehouse: {:?} {}", out.status.code(), stderr(&out));
+    no_panic(&out);
+    chmod(&env.path().join("data"), 0o755);
+    assert_eq!(
+        TestWarehouse::sqlite_file(env.path().join("data/itstat.db"))
+            .count("SELECT COUNT(*) FROM marks")
+            .await,
+        0
+    );
+}
+
+// ---- 3. concurrency ------------------------------------------------------------------------
+
+on_both_backends!(
+    ingests_started_together_end_as_one_full_run,
+    report_during_ingest_sees_the_state_before_or_after,
+    marks_during_ingest_are_all_kept,
+    operators_marking_at_once_lose_nothing,
+);
+
+/// Three ingests started at once (two that wait, one that does not): each exits 0, or 1 with
+/// "another ingest is running"; the warehouse equals one full run.
+async fn ingests_started_together_end_as_one_full_run(backend: Backend) {
+    let data = generate(&GenConfig { messages: 3000, days: 10, users: 80, seed: 81, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    let batch = [("ITSTAT_BATCH_SIZE", "150")];
+    let children = [
+        spawn(&env, &["ingest"], &batch),
+        spawn(&env, &["ingest", "--wait", "60"], &batch),
+        spawn(&env, &["ingest", "--wait", "0"], &batch),
+    ];
+    let mut codes = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        no_panic(&out);
+        let code = out.status.code().unwrap();
+        if code == 1 {
+            assert!(error_line(&stderr(&out)).contains("another ingest is running"), "{}", stderr(&out));
+        } else {
+            assert_eq!(code, 0, "{}", stderr(&out));
+        }
+        codes.push(code);
+    }
+    println!("exit codes: {codes:?}");
+    assert_eq!(codes[1], 0, "the run that waits long enough runs");
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+    let runs = wh.count("SELECT COUNT(*) FROM ingest_runs").await;
+    assert_eq!(runs as usize, codes.iter().filter(|c| **c == 0).count(), "refused runs record nothing");
+}
+
+/// A report running while an ingest commits new data (in one transaction) shows the numbers
+/// of the state before the ingest or after it, never a mixture.
+async fn report_during_ingest_sees_the_state_before_or_after(backend: Backend) {
+    let data = generate(&GenConfig { messages: 3000, days: 10, users: 80, seed: 91, ..GenConfig::default() });
+    let half = data.messages.len() / 2;
+    let first = Dataset { messages: data.messages[..half].to_vec(), feedbacks: vec![], ..data.clone() };
+    let dify = dify(&first).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let args = ["--period", "custom", "--from", "2026-11-01", "--to", "2026-11-30"];
+    let before = env.report(&args)["totals"].clone();
+    let rest = Dataset { messages: data.messages[half..].to_vec(), ..Dataset::default() };
+    let mut conn = dify.connect().await;
+    pg::load(&mut conn, &rest, SchemaVersion::V1_14).await.unwrap();
+    let mut child = spawn(&env, &["ingest"], &[]);
+    let mut seen = Vec::new();
+    while child.try_wait().unwrap().is_none() {
+        seen.push(env.report(&args)["totals"].clone());
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = env.report(&args)["totals"].clone();
+    assert_ne!(before, after);
+    let (b, a) =
+        (seen.iter().filter(|t| **t == before).count(), seen.iter().filter(|t| **t == after).count());
+    println!("{} reports during the ingest: {b} before, {a} after", seen.len());
+    assert_eq!(b + a, seen.len(), "a report saw a state that is neither before nor after the ingest");
+}
+
+/// Operators mark messages while an ingest writes new messages of the same users: every mark
+/// command succeeds, every mark is kept, and the sessions table equals what a recomputation
+/// from scratch gives.
+async fn marks_during_ingest_are_all_kept(backend: Backend) {
+    let data = generate(&GenConfig { messages: 4000, days: 8, users: 30, seed: 101, ..GenConfig::default() });
+    let half = data.messages.len() / 2;
+    let first = Dataset { messages: data.messages[..half].to_vec(), feedbacks: vec![], ..data.clone() };
+    let dify = dify(&first).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let ids = wh
+        .query_strings(
+            "SELECT message_id FROM messages WHERE included ORDER BY created_at DESC, message_id LIMIT 120",
+        )
+        .await;
+    let rest = Dataset { messages: data.messages[half..].to_vec(), ..Dataset::default() };
+    let mut conn = dify.connect().await;
+    pg::load(&mut conn, &rest, SchemaVersion::V1_14).await.unwrap();
+    let mut ingest = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "40")]);
+    let mut marked = 0;
+    for chunk in ids.chunks(4) {
+        let mut args = vec!["mark", "--manual", "--operator", "ops"];
+        args.extend(chunk.iter().map(String::as_str));
+        let out = run_with(&env, &args, &[]);
+        no_panic(&out);
+        assert!(out.status.success(), "mark during ingest: {}", stderr(&out));
+        marked += chunk.len();
+    }
+    let still_running = ingest.try_wait().unwrap().is_none();
+    println!(
+        "{marked} marks written; the ingest was {} running",
+        if still_running { "still" } else { "no longer" }
+    );
+    let out = ingest.wait_with_output().unwrap();
+    assert!(out.status.success(), "ingest during marks: {}", stderr(&out));
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, ids.len() as i64, "every mark is kept");
+    assert_sessions_follow_the_marks(&env, &wh).await;
+}
+
+/// The sessions table equals a recomputation from the stored messages and current marks.
+async fn assert_sessions_follow_the_marks(env: &Env, wh: &TestWarehouse) {
+    let sessions = wh.sessions_dump().await;
+    env.ok(&["ingest", "--reclassify"]);
+    let recomputed = wh.sessions_dump().await;
+    let stale: Vec<_> = sessions.iter().filter(|s| !recomputed.contains(s)).take(3).collect();
+    assert!(stale.is_empty(), "sessions rows do not follow the marks: {stale:#?}");
+    assert_eq!(sessions.len(), recomputed.len());
+}
+
+/// Eight operators mark messages of the same users at the same moment: all succeed, all
+/// marks are kept, the sessions table follows them.
+async fn operators_marking_at_once_lose_nothing(backend: Backend) {
+    let data = generate(&GenConfig { messages: 1500, days: 5, users: 10, seed: 111, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let ids = wh
+        .query_strings("SELECT message_id FROM messages WHERE included ORDER BY user_key, created_at")
+        .await;
+    let operators = 8;
+    let per = 6;
+    for round in 0..3 {
+        let mut children = Vec::new();
+        for o in 0..operators {
+            let mut args: Vec<String> =
+                vec!["mark".into(), "--manual".into(), "--operator".into(), format!("op{o}")];
+            // Operator o takes every `operators`-th message: all of them touch the same users.
+            args.extend(ids.iter().skip(round * operators * per + o).step_by(operators).take(per).cloned());
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            children.push(spawn(&env, &args, &[]));
+        }
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            no_panic(&out);
+            assert!(out.status.success(), "a concurrent mark failed: {}", stderr(&out));
+        }
+    }
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, (3 * operators * per) as i64, "a mark was lost");
+    assert_sessions_follow_the_marks(&env, &wh).await;
+}
+
+// ---- 4. bad input --------------------------------------------------------------------------
+
+/// One bad input: files to write first, extra environment, the command, and what the single
+/// `error:` line must contain (the place: file and line, key, flag, row and column, or id).
+struct Bad {
+    files: Vec<(&'static str, Vec<u8>)>,
+    env: Vec<(&'static str, &'static str)>,
+    args: Vec<String>,
+    needle: &'static str,
+}
+
+fn bad(args: &[&str], needle: &'static str) -> Bad {
+    Bad { files: Vec::new(), env: Vec::new(), args: args.iter().map(|a| a.to_string()).collect(), needle }
+}
+
+fn bad_config(text: &str, needle: &'static str) -> Bad {
+    bad_config_bytes(text.as_bytes().to_vec(), needle)
+}
+
+fn bad_config_bytes(bytes: Vec<u8>, needle: &'static str) -> Bad {
+    Bad { files: vec![("case.toml", bytes)], ..bad(&["--config", "case.toml", "ingest"], needle) }
+}
+
+fn bad_file(name: &'static str, bytes: Vec<u8>, args: &[&str], needle: &'static str) -> Bad {
+    Bad { files: vec![(name, bytes)], ..bad(args, needle) }
+}
+
+fn import(name: &'static str, bytes: Vec<u8>, needle: &'static str) -> Bad {
+    bad_file(name, bytes, &["import", "manual-entries", name], needle)
+}
+
+/// A workbook whose first sheet holds `rows` (strings; `=…` written as a formula).
+fn xlsx_bytes(rows: &[&[&str]]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if let Some(f) = v.strip_prefix('=') {
+                sheet.write_formula(r as u32, c as u16, format!("={f}").as_str()).unwrap();
+            } else {
+                sheet.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+/// Everything a bad input could have changed: the warehouse's rows and the work folder.
+async fn snapshot(env: &Env, wh: &TestWarehouse, ignore: &[&str]) -> Vec<String> {
+    let mut state = wh.messages_dump().await;
+    state.extend(wh.sessions_dump().await);
+    for table in ["marks", "manual_entries", "ingest_runs", "feedbacks", "meta", "deliveries"] {
+        state.push(format!("{table}: {}", wh.count(&format!("SELECT COUNT(*) FROM {table}")).await));
+    }
+    state.extend(wh.query_strings("SELECT key || '=' || value FROM meta ORDER BY key").await);
+    for entry in walk(&env.path()) {
+        let name = entry.strip_prefix(env.path()).unwrap().to_string_lossy().to_string();
+        if !ignore.iter().any(|i| name.starts_with(i)) && !name.starts_with("itstat.db") {
+            state.push(format!("file {name} {}", std::fs::metadata(&entry).map(|m| m.len()).unwrap_or(0)));
+        }
+    }
+    state
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.push(p.clone());
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The corpus: broken config files, every key with a wrong type, impossible dates and periods,
+/// malformed import files, ids of the wrong shape. Each: exit 1, exactly one `error:` line
+/// naming the place, no panic, no raw escape character or overlong line on the terminal, and
+/// nothing written.
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_corpus_is_refused_cleanly_and_changes_nothing() {
+    let mut s = Small::new();
+    let id = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "请重启")).to_string();
+    let dify = dify(&s.data).await;
+    let env = Env::new(Some(&dify.url), "sqlite://itstat.db", "");
+    env.ok(&["ingest"]);
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    let big = "9".repeat(1 << 20);
+    let gbk = b"\xd3\xc3\xbb\xa7\xc3\xfb,\xce\xca\xcc\xe2,\xd7\xc9\xd1\xaf\xca\xb1\xbc\xe4\nzs,VPN,2026-11-02 10:00\n".to_vec();
+    let header = "用户名,问题,咨询时间\n";
+    let cases: Vec<Bad> = vec![
+        // Config files that are not TOML, and every kind of key with a value of the wrong type.
+        bad_config("[dify\nurl = 1\n", "case.toml:1"),
+        bad_config_bytes(b"\xff\xfe[dify]\n".to_vec(), "case.toml"),
+        bad_config("timezone = \"UTC\"\ntimezone = \"UTC\"\n", "case.toml:2"),
+        bad_config("dify = 5\n", "case.toml:1"),
+        bad_config("timezone = 8\n", "case.toml:1"),
+        bad_config("[dify]\nlookback = 5\n", "case.toml:2"),
+        bad_config("[dify]\napps = \"x\"\n", "case.toml:2"),
+        bad_config("[dify]\nexclude_users = [1, 2]\n", "case.toml:2"),
+        bad_config("[dify]\npending_max_age = \"-1h\"\n", "`dify.pending_max_age`"),
+        bad_config("[warehouse]\nurl = 5\n", "case.toml:2"),
+        Bad {
+            env: vec![("ITSTAT_WAREHOUSE_URL", "")],
+            ..bad_config("[warehouse]\nurl = \"mysql://root@db/itstat\"\n", "case.toml: warehouse URL")
+        },
+        bad_config("[identity]\nsource = \"ldap\"\n", "`identity.source`"),
+        bad_config("[identity]\nsource = \"query_regex\"\npattern = \"(unclosed\"\n", "`identity.pattern`"),
+        bad_config("[session]\nwindow = true\n", "case.toml:2"),
+        bad_config("[session]\nwindow = \"0s\"\n", "`session.window`"),
+        bad_config("[session]\nmode = 1\n", "case.toml:2"),
+        bad_config("[rules]\nkb_miss = \"抱歉\"\n", "case.toml:2"),
+        bad_config("[rules]\ntransfer_regex = [\"(?<\"]\n", "`rules.transfer_regex[0]`"),
+        bad_config("[rules]\ntransfer = [\"  \"]\n", "`rules.transfer[0]`"),
+        bad_config("[report]\nlang = \"fr\"\n", "`report.lang`"),
+        bad_config("[report]\nout_dir = []\n", "case.toml:2"),
+        bad_config("[mail]\nport = \"x\"\n", "case.toml:2"),
+        bad_config("[mail]\nport = 70000\n", "case.toml:2"),
+        bad_config("[mail]\ntls = \"ssl\"\n", "`mail.tls`"),
+        bad_config("[mail]\ntimeout = \"soon\"\n", "`mail.timeout`"),
+        bad_config("[mail]\nto = \"boss@example.com\"\n", "case.toml:2"),
+        bad_config("[[schedule]]\nname = \"x\"\n", "case.toml"),
+        bad_config("[[schedule]]\nname = \"x\"\ncron = 5\nrun = []\n", "case.toml:3"),
+        bad(&["--config", "nowhere/itstat.toml", "status"], "nowhere/itstat.toml"),
+        bad(&["--config", ".", "status"], "cannot read the config file"),
+        Bad {
+            env: vec![("ITSTAT_DIFY_URL", "postgres://ro:pw@db:notaport/dify")],
+            ..bad(&["ingest"], "Dify URL")
+        },
+        Bad {
+            env: vec![("ITSTAT_WAREHOUSE_URL", "postgres://wh@127.0.0.1:5432/x?sslmode=bogus")],
+            ..bad(&["status"], "warehouse URL")
+        },
+        // Impossible dates and periods.
+        bad(&["report", "--date", "2026-13-01"], "`--date`"),
+        bad(&["report", "--date", "yesterday"], "`--date`"),
+        bad(&["report", "--date", "2026-2-3"], "`--date`"),
+        bad(&["report", "--period", "custom", "--from", "2026-11-01", "--to", "2026-11-31"], "`--to`"),
+        bad(&["report", "--period", "custom", "--from", "2026-11-05", "--to", "2026-11-01"], "after"),
+        bad(
+            &["report", "--period", "custom", "--from", "0001-01-01", "--to", "9999-12-31"],
+            "at most 1096 days",
+        ),
+        bad(&["report", "--period", "quarter"], "quarter"),
+        bad(&["ingest", "--since", "2026-02-30"], "`--since`"),
+        bad(&["messages", "--since", "2026-02-30"], "`--since`"),
+        bad(&["messages", "--since", "5 parsecs"], "`--since`"),
+        bad(&["messages", "--until", "2026-13-01"], "`--until`"),
+        bad(&["messages", "--since", "2026-11-05", "--until", "2026-11-01"], "`--until`"),
+        bad(&["messages", "--limit", "-1"], "'-1'"),
+        bad(&["messages", "--limit", "many"], "--limit"),
+        // Manual-entry files.
+        import("gbk.csv", gbk.clone(), "gbk.csv: not UTF-8"),
+        import("bom.csv", b"\xEF\xBB\xBF".to_vec(), "bom.csv: the file is empty"),
+        import("empty.csv", Vec::new(), "empty.csv: the file is empty"),
+        import("header.csv", header.as_bytes().to_vec(), "header.csv: no data rows"),
+        import("missing.csv", "用户名,问题\nzs,VPN\n".into(), "missing.csv: no column for consultation_time"),
+        import(
+            "extra.csv",
+            format!("{}备注\n", header.trim_end().to_owned() + ",").into(),
+            "extra.csv: column D (\"备注\") is not a known column",
+        ),
+        import(
+            "twice.csv",
+            "用户名,user_name,问题,咨询时间\na,a,q,2026-11-02 10:00\n".into(),
+            "twice.csv: column B (\"user_name\") repeats",
+        ),
+        import(
+            "huge.csv",
+            format!("{header}zs,VPN,{big}\n").into(),
+            "huge.csv: row 2, column 咨询时间: \"99999",
+        ),
+        import(
+            "escape.csv",
+            format!("{header}zs,VPN,\u{1b}[2J\u{7}2026\n").into(),
+            "escape.csv: row 2, column 咨询时间: \"\\u{1b}[2J\\u{7}2026\"",
+        ),
+        import(
+            "formula.xlsx",
+            xlsx_bytes(&[&["用户名", "问题", "咨询时间"], &["zs", "VPN", "=NOW()"]]),
+            "formula.xlsx: row 2, column 咨询时间",
+        ),
+        import("renamed.xlsx", b"user_name,query\nzs,VPN\n".to_vec(), "renamed.xlsx: not a readable .xlsx"),
+        import("sheet.ods", b"PK\x03\x04".to_vec(), "sheet.ods: not a .csv or .xlsx"),
+        bad(&["import", "manual-entries", "absent.csv"], "absent.csv: cannot read it"),
+        bad(&["import", "manual-entries", "."], "cannot read it: Is a directory"),
+        // Ids of the wrong shape, alone, in a list and in a file.
+        bad(&["mark", "abc", "--manual"], "`abc` is not a message id"),
+        bad(&["mark", "zzzzzzzz", "--manual"], "`zzzzzzzz` is not a message id"),
+        bad(&["mark", "'; DROP TABLE marks; --", "--manual"], "is not a message id"),
+        bad(&["mark", "", "--manual"], "is not a message id"),
+        bad(&["mark", "三三三三三三", "--manual"], "`三三三三三三` is not a message id"),
+        bad(&["mark", "\u{1b}[31mdeadbeef", "--manual"], "is not a message id"),
+        bad(&["mark", &id, "ffffffff-ffff-ffff-ffff-ffffffffffff", "--manual"], "no message has this id"),
+        bad(&["mark", &id, "--kb-hit", "maybe"], "maybe"),
+        bad(&["mark", "--history", "zz"], "`zz` is not a message id"),
+        bad_file(
+            "ids.txt",
+            format!("{id}\nnot-an-id\n").into(),
+            &["mark", "--from-file", "ids.txt", "--manual"],
+            "`not-an-id`",
+        ),
+        bad_file(
+            "ids.csv",
+            format!("id,manual\n{id},perhaps\n").into(),
+            &["mark", "--from-file", "ids.csv"],
+            "ids.csv: row 2, column manual",
+        ),
+        bad_file(
+            "ids2.csv",
+            format!("id,who\n{id},x\n").into(),
+            &["mark", "--from-file", "ids2.csv", "--manual"],
+            "ids2.csv: column \"who\"",
+        ),
+        bad_file(
+            "ids3.txt",
+            gbk,
+            &["mark", "--from-file", "ids3.txt", "--manual"],
+            "ids3.txt: cannot read it",
+        ),
+        bad(&["mark", "--from-file", "absent.txt", "--manual"], "absent.txt: cannot read it"),
+        bad(&["messages", "show", "abc"], "`abc` is not a message id"),
+        bad(&["messages", "show", "ffffffffffff"], "no message has this id"),
+    ];
+    let total = cases.len();
+    for case in cases {
+        let inputs: Vec<&str> = case.files.iter().map(|(n, _)| *n).collect();
+        for (name, bytes) in &case.files {
+            std::fs::write(env.path().join(name), bytes).unwrap();
+        }
+        let before = snapshot(&env, &wh, &inputs).await;
+        let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+        let out = run_with(&env, &args, &case.env);
+        let err = stderr(&out);
+        let what = format!(
+            "{} {:?}",
+            case.needle,
+            args.iter().map(|a| a.chars().take(40).collect::<String>()).collect::<Vec<_>>()
+        );
+        assert!(!err.contains("panicked"), "{what}: panicked: {err}");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{what}: exit code; stderr: {}",
+            err.chars().take(600).collect::<String>()
+        );
+        let line = error_line(&err);
+        // A file with problems lists each (file, row, column) above one summary error line.
+        let named = line.contains(case.needle) || (line.contains("problem") && err.contains(case.needle));
+        assert!(named, "{what}: the error does not name `{}`: {err}", case.needle);
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{7}'),
+            "{what}: raw control characters on the terminal"
+        );
+        assert!(err.lines().all(|l| l.chars().count() < 1000), "{what}: an overlong stderr line");
+        assert!(out.stdout.is_empty() || args[0] == "import", "{what}: printed results: {}", stdout_of(&out));
+        assert_eq!(snapshot(&env, &wh, &inputs).await, before, "{what}: something was written");
+        for name in inputs {
+            let _ = std::fs::remove_file(env.path().join(name));
+        }
+    }
+    println!("{total} bad inputs refused");
+}
+
+fn stdout_of(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+// ---- 5. security ---------------------------------------------------------------------------
+
+/// Arguments and extra environment of one run.
+type Invocation<'a> = (Vec<&'a str>, Vec<(&'a str, String)>);
+
+const DIFY_PW: &str = "Dfy-Pw-7731x";
+const WH_PW: &str = "Wh-Pw-9154x";
+const SMTP_PW: &str = "Smtp-Pw-4420x";
+const FILE_PW: &str = "Cfg-Pw-5521x";
+
+fn with_password(url: &str, user: &str, password: &str) -> String {
+    let mut u = url::Url::parse(url).unwrap();
+    u.set_username(user).unwrap();
+    u.set_password(Some(password)).unwrap();
+    u.to_string()
+}
+
+/// Distinctive passwords in ITSTAT_DIFY_URL, ITSTAT_WAREHOUSE_URL (a PostgreSQL role with a
+/// password), ITSTAT_SMTP_PASSWORD and `[mail] password`; every command at trace level, its
+/// errors, `status`, the dry runs, the `.eml` and the warehouse's own error columns are
+/// searched for them. The config file, readable by others, gets the chmod warning.
+#[tokio::test(flavor = "multi_thread")]
+async fn passwords_never_appear_in_logs_errors_status_or_mail() {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "请重启"));
+    let dify = dify(&s.data).await;
+    let wh_db = TestDb::create("wh").await;
+    let role = format!("sec_{}", wh_db.name);
+    let mut admin = sqlx::PgConnection::connect(&base_url()).await.unwrap();
+    for sql in [
+        format!("CREATE ROLE {role} LOGIN PASSWORD '{WH_PW}'"),
+        format!("ALTER DATABASE \"{}\" OWNER TO {role}", wh_db.name),
+    ] {
+        sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
+    }
+    dify.exec(&format!("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")).await;
+    let dify_url = with_password(&dify.url, &role, DIFY_PW);
+    let wh_url = with_password(&wh_db.url, &role, WH_PW);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = format!(
+        "[mail]\nhost = \"127.0.0.1\"\nport = {closed}\ntls = \"none\"\nusername = \"itstat\"\npassword = \"{FILE_PW}\"\nfrom = \"itstat@example.com\"\nto = [\"boss@example.com\"]\ntimeout = \"1s\"\n"
+    );
+    let mut env = Env::new(Some(&dify_url), &wh_url, &config);
+    chmod(&env.path().join("itstat.toml"), 0o644);
+    env.extra.push(("ITSTAT_SMTP_PASSWORD".into(), SMTP_PW.into()));
+    env.extra.push(("ITSTAT_LOG".into(), "trace".into()));
+
+    let day = ["--date", "2026-11-02"];
+    let runs: Vec<Invocation> = vec![
+        (vec!["-vv", "ingest"], vec![]),
+        (vec!["-vv", "ingest", "--dry-run"], vec![]),
+        (vec!["-vv", "ingest", "--full"], vec![]),
+        (vec!["-vv", "status"], vec![]),
+        (vec!["-vv", "status", "--json"], vec![]),
+        (vec!["-vv", "messages", "--since", "2026-11-01", "--format", "json"], vec![]),
+        ([&["-vv", "report", "--format", "json"][..], &day[..]].concat(), vec![]),
+        ([&["-vv", "report", "--mail", "--dry-run"][..], &day[..]].concat(), vec![]),
+        ([&["-vv", "report", "--mail"][..], &day[..]].concat(), vec![]),
+        // Unreachable servers: the errors name host and database, never the password.
+        (
+            vec!["-vv", "ingest"],
+            vec![("ITSTAT_DIFY_URL", with_password("postgres://h@127.0.0.1:1/dify", &role, DIFY_PW))],
+        ),
+        (
+            vec!["-vv", "status"],
+            vec![("ITSTAT_WAREHOUSE_URL", with_password("postgres://h@127.0.0.1:1/wh", &role, WH_PW))],
+        ),
+        (
+            vec!["-vv", "ingest"],
+            vec![("ITSTAT_DIFY_URL", format!("postgres://{role}:{DIFY_PW}@127.0.0.1:99999/dify"))],
+        ),
+    ];
+    let mut seen = String::new();
+    let mut codes = Vec::new();
+    for (args, vars) in &runs {
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let out = run_with(&env, args, &vars);
+        no_panic(&out);
+        codes.push(out.status.code());
+        seen.push_str(&stdout_of(&out));
+        seen.push_str(&stderr(&out));
+    }
+    println!("exit codes: {codes:?}; {} bytes of output searched", seen.len());
+    assert_eq!(&codes[..8], [Some(0); 8], "the commands that should work work");
+    assert!(codes[8..].iter().all(|c| *c != Some(0)), "the failing ones fail: {codes:?}");
+    assert!(
+        seen.contains("TRACE") && seen.contains("SELECT"),
+        "trace logs were on (the search means something)"
+    );
+    assert!(seen.contains(&format!("{role}:***@")), "URLs are shown masked");
+    assert!(seen.contains("chmod 600"), "the readable config file holding a password is warned about");
+    let eml = std::fs::read_to_string(env.path().join("reports/itstat-day-2026-11-02.eml")).unwrap();
+    seen.push_str(&eml);
+    let wh = TestWarehouse::postgres_at_url(&wh_db.url);
+    seen.extend(
+        wh.query_strings("SELECT COALESCE(error, '') FROM ingest_runs").await.into_iter().map(|e| e + "\n"),
+    );
+    seen.extend(
+        wh.query_strings("SELECT COALESCE(error, '') FROM deliveries").await.into_iter().map(|e| e + "\n"),
+    );
+    seen.extend(wh.query_strings("SELECT key || value FROM meta").await);
+    for pw in [DIFY_PW, WH_PW, SMTP_PW, FILE_PW] {
+        let found: Vec<&str> = seen.lines().filter(|l| l.contains(pw)).take(3).collect();
+        assert!(found.is_empty(), "the password {pw} appears: {found:#?}");
+    }
+    // Once the file is private, no warning.
+    chmod(&env.path().join("itstat.toml"), 0o600);
+    let out = run_with(&env, &["status"], &[]);
+    assert!(!stderr(&out).contains("chmod"), "{}", stderr(&out));
+    env.extra.clear();
+    drop(wh);
+    drop(wh_db);
+    dify.exec(&format!("DROP OWNED BY {role}")).await;
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}"))).execute(&mut admin).await.ok();
+}
+
+/// Questions and answers holding escape sequences, bells, right-to-left overrides, formulas,
+/// HTML and a 1 MB answer: the terminal outputs show control characters escaped, JSON keeps
+/// the text exact, and `messages show` prints the whole answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_text_stays_inert_on_the_terminal() {
+    let mut s = Small::new();
+    let query = "=HYPERLINK(\"http://evil\")<script>alert(1)</script>\u{1b}]0;pwned\u{7}\u{202e}fdp.exe";
+    let answer = format!("<img src=x onerror=alert(1)>\u{1b}[31m{}\u{9b}31m", "长".repeat(350_000));
+    let id = s.msg(Msg { query, ..Msg::new("mallory\u{1b}[2J", "2026-11-02 09:00:00", &answer) }).to_string();
+    let dify = dify(&s.data).await;
+    let env = Env::new(Some(&dify.url), "sqlite://itstat.db", "");
+    env.ok(&["ingest"]);
+    std::fs::write(
+        env.path().join("walkins.csv"),
+        "用户名,问题,咨询时间\nx\u{1b}[31m,\u{202e}q\u{7},2026-11-02 10:00\n",
+    )
+    .unwrap();
+    let raw = ['\u{1b}', '\u{7}', '\u{202e}', '\u{9b}'];
+    let terminal = [
+        vec!["messages", "--since", "2026-11-01"],
+        vec!["messages", "show", &id],
+        vec!["mark", &id, "--manual", "--note", "\u{1b}[5mblink\u{7}"],
+        vec!["mark", "--history", &id],
+        vec!["import", "manual-entries", "walkins.csv", "--dry-run"],
+    ];
+    for args in &terminal {
+        let out = env.ok(args);
+        let bad: Vec<char> = out.chars().filter(|c| raw.contains(c)).collect();
+        assert!(bad.is_empty(), "{args:?}: raw control characters reach the terminal: {bad:?}");
+        assert!(
+            out.contains("\\u{"),
+            "{args:?}: control characters are shown escaped:\n{}",
+            &out[..out.len().min(800)]
+        );
+    }
+    let show = env.ok(&["messages", "show", &id]);
+    assert_eq!(show.matches('长').count(), 350_000, "the whole 1 MB answer is shown");
+    assert!(show.contains("=HYPERLINK(\"http://evil\")<script>alert(1)</script>"), "text is shown as text");
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["messages", "--since", "2026-11-01", "--format", "json"])).unwrap();
+    assert_eq!(json[0]["question"], query, "JSON keeps the text exact (escaped by JSON itself)");
+    assert_eq!(json[0]["answer"].as_str().map(str::len), Some(answer.len()));
+}
+
+/// A config file holding a password and readable by others gets one WARN line naming the
+/// file and the fix; a private file, or a secret kept in the environment, gets none.
+#[test]
+fn config_file_holding_a_password_readable_by_others_is_warned_about() {
+    let env = Env::new(None, "sqlite://itstat.db", &format!("[mail]\npassword = \"{FILE_PW}\"\n"));
+    let config = env.path().join("itstat.toml");
+    chmod(&config, 0o644);
+    let err = env.fails(&["status"], 1);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("chmod 600 itstat.toml") && warnings[0].contains("[mail] password"),
+        "{err}"
+    );
+    assert!(!err.contains(FILE_PW), "{err}");
+    chmod(&config, 0o600);
+    assert!(!env.fails(&["status"], 1).contains("WARN"));
+    std::fs::write(&config, "[mail]\nhost = \"smtp.example.com\"\n").unwrap();
+    chmod(&config, 0o644);
+    let mut cmd = env.command(&["status"]);
+    let out = cmd.env("ITSTAT_SMTP_PASSWORD", FILE_PW).output().unwrap();
+    assert!(!stderr(&out).contains("WARN"), "{}", stderr(&out));
+}
