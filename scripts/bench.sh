@@ -11,7 +11,10 @@
 #   month json   report --period month --format json
 # Each figure is the median of --runs runs (wall seconds, peak RSS from /usr/bin/time -v).
 #
-#   scripts/bench.sh [--messages N] [--runs K] [--binary PATH] [--keep]
+#   scripts/bench.sh [--messages N] [--runs K] [--binary PATH] [--keep] [--smoke]
+#
+# --smoke: 20,000 messages, one run, the debug binary the tests built — CI runs it to prove
+# the benchmark works; its timings mean nothing.
 #
 # Needs PostgreSQL (ITSTAT_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres;
 # the script creates and drops databases itstat_bench_*), psql, sqlite3 and GNU time. Without
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --binary) binary=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    *) echo "usage: $0 [--messages N] [--runs K] [--binary PATH] [--keep]" >&2; exit 1 ;;
+    --smoke) messages=20000; runs=1; binary="${CARGO_TARGET_DIR:-target}/debug/itstat"; shift ;;
+    *) echo "usage: $0 [--messages N] [--runs K] [--binary PATH] [--keep] [--smoke]" >&2; exit 1 ;;
   esac
 done
 base=${ITSTAT_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -39,8 +43,10 @@ users=$(( users > 5000 ? 5000 : users ))
 
 for tool in psql sqlite3 /usr/bin/time; do
   if ! command -v "$tool" >/dev/null; then
-    echo "bench: installing $tool" >&2
-    apt-get install -y -qq "$(basename "$tool" | sed 's/psql/postgresql-client/')" >/dev/null
+    package=$(basename "$tool" | sed 's/psql/postgresql-client/')
+    echo "bench: installing $package" >&2
+    apt-get install -y -qq "$package" >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y -qq "$package" >/dev/null; }
   fi
 done
 if [ -z "$binary" ]; then
@@ -119,7 +125,8 @@ printf '%-14s %10s %10s %12s %10s\n' step seconds "peak MiB" rows/s "× floor"
 for step in floor-copy floor-import floor full-sqlite full-postgres noop new-10k reclassify month-xlsx month-json; do
   s=${wall[$step]}; m=$(( ${rss[$step]} / 1024 ))
   case $step in
-    floor*|full-*|reclassify) rps=$(awk "BEGIN {printf \"%.0f\", $messages / ($s > 0 ? $s : 0.001)}") ;;
+    floor*|full-*) rps=$(awk "BEGIN {printf \"%.0f\", $messages / ($s > 0 ? $s : 0.001)}") ;;
+    reclassify) rps=$(awk "BEGIN {printf \"%.0f\", $rows / ($s > 0 ? $s : 0.001)}") ;;
     new-10k) rps=$(awk "BEGIN {printf \"%.0f\", 10000 / ($s > 0 ? $s : 0.001)}") ;;
     *) rps="" ;;
   esac

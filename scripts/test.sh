@@ -30,3 +30,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --locked --no-fail-fast
 fi
+
+# The benchmark, small, with the debug binary: proves scripts/bench.sh works (no timing checks).
+bash scripts/bench.sh --smoke

@@ -269,7 +269,7 @@ pub struct IngestArgs {
     pub dry_run: bool,
 
     /// Messages per batch (one warehouse transaction each).
-    #[arg(long, env = "ITSTAT_BATCH_SIZE", default_value_t = 5000, hide = true)]
+    #[arg(long, env = "ITSTAT_BATCH_SIZE", default_value_t = 20000, hide = true)]
     pub batch_size: usize,
 
     /// Seconds to wait for another ingest to finish before giving up.

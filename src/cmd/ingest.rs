@@ -91,6 +91,7 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
         batch_size: args.batch_size.max(1),
         counts: RunCounts::default(),
         timings: Timings::default(),
+        fresh: false,
     };
     let result = match &args.from_file {
         Some(path) => job.run_file(path).await,
@@ -101,8 +102,8 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
     let t = &job.timings;
     debug!(
         classify_s = t.classify.as_secs_f64(),
+        compare_s = t.compare.as_secs_f64(),
         write_s = t.write.as_secs_f64(),
-        sessions_s = t.sessions.as_secs_f64(),
         commit_s = t.commit.as_secs_f64(),
         "Time spent."
     );
@@ -147,15 +148,21 @@ struct Ingest<'a> {
     batch_size: usize,
     counts: RunCounts,
     timings: Timings,
+    /// The warehouse held no message when this database read began (see `plan_writes`).
+    fresh: bool,
 }
 
 /// Where a run's time goes, per step, summed over batches (logged at the end; see
 /// docs/performance.md).
 #[derive(Debug, Default)]
 struct Timings {
+    /// Polars rules.
     classify: Duration,
+    /// Comparing the batch with the stored rows.
+    compare: Duration,
+    /// Sessions computed and rows written with them.
     write: Duration,
-    sessions: Duration,
+    /// Cursor, state and commit.
     commit: Duration,
 }
 
@@ -197,17 +204,38 @@ impl Ingest<'_> {
             self.reread_pending(&mut dify, start).await?;
         }
         info!(from = ?start, "Reading Dify messages.");
+        self.fresh = start.is_none() && self.wh.counts().await?.messages == 0;
+        // Reading the next batch from Dify overlaps writing this one: both run in this task
+        // (try_join), so while the warehouse works the rows keep arriving. The channel holds
+        // one batch, which bounds memory to three batches.
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(1);
         let batch_size = self.batch_size;
-        let mut last_report = Instant::now();
-        dify.stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| {
-            self.write_batch(rows, &apps_key).await?;
-            if last_report.elapsed() > Duration::from_secs(5) {
-                info!(read = self.counts.rows_read, "Reading Dify messages…");
-                last_report = Instant::now();
+        let rules = self.rules.clone();
+        let mut classify_time = Duration::ZERO;
+        let read = async {
+            let sender = sender;
+            dify.stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| {
+                // Classifying here (on a blocking thread) keeps the rules off the writer's path.
+                let step = Instant::now();
+                let batch = Batch::classify(rows, &rules).await?;
+                classify_time += step.elapsed();
+                sender.send(batch).await.map_err(|_| anyhow::anyhow!("the batch writer stopped"))
+            })
+            .await
+        };
+        let write = async {
+            let mut last_report = Instant::now();
+            while let Some(batch) = receiver.recv().await {
+                self.write_classified(batch, &apps_key).await?;
+                if last_report.elapsed() > Duration::from_secs(5) {
+                    info!(read = self.counts.rows_read, "Reading Dify messages…");
+                    last_report = Instant::now();
+                }
             }
-            Ok(())
-        })
-        .await?;
+            anyhow::Ok(())
+        };
+        tokio::try_join!(read, write)?;
+        self.timings.classify += classify_time;
         self.sync_feedback(&mut dify, &apps).await?;
         dify.finish().await?;
         Ok(())
@@ -287,25 +315,29 @@ impl Ingest<'_> {
     /// Classifies a batch and writes new and changed rows, their users' sessions and the
     /// cursor in one transaction.
     async fn write_batch(&mut self, rows: Vec<RawMessage>, apps_key: &str) -> anyhow::Result<()> {
-        if rows.is_empty() {
+        let step = Instant::now();
+        let batch = Batch::classify(rows, &self.rules).await?;
+        self.timings.classify += step.elapsed();
+        self.write_classified(batch, apps_key).await
+    }
+
+    /// Writes a classified batch.
+    async fn write_classified(&mut self, batch: Batch, apps_key: &str) -> anyhow::Result<()> {
+        if batch.rows.is_empty() {
             return Ok(());
         }
-        self.counts.rows_read += rows.len() as i64;
-        let newest = rows.iter().map(|r| r.created_at).max();
-        let step = Instant::now();
-        let classified = classify_rows(rows, &self.rules).await?;
-        self.timings.classify += step.elapsed();
+        self.counts.rows_read += batch.rows.len() as i64;
+        let (classified, newest) = (batch.rows, batch.newest);
         let step = Instant::now();
         let mut tx = self.wh.begin().await?;
-        let plan = plan_writes(&mut tx, &classified).await?;
+        let plan = plan_writes(&mut tx, &classified, self.fresh).await?;
         self.counts.rows_new += plan.new as i64;
         self.counts.rows_changed += plan.changed as i64;
-        let now = chrono::Utc::now().naive_utc();
-        tx.upsert_messages(&plan.rows, now).await?;
-        self.timings.write += step.elapsed();
+        self.timings.compare += step.elapsed();
         let step = Instant::now();
-        let stats = tx.recompute_sessions(&plan.affected, false, &self.rules).await?;
-        self.timings.sessions += step.elapsed();
+        let now = chrono::Utc::now().naive_utc();
+        let stats = tx.write_batch_with_sessions(&plan.rows, &plan.affected, &self.rules, now).await?;
+        self.timings.write += step.elapsed();
         let step = Instant::now();
         if let Some(newest) = newest {
             tx.advance_cursor(newest).await?;
@@ -336,9 +368,9 @@ impl Ingest<'_> {
             after = last.id.clone();
             total += raw.len();
             let classified = classify_rows(raw, &self.rules).await?;
-            let plan = plan_writes(&mut tx, &classified).await?;
+            let plan = plan_writes(&mut tx, &classified, false).await?;
             self.counts.rows_changed += plan.changed as i64;
-            tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc()).await?;
+            tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None).await?;
         }
         tx.recompute_sessions(&[], true, &self.rules).await?;
         tx.set_meta(RULES_KEY, &self.rules.fingerprint).await?;
@@ -379,6 +411,19 @@ fn app_filter(apps: &[String]) -> (HashSet<String>, HashSet<String>) {
     )
 }
 
+/// A batch of classified rows and the newest Dify time it holds.
+struct Batch {
+    rows: Vec<MessageRow>,
+    newest: Option<NaiveDateTime>,
+}
+
+impl Batch {
+    async fn classify(rows: Vec<RawMessage>, rules: &Rules) -> anyhow::Result<Batch> {
+        let newest = rows.iter().map(|r| r.created_at).max();
+        Ok(Batch { rows: classify_rows(rows, rules).await?, newest })
+    }
+}
+
 /// Runs the per-message rules on a batch (CPU-bound, off the async runtime).
 async fn classify_rows(rows: Vec<RawMessage>, rules: &Rules) -> anyhow::Result<Vec<MessageRow>> {
     let rules = rules.clone();
@@ -402,9 +447,20 @@ struct WritePlan<'a> {
 
 /// Compares a batch with the stored rows: new and changed rows are written, and the users
 /// they belong (or belonged) to get their sessions recomputed.
-async fn plan_writes<'a>(tx: &mut Tx, rows: &'a [MessageRow]) -> anyhow::Result<WritePlan<'a>> {
-    let ids: Vec<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
-    let stored = tx.existing(&ids).await?;
+///
+/// `known_new` skips the comparison: a full read into a warehouse that was empty when the run
+/// began meets every message id once, so nothing can be stored yet.
+async fn plan_writes<'a>(
+    tx: &mut Tx,
+    rows: &'a [MessageRow],
+    known_new: bool,
+) -> anyhow::Result<WritePlan<'a>> {
+    let stored = if known_new {
+        std::collections::HashMap::new()
+    } else {
+        let ids: Vec<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+        tx.existing(&ids).await?
+    };
     let mut plan = WritePlan { rows: Vec::new(), affected: Vec::new(), new: 0, changed: 0 };
     for row in rows {
         match stored.get(&row.message_id) {
@@ -449,7 +505,7 @@ async fn dry_run(settings: &Settings, scope: Scope, rules: &Rules, args: &Ingest
         match &wh {
             Some(wh) => {
                 let mut tx = wh.begin().await?;
-                let plan = plan_writes(&mut tx, &classified).await?;
+                let plan = plan_writes(&mut tx, &classified, false).await?;
                 new += plan.new;
                 changed += plan.changed;
             }

@@ -288,8 +288,8 @@ async fn show(settings: &Settings, wh: &Warehouse, typed: &str) -> anyhow::Resul
         writeln!(out, "feedback  {}", if likes.is_empty() { "none".to_string() } else { likes.join(", ") });
     let _ =
         writeln!(out, "latency   {:.2} s   tokens {} + {}", m.latency_s, m.message_tokens, m.answer_tokens);
-    if let Some(sid) = &m.session_id {
-        let members = wh.session_members(sid).await?;
+    if let (Some(sid), Some(start)) = (&m.session_id, m.session_start) {
+        let members = wh.session_members(sid, &m.user_key, start).await?;
         let _ = writeln!(out, "\nsession   {sid} ({} messages)", members.len());
         for s in members {
             let here = if s.message_id == m.message_id { "→" } else { " " };

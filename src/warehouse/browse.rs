@@ -108,11 +108,18 @@ impl Warehouse {
         .context("reading the message")
     }
 
-    /// The messages of a session.
-    pub async fn session_members(&self, session_id: &str) -> anyhow::Result<Vec<SessionMember>> {
+    /// The messages of a session: `session_id` of `user_key`, starting at `start` (UTC).
+    pub async fn session_members(
+        &self,
+        session_id: &str,
+        user_key: &str,
+        start: NaiveDateTime,
+    ) -> anyhow::Result<Vec<SessionMember>> {
         with_pool!(self, pool, Db => {
             sqlx::query_as::<_, SessionMember>(include_str!("../../sql/warehouse/session_members.sql"))
                 .bind(session_id)
+                .bind(user_key)
+                .bind(start)
                 .fetch_all(pool)
                 .await
         })

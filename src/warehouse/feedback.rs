@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 
 use anyhow::Context;
+use sqlx::QueryBuilder;
 
 use super::{Tx, Warehouse};
 use crate::extract::FeedbackRow;
@@ -51,17 +52,19 @@ impl Warehouse {
 impl Tx {
     /// Writes new and changed rows and deletes withdrawn ones.
     pub async fn apply_feedback(&mut self, upserts: &[FeedbackRow], deletes: &[Key]) -> anyhow::Result<()> {
-        for f in upserts {
+        for chunk in upserts.chunks(1000) {
             with_conn!(self, conn, Db => {
-                sqlx::query(include_str!("../../sql/warehouse/feedback_upsert.sql"))
-                    .bind(&f.message_id)
-                    .bind(&f.from_source)
-                    .bind(&f.rating)
-                    .bind(&f.content)
-                    .bind(f.created_at)
-                    .bind(f.updated_at)
-                    .execute(&mut *conn)
-                    .await.map(|_| ())
+                let mut qb = QueryBuilder::<Db>::new(include_str!("../../sql/warehouse/feedback_insert.sql"));
+                qb.push_values(chunk, |mut b, f| {
+                    b.push_bind(&f.message_id)
+                        .push_bind(&f.from_source)
+                        .push_bind(&f.rating)
+                        .push_bind(&f.content)
+                        .push_bind(f.created_at)
+                        .push_bind(f.updated_at);
+                });
+                qb.push(include_str!("../../sql/warehouse/feedback_upsert_tail.sql"));
+                qb.build().execute(&mut *conn).await.map(|_| ())
             })
             .context("writing feedback")?;
         }

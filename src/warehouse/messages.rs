@@ -20,7 +20,13 @@ const EXISTING_SQL: &str = include_str!("../../sql/warehouse/messages_existing.s
 const PENDING_SQL: &str = include_str!("../../sql/warehouse/messages_pending.sql");
 const STORED_RAW_SQL: &str = include_str!("../../sql/warehouse/messages_stored_raw.sql");
 
-/// Rows per multi-row statement: 35 columns × 400 stays under SQLite's 32,766 variables.
+/// A message's session columns: session id, its start (UTC) and its local date.
+pub type SessionCols = (String, NaiveDateTime, chrono::NaiveDate);
+
+const INSERT_WITH_SESSIONS_SQL: &str = include_str!("../../sql/warehouse/messages_insert_with_sessions.sql");
+const SESSIONS_TAIL_SQL: &str = include_str!("../../sql/warehouse/messages_upsert_sessions_tail.sql");
+
+/// Rows per multi-row statement: 38 columns × 400 stays under SQLite's 32,766 variables.
 const ROWS_PER_STATEMENT: usize = 400;
 /// Ids per `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 900;
@@ -56,11 +62,22 @@ impl Tx {
         Ok(out)
     }
 
-    /// Inserts or replaces these rows; session columns of replaced rows are kept.
-    pub async fn upsert_messages(&mut self, rows: &[&MessageRow], now: NaiveDateTime) -> anyhow::Result<()> {
+    /// Inserts or replaces these rows. With `sessions`, each row's session columns are written
+    /// too (NULL for rows without one: excluded messages); without, stored session columns
+    /// are kept and new rows start without a session.
+    pub async fn upsert_messages(
+        &mut self,
+        rows: &[&MessageRow],
+        now: NaiveDateTime,
+        sessions: Option<&HashMap<&str, SessionCols>>,
+    ) -> anyhow::Result<()> {
+        let (head, tail) = match sessions {
+            Some(_) => (INSERT_WITH_SESSIONS_SQL, format!("{UPSERT_TAIL_SQL}{SESSIONS_TAIL_SQL}")),
+            None => (INSERT_SQL, UPSERT_TAIL_SQL.to_string()),
+        };
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             with_conn!(self, conn, Db => {
-                let mut qb = QueryBuilder::<Db>::new(INSERT_SQL);
+                let mut qb = QueryBuilder::<Db>::new(head);
                 qb.push_values(chunk.iter(), |mut b, r| {
                     b.push_bind(&r.message_id)
                         .push_bind(&r.app_id)
@@ -97,8 +114,14 @@ impl Tx {
                         .push_bind(r.conversation_deleted)
                         .push_bind(r.content_hash())
                         .push_bind(now);
+                    if let Some(sessions) = sessions {
+                        let s = sessions.get(r.message_id.as_str());
+                        b.push_bind(s.map(|s| s.0.clone()))
+                            .push_bind(s.map(|s| s.1))
+                            .push_bind(s.map(|s| s.2));
+                    }
                 });
-                qb.push(UPSERT_TAIL_SQL);
+                qb.push(tail.as_str());
                 qb.build().execute(&mut *conn).await.map(|_| ())
             })
             .context("writing messages to the warehouse")?;

@@ -220,8 +220,7 @@ impl Tx {
 
 /// The error of a SQLite statement, saying plainly when another process holds the file.
 fn busy(err: sqlx::Error, place: &str) -> anyhow::Error {
-    let locked = err.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "5" || c == "6");
-    if locked {
+    if is_locked(&err) {
         anyhow::Error::new(err).context(format!(
             "the warehouse {place} is locked by another process (waited {} s); try again when it is done",
             SQLITE_BUSY_TIMEOUT.as_secs()
@@ -255,19 +254,35 @@ async fn open_sqlite(
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(SQLITE_BUSY_TIMEOUT)
-        // A big page cache keeps a full ingest off the syscall path;
-        // checkpointing every ~40 MB of WAL instead of every 4 MB spares most batch commits
+        // A 64 MB page cache keeps index updates of a big batch off the syscall path (the pool
+        // has two connections, so at most 128 MB);
+        // and checkpointing every ~40 MB of WAL instead of every 4 MB spares most batch commits
         // the copy-back and its fsync.
-        .pragma("cache_size", "-16384")
+        .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory")
-        .pragma("wal_autocheckpoint", "10000")
+        .pragma("wal_autocheckpoint", "50000")
         .log_statements(tracing::log::LevelFilter::Trace);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await
-        .with_context(|| format!("cannot open the warehouse {place}"))?;
-    Ok((pool, path))
+    // SQLite runs one writer at a time anyway; a second connection serves reads meanwhile.
+    let pool_options = SqlitePoolOptions::new().max_connections(2);
+    // Switching a new file to WAL needs a moment of exclusive access, and SQLite answers
+    // "database is locked" at once (without its busy handler) to a second process opening the
+    // file in that moment: try again for as long as a statement would wait.
+    let deadline = std::time::Instant::now() + SQLITE_BUSY_TIMEOUT;
+    loop {
+        match pool_options.clone().connect_with(options.clone()).await {
+            Ok(pool) => return Ok((pool, path)),
+            Err(e) if is_locked(&e) && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) if is_locked(&e) => return Err(busy(e, place)),
+            Err(e) => return Err(e).with_context(|| format!("cannot open the warehouse {place}")),
+        }
+    }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED.
+fn is_locked(err: &sqlx::Error) -> bool {
+    err.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "5" || c == "6")
 }
 
 async fn open_postgres(url: &str, place: &str) -> anyhow::Result<PgPool> {

@@ -11,7 +11,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 use sqlx::QueryBuilder;
 
+use std::collections::{HashMap, HashSet};
+
 use super::Tx;
+use super::messages::SessionCols;
+use super::rows::MessageRow;
 use crate::extract::frame::{from_micros, micros};
 use crate::transform::time::from_epoch_days;
 use crate::transform::{Rules, marks, sessions};
@@ -83,6 +87,109 @@ impl Tx {
         Ok(SessionStats { messages_moved: moved, sessions_written: written })
     }
 
+    /// Writes a batch's new and changed rows together with their sessions: the sessions are
+    /// computed first, from the stored messages of the affected users (from their anchors on)
+    /// merged with the batch, so each row is written once; stored rows whose session moved
+    /// are updated, and the users' session rows replaced. `affected` must hold the position
+    /// of every batch row (and the old position of changed ones).
+    pub async fn write_batch_with_sessions(
+        &mut self,
+        rows: &[&MessageRow],
+        affected: &[Affected],
+        rules: &Rules,
+        now: NaiveDateTime,
+    ) -> anyhow::Result<SessionStats> {
+        if rows.is_empty() {
+            return Ok(SessionStats::default());
+        }
+        let started = std::time::Instant::now();
+        self.prepare_scratch(affected, false).await?;
+        let scratch = started.elapsed();
+        let batch_ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+        let mut inputs: Vec<SessionInput> = self
+            .load_session_inputs()
+            .await?
+            .into_iter()
+            .filter(|i| !batch_ids.contains(i.message_id.as_str()))
+            .collect();
+        let stored = inputs.len();
+        let loaded = started.elapsed();
+        let marks = self.current_marks(&batch_ids).await?;
+        inputs.extend(rows.iter().filter(|r| r.included).map(|r| {
+            let (kb_mark, manual_mark) = marks.get(r.message_id.as_str()).copied().unwrap_or_default();
+            SessionInput {
+                message_id: r.message_id.clone(),
+                user_key: r.user_key.clone(),
+                created_at: r.created_at,
+                state: r.state.clone(),
+                kb_hit: r.kb_hit,
+                transfer: r.transfer,
+                old_session_id: None,
+                kb_mark,
+                manual_mark,
+            }
+        }));
+        let (assigned, summary) =
+            compute(&inputs, rules).map_err(anyhow::Error::from).context("computing sessions")?;
+        let computed = started.elapsed();
+        let sessions: HashMap<&str, SessionCols> = assigned
+            .iter()
+            .filter(|a| batch_ids.contains(a.message_id.as_str()))
+            .map(|a| (a.message_id.as_str(), (a.session_id.clone(), a.session_start, a.session_date)))
+            .collect();
+        self.upsert_messages(rows, now, Some(&sessions)).await?;
+        let upserted = started.elapsed();
+        let moved = self.apply_assignments(&inputs[..stored], &assigned).await?;
+        let written = self.replace_sessions(&summary, false).await?;
+        tracing::debug!(
+            scratch = ?scratch,
+            load = ?(loaded - scratch),
+            compute = ?(computed - loaded),
+            upsert = ?(upserted - computed),
+            sessions = ?(started.elapsed() - upserted),
+            "Wrote batch with sessions."
+        );
+        Ok(SessionStats { messages_moved: moved, sessions_written: written })
+    }
+
+    /// The current marks (kb_hit, manual) of these messages; none when no mark exists at all.
+    async fn current_marks(
+        &mut self,
+        ids: &HashSet<&str>,
+    ) -> anyhow::Result<HashMap<String, (Option<bool>, Option<bool>)>> {
+        let (any,): (i64,) = with_conn!(self, conn, Db => {
+            sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM marks LIMIT 1) x").fetch_one(&mut *conn).await
+        })
+        .context("reading marks")?;
+        let mut out: HashMap<String, (Option<bool>, Option<bool>)> = HashMap::new();
+        if any == 0 {
+            return Ok(out);
+        }
+        let ids: Vec<&str> = ids.iter().copied().collect();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT / 2) {
+            let rows: Vec<(String, String, Option<bool>)> = with_conn!(self, conn, Db => {
+                let mut qb = QueryBuilder::<Db>::new(include_str!("../../sql/warehouse/marks_current.sql"));
+                qb.push("(");
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(") ORDER BY k.mark_id");
+                qb.build_query_as().fetch_all(&mut *conn).await
+            })
+            .context("reading marks")?;
+            for (id, field, value) in rows {
+                let entry = out.entry(id).or_default();
+                match field.as_str() {
+                    "kb_hit" => entry.0 = value,
+                    "manual" => entry.1 = value,
+                    _ => {}
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn prepare_scratch(&mut self, affected: &[Affected], all: bool) -> anyhow::Result<()> {
         let is_sqlite = matches!(self, Tx::Sqlite(_));
         let temp_sql = if is_sqlite {
@@ -132,9 +239,10 @@ impl Tx {
     ) -> anyhow::Result<usize> {
         let old: std::collections::HashMap<&str, Option<&str>> =
             inputs.iter().map(|i| (i.message_id.as_str(), i.old_session_id.as_deref())).collect();
+        // Only the given (stored) messages: a batch's own rows get their session on insert.
         let changed: Vec<&Assigned> = assigned
             .iter()
-            .filter(|a| old.get(a.message_id.as_str()).copied().flatten() != Some(a.session_id.as_str()))
+            .filter(|a| matches!(old.get(a.message_id.as_str()), Some(prev) if *prev != Some(a.session_id.as_str())))
             .collect();
         for chunk in changed.chunks(ROWS_PER_STATEMENT) {
             with_conn!(self, conn, Db => {

@@ -512,13 +512,21 @@ fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// Runs the binary as an unprivileged user when the tests run as root.
+/// Runs the binary as an unprivileged user when the tests run as root. The binary is copied
+/// into the (world-readable) work dir first: the build folder may sit in a private checkout
+/// (CI clones into a 0700 temp dir) that `nobody` cannot enter.
 fn run_unprivileged(env: &Env, args: &[&str]) -> Output {
     use std::os::unix::process::CommandExt;
-    let mut cmd = env.command(args);
-    if running_as_root() {
-        cmd.uid(65534).gid(65534);
+    if !running_as_root() {
+        return env.command(args).output().unwrap();
     }
+    let copy = env.path().join("itstat-unprivileged");
+    if !copy.exists() {
+        std::fs::copy(env!("CARGO_BIN_EXE_itstat"), &copy).unwrap();
+        chmod(&copy, 0o755);
+    }
+    let mut cmd = env.command_of(&copy, args);
+    cmd.uid(65534).gid(65534);
     cmd.output().unwrap()
 }
 

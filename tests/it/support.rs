@@ -275,7 +275,12 @@ impl Env {
 
     /// The binary with the environment a user's cron line would give it.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_itstat"));
+        self.command_of(Path::new(env!("CARGO_BIN_EXE_itstat")), args)
+    }
+
+    /// [`Env::command`] with another copy of the binary.
+    pub fn command_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
         cmd.args(args)
             .current_dir(self.dir.path())
             .env("RUST_BACKTRACE", "0")
