@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
+use futures_util::TryStreamExt;
 use tracing::{debug, info, warn};
 
 use crate::cli::IngestArgs;
@@ -186,7 +187,7 @@ impl Ingest<'_> {
         if scope == Scope::Reclassify {
             return Ok(());
         }
-        let mut source = DifySource::connect(self.settings.dify_url()?).await?;
+        let source = DifySource::connect(self.settings.dify_url()?).await?;
         let mut dify = source.reader().await?;
         debug!(optional = ?dify.optional_present, "Probed the Dify schema.");
         let apps = dify.resolve_apps(&self.settings.dify.apps).await?;
@@ -205,40 +206,65 @@ impl Ingest<'_> {
         }
         info!(from = ?start, "Reading Dify messages.");
         self.fresh = start.is_none() && self.wh.counts().await?.messages == 0;
-        // Reading the next batch from Dify overlaps writing this one: both run in this task
-        // (try_join), so while the warehouse works the rows keep arriving. The channel holds
-        // one batch, which bounds memory to three batches.
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(1);
-        let batch_size = self.batch_size;
-        let rules = self.rules.clone();
-        let mut classify_time = Duration::ZERO;
-        let read = async {
-            let sender = sender;
-            dify.stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| {
-                // Classifying here (on a blocking thread) keeps the rules off the writer's path.
-                let step = Instant::now();
-                let batch = Batch::classify(rows, &rules).await?;
-                classify_time += step.elapsed();
-                sender.send(batch).await.map_err(|_| anyhow::anyhow!("the batch writer stopped"))
-            })
-            .await
-        };
-        let write = async {
-            let mut last_report = Instant::now();
-            while let Some(batch) = receiver.recv().await {
-                self.write_classified(batch, &apps_key).await?;
-                if last_report.elapsed() > Duration::from_secs(5) {
-                    info!(read = self.counts.rows_read, "Reading Dify messages…");
-                    last_report = Instant::now();
-                }
-            }
-            anyhow::Ok(())
-        };
-        tokio::try_join!(read, write)?;
-        self.timings.classify += classify_time;
+        let mut dify = self.read_while_writing(dify, start, &apps, &apps_key).await?;
         self.sync_feedback(&mut dify, &apps).await?;
         dify.finish().await?;
         Ok(())
+    }
+
+    /// Streams Dify's messages from `start` and writes them batch by batch. Reading (decoding
+    /// Dify's rows and classifying them) runs on a task of its own, so it overlaps writing on
+    /// the other core; the channel holds one batch, which bounds memory to three batches.
+    /// When writing fails the reader is stopped; when reading fails, the batches already read
+    /// are still written (each is whole, with its cursor) and the read error is returned.
+    async fn read_while_writing(
+        &mut self,
+        mut dify: DifyReader,
+        start: Option<NaiveDateTime>,
+        apps: &[String],
+        apps_key: &str,
+    ) -> anyhow::Result<DifyReader> {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(1);
+        let (rules, apps, batch_size) = (self.rules.clone(), apps.to_vec(), self.batch_size);
+        let reader = tokio::spawn(async move {
+            let mut classify_time = Duration::ZERO;
+            let read = async {
+                let mut rows = std::pin::pin!(dify.messages_since(start, &apps));
+                let mut raw = Vec::with_capacity(batch_size);
+                loop {
+                    let row = rows.try_next().await?;
+                    let end = row.is_none();
+                    raw.extend(row);
+                    if raw.len() >= batch_size || (end && !raw.is_empty()) {
+                        let step = Instant::now();
+                        let batch = Batch::classify(std::mem::take(&mut raw), &rules).await?;
+                        classify_time += step.elapsed();
+                        sender.send(batch).await.map_err(|_| anyhow::anyhow!("the batch writer stopped"))?;
+                    }
+                    if end {
+                        return anyhow::Ok(());
+                    }
+                }
+            }
+            .await;
+            (dify, classify_time, read)
+        });
+        let mut last_report = Instant::now();
+        while let Some(batch) = receiver.recv().await {
+            if let Err(err) = self.write_classified(batch, apps_key).await {
+                reader.abort();
+                return Err(err);
+            }
+            if last_report.elapsed() > Duration::from_secs(5) {
+                info!(read = self.counts.rows_read, "Reading Dify messages…");
+                last_report = Instant::now();
+            }
+        }
+        let (dify, classify_time, read) =
+            reader.await.map_err(|e| anyhow::anyhow!("reading Dify stopped unexpectedly: {e}"))?;
+        self.timings.classify += classify_time;
+        read?;
+        Ok(dify)
     }
 
     /// Reads an export file: every row is upserted like a database row, and the feedback the
@@ -292,11 +318,7 @@ impl Ingest<'_> {
 
     /// Re-reads messages still pending that are older than the window but younger than
     /// `pending_max_age` (measured back from the cursor, the newest message seen).
-    async fn reread_pending(
-        &mut self,
-        dify: &mut DifyReader<'_>,
-        start: NaiveDateTime,
-    ) -> anyhow::Result<()> {
+    async fn reread_pending(&mut self, dify: &mut DifyReader, start: NaiveDateTime) -> anyhow::Result<()> {
         let Some(cursor) = self.wh.cursor().await? else { return Ok(()) };
         let max_age = chrono::Duration::from_std(self.settings.dify.pending_max_age).unwrap_or_default();
         let ids = self.wh.pending_ids(cursor - max_age, start).await?;
@@ -380,7 +402,7 @@ impl Ingest<'_> {
     }
 
     /// Brings the stored feedback to Dify's current state.
-    async fn sync_feedback(&mut self, dify: &mut DifyReader<'_>, apps: &[String]) -> anyhow::Result<()> {
+    async fn sync_feedback(&mut self, dify: &mut DifyReader, apps: &[String]) -> anyhow::Result<()> {
         let current = dify.feedbacks(apps).await?;
         let stored = self.wh.stored_feedback().await?;
         let diff = feedback::diff(current, stored);
@@ -520,7 +542,7 @@ async fn dry_run(settings: &Settings, scope: Scope, rules: &Rules, args: &Ingest
         })
         .await?;
     } else if scope != Scope::Reclassify {
-        let mut source = DifySource::connect(settings.dify_url()?).await?;
+        let source = DifySource::connect(settings.dify_url()?).await?;
         let mut dify = source.reader().await?;
         let apps = dify.resolve_apps(&settings.dify.apps).await?;
         let start = match (&wh, scope) {

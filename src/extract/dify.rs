@@ -11,7 +11,7 @@ use anyhow::Context;
 use chrono::NaiveDateTime;
 use futures_util::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgTransaction};
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
 use super::{FeedbackRow, RawMessage};
 use crate::bail_user;
@@ -73,8 +73,9 @@ pub struct DifySource {
 }
 
 /// What the schema probe found, and the SQL built from it.
-pub struct DifyReader<'c> {
-    tx: PgTransaction<'c>,
+pub struct DifyReader {
+    /// The connection, inside `BEGIN … READ ONLY` (sql/dify/begin.sql).
+    conn: PgConnection,
     /// Host/database, for errors (a connection can drop in the middle of a run).
     place: String,
     messages_since: String,
@@ -100,16 +101,17 @@ impl DifySource {
         Ok(DifySource { conn, place })
     }
 
-    /// Opens the read-only transaction and probes the schema.
-    pub async fn reader(&mut self) -> anyhow::Result<DifyReader<'_>> {
-        let place = self.place.clone();
-        let mut tx = self
-            .conn
-            .begin_with(BEGIN_SQL.trim())
+    /// Opens the read-only transaction and probes the schema. The reader owns the connection
+    /// (so it can move to a task of its own); dropping it without [`DifyReader::finish`]
+    /// closes the connection, which ends the transaction.
+    pub async fn reader(self) -> anyhow::Result<DifyReader> {
+        let DifySource { mut conn, place } = self;
+        sqlx::raw_sql(AssertSqlSafe(BEGIN_SQL.trim()))
+            .execute(&mut conn)
             .await
             .with_context(|| format!("cannot start a read-only transaction on Dify at {place}"))?;
         let columns: Vec<(String, String)> = sqlx::query_as(COLUMNS_SQL)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut conn)
             .await
             .with_context(|| format!("cannot read the Dify schema at {place}"))?;
         let present = check_schema(&columns, &place)?;
@@ -120,7 +122,7 @@ impl DifySource {
             .collect();
         let column_sql = message_columns(&optional_present);
         Ok(DifyReader {
-            tx,
+            conn,
             place,
             messages_since: MESSAGES_SINCE_SQL.replace("{{columns}}", &column_sql),
             messages_by_id: MESSAGES_BY_ID_SQL.replace("{{columns}}", &column_sql),
@@ -154,14 +156,14 @@ fn message_columns(present: &[&str]) -> String {
     })
 }
 
-impl<'c> DifyReader<'c> {
+impl DifyReader {
     /// Resolves `[dify] apps` entries (ids or names) to app ids. Empty means every app.
     pub async fn resolve_apps(&mut self, wanted: &[String]) -> anyhow::Result<Vec<String>> {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
         let apps: Vec<(String, String)> = sqlx::query_as(APPS_SQL)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(&mut self.conn)
             .await
             .with_context(|| format!("cannot read Dify apps at {}", self.place))?;
         let mut ids = Vec::new();
@@ -183,13 +185,9 @@ impl<'c> DifyReader<'c> {
         batch_size: usize,
         mut on_batch: impl AsyncFnMut(Vec<RawMessage>) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let sql = AssertSqlSafe(self.messages_since.clone());
-        let place = self.place.clone();
-        let mut rows = sqlx::query_as::<_, RawMessage>(sql).bind(since).bind(apps).fetch(&mut *self.tx);
+        let mut rows = self.messages_since(since, apps);
         let mut batch = Vec::with_capacity(batch_size);
-        while let Some(row) =
-            rows.try_next().await.with_context(|| format!("reading Dify messages at {place} failed"))?
-        {
+        while let Some(row) = rows.try_next().await? {
             batch.push(row);
             if batch.len() >= batch_size {
                 on_batch(std::mem::replace(&mut batch, Vec::with_capacity(batch_size))).await?;
@@ -201,6 +199,20 @@ impl<'c> DifyReader<'c> {
         Ok(())
     }
 
+    /// The messages created at or after `since` (all when `None`), oldest first, one by one
+    /// as Dify sends them.
+    pub fn messages_since<'a>(
+        &'a mut self,
+        since: Option<NaiveDateTime>,
+        apps: &'a [String],
+    ) -> impl futures_util::Stream<Item = anyhow::Result<RawMessage>> + Send + 'a {
+        let sql = AssertSqlSafe(self.messages_since.clone());
+        let place = self.place.clone();
+        sqlx::query_as::<_, RawMessage>(sql).bind(since).bind(apps).fetch(&mut self.conn).map_err(move |e| {
+            anyhow::Error::new(e).context(format!("reading Dify messages at {place} failed"))
+        })
+    }
+
     /// Reads messages by id (those still pending in the warehouse).
     pub async fn by_ids(&mut self, ids: &[String]) -> anyhow::Result<Vec<RawMessage>> {
         if ids.is_empty() {
@@ -209,7 +221,7 @@ impl<'c> DifyReader<'c> {
         let sql = AssertSqlSafe(self.messages_by_id.clone());
         sqlx::query_as::<_, RawMessage>(sql)
             .bind(ids)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(&mut self.conn)
             .await
             .with_context(|| format!("re-reading pending Dify messages at {} failed", self.place))
     }
@@ -218,7 +230,7 @@ impl<'c> DifyReader<'c> {
     pub async fn feedbacks(&mut self, apps: &[String]) -> anyhow::Result<Vec<FeedbackRow>> {
         sqlx::query_as::<_, FeedbackRow>(FEEDBACKS_SQL)
             .bind(apps)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(&mut self.conn)
             .await
             .with_context(|| format!("reading Dify feedback at {} failed", self.place))
     }
@@ -230,7 +242,7 @@ impl<'c> DifyReader<'c> {
         }
         let found: Vec<(String,)> = sqlx::query_as(EXISTING_IDS_SQL)
             .bind(ids)
-            .fetch_all(&mut *self.tx)
+            .fetch_all(&mut self.conn)
             .await
             .with_context(|| format!("checking Dify message ids at {} failed", self.place))?;
         Ok(found.into_iter().map(|(id,)| id).collect())
@@ -238,8 +250,13 @@ impl<'c> DifyReader<'c> {
 
     /// Ends the read-only transaction.
     pub async fn finish(self) -> anyhow::Result<()> {
-        let place = self.place;
-        self.tx.rollback().await.with_context(|| format!("closing the Dify transaction at {place}"))
+        let DifyReader { mut conn, place, .. } = self;
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut conn)
+            .await
+            .with_context(|| format!("closing the Dify transaction at {place}"))?;
+        conn.close().await.ok();
+        Ok(())
     }
 }
 
