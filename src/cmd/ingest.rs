@@ -215,7 +215,7 @@ impl Ingest<'_> {
     /// Streams Dify's messages from `start` and writes them batch by batch. Reading (decoding
     /// Dify's rows and classifying them) runs on a task of its own, so it overlaps writing on
     /// the other core; the channel holds one batch, which bounds memory to three batches.
-    /// When writing fails the reader is stopped; when reading fails, the batches already read
+    /// When writing fails (or this future is dropped) the reader is stopped; when reading fails, the batches already read
     /// are still written (each is whole, with its cursor) and the read error is returned.
     async fn read_while_writing(
         &mut self,
@@ -226,7 +226,7 @@ impl Ingest<'_> {
     ) -> anyhow::Result<DifyReader> {
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(1);
         let (rules, apps, batch_size) = (self.rules.clone(), apps.to_vec(), self.batch_size);
-        let reader = tokio::spawn(async move {
+        let mut reader = AbortOnDrop(tokio::spawn(async move {
             let mut classify_time = Duration::ZERO;
             let read = async {
                 let mut rows = std::pin::pin!(dify.messages_since(start, &apps));
@@ -248,20 +248,18 @@ impl Ingest<'_> {
             }
             .await;
             (dify, classify_time, read)
-        });
+        }));
         let mut last_report = Instant::now();
         while let Some(batch) = receiver.recv().await {
-            if let Err(err) = self.write_classified(batch, apps_key).await {
-                reader.abort();
-                return Err(err);
-            }
+            // On an error the reader is aborted as it is dropped.
+            self.write_classified(batch, apps_key).await?;
             if last_report.elapsed() > Duration::from_secs(5) {
                 info!(read = self.counts.rows_read, "Reading Dify messages…");
                 last_report = Instant::now();
             }
         }
         let (dify, classify_time, read) =
-            reader.await.map_err(|e| anyhow::anyhow!("reading Dify stopped unexpectedly: {e}"))?;
+            (&mut reader.0).await.map_err(|e| anyhow::anyhow!("reading Dify stopped unexpectedly: {e}"))?;
         self.timings.classify += classify_time;
         read?;
         Ok(dify)
@@ -431,6 +429,16 @@ fn app_filter(apps: &[String]) -> (HashSet<String>, HashSet<String>) {
             .collect(),
         names.into_iter().cloned().collect(),
     )
+}
+
+/// A spawned task that is aborted when its handle is dropped: when the ingest stops early
+/// (a write failed, or the scheduler abandoned the job), the Dify reader stops with it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A batch of classified rows and the newest Dify time it holds.
