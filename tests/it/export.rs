@@ -12,21 +12,6 @@ use polars::prelude::*;
 
 use crate::support::*;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$name(crate::support::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$name(crate::support::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
 on_both_backends!(
     export_round_trips_and_rewrites_only_changed_days,
     export_removes_days_without_rows_and_restores_missing_files,

@@ -9,22 +9,6 @@ use sqlx::Connection;
 use crate::reference;
 use crate::support::*;
 
-/// Runs `$name(backend)` once per warehouse backend, as separate tests.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$name(crate::support::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$name(crate::support::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
 on_both_backends!(
     generated_history_matches_the_reference,
     second_run_changes_nothing,

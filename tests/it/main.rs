@@ -7,6 +7,7 @@
 //! independent implementation of metrics.md written with plain loops.
 
 mod reference;
+#[macro_use]
 mod support;
 
 mod cli;

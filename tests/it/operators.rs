@@ -6,21 +6,6 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use crate::support::*;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$name(crate::support::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$name(crate::support::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
 on_both_backends!(
     marks_change_sessions_and_kb_hits,
     ids_are_resolved_before_anything_is_written,

@@ -21,22 +21,6 @@ use sqlx::{AssertSqlSafe, Connection};
 
 use crate::support::*;
 
-/// Runs `$name(backend)` once per warehouse backend, as separate tests.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$name(crate::support::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$name(crate::support::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
 // ---- helpers -------------------------------------------------------------------------------
 
 /// A seeded RNG; the seed is printed so a failure can be replayed with `ITSTAT_TEST_SEED`.

@@ -11,6 +11,23 @@ use sqlx::{AssertSqlSafe, Connection};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// Runs `$name(backend)` once per warehouse backend, as separate tests `$name::sqlite` and
+/// `$name::postgres`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn sqlite() {
+                super::$name(crate::support::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn postgres() {
+                super::$name(crate::support::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
 /// The server tests create their databases on.
 pub fn base_url() -> String {
     std::env::var("ITSTAT_TEST_DATABASE_URL")

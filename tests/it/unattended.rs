@@ -9,21 +9,6 @@ use itstat::demo::pg::SchemaVersion;
 use crate::reference;
 use crate::support::*;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread")]
-            async fn sqlite() {
-                super::$name(crate::support::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread")]
-            async fn postgres() {
-                super::$name(crate::support::Backend::Postgres).await
-            }
-        }
-    )*};
-}
-
 on_both_backends!(file_source_equals_the_database_source);
 
 #[test]
