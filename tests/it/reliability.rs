@@ -608,22 +608,45 @@ async fn ingests_started_together_end_as_one_full_run(backend: Backend) {
     assert_eq!(runs as usize, codes.iter().filter(|c| **c == 0).count(), "refused runs record nothing");
 }
 
-/// A report running while an ingest commits new data (in one transaction) shows the numbers
-/// of the state before the ingest or after it, never a mixture.
-async fn report_during_ingest_sees_the_state_before_or_after(backend: Backend) {
-    let data = generate(&GenConfig { messages: 3000, days: 10, users: 80, seed: 91, ..GenConfig::default() });
+/// A warehouse holding the first half of a generated dataset (ingested from Dify), and the
+/// second half, which a test adds to Dify with [`HalfIngested::load_rest`] before it starts
+/// an ingest that runs beside other commands.
+struct HalfIngested {
+    dify: TestDb,
+    wh: TestWarehouse,
+    env: Env,
+    rest: Dataset,
+}
+
+async fn first_half_ingested(backend: Backend, config: &GenConfig) -> HalfIngested {
+    let data = generate(config);
     let half = data.messages.len() / 2;
     let first = Dataset { messages: data.messages[..half].to_vec(), feedbacks: vec![], ..data.clone() };
     let dify = dify(&first).await;
     let wh = TestWarehouse::new(backend).await;
     let env = Env::new(Some(&dify.url), &wh.url, "");
     env.ok(&["ingest"]);
+    let rest = Dataset { messages: data.messages[half..].to_vec(), ..Dataset::default() };
+    HalfIngested { dify, wh, env, rest }
+}
+
+impl HalfIngested {
+    async fn load_rest(&self) {
+        let mut conn = self.dify.connect().await;
+        pg::load(&mut conn, &self.rest, SchemaVersion::V1_14).await.unwrap();
+    }
+}
+
+/// A report running while an ingest commits new data (in one transaction) shows the numbers
+/// of the state before the ingest or after it, never a mixture.
+async fn report_during_ingest_sees_the_state_before_or_after(backend: Backend) {
+    let config = GenConfig { messages: 3000, days: 10, users: 80, seed: 91, ..GenConfig::default() };
+    let half = first_half_ingested(backend, &config).await;
+    let env = &half.env;
     let args = ["--period", "custom", "--from", "2026-11-01", "--to", "2026-11-30"];
     let before = env.report(&args)["totals"].clone();
-    let rest = Dataset { messages: data.messages[half..].to_vec(), ..Dataset::default() };
-    let mut conn = dify.connect().await;
-    pg::load(&mut conn, &rest, SchemaVersion::V1_14).await.unwrap();
-    let mut child = spawn(&env, &["ingest"], &[]);
+    half.load_rest().await;
+    let mut child = spawn(env, &["ingest"], &[]);
     let mut seen = Vec::new();
     while child.try_wait().unwrap().is_none() {
         seen.push(env.report(&args)["totals"].clone());
@@ -642,27 +665,21 @@ async fn report_during_ingest_sees_the_state_before_or_after(backend: Backend) {
 /// command succeeds, every mark is kept, and the sessions table equals what a recomputation
 /// from scratch gives.
 async fn marks_during_ingest_are_all_kept(backend: Backend) {
-    let data = generate(&GenConfig { messages: 4000, days: 8, users: 30, seed: 101, ..GenConfig::default() });
-    let half = data.messages.len() / 2;
-    let first = Dataset { messages: data.messages[..half].to_vec(), feedbacks: vec![], ..data.clone() };
-    let dify = dify(&first).await;
-    let wh = TestWarehouse::new(backend).await;
-    let env = Env::new(Some(&dify.url), &wh.url, "");
-    env.ok(&["ingest"]);
+    let config = GenConfig { messages: 4000, days: 8, users: 30, seed: 101, ..GenConfig::default() };
+    let half = first_half_ingested(backend, &config).await;
+    let (env, wh) = (&half.env, &half.wh);
     let ids = wh
         .query_strings(
             "SELECT message_id FROM messages WHERE included ORDER BY created_at DESC, message_id LIMIT 120",
         )
         .await;
-    let rest = Dataset { messages: data.messages[half..].to_vec(), ..Dataset::default() };
-    let mut conn = dify.connect().await;
-    pg::load(&mut conn, &rest, SchemaVersion::V1_14).await.unwrap();
-    let mut ingest = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "40")]);
+    half.load_rest().await;
+    let mut ingest = spawn(env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "40")]);
     let mut marked = 0;
     for chunk in ids.chunks(4) {
         let mut args = vec!["mark", "--manual", "--operator", "ops"];
         args.extend(chunk.iter().map(String::as_str));
-        let out = run_with(&env, &args, &[]);
+        let out = run_with(env, &args, &[]);
         no_panic(&out);
         assert!(out.status.success(), "mark during ingest: {}", stderr(&out));
         marked += chunk.len();
@@ -675,7 +692,7 @@ async fn marks_during_ingest_are_all_kept(backend: Backend) {
     let out = ingest.wait_with_output().unwrap();
     assert!(out.status.success(), "ingest during marks: {}", stderr(&out));
     assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, ids.len() as i64, "every mark is kept");
-    assert_sessions_follow_the_marks(&env, &wh).await;
+    assert_sessions_follow_the_marks(env, wh).await;
 }
 
 /// The sessions table equals a recomputation from the stored messages and current marks.
