@@ -218,7 +218,9 @@ async fn kill_9_mid_ingest_resumes_to_a_full_run(backend: Backend) {
     let mut stored = 0i64;
     let mut kills = 0;
     for round in 0..3 {
-        let mut child = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "250")]);
+        // Batches of 100: 200 commits, so the run lasts long enough after its first commit
+        // for the random kill below to land mid-way.
+        let mut child = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "100")]);
         // Wait for this run's first commit, then let it run a random while longer.
         let running = wait_for_count(
             &wh,
@@ -233,7 +235,10 @@ async fn kill_9_mid_ingest_resumes_to_a_full_run(backend: Backend) {
         }
         let out = kill_9(&mut child);
         no_panic(&out);
-        if out.status.success() {
+        // A kill that lands after the run recorded its outcome (the process was exiting)
+        // interrupts nothing.
+        let outcome = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id DESC LIMIT 1").await;
+        if out.status.success() || outcome == ["ok"] {
             println!("round {round}: the run ended before the kill");
             break;
         }
