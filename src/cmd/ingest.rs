@@ -27,7 +27,7 @@ use crate::warehouse::feedback;
 use crate::warehouse::lock::IngestLock;
 use crate::warehouse::rows::{MessageRow, message_rows};
 use crate::warehouse::runs::{APPS_KEY, RULES_KEY, RunCounts};
-use crate::warehouse::sessions::{Affected, earliest_per_user};
+use crate::warehouse::sessions::{Affected, OpenSessions, earliest_per_user};
 use crate::warehouse::{OpenMode, Tx, Warehouse};
 
 /// Which part of Dify's history a run reads.
@@ -81,6 +81,7 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
     let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await?;
     let mut lock = wh.lock_ingest(Duration::from_secs(args.wait)).await?;
     wh.abandon_stale_runs().await?;
+    wh.ensure_indexes().await?;
     let cursor_before = wh.cursor().await?;
     let run_id = wh.start_run(scope.name(), cursor_before).await?;
     let started = Instant::now();
@@ -92,7 +93,7 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
         batch_size: args.batch_size.max(1),
         counts: RunCounts::default(),
         timings: Timings::default(),
-        fresh: false,
+        first_load: None,
     };
     let result = match &args.from_file {
         Some(path) => job.run_file(path).await,
@@ -149,8 +150,10 @@ struct Ingest<'a> {
     batch_size: usize,
     counts: RunCounts,
     timings: Timings,
-    /// The warehouse held no message when this database read began (see `plan_writes`).
-    fresh: bool,
+    /// Set while a first full load runs: the warehouse held no message when this read of all
+    /// of Dify began. Such a load knows every row is new (see `plan_writes`), carries each
+    /// user's open session in memory and builds the secondary indexes once at its end.
+    first_load: Option<OpenSessions>,
 }
 
 /// Where a run's time goes, per step, summed over batches (logged at the end; see
@@ -205,8 +208,25 @@ impl Ingest<'_> {
             self.reread_pending(&mut dify, start).await?;
         }
         info!(from = ?start, "Reading Dify messages.");
-        self.fresh = start.is_none() && self.wh.counts().await?.messages == 0;
-        let mut dify = self.read_while_writing(dify, start, &apps, &apps_key).await?;
+        if start.is_none() && self.wh.counts().await?.messages == 0 {
+            info!("The warehouse is empty: first full load, indexes built at the end.");
+            self.wh.drop_indexes().await?;
+            self.first_load = Some(OpenSessions::default());
+        }
+        let read = self.read_while_writing(dify, start, &apps, &apps_key).await;
+        // Even when reading failed: the batches written are whole and deserve their indexes
+        // (a killed load gets them from the next run's `ensure_indexes`).
+        let indexed = match self.first_load.take() {
+            Some(_) => {
+                let step = Instant::now();
+                let built = self.wh.ensure_indexes().await;
+                debug!(seconds = step.elapsed().as_secs_f64(), "Built the indexes.");
+                built
+            }
+            None => Ok(()),
+        };
+        let mut dify = read?;
+        indexed?;
         self.sync_feedback(&mut dify, &apps).await?;
         dify.finish().await?;
         Ok(())
@@ -350,13 +370,16 @@ impl Ingest<'_> {
         let (classified, newest) = (batch.rows, batch.newest);
         let step = Instant::now();
         let mut tx = self.wh.begin().await?;
-        let plan = plan_writes(&mut tx, &classified, self.fresh).await?;
+        let plan = plan_writes(&mut tx, &classified, self.first_load.is_some()).await?;
         self.counts.rows_new += plan.new as i64;
         self.counts.rows_changed += plan.changed as i64;
         self.timings.compare += step.elapsed();
         let step = Instant::now();
         let now = chrono::Utc::now().naive_utc();
-        let stats = tx.write_batch_with_sessions(&plan.rows, &plan.affected, &self.rules, now).await?;
+        let stats = match &mut self.first_load {
+            Some(open) => tx.write_first_load_batch(&plan.rows, open, &self.rules, now).await?,
+            None => tx.write_batch_with_sessions(&plan.rows, &plan.affected, &self.rules, now).await?,
+        };
         self.timings.write += step.elapsed();
         let step = Instant::now();
         if let Some(newest) = newest {
@@ -379,6 +402,7 @@ impl Ingest<'_> {
 
     /// Recomputes every stored message's derived columns and all sessions, in one transaction.
     async fn reclassify(&mut self) -> anyhow::Result<()> {
+        let started = Instant::now();
         let mut tx = self.wh.begin().await?;
         let mut after = String::new();
         let mut total = 0usize;
@@ -392,9 +416,17 @@ impl Ingest<'_> {
             self.counts.rows_changed += plan.changed as i64;
             tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None).await?;
         }
+        let reclassified = started.elapsed();
         tx.recompute_sessions(&[], true, &self.rules).await?;
+        let sessions = started.elapsed();
         tx.set_meta(RULES_KEY, &self.rules.fingerprint).await?;
         tx.commit().await?;
+        debug!(
+            reclassify_s = reclassified.as_secs_f64(),
+            sessions_s = (sessions - reclassified).as_secs_f64(),
+            commit_s = (started.elapsed() - sessions).as_secs_f64(),
+            "Reclassify time spent."
+        );
         info!(messages = total, changed = self.counts.rows_changed, "Reclassified stored messages.");
         Ok(())
     }
@@ -494,7 +526,7 @@ async fn plan_writes<'a>(
     let mut plan = WritePlan { rows: Vec::new(), affected: Vec::new(), new: 0, changed: 0 };
     for row in rows {
         match stored.get(&row.message_id) {
-            Some(old) if old.content_hash == row.content_hash() => continue,
+            Some(old) if old.content_hash == row.content_hash => continue,
             Some(old) => {
                 plan.changed += 1;
                 if old.included {

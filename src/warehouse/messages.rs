@@ -10,6 +10,7 @@ use chrono::NaiveDateTime;
 use sqlx::QueryBuilder;
 
 use super::rows::MessageRow;
+use super::sqlite_writer::Binder;
 use super::{Tx, Warehouse};
 use crate::extract::RawMessage;
 use crate::{with_conn, with_pool};
@@ -26,8 +27,11 @@ pub type SessionCols = (String, NaiveDateTime, chrono::NaiveDate);
 const INSERT_WITH_SESSIONS_SQL: &str = include_str!("../../sql/warehouse/messages_insert_with_sessions.sql");
 const SESSIONS_TAIL_SQL: &str = include_str!("../../sql/warehouse/messages_upsert_sessions_tail.sql");
 
-/// Rows per multi-row statement: 38 columns × 400 stays under SQLite's 32,766 variables.
+/// Rows per multi-row statement (PostgreSQL): 38 columns × 400 values per statement.
 const ROWS_PER_STATEMENT: usize = 400;
+/// Columns of `messages_insert.sql`; `messages_insert_with_sessions.sql` adds the 3 session
+/// columns.
+const MESSAGE_COLUMNS: usize = 35;
 /// Ids per `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 900;
 
@@ -75,6 +79,14 @@ impl Tx {
             Some(_) => (INSERT_WITH_SESSIONS_SQL, format!("{UPSERT_TAIL_SQL}{SESSIONS_TAIL_SQL}")),
             None => (INSERT_SQL, UPSERT_TAIL_SQL.to_string()),
         };
+        if let Tx::Sqlite(t) = self {
+            let columns = MESSAGE_COLUMNS + if sessions.is_some() { 3 } else { 0 };
+            return super::sqlite_writer::execute_each(&mut **t, head, columns, &tail, rows, |b, r| {
+                bind_message(b, r, now, sessions)
+            })
+            .await
+            .context("writing messages to the warehouse");
+        }
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             with_conn!(self, conn, Db => {
                 let mut qb = QueryBuilder::<Db>::new(head);
@@ -112,7 +124,7 @@ impl Tx {
                         .push_bind(&r.app_mode)
                         .push_bind(&r.conversation_name)
                         .push_bind(r.conversation_deleted)
-                        .push_bind(r.content_hash())
+                        .push_bind(r.content_hash)
                         .push_bind(now);
                     if let Some(sessions) = sessions {
                         let s = sessions.get(r.message_id.as_str());
@@ -128,6 +140,31 @@ impl Tx {
         }
         Ok(())
     }
+}
+
+/// Binds a row for the SQLite writer, in the column order of `upsert_messages`.
+fn bind_message(
+    b: &mut Binder<'_, '_>,
+    r: &MessageRow,
+    now: NaiveDateTime,
+    sessions: Option<&HashMap<&str, SessionCols>>,
+) -> rusqlite::Result<()> {
+    b.push(&r.message_id)?.push(&r.app_id)?.push(&r.conversation_id)?;
+    b.time(r.created_at)?.opt_time(r.updated_at)?.time(r.local_time)?.date(r.local_date)?;
+    b.push(&r.user_key)?.push(&r.query)?.push(&r.question)?.push(&r.answer)?;
+    b.push(&r.status)?.push(&r.error)?.push(&r.state)?;
+    b.push(r.kb_hit)?.push(r.transfer)?.push(r.included)?;
+    b.push(&r.invoke_from)?.push(&r.from_source)?.push(&r.from_end_user_id)?.push(&r.from_account_id)?;
+    b.push(&r.end_user_session_id)?.push(&r.account_email)?.push(&r.inputs)?;
+    b.push(r.message_tokens)?.push(r.answer_tokens)?.push(r.latency_s)?.push(r.total_price)?;
+    b.push(&r.currency)?.push(&r.parent_message_id)?.push(&r.app_mode)?;
+    b.push(&r.conversation_name)?.push(r.conversation_deleted)?;
+    b.push(r.content_hash)?.time(now)?;
+    if let Some(sessions) = sessions {
+        let s = sessions.get(r.message_id.as_str());
+        b.push(s.map(|s| s.0.as_str()))?.opt_time(s.map(|s| s.1))?.opt_date(s.map(|s| s.2))?;
+    }
+    Ok(())
 }
 
 impl Tx {

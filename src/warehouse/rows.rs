@@ -1,8 +1,9 @@
 //! Classified frames as warehouse rows, and back.
 //!
 //! [`MessageRow`] is one row of the `messages` table without its session columns (those are
-//! written by `warehouse::sessions`). Its [`MessageRow::content_hash`] covers every stored
-//! field, so an unchanged message re-read from Dify is recognised and not written again.
+//! written by `warehouse::sessions`). Its `content_hash` covers every stored field, so an
+//! unchanged message re-read from Dify is recognised and not written again; it is computed
+//! once, where the row is built (on the reader's side of an ingest, off the writer's path).
 
 use std::hash::{Hash, Hasher};
 
@@ -13,7 +14,7 @@ use crate::extract::frame::from_micros;
 use crate::transform::time::from_epoch_days;
 
 /// One message as stored, minus session columns and bookkeeping.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MessageRow {
     pub message_id: String,
     pub app_id: String,
@@ -48,11 +49,13 @@ pub struct MessageRow {
     pub app_mode: Option<String>,
     pub conversation_name: Option<String>,
     pub conversation_deleted: Option<bool>,
+    /// [`MessageRow::compute_content_hash`] of the fields above.
+    pub content_hash: i64,
 }
 
 impl MessageRow {
     /// A hash of every stored field: equal rows give equal hashes across runs.
-    pub fn content_hash(&self) -> i64 {
+    pub fn compute_content_hash(&self) -> i64 {
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         (&self.message_id, &self.app_id, &self.conversation_id).hash(&mut h);
         (self.created_at, self.updated_at, self.local_time, self.local_date).hash(&mut h);
@@ -128,40 +131,45 @@ pub fn message_rows(df: &DataFrame) -> PolarsResult<Vec<MessageRow>> {
     let conv_deleted = bools(df, "conversation_deleted")?;
 
     Ok((0..df.height())
-        .map(|i| MessageRow {
-            message_id: id[i].unwrap_or_default().to_string(),
-            app_id: app[i].unwrap_or_default().to_string(),
-            conversation_id: conv[i].unwrap_or_default().to_string(),
-            created_at: from_micros(created[i].unwrap_or_default()),
-            updated_at: updated[i].map(from_micros),
-            local_time: from_micros(local_time[i].unwrap_or_default()),
-            local_date: from_epoch_days(local_date[i].unwrap_or_default()),
-            user_key: user[i].unwrap_or("unknown").to_string(),
-            query: query[i].unwrap_or_default().to_string(),
-            question: question[i].unwrap_or_default().to_string(),
-            answer: answer[i].unwrap_or_default().to_string(),
-            status: status[i].unwrap_or_default().to_string(),
-            error: owned(error[i]),
-            state: state[i].unwrap_or("pending").to_string(),
-            kb_hit: kb_hit[i].unwrap_or(false),
-            transfer: transfer[i].unwrap_or(false),
-            included: included[i].unwrap_or(true),
-            invoke_from: owned(invoke_from[i]),
-            from_source: from_source[i].unwrap_or_default().to_string(),
-            from_end_user_id: owned(end_user[i]),
-            from_account_id: owned(account[i]),
-            end_user_session_id: owned(session_key[i]),
-            account_email: owned(email[i]),
-            inputs: owned(inputs[i]),
-            message_tokens: m_tokens[i].unwrap_or_default(),
-            answer_tokens: a_tokens[i].unwrap_or_default(),
-            latency_s: latency[i].unwrap_or_default(),
-            total_price: price[i],
-            currency: owned(currency[i]),
-            parent_message_id: owned(parent[i]),
-            app_mode: owned(app_mode[i]),
-            conversation_name: owned(conv_name[i]),
-            conversation_deleted: conv_deleted[i],
+        .map(|i| {
+            let mut row = MessageRow {
+                message_id: id[i].unwrap_or_default().to_string(),
+                app_id: app[i].unwrap_or_default().to_string(),
+                conversation_id: conv[i].unwrap_or_default().to_string(),
+                created_at: from_micros(created[i].unwrap_or_default()),
+                updated_at: updated[i].map(from_micros),
+                local_time: from_micros(local_time[i].unwrap_or_default()),
+                local_date: from_epoch_days(local_date[i].unwrap_or_default()),
+                user_key: user[i].unwrap_or("unknown").to_string(),
+                query: query[i].unwrap_or_default().to_string(),
+                question: question[i].unwrap_or_default().to_string(),
+                answer: answer[i].unwrap_or_default().to_string(),
+                status: status[i].unwrap_or_default().to_string(),
+                error: owned(error[i]),
+                state: state[i].unwrap_or("pending").to_string(),
+                kb_hit: kb_hit[i].unwrap_or(false),
+                transfer: transfer[i].unwrap_or(false),
+                included: included[i].unwrap_or(true),
+                invoke_from: owned(invoke_from[i]),
+                from_source: from_source[i].unwrap_or_default().to_string(),
+                from_end_user_id: owned(end_user[i]),
+                from_account_id: owned(account[i]),
+                end_user_session_id: owned(session_key[i]),
+                account_email: owned(email[i]),
+                inputs: owned(inputs[i]),
+                message_tokens: m_tokens[i].unwrap_or_default(),
+                answer_tokens: a_tokens[i].unwrap_or_default(),
+                latency_s: latency[i].unwrap_or_default(),
+                total_price: price[i],
+                currency: owned(currency[i]),
+                parent_message_id: owned(parent[i]),
+                app_mode: owned(app_mode[i]),
+                conversation_name: owned(conv_name[i]),
+                conversation_deleted: conv_deleted[i],
+                content_hash: 0,
+            };
+            row.content_hash = row.compute_content_hash();
+            row
         })
         .collect())
 }

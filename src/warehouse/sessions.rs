@@ -16,12 +16,15 @@ use std::collections::{HashMap, HashSet};
 use super::Tx;
 use super::messages::SessionCols;
 use super::rows::MessageRow;
+use super::sqlite_writer::Binder;
 use crate::extract::frame::{from_micros, micros};
 use crate::transform::time::from_epoch_days;
 use crate::transform::{Rules, marks, sessions};
 use crate::with_conn;
 
 const ROWS_PER_STATEMENT: usize = 2000;
+const SESSIONS_INSERT_SQL: &str = include_str!("../../sql/warehouse/sessions_insert.sql");
+const SESSIONS_UPSERT_TAIL_SQL: &str = include_str!("../../sql/warehouse/sessions_upsert_tail.sql");
 
 /// A user whose sessions must be recomputed from (`from_at`, `from_id`) on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,7 +50,53 @@ pub fn earliest_per_user(items: impl IntoIterator<Item = Affected>) -> Vec<Affec
     map.into_iter().map(|(user_key, (from_at, from_id))| Affected { user_key, from_at, from_id }).collect()
 }
 
-#[derive(Debug, sqlx::FromRow)]
+/// What [`Tx::write_merged`] computed.
+struct Merged {
+    stats: SessionStats,
+    inputs: Vec<SessionInput>,
+    assigned: Vec<Assigned>,
+}
+
+/// The last session of every user seen so far in a first full load, carried from batch to
+/// batch. A first load reads Dify oldest first, so a batch can only extend a user's last
+/// session or open new ones after it: the messages of that session are all the next batch
+/// needs, and carrying them spares re-reading them through the (user, time) index, which the
+/// load builds only at its end.
+#[derive(Debug, Default)]
+pub struct OpenSessions {
+    by_user: HashMap<String, Vec<SessionInput>>,
+}
+
+impl OpenSessions {
+    /// Keeps, for each user in `assigned`, the inputs of their last session, marked as stored
+    /// in it.
+    fn keep_last(&mut self, inputs: Vec<SessionInput>, assigned: &[Assigned]) {
+        let session_of: HashMap<&str, (NaiveDateTime, &str)> = assigned
+            .iter()
+            .map(|a| (a.message_id.as_str(), (a.session_start, a.session_id.as_str())))
+            .collect();
+        // A user's sessions follow each other: the last is the one that started last.
+        let mut last: HashMap<&str, (NaiveDateTime, &str)> = HashMap::new();
+        for input in &inputs {
+            if let Some(&session) = session_of.get(input.message_id.as_str()) {
+                let entry = last.entry(input.user_key.as_str()).or_insert(session);
+                *entry = (*entry).max(session);
+            }
+        }
+        let mut kept: HashMap<String, Vec<SessionInput>> = HashMap::new();
+        for input in &inputs {
+            let session = session_of.get(input.message_id.as_str());
+            if session.is_some() && session == last.get(input.user_key.as_str()) {
+                let mut input = input.clone();
+                input.old_session_id = session.map(|s| s.1.to_string());
+                kept.entry(input.user_key.clone()).or_default().push(input);
+            }
+        }
+        self.by_user.extend(kept);
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
 struct SessionInput {
     message_id: String,
     user_key: String,
@@ -78,12 +127,24 @@ impl Tx {
         if affected.is_empty() && !all {
             return Ok(SessionStats::default());
         }
+        let started = std::time::Instant::now();
         self.prepare_scratch(affected, all).await?;
         let inputs = self.load_session_inputs().await?;
+        let loaded = started.elapsed();
         let (assigned, summary) =
             compute(&inputs, rules).map_err(anyhow::Error::from).context("computing sessions")?;
+        let computed = started.elapsed();
         let moved = self.apply_assignments(&inputs, &assigned).await?;
+        let applied = started.elapsed();
         let written = self.replace_sessions(&summary, all).await?;
+        tracing::debug!(
+            messages = inputs.len(),
+            load = ?loaded,
+            compute = ?(computed - loaded),
+            apply = ?(applied - computed),
+            replace = ?(started.elapsed() - applied),
+            "Recomputed sessions."
+        );
         Ok(SessionStats { messages_moved: moved, sessions_written: written })
     }
 
@@ -104,17 +165,63 @@ impl Tx {
         }
         let started = std::time::Instant::now();
         self.prepare_scratch(affected, false).await?;
-        let scratch = started.elapsed();
         let batch_ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
-        let mut inputs: Vec<SessionInput> = self
+        let stored: Vec<SessionInput> = self
             .load_session_inputs()
             .await?
             .into_iter()
             .filter(|i| !batch_ids.contains(i.message_id.as_str()))
             .collect();
+        tracing::debug!(elapsed = ?started.elapsed(), stored = stored.len(), "Loaded stored sessions.");
+        let written = self.write_merged(rows, stored, rules, now, false).await?;
+        Ok(written.stats)
+    }
+
+    /// Writes a batch of a first full load (see [`OpenSessions`]): like
+    /// [`Tx::write_batch_with_sessions`], but each user's open session comes from `open`
+    /// instead of the warehouse, and session rows are upserted by id instead of replaced from
+    /// the anchor on, so neither needs the secondary indexes the load builds at its end.
+    pub async fn write_first_load_batch(
+        &mut self,
+        rows: &[&MessageRow],
+        open: &mut OpenSessions,
+        rules: &Rules,
+        now: NaiveDateTime,
+    ) -> anyhow::Result<SessionStats> {
+        if rows.is_empty() {
+            return Ok(SessionStats::default());
+        }
+        let users: HashSet<&str> = rows.iter().filter(|r| r.included).map(|r| r.user_key.as_str()).collect();
+        let stored: Vec<SessionInput> =
+            users.iter().flat_map(|u| open.by_user.remove(*u).unwrap_or_default()).collect();
+        let written = self.write_merged(rows, stored, rules, now, true).await?;
+        open.keep_last(written.inputs, &written.assigned);
+        Ok(written.stats)
+    }
+
+    /// Computes the sessions of `stored` (whole sessions of the batch's users, from their
+    /// anchors on) merged with the batch, writes each batch row once with its session, moves
+    /// stored rows whose session changed, and writes the session rows: replacing the users'
+    /// rows from their anchors on, or with `upsert` by session id.
+    async fn write_merged(
+        &mut self,
+        rows: &[&MessageRow],
+        mut inputs: Vec<SessionInput>,
+        rules: &Rules,
+        now: NaiveDateTime,
+        upsert: bool,
+    ) -> anyhow::Result<Merged> {
+        let started = std::time::Instant::now();
         let stored = inputs.len();
-        let loaded = started.elapsed();
-        let marks = self.current_marks(&batch_ids).await?;
+        let batch_ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+        let mut ids = batch_ids.clone();
+        ids.extend(inputs.iter().map(|i| i.message_id.as_str()));
+        let marks = self.current_marks(&ids).await?;
+        // Marks can be added while a load runs: carried inputs take the current ones too.
+        for input in &mut inputs {
+            (input.kb_mark, input.manual_mark) =
+                marks.get(input.message_id.as_str()).copied().unwrap_or((input.kb_mark, input.manual_mark));
+        }
         inputs.extend(rows.iter().filter(|r| r.included).map(|r| {
             let (kb_mark, manual_mark) = marks.get(r.message_id.as_str()).copied().unwrap_or_default();
             SessionInput {
@@ -140,16 +247,23 @@ impl Tx {
         self.upsert_messages(rows, now, Some(&sessions)).await?;
         let upserted = started.elapsed();
         let moved = self.apply_assignments(&inputs[..stored], &assigned).await?;
-        let written = self.replace_sessions(&summary, false).await?;
+        let written = if upsert {
+            self.insert_sessions(&summary, true).await?;
+            summary.len()
+        } else {
+            self.replace_sessions(&summary, false).await?
+        };
         tracing::debug!(
-            scratch = ?scratch,
-            load = ?(loaded - scratch),
-            compute = ?(computed - loaded),
+            compute = ?computed,
             upsert = ?(upserted - computed),
             sessions = ?(started.elapsed() - upserted),
             "Wrote batch with sessions."
         );
-        Ok(SessionStats { messages_moved: moved, sessions_written: written })
+        Ok(Merged {
+            stats: SessionStats { messages_moved: moved, sessions_written: written },
+            inputs,
+            assigned,
+        })
     }
 
     /// The current marks (kb_hit, manual) of these messages; none when no mark exists at all.
@@ -276,9 +390,28 @@ impl Tx {
             Ok::<_, sqlx::Error>(())
         })
         .context("replacing sessions")?;
+        self.insert_sessions(summary, false).await?;
+        Ok(summary.len())
+    }
+
+    /// Inserts session rows; with `upsert`, a stored row of the same id is replaced.
+    async fn insert_sessions(&mut self, summary: &[SessionRow], upsert: bool) -> anyhow::Result<()> {
+        let tail = if upsert { SESSIONS_UPSERT_TAIL_SQL } else { "" };
+        if let Tx::Sqlite(t) = self {
+            return super::sqlite_writer::execute_each(
+                &mut **t,
+                SESSIONS_INSERT_SQL,
+                15,
+                tail,
+                summary,
+                bind_session,
+            )
+            .await
+            .context("writing sessions");
+        }
         for chunk in summary.chunks(ROWS_PER_STATEMENT / 2) {
             with_conn!(self, conn, Db => {
-                let mut qb = QueryBuilder::<Db>::new(include_str!("../../sql/warehouse/sessions_insert.sql"));
+                let mut qb = QueryBuilder::<Db>::new(SESSIONS_INSERT_SQL);
                 qb.push_values(chunk, |mut b, s| {
                     b.push_bind(&s.session_id)
                         .push_bind(&s.user_key)
@@ -296,11 +429,12 @@ impl Tx {
                         .push_bind(s.is_manual)
                         .push_bind(s.is_self_resolved);
                 });
+                qb.push(tail);
                 qb.build().execute(&mut *conn).await.map(|_| ())
             })
             .context("writing sessions")?;
         }
-        Ok(summary.len())
+        Ok(())
     }
 }
 
@@ -331,6 +465,15 @@ struct SessionRow {
     is_transfer: bool,
     is_manual: bool,
     is_self_resolved: bool,
+}
+
+/// Binds a session row for the SQLite writer, in the column order of `sessions_insert.sql`.
+fn bind_session(b: &mut Binder<'_, '_>, s: &SessionRow) -> rusqlite::Result<()> {
+    b.push(&s.session_id)?.push(&s.user_key)?.time(s.started_at)?.time(s.ended_at)?.date(s.local_date)?;
+    b.push(s.messages)?.push(s.answered)?.push(s.errors)?.push(s.pending)?;
+    b.push(s.kb_hits)?.push(s.transfer_messages)?.push(s.manual_messages)?;
+    b.push(s.is_transfer)?.push(s.is_manual)?.push(s.is_self_resolved)?;
+    Ok(())
 }
 
 fn compute(inputs: &[SessionInput], rules: &Rules) -> PolarsResult<(Vec<Assigned>, Vec<SessionRow>)> {

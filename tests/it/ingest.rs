@@ -24,8 +24,20 @@ on_both_backends!(
     old_dify_schema_without_optional_columns,
     rule_change_reclassifies_without_reading_dify,
     killed_ingest_resumes_to_the_same_warehouse,
+    first_load_in_small_batches_equals_one_batch,
     second_ingest_waits_then_gives_up,
 );
+
+/// The secondary indexes of messages and sessions (migrations/*/0001, less 0004's).
+const INDEXES: [&str; 7] = [
+    "messages_created_at_idx",
+    "messages_local_date_idx",
+    "messages_pending_idx",
+    "messages_session_date_idx",
+    "messages_user_time_idx",
+    "sessions_local_date_idx",
+    "sessions_user_idx",
+];
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -379,13 +391,43 @@ async fn killed_ingest_resumes_to_the_same_warehouse(backend: Backend) {
     let out = cmd.output().unwrap();
     assert!(!out.status.success(), "the hook aborts the run");
     assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, 300, "three whole batches committed");
+    assert!(wh.index_names().await.is_empty(), "a first load builds its indexes at its end");
     env.ok(&["ingest"]);
+    assert_eq!(wh.index_names().await, INDEXES, "the next run builds the indexes the killed load could not");
     let clean = TestWarehouse::new(backend).await;
     Env::new(Some(&dify.url), &clean.url, "").ok(&["ingest"]);
     assert_eq!(wh.messages_dump().await, clean.messages_dump().await);
     assert_eq!(wh.sessions_dump().await, clean.sessions_dump().await);
     let outcomes = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
     assert_eq!(outcomes, vec!["aborted".to_string(), "ok".to_string()]);
+}
+
+/// A first load carries each user's open session from batch to batch in memory: with batches
+/// of 37 messages, many sessions cross a border, and the result must equal one batch, with
+/// every index in place.
+async fn first_load_in_small_batches_equals_one_batch(backend: Backend) {
+    let data = generate(&GenConfig { messages: 1500, days: 6, users: 12, seed: 23, ..GenConfig::default() });
+    let (dify, env, wh) = setup(&data, backend, "").await;
+    let mut cmd = env.command(&["ingest"]);
+    cmd.env("ITSTAT_BATCH_SIZE", "37");
+    assert!(cmd.output().unwrap().status.success());
+    let one = TestWarehouse::new(backend).await;
+    let one_env = Env::new(Some(&dify.url), &one.url, "");
+    let mut cmd = one_env.command(&["ingest"]);
+    cmd.env("ITSTAT_BATCH_SIZE", "100000");
+    assert!(cmd.output().unwrap().status.success());
+    let sessions = wh.sessions_dump().await;
+    let spanning = wh
+        .count(
+            "SELECT COUNT(*) FROM (SELECT session_id FROM messages WHERE session_id IS NOT NULL \
+             GROUP BY session_id HAVING COUNT(*) > 1) s",
+        )
+        .await;
+    assert!(spanning > 100, "the data has multi-message sessions ({spanning})");
+    assert_eq!(wh.messages_dump().await, one.messages_dump().await, "messages differ");
+    assert_eq!(sessions, one.sessions_dump().await, "sessions differ");
+    assert_eq!(wh.index_names().await, INDEXES);
+    assert_eq!(one.index_names().await, INDEXES);
 }
 
 async fn second_ingest_waits_then_gives_up(backend: Backend) {

@@ -202,6 +202,22 @@ impl TestWarehouse {
         self.query_strings(&text).await[0].parse().unwrap()
     }
 
+    /// The names of the indexes of `messages` and `sessions` other than their primary keys,
+    /// sorted.
+    pub async fn index_names(&self) -> Vec<String> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('messages', 'sessions') \
+                 AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
+                 AND tablename IN ('messages', 'sessions') AND indexname NOT LIKE '%pkey' ORDER BY indexname"
+            }
+        };
+        self.query_strings(sql).await
+    }
+
     /// Every stored message column except bookkeeping, one string per row.
     pub async fn messages_dump(&self) -> Vec<String> {
         self.dump("messages", MESSAGE_COLUMNS, "message_id").await

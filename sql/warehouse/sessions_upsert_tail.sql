@@ -1,0 +1,15 @@
+ ON CONFLICT (session_id) DO UPDATE SET
+    user_key = excluded.user_key,
+    started_at = excluded.started_at,
+    ended_at = excluded.ended_at,
+    local_date = excluded.local_date,
+    messages = excluded.messages,
+    answered = excluded.answered,
+    errors = excluded.errors,
+    pending = excluded.pending,
+    kb_hits = excluded.kb_hits,
+    transfer_messages = excluded.transfer_messages,
+    manual_messages = excluded.manual_messages,
+    is_transfer = excluded.is_transfer,
+    is_manual = excluded.is_manual,
+    is_self_resolved = excluded.is_self_resolved

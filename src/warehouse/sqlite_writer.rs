@@ -1,0 +1,170 @@
+//! Bulk writes to a SQLite warehouse through one prepared single-row statement.
+//!
+//! sqlx binds a multi-row statement by copying every value into an argument buffer of its own
+//! and hands it to SQLite on its worker thread; for the 20,000-row batches of an ingest that
+//! copying, not SQLite, was most of the writer's time (docs/performance.md). Here each row is
+//! bound straight from the batch into one prepared statement, executed once per row — the way
+//! SQLite is fastest — on the same connection and inside the same transaction as everything
+//! else the batch writes. sqlx's handle stays locked meanwhile, so its worker thread cannot use
+//! the connection at the same time. The SQL is the same text the PostgreSQL path runs, with one
+//! `VALUES` row of `?` placeholders; values are encoded exactly as sqlx encodes them (times
+//! `%F %T%.f`, dates `%F`, booleans 0/1), so both paths store identical rows.
+
+use anyhow::Context;
+use chrono::{NaiveDate, NaiveDateTime};
+use rusqlite::Statement;
+use sqlx::SqliteConnection;
+
+/// Runs `head VALUES (?, …) tail` once per item, binding each item with `bind`.
+pub async fn execute_each<T>(
+    conn: &mut SqliteConnection,
+    head: &str,
+    columns: usize,
+    tail: &str,
+    items: &[T],
+    bind: impl Fn(&mut Binder<'_, '_>, &T) -> rusqlite::Result<()>,
+) -> anyhow::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("{head} VALUES ({}){tail}", vec!["?"; columns].join(", "));
+    let mut handle = conn.lock_handle().await.context("locking the SQLite connection")?;
+    // SAFETY: the handle is locked for as long as `db` lives, so sqlx does not use the
+    // connection meanwhile, and `from_handle` neither takes ownership nor closes it.
+    let db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }?;
+    let mut statement = db.prepare(&sql)?;
+    for item in items {
+        let mut binder = Binder { statement: &mut statement, next: 1 };
+        bind(&mut binder, item)?;
+        debug_assert_eq!(binder.next, columns + 1, "bound values must match the columns");
+        statement.raw_execute()?;
+    }
+    Ok(())
+}
+
+/// Binds values in column order.
+pub struct Binder<'s, 'c> {
+    statement: &'s mut Statement<'c>,
+    next: usize,
+}
+
+impl Binder<'_, '_> {
+    /// Binds the next value.
+    pub fn push<V: rusqlite::ToSql>(&mut self, value: V) -> rusqlite::Result<&mut Self> {
+        self.statement.raw_bind_parameter(self.next, value)?;
+        self.next += 1;
+        Ok(self)
+    }
+
+    /// Binds a time as sqlx stores it.
+    pub fn time(&mut self, value: NaiveDateTime) -> rusqlite::Result<&mut Self> {
+        self.push(sqlx_time(value))
+    }
+
+    /// Binds an optional time as sqlx stores it.
+    pub fn opt_time(&mut self, value: Option<NaiveDateTime>) -> rusqlite::Result<&mut Self> {
+        self.push(value.map(sqlx_time))
+    }
+
+    /// Binds a date as sqlx stores it.
+    pub fn date(&mut self, value: NaiveDate) -> rusqlite::Result<&mut Self> {
+        self.push(sqlx_date(value))
+    }
+
+    /// Binds an optional date as sqlx stores it.
+    pub fn opt_date(&mut self, value: Option<NaiveDate>) -> rusqlite::Result<&mut Self> {
+        self.push(value.map(sqlx_date))
+    }
+}
+
+/// `t` as sqlx writes a time to SQLite, `t.format("%F %T%.f")`: the fraction has 0, 3, 6 or 9
+/// digits, as few as keep it exact. Written by hand because chrono's general formatter took a
+/// tenth of an ingest's writing time; times chrono would print differently (years outside
+/// 0–9999, leap seconds) go through chrono.
+pub fn sqlx_time(t: NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    let (year, nano) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&year) || nano >= 1_000_000_000 {
+        return t.format("%F %T%.f").to_string();
+    }
+    let mut out = String::with_capacity(26);
+    push_digits(&mut out, year as u32, 4);
+    for (sep, value) in
+        [('-', t.month()), ('-', t.day()), (' ', t.hour()), (':', t.minute()), (':', t.second())]
+    {
+        out.push(sep);
+        push_digits(&mut out, value, 2);
+    }
+    if nano != 0 {
+        out.push('.');
+        if nano % 1_000_000 == 0 {
+            push_digits(&mut out, nano / 1_000_000, 3);
+        } else if nano % 1_000 == 0 {
+            push_digits(&mut out, nano / 1_000, 6);
+        } else {
+            push_digits(&mut out, nano, 9);
+        }
+    }
+    out
+}
+
+/// `d` as sqlx writes a date to SQLite, `d.format("%F")`.
+pub fn sqlx_date(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    if !(0..=9999).contains(&d.year()) {
+        return d.format("%F").to_string();
+    }
+    let mut out = String::with_capacity(10);
+    push_digits(&mut out, d.year() as u32, 4);
+    for value in [d.month(), d.day()] {
+        out.push('-');
+        push_digits(&mut out, value, 2);
+    }
+    out
+}
+
+/// Appends the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, value: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    let mut v = value;
+    for slot in buf[..width].iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend(buf[..width].iter().map(|&b| b as char));
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn fractions_keep_as_few_digits_as_chrono() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        for nano in [0, 1, 1_000, 120_000, 500_000_000, 123_456_789, 999_999_999] {
+            let t = day.and_hms_nano_opt(9, 5, 7, nano).unwrap();
+            assert_eq!(sqlx_time(t), t.format("%F %T%.f").to_string());
+        }
+        assert_eq!(sqlx_time(day.and_hms_micro_opt(9, 5, 7, 120).unwrap()), "2026-11-02 09:05:07.000120");
+    }
+
+    proptest! {
+        #[test]
+        fn matches_chrono(secs in -70_000_000_000i64..300_000_000_000i64, nano in 0u32..2_000_000_000u32) {
+            if let Some(t) = DateTime::from_timestamp(secs, nano).map(|t| t.naive_utc()) {
+                prop_assert_eq!(sqlx_time(t), t.format("%F %T%.f").to_string());
+                prop_assert_eq!(sqlx_date(t.date()), t.date().format("%F").to_string());
+            }
+        }
+
+        #[test]
+        fn matches_chrono_at_round_fractions(secs in 0i64..4_000_000_000i64, micros in 0u32..1_000_000u32, millis in any::<bool>()) {
+            let nano = if millis { micros / 1_000 * 1_000_000 } else { micros * 1_000 };
+            let t = DateTime::from_timestamp(secs, nano).unwrap().naive_utc();
+            prop_assert_eq!(sqlx_time(t), t.format("%F %T%.f").to_string());
+        }
+    }
+}
