@@ -7,13 +7,14 @@
 //! and the cursor in one transaction; finally mirror Dify's current feedback. Every step is
 //! recorded in `ingest_runs`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 use futures_util::TryStreamExt;
+use polars::prelude::PolarsResult;
 use tracing::{debug, info, warn};
 
 use crate::cli::IngestArgs;
@@ -25,6 +26,7 @@ use crate::extract::{FeedbackRow, RawMessage, frame};
 use crate::transform::{Rules, messages};
 use crate::warehouse::feedback;
 use crate::warehouse::lock::IngestLock;
+use crate::warehouse::messages::{Stored, StoredRaw};
 use crate::warehouse::rows::{MessageRow, message_rows};
 use crate::warehouse::runs::{APPS_KEY, RULES_KEY, RunCounts};
 use crate::warehouse::sessions::{Affected, OpenSessions, earliest_per_user};
@@ -401,20 +403,30 @@ impl Ingest<'_> {
     }
 
     /// Recomputes every stored message's derived columns and all sessions, in one transaction.
+    /// Classifying a page of stored rows runs beside reading the next one.
     async fn reclassify(&mut self) -> anyhow::Result<()> {
         let started = Instant::now();
         let mut tx = self.wh.begin().await?;
         let mut after = String::new();
         let mut total = 0usize;
+        let mut classifying: Option<Classifying> = None;
         loop {
-            let raw = tx.stored_raw(&after, self.batch_size as i64).await?;
-            let Some(last) = raw.last() else { break };
-            after = last.id.clone();
-            total += raw.len();
-            let classified = classify_rows(raw, &self.rules).await?;
-            let plan = plan_writes(&mut tx, &classified, false).await?;
-            self.counts.rows_changed += plan.changed as i64;
-            tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None).await?;
+            let page = tx.stored_raw(&after, self.batch_size as i64).await?;
+            if let Some(last) = page.last() {
+                after = last.raw.id.clone();
+                total += page.len();
+            }
+            let next = (!page.is_empty()).then(|| Classifying::start(page, &self.rules));
+            if let Some(done) = classifying.take() {
+                let (classified, stored) = done.finish().await?;
+                let plan = plan_against(&classified, &stored);
+                self.counts.rows_changed += plan.changed as i64;
+                tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None).await?;
+            }
+            match next {
+                Some(next) => classifying = Some(next),
+                None => break,
+            }
         }
         let reclassified = started.elapsed();
         tx.recompute_sessions(&[], true, &self.rules).await?;
@@ -489,14 +501,38 @@ impl Batch {
 /// Runs the per-message rules on a batch (CPU-bound, off the async runtime).
 async fn classify_rows(rows: Vec<RawMessage>, rules: &Rules) -> anyhow::Result<Vec<MessageRow>> {
     let rules = rules.clone();
-    tokio::task::spawn_blocking(move || {
-        let raw = frame::to_frame(&rows)?;
-        let classified = messages::classify(raw, &rules)?;
-        message_rows(&classified)
-    })
-    .await
-    .context("classifying messages")?
-    .context("classifying messages")
+    tokio::task::spawn_blocking(move || classify_now(&rows, &rules))
+        .await
+        .context("classifying messages")?
+        .context("classifying messages")
+}
+
+fn classify_now(rows: &[RawMessage], rules: &Rules) -> PolarsResult<Vec<MessageRow>> {
+    let raw = frame::to_frame(rows)?;
+    let classified = messages::classify(raw, rules)?;
+    message_rows(&classified)
+}
+
+/// A page of stored rows being classified on a blocking thread, with their stored state.
+struct Classifying {
+    handle: tokio::task::JoinHandle<PolarsResult<Vec<MessageRow>>>,
+    stored: HashMap<String, Stored>,
+}
+
+impl Classifying {
+    fn start(page: Vec<StoredRaw>, rules: &Rules) -> Classifying {
+        let stored = page.iter().map(|p| (p.raw.id.clone(), p.stored())).collect();
+        let raw: Vec<RawMessage> = page.into_iter().map(|p| p.raw).collect();
+        let rules = rules.clone();
+        let handle = tokio::task::spawn_blocking(move || classify_now(&raw, &rules));
+        Classifying { handle, stored }
+    }
+
+    async fn finish(self) -> anyhow::Result<(Vec<MessageRow>, HashMap<String, Stored>)> {
+        let classified =
+            self.handle.await.context("classifying messages")?.context("classifying messages")?;
+        Ok((classified, self.stored))
+    }
 }
 
 /// What a batch changes.
@@ -518,11 +554,16 @@ async fn plan_writes<'a>(
     known_new: bool,
 ) -> anyhow::Result<WritePlan<'a>> {
     let stored = if known_new {
-        std::collections::HashMap::new()
+        HashMap::new()
     } else {
         let ids: Vec<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
         tx.existing(&ids).await?
     };
+    Ok(plan_against(rows, &stored))
+}
+
+/// Compares a batch with the stored state of its ids (see [`plan_writes`]).
+fn plan_against<'a>(rows: &'a [MessageRow], stored: &HashMap<String, Stored>) -> WritePlan<'a> {
     let mut plan = WritePlan { rows: Vec::new(), affected: Vec::new(), new: 0, changed: 0 };
     for row in rows {
         match stored.get(&row.message_id) {
@@ -549,7 +590,7 @@ async fn plan_writes<'a>(
         plan.rows.push(row);
     }
     plan.affected = earliest_per_user(std::mem::take(&mut plan.affected));
-    Ok(plan)
+    plan
 }
 
 /// `--dry-run`: reads and classifies, counts what would change, writes nothing.

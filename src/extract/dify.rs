@@ -93,7 +93,10 @@ impl DifySource {
                 "the Dify URL for {place} is not a valid postgres:// URL ({e}); fix `[dify] url` or ITSTAT_DIFY_URL"
             ))
         })?;
-        let options = options.application_name("itstat").log_statements(tracing::log::LevelFilter::Trace);
+        let options = options
+            .application_name("itstat")
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Debug, crate::warehouse::SLOW_STATEMENT);
         let conn = options
             .connect()
             .await

@@ -57,6 +57,7 @@ pub async fn read(url: &str, tz: Tz) -> anyhow::Result<LegacyData> {
     })?;
     let mut conn: PgConnection = options
         .application_name("itstat")
+        .log_slow_statements(tracing::log::LevelFilter::Debug, crate::warehouse::SLOW_STATEMENT)
         .connect()
         .await
         .with_context(|| format!("cannot connect to the legacy database at {place}"))?;

@@ -81,7 +81,7 @@ impl Tx {
         };
         if let Tx::Sqlite(t) = self {
             let columns = MESSAGE_COLUMNS + if sessions.is_some() { 3 } else { 0 };
-            return super::sqlite_writer::execute_each(&mut **t, head, columns, &tail, rows, |b, r| {
+            return super::sqlite_writer::execute_each(t, head, columns, &tail, rows, |b, r| {
                 bind_message(b, r, now, sessions)
             })
             .await
@@ -167,11 +167,35 @@ fn bind_message(
     Ok(())
 }
 
+/// A stored message as Dify gave it, and what [`Tx::existing`] would say of it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StoredRaw {
+    #[sqlx(flatten)]
+    pub raw: RawMessage,
+    pub content_hash: i64,
+    pub user_key: String,
+    pub included: bool,
+}
+
+impl StoredRaw {
+    /// The stored state, as [`Tx::existing`] returns it.
+    pub fn stored(&self) -> Stored {
+        Stored {
+            message_id: self.raw.id.clone(),
+            content_hash: self.content_hash,
+            user_key: self.user_key.clone(),
+            created_at: self.raw.created_at,
+            included: self.included,
+        }
+    }
+}
+
 impl Tx {
-    /// Stored messages after `after_id` (by id), at most `limit`, as raw Dify rows.
-    pub async fn stored_raw(&mut self, after_id: &str, limit: i64) -> anyhow::Result<Vec<RawMessage>> {
+    /// Stored messages after `after_id` (by id), at most `limit`, as raw Dify rows with their
+    /// stored state.
+    pub async fn stored_raw(&mut self, after_id: &str, limit: i64) -> anyhow::Result<Vec<StoredRaw>> {
         with_conn!(self, conn, Db => {
-            sqlx::query_as::<_, RawMessage>(STORED_RAW_SQL).bind(after_id).bind(limit).fetch_all(&mut *conn).await
+            sqlx::query_as::<_, StoredRaw>(STORED_RAW_SQL).bind(after_id).bind(limit).fetch_all(&mut *conn).await
         })
         .context("reading stored messages")
     }

@@ -255,6 +255,10 @@ fn busy(err: sqlx::Error, place: &str) -> anyhow::Error {
     }
 }
 
+/// Statements slower than this are logged at debug level. sqlx warns about them by default,
+/// with the whole SQL text, and reading all of Dify in one streamed query is slow by nature.
+pub const SLOW_STATEMENT: Duration = Duration::from_secs(1);
+
 /// How long a SQLite statement waits for another process's write to finish.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -292,7 +296,8 @@ async fn open_sqlite(
         // (300 MB) is copied back once, when the run closes the file, which is 0.5 s faster than
         // a checkpoint at 200 MB. Cron runs write far less, and each close folds the WAL back.
         .pragma("wal_autocheckpoint", "50000")
-        .log_statements(tracing::log::LevelFilter::Trace);
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Debug, SLOW_STATEMENT);
     // SQLite runs one writer at a time anyway; a second connection serves reads meanwhile.
     let pool_options = SqlitePoolOptions::new().max_connections(2);
     // Switching a new file to WAL needs a moment of exclusive access, and SQLite answers
@@ -322,7 +327,10 @@ async fn open_postgres(url: &str, place: &str) -> anyhow::Result<PgPool> {
             "warehouse URL for {place} is not a valid postgres:// URL ({e}); fix `[warehouse] url` or ITSTAT_WAREHOUSE_URL"
         ))
     })?;
-    let options = options.application_name("itstat").log_statements(tracing::log::LevelFilter::Trace);
+    let options = options
+        .application_name("itstat")
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Debug, SLOW_STATEMENT);
     // One plain connection first: a server that is down fails at once, without the pool's
     // retries.
     let probe =

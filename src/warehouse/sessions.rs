@@ -399,7 +399,7 @@ impl Tx {
         let tail = if upsert { SESSIONS_UPSERT_TAIL_SQL } else { "" };
         if let Tx::Sqlite(t) = self {
             return super::sqlite_writer::execute_each(
-                &mut **t,
+                t,
                 SESSIONS_INSERT_SQL,
                 15,
                 tail,
