@@ -32,6 +32,9 @@ use crate::warehouse::runs::{APPS_KEY, RULES_KEY, RunCounts};
 use crate::warehouse::sessions::{Affected, OpenSessions, earliest_per_user};
 use crate::warehouse::{OpenMode, Tx, Warehouse};
 
+/// Rows in the first batch a run reads from Dify (later batches hold `--batch-size`).
+const FIRST_BATCH: usize = 2_000;
+
 /// Which part of Dify's history a run reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scope {
@@ -181,7 +184,9 @@ impl Ingest<'_> {
         if changed && scope != Scope::Reclassify {
             info!("The rules changed since the last run; reclassifying stored messages.");
         }
-        if changed || scope == Scope::Reclassify || scope == Scope::Full {
+        let asked = scope == Scope::Reclassify || scope == Scope::Full;
+        // An empty warehouse (a first load) has nothing to reclassify.
+        if (changed || asked) && self.wh.has_messages().await? {
             self.reclassify().await?;
         }
         Ok(())
@@ -210,7 +215,7 @@ impl Ingest<'_> {
             self.reread_pending(&mut dify, start).await?;
         }
         info!(from = ?start, "Reading Dify messages.");
-        if start.is_none() && self.wh.counts().await?.messages == 0 {
+        if start.is_none() && !self.wh.has_messages().await? {
             info!("The warehouse is empty: first full load, indexes built at the end.");
             self.wh.drop_indexes().await?;
             self.first_load = Some(OpenSessions::default());
@@ -253,11 +258,15 @@ impl Ingest<'_> {
             let read = async {
                 let mut rows = std::pin::pin!(dify.messages_since(start, &apps));
                 let mut raw = Vec::with_capacity(batch_size);
+                // The first batch is small, so that the writer starts early instead of waiting
+                // for a whole batch to be read and classified.
+                let mut limit = batch_size.min(FIRST_BATCH);
                 loop {
                     let row = rows.try_next().await?;
                     let end = row.is_none();
                     raw.extend(row);
-                    if raw.len() >= batch_size || (end && !raw.is_empty()) {
+                    if raw.len() >= limit || (end && !raw.is_empty()) {
+                        limit = batch_size;
                         let step = Instant::now();
                         let batch = Batch::classify(std::mem::take(&mut raw), &rules).await?;
                         classify_time += step.elapsed();

@@ -26,4 +26,13 @@ impl Warehouse {
         })
         .context("counting warehouse rows")
     }
+
+    /// Whether any message is stored (without counting them).
+    pub async fn has_messages(&self) -> anyhow::Result<bool> {
+        let (any,): (i64,) = with_pool!(self, pool, Db => {
+            sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM messages LIMIT 1) x").fetch_one(pool).await
+        })
+        .context("reading the warehouse")?;
+        Ok(any > 0)
+    }
 }
