@@ -278,4 +278,35 @@ mod tests {
         let bad = |c: &str| if c == "created_at" { Some("yesterday") } else { get(c) };
         assert!(parse_row(&bad).unwrap_err().contains("column created_at: \"yesterday\""));
     }
+
+    /// `(expression, alias)` of each `expr AS alias` select-list line of a SQL file.
+    fn select_list(sql: &str) -> Vec<(String, String)> {
+        sql.lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .filter_map(|l| l.trim().trim_end_matches(',').rsplit_once(" AS "))
+            .map(|(expr, alias)| (expr.trim().to_string(), alias.trim().to_string()))
+            .collect()
+    }
+
+    /// The export file the DBA makes must carry what the extract reads from Dify: the same
+    /// columns, in the same order, computed the same way (the two probed columns are read
+    /// through `to_jsonb` in the export, which works on every schema).
+    #[test]
+    fn export_query_reads_the_columns_of_the_extract() {
+        let extract = select_list(include_str!("../../sql/dify/message_columns.sql"));
+        let export: Vec<(String, String)> = select_list(include_str!("../../sql/export_messages.sql"))
+            .into_iter()
+            .filter(|(_, alias)| alias != "app_name" && !alias.contains("feedback"))
+            .collect();
+        assert_eq!(extract.len(), 25, "the extract's columns were all found");
+        let aliases = |cols: &[(String, String)]| cols.iter().map(|c| c.1.clone()).collect::<Vec<_>>();
+        assert_eq!(aliases(&export), aliases(&extract));
+        for ((extract_expr, alias), (export_expr, _)) in extract.iter().zip(&export) {
+            if extract_expr.starts_with("{{") {
+                assert_eq!(export_expr, &format!("to_jsonb(m) ->> '{alias}'"));
+            } else {
+                assert_eq!(export_expr, extract_expr, "column {alias}");
+            }
+        }
+    }
 }
