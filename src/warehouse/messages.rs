@@ -81,7 +81,10 @@ impl Tx {
         };
         if let Tx::Sqlite(t) = self {
             let columns = MESSAGE_COLUMNS + if sessions.is_some() { 3 } else { 0 };
-            return super::sqlite_writer::execute_each(t, head, columns, &tail, rows, |b, r| {
+            // In key order, each page of the primary-key index is visited once per batch.
+            let mut rows = rows.to_vec();
+            rows.sort_unstable_by(|a, b| a.message_id.cmp(&b.message_id));
+            return super::sqlite_writer::execute_each(t, head, columns, &tail, &rows, |b, r| {
                 bind_message(b, r, now, sessions)
             })
             .await

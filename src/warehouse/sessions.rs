@@ -398,14 +398,12 @@ impl Tx {
     async fn insert_sessions(&mut self, summary: &[SessionRow], upsert: bool) -> anyhow::Result<()> {
         let tail = if upsert { SESSIONS_UPSERT_TAIL_SQL } else { "" };
         if let Tx::Sqlite(t) = self {
-            return super::sqlite_writer::execute_each(
-                t,
-                SESSIONS_INSERT_SQL,
-                15,
-                tail,
-                summary,
-                bind_session,
-            )
+            // In key order, each page of the primary-key index is visited once per batch.
+            let mut sorted: Vec<&SessionRow> = summary.iter().collect();
+            sorted.sort_unstable_by(|a, b| a.session_id.cmp(&b.session_id));
+            return super::sqlite_writer::execute_each(t, SESSIONS_INSERT_SQL, 15, tail, &sorted, |b, s| {
+                bind_session(b, s)
+            })
             .await
             .context("writing sessions");
         }
