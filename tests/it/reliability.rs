@@ -218,20 +218,18 @@ async fn kill_9_mid_ingest_resumes_to_a_full_run(backend: Backend) {
     let mut stored = 0i64;
     let mut kills = 0;
     for round in 0..3 {
-        // Batches of 100: 200 commits, so the run lasts long enough after its first commit
-        // for the random kill below to land mid-way.
+        // Batches of 100: 200 commits. Wait until a random number of rows is stored (at most
+        // half of what is left, so the run is still going), then a random few milliseconds
+        // more, so the kill lands before, inside or after a commit. A random sleep from the
+        // first commit would miss: a first load of 20k rows ends within a second.
         let mut child = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "100")]);
-        // Wait for this run's first commit, then let it run a random while longer.
-        let running = wait_for_count(
-            &wh,
-            "SELECT COUNT(*) FROM messages",
-            stored + 1,
-            &mut child,
-            Duration::from_secs(60),
-        )
-        .await;
+        let remaining = data.messages.len() as i64 - stored;
+        let target = stored + 1 + rng.random_range(0..(remaining / 2).max(1));
+        let running =
+            wait_for_count(&wh, "SELECT COUNT(*) FROM messages", target, &mut child, Duration::from_secs(60))
+                .await;
         if running {
-            tokio::time::sleep(Duration::from_millis(rng.random_range(0..1500))).await;
+            tokio::time::sleep(Duration::from_millis(rng.random_range(0..30))).await;
         }
         let out = kill_9(&mut child);
         no_panic(&out);
