@@ -29,9 +29,6 @@ const SESSIONS_TAIL_SQL: &str = include_str!("../../sql/warehouse/messages_upser
 
 /// Rows per multi-row statement (PostgreSQL): 38 columns × 400 values per statement.
 const ROWS_PER_STATEMENT: usize = 400;
-/// Columns of `messages_insert.sql`; `messages_insert_with_sessions.sql` adds the 3 session
-/// columns.
-const MESSAGE_COLUMNS: usize = 35;
 /// Ids per `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 900;
 
@@ -80,12 +77,12 @@ impl Tx {
             None => (INSERT_SQL, UPSERT_TAIL_SQL.to_string()),
         };
         if let Tx::Sqlite(t) = self {
-            let columns = MESSAGE_COLUMNS + if sessions.is_some() { 3 } else { 0 };
             // In key order, each page of the primary-key index is visited once per batch.
             let mut rows = rows.to_vec();
             rows.sort_unstable_by(|a, b| a.message_id.cmp(&b.message_id));
-            return super::sqlite_writer::execute_each(t, head, columns, &tail, &rows, |b, r| {
-                bind_message(b, r, now, sessions)
+            let now = super::sqlite_writer::sqlx_time(now);
+            return super::sqlite_writer::execute_each(t, head, &tail, &rows, |b, r| {
+                bind_message(b, r, &now, sessions)
             })
             .await
             .context("writing messages to the warehouse");
@@ -149,7 +146,7 @@ impl Tx {
 fn bind_message(
     b: &mut Binder<'_, '_>,
     r: &MessageRow,
-    now: NaiveDateTime,
+    now: &str,
     sessions: Option<&HashMap<&str, SessionCols>>,
 ) -> rusqlite::Result<()> {
     b.push(&r.message_id)?.push(&r.app_id)?.push(&r.conversation_id)?;
@@ -162,7 +159,7 @@ fn bind_message(
     b.push(r.message_tokens)?.push(r.answer_tokens)?.push(r.latency_s)?.push(r.total_price)?;
     b.push(&r.currency)?.push(&r.parent_message_id)?.push(&r.app_mode)?;
     b.push(&r.conversation_name)?.push(r.conversation_deleted)?;
-    b.push(r.content_hash)?.time(now)?;
+    b.push(r.content_hash)?.push(now)?;
     if let Some(sessions) = sessions {
         let s = sessions.get(r.message_id.as_str());
         b.push(s.map(|s| s.0.as_str()))?.opt_time(s.map(|s| s.1))?.opt_date(s.map(|s| s.2))?;

@@ -70,21 +70,21 @@ pub struct OpenSessions {
 impl OpenSessions {
     /// Keeps, for each user in `assigned`, the inputs of their last session, marked as stored
     /// in it.
-    fn keep_last(&mut self, inputs: Vec<SessionInput>, assigned: &[Assigned]) {
+    fn keep_last(&mut self, inputs: &[SessionInput], assigned: &[Assigned]) {
         let session_of: HashMap<&str, (NaiveDateTime, &str)> = assigned
             .iter()
             .map(|a| (a.message_id.as_str(), (a.session_start, a.session_id.as_str())))
             .collect();
         // A user's sessions follow each other: the last is the one that started last.
         let mut last: HashMap<&str, (NaiveDateTime, &str)> = HashMap::new();
-        for input in &inputs {
+        for input in inputs {
             if let Some(&session) = session_of.get(input.message_id.as_str()) {
                 let entry = last.entry(input.user_key.as_str()).or_insert(session);
                 *entry = (*entry).max(session);
             }
         }
         let mut kept: HashMap<String, Vec<SessionInput>> = HashMap::new();
-        for input in &inputs {
+        for input in inputs {
             let session = session_of.get(input.message_id.as_str());
             if session.is_some() && session == last.get(input.user_key.as_str()) {
                 let mut input = input.clone();
@@ -195,7 +195,7 @@ impl Tx {
         let stored: Vec<SessionInput> =
             users.iter().flat_map(|u| open.by_user.remove(*u).unwrap_or_default()).collect();
         let written = self.write_merged(rows, stored, rules, now, true).await?;
-        open.keep_last(written.inputs, &written.assigned);
+        open.keep_last(&written.inputs, &written.assigned);
         Ok(written.stats)
     }
 
@@ -401,7 +401,7 @@ impl Tx {
             // In key order, each page of the primary-key index is visited once per batch.
             let mut sorted: Vec<&SessionRow> = summary.iter().collect();
             sorted.sort_unstable_by(|a, b| a.session_id.cmp(&b.session_id));
-            return super::sqlite_writer::execute_each(t, SESSIONS_INSERT_SQL, 15, tail, &sorted, |b, s| {
+            return super::sqlite_writer::execute_each(t, SESSIONS_INSERT_SQL, tail, &sorted, |b, s| {
                 bind_session(b, s)
             })
             .await

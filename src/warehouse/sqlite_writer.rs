@@ -15,11 +15,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rusqlite::Statement;
 use sqlx::SqliteConnection;
 
-/// Runs `head VALUES (?, …) tail` once per item, binding each item with `bind`.
+/// Runs `head VALUES (?, …) tail` once per item, binding each item with `bind`; `head` is
+/// `INSERT INTO table (col, …)`, and there is one `?` per column it names.
 pub async fn execute_each<T>(
     conn: &mut SqliteConnection,
     head: &str,
-    columns: usize,
     tail: &str,
     items: &[T],
     bind: impl Fn(&mut Binder<'_, '_>, &T) -> rusqlite::Result<()>,
@@ -27,6 +27,7 @@ pub async fn execute_each<T>(
     if items.is_empty() {
         return Ok(());
     }
+    let columns = column_count(head);
     let sql = format!("{head} VALUES ({}){tail}", vec!["?"; columns].join(", "));
     let mut handle = conn.lock_handle().await.context("locking the SQLite connection")?;
     // SAFETY: the handle is locked for as long as `db` lives, so sqlx does not use the
@@ -40,6 +41,12 @@ pub async fn execute_each<T>(
         statement.raw_execute()?;
     }
     Ok(())
+}
+
+/// The number of columns in the parenthesised list of `INSERT INTO table (a, b, …)`.
+fn column_count(head: &str) -> usize {
+    let list = head.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map_or("", |(l, _)| l);
+    list.split(',').filter(|c| !c.trim().is_empty()).count()
 }
 
 /// Binds values in column order.
@@ -140,6 +147,14 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn columns_are_counted_from_the_insert_head() {
+        assert_eq!(column_count("INSERT INTO t (a, b,\n c) "), 3);
+        assert_eq!(column_count(include_str!("../../sql/warehouse/messages_insert.sql")), 35);
+        assert_eq!(column_count(include_str!("../../sql/warehouse/messages_insert_with_sessions.sql")), 38);
+        assert_eq!(column_count(include_str!("../../sql/warehouse/sessions_insert.sql")), 15);
+    }
 
     #[test]
     fn fractions_keep_as_few_digits_as_chrono() {
