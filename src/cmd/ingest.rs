@@ -35,6 +35,10 @@ use crate::warehouse::{OpenMode, Tx, Warehouse};
 /// Rows in the first batch a run reads from Dify (later batches hold `--batch-size`).
 const FIRST_BATCH: usize = 2_000;
 
+/// A full session rebuild takes users in groups of about this many batches' worth of messages
+/// (100,000 by default): a few hundred MiB at most, whatever the size of the table.
+const SESSION_GROUP_BATCHES: usize = 5;
+
 /// Which part of Dify's history a run reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scope {
@@ -412,7 +416,8 @@ impl Ingest<'_> {
     }
 
     /// Recomputes every stored message's derived columns and all sessions, in one transaction.
-    /// Classifying a page of stored rows runs beside reading the next one.
+    /// Classifying a page of stored rows runs beside reading the next one; sessions are
+    /// rebuilt a group of users at a time, so memory stays flat however big the table.
     async fn reclassify(&mut self) -> anyhow::Result<()> {
         let started = Instant::now();
         let mut tx = self.wh.begin().await?;
@@ -438,7 +443,7 @@ impl Ingest<'_> {
             }
         }
         let reclassified = started.elapsed();
-        tx.recompute_sessions(&[], true, &self.rules).await?;
+        tx.rebuild_all_sessions(&self.rules, self.batch_size.saturating_mul(SESSION_GROUP_BATCHES)).await?;
         let sessions = started.elapsed();
         tx.set_meta(RULES_KEY, &self.rules.fingerprint).await?;
         tx.commit().await?;

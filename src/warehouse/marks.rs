@@ -117,7 +117,7 @@ impl Tx {
                 affected.push(a);
             }
         }
-        self.recompute_sessions(&earliest_per_user(affected), false, rules).await?;
+        self.recompute_sessions(&earliest_per_user(affected), rules).await?;
         Ok(written)
     }
 

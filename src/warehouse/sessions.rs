@@ -4,7 +4,9 @@
 //! For each affected user the pass starts at the session holding the message just before the
 //! first touched one (sessions before it cannot change), reloads everything from there, runs
 //! `transform::sessions`, writes changed session columns and replaces the user's session rows
-//! from that point on. A full rebuild starts every user at their first message.
+//! from that point on. A full rebuild (after a rule change) starts every user at their first
+//! message and takes the users a group at a time, so its memory follows the group, not the
+//! table.
 
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -116,19 +118,45 @@ pub struct SessionStats {
     pub sessions_written: usize,
 }
 
+/// A user with included messages: the first one's time and how many there are.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct UserExtent {
+    user_key: String,
+    first_at: NaiveDateTime,
+    messages: i64,
+}
+
+/// Splits `users` into consecutive groups holding at most `limit` messages each; a user with
+/// more than `limit` messages makes a group alone (a user's sessions are never split).
+fn user_groups(users: &[UserExtent], limit: usize) -> Vec<&[UserExtent]> {
+    let mut groups = Vec::new();
+    let (mut start, mut rows) = (0, 0usize);
+    for (i, user) in users.iter().enumerate() {
+        let n = usize::try_from(user.messages).unwrap_or(0);
+        if i > start && rows + n > limit {
+            groups.push(&users[start..i]);
+            (start, rows) = (i, 0);
+        }
+        rows += n;
+    }
+    if start < users.len() {
+        groups.push(&users[start..]);
+    }
+    groups
+}
+
 impl Tx {
-    /// Recomputes the sessions of `affected` users (or of everyone when `all`).
+    /// Recomputes the sessions of `affected` users.
     pub async fn recompute_sessions(
         &mut self,
         affected: &[Affected],
-        all: bool,
         rules: &Rules,
     ) -> anyhow::Result<SessionStats> {
-        if affected.is_empty() && !all {
+        if affected.is_empty() {
             return Ok(SessionStats::default());
         }
         let started = std::time::Instant::now();
-        self.prepare_scratch(affected, all).await?;
+        self.prepare_scratch(affected).await?;
         let inputs = self.load_session_inputs().await?;
         let loaded = started.elapsed();
         let (assigned, summary) =
@@ -136,7 +164,7 @@ impl Tx {
         let computed = started.elapsed();
         let moved = self.apply_assignments(&inputs, &assigned).await?;
         let applied = started.elapsed();
-        let written = self.replace_sessions(&summary, all).await?;
+        let written = self.replace_sessions(&summary).await?;
         tracing::debug!(
             messages = inputs.len(),
             load = ?loaded,
@@ -146,6 +174,47 @@ impl Tx {
             "Recomputed sessions."
         );
         Ok(SessionStats { messages_moved: moved, sessions_written: written })
+    }
+
+    /// Recomputes every session from scratch (after a rule change): drops every session row,
+    /// then computes and writes the sessions of the users a group of about `group_rows`
+    /// messages at a time, so memory does not grow with the table.
+    pub async fn rebuild_all_sessions(
+        &mut self,
+        rules: &Rules,
+        group_rows: usize,
+    ) -> anyhow::Result<SessionStats> {
+        with_conn!(self, conn, Db => {
+            sqlx::query("DELETE FROM sessions").execute(&mut *conn).await?;
+            sqlx::query(include_str!("../../sql/warehouse/session_clear_excluded.sql")).execute(&mut *conn).await?;
+            Ok::<_, sqlx::Error>(())
+        })
+        .context("clearing sessions")?;
+        let users: Vec<UserExtent> = with_conn!(self, conn, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/session_user_extents.sql")).fetch_all(&mut *conn).await
+        })
+        .context("listing users")?;
+        let mut stats = SessionStats::default();
+        for group in user_groups(&users, group_rows.max(1)) {
+            let from_start: Vec<Affected> = group
+                .iter()
+                .map(|u| Affected {
+                    user_key: u.user_key.clone(),
+                    from_at: u.first_at,
+                    from_id: String::new(),
+                })
+                .collect();
+            self.create_scratch().await?;
+            self.fill_affected(&from_start).await?;
+            let inputs = self.load_session_inputs().await?;
+            let (assigned, summary) =
+                compute(&inputs, rules).map_err(anyhow::Error::from).context("computing sessions")?;
+            stats.messages_moved += self.apply_assignments(&inputs, &assigned).await?;
+            self.insert_sessions(&summary, false).await?;
+            stats.sessions_written += summary.len();
+        }
+        tracing::debug!(users = users.len(), moved = stats.messages_moved, "Rebuilt all sessions.");
+        Ok(stats)
     }
 
     /// Writes a batch's new and changed rows together with their sessions: the sessions are
@@ -164,7 +233,7 @@ impl Tx {
             return Ok(SessionStats::default());
         }
         let started = std::time::Instant::now();
-        self.prepare_scratch(affected, false).await?;
+        self.prepare_scratch(affected).await?;
         let batch_ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
         let stored: Vec<SessionInput> = self
             .load_session_inputs()
@@ -251,7 +320,7 @@ impl Tx {
             self.insert_sessions(&summary, true).await?;
             summary.len()
         } else {
-            self.replace_sessions(&summary, false).await?
+            self.replace_sessions(&summary).await?
         };
         tracing::debug!(
             compute = ?computed,
@@ -304,21 +373,30 @@ impl Tx {
         Ok(out)
     }
 
-    async fn prepare_scratch(&mut self, affected: &[Affected], all: bool) -> anyhow::Result<()> {
-        let is_sqlite = matches!(self, Tx::Sqlite(_));
-        let temp_sql = if is_sqlite {
+    /// Lists `affected` in the scratch tables and moves each back to the start of the session
+    /// holding the message just before it.
+    async fn prepare_scratch(&mut self, affected: &[Affected]) -> anyhow::Result<()> {
+        self.create_scratch().await?;
+        self.fill_affected(affected).await?;
+        with_conn!(self, conn, Db => {
+            sqlx::query(include_str!("../../sql/warehouse/session_anchor.sql")).execute(&mut *conn).await.map(|_| ())
+        })
+        .context("finding session starts")?;
+        Ok(())
+    }
+
+    /// Creates (or empties) the connection's scratch tables of the session pass.
+    async fn create_scratch(&mut self) -> anyhow::Result<()> {
+        let temp_sql = if matches!(self, Tx::Sqlite(_)) {
             include_str!("../../sql/warehouse/sqlite/session_temp.sql")
         } else {
             include_str!("../../sql/warehouse/postgres/session_temp.sql")
         };
         with_conn!(self, conn, Db => sqlx::raw_sql(temp_sql).execute(&mut *conn).await.map(|_| ()))
-            .context("preparing the session pass")?;
-        if all {
-            with_conn!(self, conn, Db => {
-                sqlx::query(include_str!("../../sql/warehouse/session_all_users.sql")).execute(&mut *conn).await.map(|_| ())
-            })
-            .context("listing users")?;
-        }
+            .context("preparing the session pass")
+    }
+
+    async fn fill_affected(&mut self, affected: &[Affected]) -> anyhow::Result<()> {
         for chunk in affected.chunks(ROWS_PER_STATEMENT) {
             with_conn!(self, conn, Db => {
                 let mut qb = QueryBuilder::<Db>::new("INSERT INTO affected_users (user_key, from_at, from_id) ");
@@ -329,10 +407,6 @@ impl Tx {
             })
             .context("listing affected users")?;
         }
-        with_conn!(self, conn, Db => {
-            sqlx::query(include_str!("../../sql/warehouse/session_anchor.sql")).execute(&mut *conn).await.map(|_| ())
-        })
-        .context("finding session starts")?;
         Ok(())
     }
 
@@ -379,15 +453,10 @@ impl Tx {
         Ok(changed.len())
     }
 
-    async fn replace_sessions(&mut self, summary: &[SessionRow], all: bool) -> anyhow::Result<usize> {
-        let delete_sql =
-            if all { "DELETE FROM sessions" } else { include_str!("../../sql/warehouse/session_delete.sql") };
+    /// Replaces the affected users' session rows from their starting points on.
+    async fn replace_sessions(&mut self, summary: &[SessionRow]) -> anyhow::Result<usize> {
         with_conn!(self, conn, Db => {
-            sqlx::query(delete_sql).execute(&mut *conn).await?;
-            if all {
-                sqlx::query(include_str!("../../sql/warehouse/session_clear_excluded.sql")).execute(&mut *conn).await?;
-            }
-            Ok::<_, sqlx::Error>(())
+            sqlx::query(include_str!("../../sql/warehouse/session_delete.sql")).execute(&mut *conn).await.map(|_| ())
         })
         .context("replacing sessions")?;
         self.insert_sessions(summary, false).await?;
@@ -538,4 +607,34 @@ fn session_rows(df: &DataFrame) -> PolarsResult<Vec<SessionRow>> {
             is_self_resolved: is_self_resolved.get(r).unwrap_or_default(),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users(counts: &[i64]) -> Vec<UserExtent> {
+        let at = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap().and_hms_opt(9, 0, 0).unwrap();
+        counts
+            .iter()
+            .enumerate()
+            .map(|(i, &messages)| UserExtent { user_key: format!("u{i}"), first_at: at, messages })
+            .collect()
+    }
+
+    fn sizes(groups: &[&[UserExtent]]) -> Vec<Vec<i64>> {
+        groups.iter().map(|g| g.iter().map(|u| u.messages).collect()).collect()
+    }
+
+    #[test]
+    fn user_groups_stay_under_the_limit_and_never_split_a_user() {
+        let all = users(&[3, 4, 2, 9, 1, 1, 5]);
+        assert_eq!(sizes(&user_groups(&all, 7)), vec![vec![3, 4], vec![2], vec![9], vec![1, 1, 5]]);
+        assert_eq!(sizes(&user_groups(&all, 100)), vec![vec![3, 4, 2, 9, 1, 1, 5]]);
+        assert_eq!(
+            sizes(&user_groups(&all, 1)),
+            vec![vec![3], vec![4], vec![2], vec![9], vec![1], vec![1], vec![5]]
+        );
+        assert!(user_groups(&[], 10).is_empty());
+    }
 }

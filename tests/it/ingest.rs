@@ -23,6 +23,7 @@ on_both_backends!(
     feedback_changed_removed_and_purged,
     old_dify_schema_without_optional_columns,
     rule_change_reclassifies_without_reading_dify,
+    reclassify_in_small_groups_equals_a_fresh_load,
     killed_ingest_resumes_to_the_same_warehouse,
     first_load_in_small_batches_equals_one_batch,
     second_ingest_waits_then_gives_up,
@@ -381,6 +382,38 @@ async fn rule_change_reclassifies_without_reading_dify(backend: Backend) {
     assert_eq!(t["transfer_messages"], 1);
     let transfers = wh.query_strings("SELECT user_key FROM messages WHERE transfer = TRUE").await;
     assert_eq!(transfers, vec!["zhangsan".to_string()]);
+}
+
+/// A reclassification rebuilds the sessions a group of users at a time (memory stays flat):
+/// with batches of 37 the groups hold a few users each, and after a change of the session
+/// rules, the phrases and the excluded users, the warehouse must equal a fresh load under the
+/// new rules, marks included.
+async fn reclassify_in_small_groups_equals_a_fresh_load(backend: Backend) {
+    let data = generate(&GenConfig { messages: 1500, days: 6, users: 40, seed: 29, ..GenConfig::default() });
+    let (dify, env, wh) = setup(&data, backend, "").await;
+    env.ok(&["ingest"]);
+    let marked =
+        wh.query_strings("SELECT message_id FROM messages WHERE state = 'answered' AND included AND user_key <> 'lisi' ORDER BY message_id LIMIT 1").await;
+    env.ok(&["mark", &marked[0], "--manual", "--operator", "tester"]);
+    let before = wh.sessions_dump().await;
+
+    let rules = "[dify]\nexclude_users = [\"lisi\"]\n[session]\nmode = \"idle\"\nwindow = \"7m\"\n\
+                 [rules]\ntransfer = [\"人工\", \"IT\"]\n";
+    std::fs::write(env.path().join("itstat.toml"), rules).unwrap();
+    let mut cmd = env.command(&["ingest", "--reclassify"]);
+    cmd.env("ITSTAT_BATCH_SIZE", "37");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(wh.sessions_dump().await, before, "the new rules change the sessions");
+
+    let fresh = TestWarehouse::new(backend).await;
+    let fresh_env = Env::new(Some(&dify.url), &fresh.url, rules);
+    fresh_env.ok(&["ingest"]);
+    fresh_env.ok(&["mark", &marked[0], "--manual", "--operator", "tester"]);
+    assert_eq!(wh.messages_dump().await, fresh.messages_dump().await, "messages differ");
+    assert_eq!(wh.sessions_dump().await, fresh.sessions_dump().await, "sessions differ");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM sessions WHERE user_key = 'lisi'").await, 0);
+    assert_eq!(wh.count("SELECT COUNT(*) FROM sessions WHERE is_manual").await, 1);
 }
 
 async fn killed_ingest_resumes_to_the_same_warehouse(backend: Backend) {
