@@ -196,6 +196,8 @@ impl Tx {
         .context("listing users")?;
         let mut stats = SessionStats::default();
         for group in user_groups(&users, group_rows.max(1)) {
+            // From each user's first message on: the pass finds no earlier session to anchor
+            // to and no session rows left to replace, so it computes and writes them all.
             let from_start: Vec<Affected> = group
                 .iter()
                 .map(|u| Affected {
@@ -204,14 +206,9 @@ impl Tx {
                     from_id: String::new(),
                 })
                 .collect();
-            self.create_scratch().await?;
-            self.fill_affected(&from_start).await?;
-            let inputs = self.load_session_inputs().await?;
-            let (assigned, summary) =
-                compute(&inputs, rules).map_err(anyhow::Error::from).context("computing sessions")?;
-            stats.messages_moved += self.apply_assignments(&inputs, &assigned).await?;
-            self.insert_sessions(&summary, false).await?;
-            stats.sessions_written += summary.len();
+            let done = self.recompute_sessions(&from_start, rules).await?;
+            stats.messages_moved += done.messages_moved;
+            stats.sessions_written += done.sessions_written;
         }
         tracing::debug!(users = users.len(), moved = stats.messages_moved, "Rebuilt all sessions.");
         Ok(stats)
@@ -373,30 +370,16 @@ impl Tx {
         Ok(out)
     }
 
-    /// Lists `affected` in the scratch tables and moves each back to the start of the session
-    /// holding the message just before it.
+    /// Lists `affected` in the connection's scratch tables and moves each back to the start of
+    /// the session holding the message just before it.
     async fn prepare_scratch(&mut self, affected: &[Affected]) -> anyhow::Result<()> {
-        self.create_scratch().await?;
-        self.fill_affected(affected).await?;
-        with_conn!(self, conn, Db => {
-            sqlx::query(include_str!("../../sql/warehouse/session_anchor.sql")).execute(&mut *conn).await.map(|_| ())
-        })
-        .context("finding session starts")?;
-        Ok(())
-    }
-
-    /// Creates (or empties) the connection's scratch tables of the session pass.
-    async fn create_scratch(&mut self) -> anyhow::Result<()> {
         let temp_sql = if matches!(self, Tx::Sqlite(_)) {
             include_str!("../../sql/warehouse/sqlite/session_temp.sql")
         } else {
             include_str!("../../sql/warehouse/postgres/session_temp.sql")
         };
         with_conn!(self, conn, Db => sqlx::raw_sql(temp_sql).execute(&mut *conn).await.map(|_| ()))
-            .context("preparing the session pass")
-    }
-
-    async fn fill_affected(&mut self, affected: &[Affected]) -> anyhow::Result<()> {
+            .context("preparing the session pass")?;
         for chunk in affected.chunks(ROWS_PER_STATEMENT) {
             with_conn!(self, conn, Db => {
                 let mut qb = QueryBuilder::<Db>::new("INSERT INTO affected_users (user_key, from_at, from_id) ");
@@ -407,6 +390,10 @@ impl Tx {
             })
             .context("listing affected users")?;
         }
+        with_conn!(self, conn, Db => {
+            sqlx::query(include_str!("../../sql/warehouse/session_anchor.sql")).execute(&mut *conn).await.map(|_| ())
+        })
+        .context("finding session starts")?;
         Ok(())
     }
 
