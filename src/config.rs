@@ -553,13 +553,22 @@ fn check_warehouse_url(url: &str, place: &str) -> anyhow::Result<()> {
 
 /// A Dify URL that cannot be parsed is refused here, before any command starts a run.
 fn check_dify_url(url: &str, place: &str) -> anyhow::Result<()> {
-    use std::str::FromStr;
-    sqlx::postgres::PgConnectOptions::from_str(url).map(|_| ()).map_err(|e| {
+    postgres_options(url).map(|_| ()).map_err(|e| {
         user_error(format!(
             "{place}: the Dify URL \"{}\" is not a valid postgres:// URL ({e}); fix `[dify] url` or ITSTAT_DIFY_URL",
             crate::error::redact_url(url)
         ))
     })
+}
+
+/// Parses a `postgres://` or `postgresql://` URL. sqlx alone takes any scheme (`mysql://…`
+/// would be tried as PostgreSQL and fail later as an unreachable host).
+pub fn postgres_options(url: &str) -> Result<sqlx::postgres::PgConnectOptions, String> {
+    use std::str::FromStr;
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err("it must start with postgres://".to_string());
+    }
+    sqlx::postgres::PgConnectOptions::from_str(url).map_err(|e| e.to_string())
 }
 
 fn serialize_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

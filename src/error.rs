@@ -42,12 +42,26 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 pub fn one_line(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
-        let text = cause.to_string().replace(['\n', '\r'], " ");
+        let text = cause_text(cause).replace(['\n', '\r'], " ");
         if !parts.iter().any(|p| p.contains(text.trim())) {
             parts.push(text.trim().to_string());
         }
     }
     parts.join(": ")
+}
+
+/// One cause's text. sqlx ends a PostgreSQL error with "at line N", N being the line of
+/// PostgreSQL's own C source that raised it; a user would look for that line in their input,
+/// so the server's message is shown alone.
+fn cause_text(cause: &(dyn std::error::Error + 'static)) -> String {
+    // sqlx's `Error::Database` gives its boxed error as its source.
+    if let Some(db) = cause.downcast_ref::<Box<dyn sqlx::error::DatabaseError>>() {
+        return db.message().to_string();
+    }
+    if let Some(sqlx::Error::Database(db)) = cause.downcast_ref::<sqlx::Error>() {
+        return format!("error returned from database: {}", db.message());
+    }
+    cause.to_string()
 }
 
 /// A database URL with its password replaced by `***`, safe for logs, errors and `status`.

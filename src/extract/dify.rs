@@ -88,7 +88,7 @@ impl DifySource {
     /// Connects to Dify. Fails with exit 2 naming host and database (never the password).
     pub async fn connect(url: &str) -> anyhow::Result<DifySource> {
         let place = url_place(url);
-        let options: PgConnectOptions = url.parse().map_err(|e| {
+        let options: PgConnectOptions = crate::config::postgres_options(url).map_err(|e| {
             crate::error::user_error(format!(
                 "the Dify URL for {place} is not a valid postgres:// URL ({e}); fix `[dify] url` or ITSTAT_DIFY_URL"
             ))

@@ -52,7 +52,7 @@ pub struct LegacyData {
 /// Reads and converts the legacy tables. Timestamps without a zone are local to `tz`.
 pub async fn read(url: &str, tz: Tz) -> anyhow::Result<LegacyData> {
     let place = url_place(url);
-    let options: PgConnectOptions = url.parse().map_err(|e| {
+    let options: PgConnectOptions = crate::config::postgres_options(url).map_err(|e| {
         crate::error::user_error(format!("`--from`: not a postgres:// URL for {place} ({e})"))
     })?;
     let mut conn: PgConnection = options

@@ -77,6 +77,21 @@ fn unreachable_dify_exits_two_naming_the_host_not_the_password() {
 }
 
 #[test]
+fn server_errors_read_as_the_server_wrote_them() {
+    // PostgreSQL refuses an unknown role. Its error carries the line of PostgreSQL's own C
+    // source that raised it, which sqlx appends as "at line N": a user would look for that
+    // line in their config. The message is shown without it.
+    let mut url = url::Url::parse(&base_url()).unwrap();
+    url.set_username("itstat_no_such_role").unwrap();
+    let env = sqlite_env("", Some(url.as_str()));
+    let line = error_line(&env.fails(&["ingest"], 2));
+    assert!(line.contains(r#"role "itstat_no_such_role" does not exist"#), "{line}");
+    assert!(!line.contains("at line"), "{line}");
+    let err = env.fails(&["import", "legacy", "--from", url.as_str()], 2);
+    assert!(!error_line(&err).contains("at line"), "{err}");
+}
+
+#[test]
 fn unreachable_postgres_warehouse_exits_two() {
     let env = Env::new(None, "postgres://wh:hunter2@127.0.0.1:1/itstat", "");
     let err = env.fails(&["report", "--format", "json", "--date", "2026-11-02"], 2);

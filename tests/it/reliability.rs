@@ -875,6 +875,14 @@ async fn bad_input_corpus_is_refused_cleanly_and_changes_nothing() {
             ..bad(&["ingest"], "Dify URL")
         },
         Bad {
+            env: vec![("ITSTAT_DIFY_URL", "mysql://ro:pw@127.0.0.1/dify")],
+            ..bad(&["ingest"], "must start with postgres://")
+        },
+        bad(
+            &["import", "legacy", "--from", "mysql://root@127.0.0.1/legacy"],
+            "`--from`: not a postgres:// URL",
+        ),
+        Bad {
             env: vec![("ITSTAT_WAREHOUSE_URL", "postgres://wh@127.0.0.1:5432/x?sslmode=bogus")],
             ..bad(&["status"], "warehouse URL")
         },
