@@ -542,7 +542,7 @@ fn compile_regex(pattern: &str, place: &str, key: &str) -> anyhow::Result<regex:
 }
 
 fn check_warehouse_url(url: &str, place: &str) -> anyhow::Result<()> {
-    if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if url.starts_with("sqlite:") || is_postgres_url(url) {
         return Ok(());
     }
     Err(user_error(format!(
@@ -565,10 +565,14 @@ fn check_dify_url(url: &str, place: &str) -> anyhow::Result<()> {
 /// would be tried as PostgreSQL and fail later as an unreachable host).
 pub fn postgres_options(url: &str) -> Result<sqlx::postgres::PgConnectOptions, String> {
     use std::str::FromStr;
-    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    if !is_postgres_url(url) {
         return Err("it must start with postgres://".to_string());
     }
     sqlx::postgres::PgConnectOptions::from_str(url).map_err(|e| e.to_string())
+}
+
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 fn serialize_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -27,7 +27,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -326,7 +326,7 @@ fn is_locked(err: &sqlx::Error) -> bool {
 }
 
 async fn open_postgres(url: &str, place: &str) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url).map_err(|e| {
+    let options = crate::config::postgres_options(url).map_err(|e| {
         user_error(format!(
             "warehouse URL for {place} is not a valid postgres:// URL ({e}); fix `[warehouse] url` or ITSTAT_WAREHOUSE_URL"
         ))
