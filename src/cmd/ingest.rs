@@ -24,6 +24,7 @@ use crate::extract::dify::{DifyReader, DifySource};
 use crate::extract::file::{ExportFile, ExportRow};
 use crate::extract::{FeedbackRow, RawMessage, frame};
 use crate::transform::{Rules, messages};
+use crate::warehouse::checkpoint::Checkpointer;
 use crate::warehouse::feedback;
 use crate::warehouse::lock::IngestLock;
 use crate::warehouse::messages::{Stored, StoredRaw};
@@ -103,11 +104,14 @@ pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
         counts: RunCounts::default(),
         timings: Timings::default(),
         first_load: None,
+        checkpointer: None,
     };
     let result = match &args.from_file {
         Some(path) => job.run_file(path).await,
         None => job.run(scope).await,
     };
+    // The last background checkpoint ends before the pool closes and copies back the rest.
+    drop(job.checkpointer.take());
     let cursor_after = wh.cursor().await.unwrap_or(cursor_before);
     let counts = job.counts;
     let t = &job.timings;
@@ -163,6 +167,9 @@ struct Ingest<'a> {
     /// of Dify began. Such a load knows every row is new (see `plan_writes`), carries each
     /// user's open session in memory and builds the secondary indexes once at its end.
     first_load: Option<OpenSessions>,
+    /// During a first load into SQLite: copies committed batches from the WAL into the file
+    /// on a thread of its own, beside the writer (`warehouse/checkpoint.rs`).
+    checkpointer: Option<Checkpointer>,
 }
 
 /// Where a run's time goes, per step, summed over batches (logged at the end; see
@@ -223,6 +230,12 @@ impl Ingest<'_> {
             info!("The warehouse is empty: first full load, indexes built at the end.");
             self.wh.drop_indexes().await?;
             self.first_load = Some(OpenSessions::default());
+            // Only a speed-up: without it the close copies the WAL back, as any run's does.
+            self.checkpointer = self.wh.sqlite_path.as_deref().and_then(|path| {
+                Checkpointer::start(path)
+                    .inspect_err(|e| debug!(error = %e, "No background checkpoints."))
+                    .ok()
+            });
         }
         let read = self.read_while_writing(dify, start, &apps, &apps_key).await;
         // Even when reading failed: the batches written are whole and deserve their indexes
@@ -232,6 +245,9 @@ impl Ingest<'_> {
                 let step = Instant::now();
                 let built = self.wh.ensure_indexes().await;
                 debug!(seconds = step.elapsed().as_secs_f64(), "Built the indexes.");
+                if let Some(checkpointer) = &self.checkpointer {
+                    checkpointer.nudge();
+                }
                 built
             }
             None => Ok(()),
@@ -404,6 +420,9 @@ impl Ingest<'_> {
         tx.set_meta(APPS_KEY, apps_key).await?;
         self.lock.ensure_held(&self.wh.place).await?;
         tx.commit().await?;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.nudge();
+        }
         self.timings.commit += step.elapsed();
         debug!(
             rows = classified.len(),

@@ -26,6 +26,7 @@ on_both_backends!(
     reclassify_in_small_groups_equals_a_fresh_load,
     killed_ingest_resumes_to_the_same_warehouse,
     first_load_in_small_batches_equals_one_batch,
+    marks_made_before_a_first_load_count_in_its_sessions,
     second_ingest_waits_then_gives_up,
 );
 
@@ -461,6 +462,52 @@ async fn first_load_in_small_batches_equals_one_batch(backend: Backend) {
     assert_eq!(sessions, one.sessions_dump().await, "sessions differ");
     assert_eq!(wh.index_names().await, INDEXES);
     assert_eq!(one.index_names().await, INDEXES);
+}
+
+/// A first load carries open sessions in memory from batch to batch; marks that exist when
+/// it writes (here the legacy platform's, migrated before the first ingest) must count in
+/// them. Loading in batches of 37 after the migration equals loading first and migrating
+/// after.
+async fn marks_made_before_a_first_load_count_in_its_sessions(backend: Backend) {
+    let data = generate(&GenConfig { messages: 1500, days: 6, users: 12, seed: 29, ..GenConfig::default() });
+    let (dify, env, wh) = setup(&data, backend, "").await;
+    let legacy = TestDb::create("legacy").await;
+    let rows: Vec<String> = data
+        .messages
+        .iter()
+        .step_by(40)
+        .enumerate()
+        .map(|(i, m)| {
+            let kb = if i % 2 == 0 { "'命中'" } else { "NULL" };
+            format!("('{}', {}, 'zhou', 'q', 'u', {kb}, '2026-11-20 11:00', NULL)", m.id, i % 3 != 2)
+        })
+        .collect();
+    legacy
+        .exec(&format!(
+            "CREATE TABLE manual_intervention (message_id varchar(64), manual_intervention boolean,
+                 operation_user varchar(64), query text, user_name varchar(64), knowledge_status varchar(16),
+                 created_at timestamp, updated_at timestamp);
+             CREATE TABLE manual_entry (id serial, user_name text, query text, answer text,
+                 consultation_time timestamp, entry_person text, knowledge_hit text,
+                 transfer_to_human text, manual_intervention text, operation_user text,
+                 created_at timestamp, updated_at timestamp);
+             INSERT INTO manual_intervention VALUES {};",
+            rows.join(", ")
+        ))
+        .await;
+    env.ok(&["import", "legacy", "--from", &legacy.url]);
+    let mut cmd = env.command(&["ingest"]);
+    cmd.env("ITSTAT_BATCH_SIZE", "37");
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = TestWarehouse::new(backend).await;
+    let after_env = Env::new(Some(&dify.url), &after.url, "");
+    after_env.ok(&["ingest"]);
+    after_env.ok(&["import", "legacy", "--from", &legacy.url]);
+    let manual = wh.count("SELECT COUNT(*) FROM sessions WHERE is_manual").await;
+    assert!(manual > 10, "the marks make sessions manual ({manual})");
+    assert_eq!(wh.messages_dump().await, after.messages_dump().await, "messages differ");
+    assert_eq!(wh.sessions_dump().await, after.sessions_dump().await, "sessions differ");
 }
 
 async fn second_ingest_waits_then_gives_up(backend: Backend) {
