@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use sqlx::QueryBuilder;
 
 use super::rows::MessageRow;
-use super::sqlite_writer::Binder;
+use super::sqlite_bulk::Binder;
 use super::{Tx, Warehouse};
 use crate::extract::RawMessage;
 use crate::{with_conn, with_pool};
@@ -80,8 +80,8 @@ impl Tx {
             // In key order, each page of the primary-key index is visited once per batch.
             let mut rows = rows.to_vec();
             rows.sort_unstable_by(|a, b| a.message_id.cmp(&b.message_id));
-            let now = super::sqlite_writer::sqlx_time(now);
-            return super::sqlite_writer::execute_each(t, head, &tail, &rows, |b, r| {
+            let now = super::sqlite_bulk::sqlx_time(now);
+            return super::sqlite_bulk::execute_each(t, head, &tail, &rows, |b, r| {
                 bind_message(b, r, &now, sessions)
             })
             .await

@@ -21,7 +21,7 @@ pub mod report;
 pub mod rows;
 pub mod runs;
 pub mod sessions;
-pub mod sqlite_writer;
+pub mod sqlite_bulk;
 pub mod status;
 
 use std::str::FromStr;

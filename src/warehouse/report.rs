@@ -4,7 +4,8 @@ use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
-use super::Warehouse;
+use super::sqlite_bulk::{query_map, sqlx_date};
+use super::{Pool, Warehouse};
 use crate::extract::frame::micros;
 use crate::transform::time::epoch_days;
 use crate::with_pool;
@@ -29,6 +30,30 @@ struct ReportMessage {
     has_dislike: bool,
 }
 
+impl ReportMessage {
+    /// A row of `report_messages.sql`, in its column order, as sqlx would decode it.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReportMessage> {
+        Ok(ReportMessage {
+            message_id: row.get(0)?,
+            user_key: row.get(1)?,
+            local_date: row.get(2)?,
+            session_id: row.get(3)?,
+            session_start: row.get(4)?,
+            session_date: row.get(5)?,
+            created_at: row.get(6)?,
+            state: row.get(7)?,
+            kb_hit: row.get(8)?,
+            transfer: row.get(9)?,
+            kb_mark: row.get(10)?,
+            manual_mark: row.get(11)?,
+            tokens: row.get(12)?,
+            latency_s: row.get(13)?,
+            has_like: row.get(14)?,
+            has_dislike: row.get(15)?,
+        })
+    }
+}
+
 #[derive(Debug, sqlx::FromRow)]
 struct ReportEntry {
     user_name: String,
@@ -47,10 +72,25 @@ impl Warehouse {
     /// Included messages dated in `from..=to` or in sessions starting then (see
     /// `transform::kpi` for the columns).
     pub async fn report_messages(&self, from: NaiveDate, to: NaiveDate) -> anyhow::Result<DataFrame> {
-        let rows: Vec<ReportMessage> = with_pool!(self, pool, Db => {
-            sqlx::query_as(include_str!("../../sql/warehouse/report_messages.sql")).bind(from).bind(to).fetch_all(pool).await
-        })
-        .context("reading messages for the report")?;
+        const SQL: &str = include_str!("../../sql/warehouse/report_messages.sql");
+        let started = std::time::Instant::now();
+        let rows: Vec<ReportMessage> = match &self.pool {
+            // A month's report reads ~100,000 rows: through rusqlite, not sqlx's row channel.
+            Pool::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.context("reading messages for the report")?;
+                let (from, to) = (sqlx_date(from), sqlx_date(to));
+                query_map(&mut conn, SQL, &[&from, &to], ReportMessage::from_sqlite)
+                    .await
+                    .context("reading messages for the report")?
+            }
+            Pool::Postgres(pool) => sqlx::query_as(SQL)
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await
+                .context("reading messages for the report")?,
+        };
+        tracing::debug!(rows = rows.len(), elapsed = ?started.elapsed(), "Read the report's messages.");
         let df = df!(
             "message_id" => rows.iter().map(|r| r.message_id.as_str()).collect::<Vec<_>>(),
             "user_key" => rows.iter().map(|r| r.user_key.as_str()).collect::<Vec<_>>(),
@@ -119,6 +159,30 @@ pub struct DetailMessage {
     pub has_dislike: bool,
 }
 
+impl DetailMessage {
+    /// A row of `detail_messages.sql`, in its column order, as sqlx would decode it.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<DetailMessage> {
+        Ok(DetailMessage {
+            message_id: row.get(0)?,
+            created_at: row.get(1)?,
+            local_time: row.get(2)?,
+            user_key: row.get(3)?,
+            question: row.get(4)?,
+            answer: row.get(5)?,
+            state: row.get(6)?,
+            kb_hit: row.get(7)?,
+            transfer: row.get(8)?,
+            latency_s: row.get(9)?,
+            session_id: row.get(10)?,
+            kb_mark: row.get(11)?,
+            manual_mark: row.get(12)?,
+            manual_operator: row.get(13)?,
+            has_like: row.get(14)?,
+            has_dislike: row.get(15)?,
+        })
+    }
+}
+
 /// A manual entry of the detail sheets.
 #[derive(Debug, sqlx::FromRow)]
 pub struct DetailEntry {
@@ -152,10 +216,22 @@ impl Warehouse {
         from: NaiveDate,
         to: NaiveDate,
     ) -> anyhow::Result<Vec<DetailMessage>> {
-        with_pool!(self, pool, Db => {
-            sqlx::query_as(include_str!("../../sql/warehouse/detail_messages.sql")).bind(from).bind(to).fetch_all(pool).await
-        })
-        .context("reading messages for the report")
+        const SQL: &str = include_str!("../../sql/warehouse/detail_messages.sql");
+        let started = std::time::Instant::now();
+        let rows = match &self.pool {
+            // A month's Messages sheet: ~50,000 rows with their text (see `report_messages`).
+            Pool::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.context("reading messages for the report")?;
+                let (from, to) = (sqlx_date(from), sqlx_date(to));
+                query_map(&mut conn, SQL, &[&from, &to], DetailMessage::from_sqlite).await
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as(SQL).bind(from).bind(to).fetch_all(pool).await.map_err(anyhow::Error::from)
+            }
+        }
+        .context("reading messages for the report")?;
+        tracing::debug!(rows = rows.len(), elapsed = ?started.elapsed(), "Read the detail messages.");
+        Ok(rows)
     }
 
     /// Manual entries dated in `from..=to`.

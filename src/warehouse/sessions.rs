@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use super::Tx;
 use super::messages::SessionCols;
 use super::rows::MessageRow;
-use super::sqlite_writer::Binder;
+use super::sqlite_bulk::Binder;
 use crate::extract::frame::{from_micros, micros};
 use crate::transform::time::from_epoch_days;
 use crate::transform::{Rules, marks, sessions};
@@ -457,7 +457,7 @@ impl Tx {
             // In key order, each page of the primary-key index is visited once per batch.
             let mut sorted: Vec<&SessionRow> = summary.iter().collect();
             sorted.sort_unstable_by(|a, b| a.session_id.cmp(&b.session_id));
-            return super::sqlite_writer::execute_each(t, SESSIONS_INSERT_SQL, tail, &sorted, |b, s| {
+            return super::sqlite_bulk::execute_each(t, SESSIONS_INSERT_SQL, tail, &sorted, |b, s| {
                 bind_session(b, s)
             })
             .await
