@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use sqlx::QueryBuilder;
 
 use super::rows::MessageRow;
-use super::sqlite_bulk::Binder;
+use super::sqlite_bulk::{Binder, query_map};
 use super::{Tx, Warehouse};
 use crate::extract::RawMessage;
 use crate::{with_conn, with_pool};
@@ -178,6 +178,73 @@ pub struct StoredRaw {
 }
 
 impl StoredRaw {
+    const COLUMNS: &[&str] = &[
+        "id",
+        "content_hash",
+        "user_key",
+        "included",
+        "app_id",
+        "conversation_id",
+        "created_at",
+        "updated_at",
+        "query",
+        "answer",
+        "status",
+        "error",
+        "from_source",
+        "from_end_user_id",
+        "from_account_id",
+        "invoke_from",
+        "inputs",
+        "message_tokens",
+        "answer_tokens",
+        "latency_s",
+        "total_price",
+        "currency",
+        "parent_message_id",
+        "app_mode",
+        "end_user_session_id",
+        "account_email",
+        "conversation_name",
+        "conversation_deleted",
+    ];
+
+    /// A row of `messages_stored_raw.sql`, in [`StoredRaw::COLUMNS`] order.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRaw> {
+        Ok(StoredRaw {
+            content_hash: row.get(1)?,
+            user_key: row.get(2)?,
+            included: row.get(3)?,
+            raw: RawMessage {
+                id: row.get(0)?,
+                app_id: row.get(4)?,
+                conversation_id: row.get(5)?,
+                created_at: row.get(6)?,
+                updated_at: row.get(7)?,
+                query: row.get(8)?,
+                answer: row.get(9)?,
+                status: row.get(10)?,
+                error: row.get(11)?,
+                from_source: row.get(12)?,
+                from_end_user_id: row.get(13)?,
+                from_account_id: row.get(14)?,
+                invoke_from: row.get(15)?,
+                inputs: row.get(16)?,
+                message_tokens: row.get(17)?,
+                answer_tokens: row.get(18)?,
+                latency_s: row.get(19)?,
+                total_price: row.get(20)?,
+                currency: row.get(21)?,
+                parent_message_id: row.get(22)?,
+                app_mode: row.get(23)?,
+                end_user_session_id: row.get(24)?,
+                account_email: row.get(25)?,
+                conversation_name: row.get(26)?,
+                conversation_deleted: row.get(27)?,
+            },
+        })
+    }
+
     /// The stored state, as [`Tx::existing`] returns it.
     pub fn stored(&self) -> Stored {
         Stored {
@@ -194,9 +261,19 @@ impl Tx {
     /// Stored messages after `after_id` (by id), at most `limit`, as raw Dify rows with their
     /// stored state.
     pub async fn stored_raw(&mut self, after_id: &str, limit: i64) -> anyhow::Result<Vec<StoredRaw>> {
-        with_conn!(self, conn, Db => {
-            sqlx::query_as::<_, StoredRaw>(STORED_RAW_SQL).bind(after_id).bind(limit).fetch_all(&mut *conn).await
-        })
+        match self {
+            // A reclassification reads every stored message (see sqlite_bulk).
+            Tx::Sqlite(t) => {
+                query_map(t, STORED_RAW_SQL, &[&after_id, &limit], StoredRaw::COLUMNS, StoredRaw::from_sqlite)
+                    .await
+            }
+            Tx::Postgres(t) => sqlx::query_as(STORED_RAW_SQL)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(&mut **t)
+                .await
+                .map_err(anyhow::Error::from),
+        }
         .context("reading stored messages")
     }
 }

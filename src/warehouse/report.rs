@@ -31,6 +31,25 @@ struct ReportMessage {
 }
 
 impl ReportMessage {
+    const COLUMNS: &[&str] = &[
+        "message_id",
+        "user_key",
+        "local_date",
+        "session_id",
+        "session_start",
+        "session_date",
+        "created_at",
+        "state",
+        "kb_hit",
+        "transfer",
+        "kb_mark",
+        "manual_mark",
+        "tokens",
+        "latency_s",
+        "has_like",
+        "has_dislike",
+    ];
+
     /// A row of `report_messages.sql`, in its column order, as sqlx would decode it.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReportMessage> {
         Ok(ReportMessage {
@@ -79,7 +98,7 @@ impl Warehouse {
             Pool::Sqlite(pool) => {
                 let mut conn = pool.acquire().await.context("reading messages for the report")?;
                 let (from, to) = (sqlx_date(from), sqlx_date(to));
-                query_map(&mut conn, SQL, &[&from, &to], ReportMessage::from_sqlite)
+                query_map(&mut conn, SQL, &[&from, &to], ReportMessage::COLUMNS, ReportMessage::from_sqlite)
                     .await
                     .context("reading messages for the report")?
             }
@@ -160,6 +179,25 @@ pub struct DetailMessage {
 }
 
 impl DetailMessage {
+    const COLUMNS: &[&str] = &[
+        "message_id",
+        "created_at",
+        "local_time",
+        "user_key",
+        "question",
+        "answer",
+        "state",
+        "kb_hit",
+        "transfer",
+        "latency_s",
+        "session_id",
+        "kb_mark",
+        "manual_mark",
+        "manual_operator",
+        "has_like",
+        "has_dislike",
+    ];
+
     /// A row of `detail_messages.sql`, in its column order, as sqlx would decode it.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<DetailMessage> {
         Ok(DetailMessage {
@@ -223,7 +261,8 @@ impl Warehouse {
             Pool::Sqlite(pool) => {
                 let mut conn = pool.acquire().await.context("reading messages for the report")?;
                 let (from, to) = (sqlx_date(from), sqlx_date(to));
-                query_map(&mut conn, SQL, &[&from, &to], DetailMessage::from_sqlite).await
+                query_map(&mut conn, SQL, &[&from, &to], DetailMessage::COLUMNS, DetailMessage::from_sqlite)
+                    .await
             }
             Pool::Postgres(pool) => {
                 sqlx::query_as(SQL).bind(from).bind(to).fetch_all(pool).await.map_err(anyhow::Error::from)

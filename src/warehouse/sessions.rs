@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use super::Tx;
 use super::messages::SessionCols;
 use super::rows::MessageRow;
-use super::sqlite_bulk::Binder;
+use super::sqlite_bulk::{Binder, query_map};
 use crate::extract::frame::{from_micros, micros};
 use crate::transform::time::from_epoch_days;
 use crate::transform::{Rules, marks, sessions};
@@ -109,6 +109,35 @@ struct SessionInput {
     old_session_id: Option<String>,
     kb_mark: Option<bool>,
     manual_mark: Option<bool>,
+}
+
+impl SessionInput {
+    const COLUMNS: &[&str] = &[
+        "message_id",
+        "user_key",
+        "created_at",
+        "state",
+        "kb_hit",
+        "transfer",
+        "old_session_id",
+        "kb_mark",
+        "manual_mark",
+    ];
+
+    /// A row of `session_messages.sql`, in [`SessionInput::COLUMNS`] order.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionInput> {
+        Ok(SessionInput {
+            message_id: row.get(0)?,
+            user_key: row.get(1)?,
+            created_at: row.get(2)?,
+            state: row.get(3)?,
+            kb_hit: row.get(4)?,
+            transfer: row.get(5)?,
+            old_session_id: row.get(6)?,
+            kb_mark: row.get(7)?,
+            manual_mark: row.get(8)?,
+        })
+    }
 }
 
 /// Counts of what the pass changed.
@@ -398,11 +427,12 @@ impl Tx {
     }
 
     async fn load_session_inputs(&mut self) -> anyhow::Result<Vec<SessionInput>> {
-        with_conn!(self, conn, Db => {
-            sqlx::query_as::<_, SessionInput>(include_str!("../../sql/warehouse/session_messages.sql"))
-                .fetch_all(&mut *conn)
-                .await
-        })
+        const SQL: &str = include_str!("../../sql/warehouse/session_messages.sql");
+        match self {
+            // A full rebuild reads every message, a group of users at a time (see sqlite_bulk).
+            Tx::Sqlite(t) => query_map(t, SQL, &[], SessionInput::COLUMNS, SessionInput::from_sqlite).await,
+            Tx::Postgres(t) => sqlx::query_as(SQL).fetch_all(&mut **t).await.map_err(anyhow::Error::from),
+        }
         .context("loading messages for sessions")
     }
 
