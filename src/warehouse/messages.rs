@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use sqlx::QueryBuilder;
 
 use super::rows::MessageRow;
-use super::sqlite_bulk::{Binder, query_map};
+use super::sqlite_bulk::{Binder, FromSqliteRow, query_rows};
 use super::{Tx, Warehouse};
 use crate::extract::RawMessage;
 use crate::{with_conn, with_pool};
@@ -177,8 +177,8 @@ pub struct StoredRaw {
     pub included: bool,
 }
 
-impl StoredRaw {
-    const COLUMNS: &[&str] = &[
+impl FromSqliteRow for StoredRaw {
+    const COLUMNS: &'static [&'static str] = &[
         "id",
         "content_hash",
         "user_key",
@@ -209,7 +209,7 @@ impl StoredRaw {
         "conversation_deleted",
     ];
 
-    /// A row of `messages_stored_raw.sql`, in [`StoredRaw::COLUMNS`] order.
+    /// A row of `messages_stored_raw.sql`.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRaw> {
         Ok(StoredRaw {
             content_hash: row.get(1)?,
@@ -244,7 +244,9 @@ impl StoredRaw {
             },
         })
     }
+}
 
+impl StoredRaw {
     /// The stored state, as [`Tx::existing`] returns it.
     pub fn stored(&self) -> Stored {
         Stored {
@@ -263,10 +265,7 @@ impl Tx {
     pub async fn stored_raw(&mut self, after_id: &str, limit: i64) -> anyhow::Result<Vec<StoredRaw>> {
         match self {
             // A reclassification reads every stored message (see sqlite_bulk).
-            Tx::Sqlite(t) => {
-                query_map(t, STORED_RAW_SQL, &[&after_id, &limit], StoredRaw::COLUMNS, StoredRaw::from_sqlite)
-                    .await
-            }
+            Tx::Sqlite(t) => query_rows(t, STORED_RAW_SQL, &[&after_id, &limit]).await,
             Tx::Postgres(t) => sqlx::query_as(STORED_RAW_SQL)
                 .bind(after_id)
                 .bind(limit)

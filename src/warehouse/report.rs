@@ -4,7 +4,7 @@ use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
-use super::sqlite_bulk::{query_map, sqlx_date};
+use super::sqlite_bulk::{FromSqliteRow, query_rows, sqlx_date};
 use super::{Pool, Warehouse};
 use crate::extract::frame::micros;
 use crate::transform::time::epoch_days;
@@ -30,8 +30,8 @@ struct ReportMessage {
     has_dislike: bool,
 }
 
-impl ReportMessage {
-    const COLUMNS: &[&str] = &[
+impl FromSqliteRow for ReportMessage {
+    const COLUMNS: &'static [&'static str] = &[
         "message_id",
         "user_key",
         "local_date",
@@ -88,28 +88,33 @@ fn as_dates(df: DataFrame, names: &[&str]) -> PolarsResult<DataFrame> {
 }
 
 impl Warehouse {
+    /// The rows of a report query over the local dates `$1..=$2`. A month's report reads
+    /// ~100,000 messages, and its Messages sheet ~50,000 with their text: from SQLite through
+    /// rusqlite, not sqlx's row channel (see `sqlite_bulk`).
+    async fn dated_rows<T>(&self, sql: &'static str, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<T>>
+    where
+        T: FromSqliteRow + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        let started = std::time::Instant::now();
+        let rows = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.context("reading messages for the report")?;
+                query_rows(&mut conn, sql, &[&sqlx_date(from), &sqlx_date(to)]).await
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query_as(sql).bind(from).bind(to).fetch_all(pool).await.map_err(anyhow::Error::from)
+            }
+        }
+        .context("reading messages for the report")?;
+        tracing::debug!(rows = rows.len(), elapsed = ?started.elapsed(), "Read report rows.");
+        Ok(rows)
+    }
+
     /// Included messages dated in `from..=to` or in sessions starting then (see
     /// `transform::kpi` for the columns).
     pub async fn report_messages(&self, from: NaiveDate, to: NaiveDate) -> anyhow::Result<DataFrame> {
-        const SQL: &str = include_str!("../../sql/warehouse/report_messages.sql");
-        let started = std::time::Instant::now();
-        let rows: Vec<ReportMessage> = match &self.pool {
-            // A month's report reads ~100,000 rows: through rusqlite, not sqlx's row channel.
-            Pool::Sqlite(pool) => {
-                let mut conn = pool.acquire().await.context("reading messages for the report")?;
-                let (from, to) = (sqlx_date(from), sqlx_date(to));
-                query_map(&mut conn, SQL, &[&from, &to], ReportMessage::COLUMNS, ReportMessage::from_sqlite)
-                    .await
-                    .context("reading messages for the report")?
-            }
-            Pool::Postgres(pool) => sqlx::query_as(SQL)
-                .bind(from)
-                .bind(to)
-                .fetch_all(pool)
-                .await
-                .context("reading messages for the report")?,
-        };
-        tracing::debug!(rows = rows.len(), elapsed = ?started.elapsed(), "Read the report's messages.");
+        let sql = include_str!("../../sql/warehouse/report_messages.sql");
+        let rows: Vec<ReportMessage> = self.dated_rows(sql, from, to).await?;
         let df = df!(
             "message_id" => rows.iter().map(|r| r.message_id.as_str()).collect::<Vec<_>>(),
             "user_key" => rows.iter().map(|r| r.user_key.as_str()).collect::<Vec<_>>(),
@@ -178,8 +183,8 @@ pub struct DetailMessage {
     pub has_dislike: bool,
 }
 
-impl DetailMessage {
-    const COLUMNS: &[&str] = &[
+impl FromSqliteRow for DetailMessage {
+    const COLUMNS: &'static [&'static str] = &[
         "message_id",
         "created_at",
         "local_time",
@@ -254,23 +259,7 @@ impl Warehouse {
         from: NaiveDate,
         to: NaiveDate,
     ) -> anyhow::Result<Vec<DetailMessage>> {
-        const SQL: &str = include_str!("../../sql/warehouse/detail_messages.sql");
-        let started = std::time::Instant::now();
-        let rows = match &self.pool {
-            // A month's Messages sheet: ~50,000 rows with their text (see `report_messages`).
-            Pool::Sqlite(pool) => {
-                let mut conn = pool.acquire().await.context("reading messages for the report")?;
-                let (from, to) = (sqlx_date(from), sqlx_date(to));
-                query_map(&mut conn, SQL, &[&from, &to], DetailMessage::COLUMNS, DetailMessage::from_sqlite)
-                    .await
-            }
-            Pool::Postgres(pool) => {
-                sqlx::query_as(SQL).bind(from).bind(to).fetch_all(pool).await.map_err(anyhow::Error::from)
-            }
-        }
-        .context("reading messages for the report")?;
-        tracing::debug!(rows = rows.len(), elapsed = ?started.elapsed(), "Read the detail messages.");
-        Ok(rows)
+        self.dated_rows(include_str!("../../sql/warehouse/detail_messages.sql"), from, to).await
     }
 
     /// Manual entries dated in `from..=to`.

@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use super::Tx;
 use super::messages::SessionCols;
 use super::rows::MessageRow;
-use super::sqlite_bulk::{Binder, query_map};
+use super::sqlite_bulk::{Binder, FromSqliteRow, query_rows};
 use crate::extract::frame::{from_micros, micros};
 use crate::transform::time::from_epoch_days;
 use crate::transform::{Rules, marks, sessions};
@@ -111,8 +111,8 @@ struct SessionInput {
     manual_mark: Option<bool>,
 }
 
-impl SessionInput {
-    const COLUMNS: &[&str] = &[
+impl FromSqliteRow for SessionInput {
+    const COLUMNS: &'static [&'static str] = &[
         "message_id",
         "user_key",
         "created_at",
@@ -124,7 +124,7 @@ impl SessionInput {
         "manual_mark",
     ];
 
-    /// A row of `session_messages.sql`, in [`SessionInput::COLUMNS`] order.
+    /// A row of `session_messages.sql`.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionInput> {
         Ok(SessionInput {
             message_id: row.get(0)?,
@@ -430,7 +430,7 @@ impl Tx {
         const SQL: &str = include_str!("../../sql/warehouse/session_messages.sql");
         match self {
             // A full rebuild reads every message, a group of users at a time (see sqlite_bulk).
-            Tx::Sqlite(t) => query_map(t, SQL, &[], SessionInput::COLUMNS, SessionInput::from_sqlite).await,
+            Tx::Sqlite(t) => query_rows(t, SQL, &[]).await,
             Tx::Postgres(t) => sqlx::query_as(SQL).fetch_all(&mut **t).await.map_err(anyhow::Error::from),
         }
         .context("loading messages for sessions")

@@ -8,7 +8,7 @@
 //! SQLite is fastest — on the same connection and inside the same transaction as everything
 //! else the batch writes. Reading is the mirror image: sqlx hands each row from its worker
 //! thread to the caller over a channel and decodes it there, which made the report's read of
-//! 100,000 messages three and a half times slower (`query_map`). sqlx's handle stays locked
+//! 100,000 messages three and a half times slower (`query_rows`). sqlx's handle stays locked
 //! meanwhile, so its worker thread cannot use the connection at the same time. The SQL is the
 //! same text the PostgreSQL path runs (`$N` placeholders, which SQLite numbers the same way);
 //! values are encoded exactly as sqlx encodes them (times `%F %T%.f`, dates `%F`, booleans
@@ -47,16 +47,24 @@ pub async fn execute_each<T>(
     Ok(())
 }
 
-/// Runs a query with `params` bound to `$1`, `$2`, … and maps each row with `map`, which reads
-/// the values by position: the query must return exactly `columns`, in that order (checked
-/// once per call, so a mapping and its SQL file cannot drift apart unnoticed).
-pub async fn query_map<T>(
+/// A row type read by position from a SQLite query ([`query_rows`]).
+pub trait FromSqliteRow: Sized {
+    /// The columns the query must return, in the order [`FromSqliteRow::from_sqlite`] reads them.
+    const COLUMNS: &'static [&'static str];
+
+    /// The row, decoded as sqlx would decode it.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+}
+
+/// Runs a query with `params` bound to `$1`, `$2`, … and reads each row as a `T`. The query
+/// must return exactly `T::COLUMNS`, in that order (checked once per call, so a reader and
+/// its SQL file cannot drift apart unnoticed).
+pub async fn query_rows<T: FromSqliteRow>(
     conn: &mut SqliteConnection,
     sql: &str,
     params: &[&dyn rusqlite::ToSql],
-    columns: &[&str],
-    mut map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> anyhow::Result<Vec<T>> {
+    let columns = T::COLUMNS;
     let mut handle = conn.lock_handle().await.context("locking the SQLite connection")?;
     // SAFETY: as in `execute_each`.
     let db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }?;
@@ -69,7 +77,7 @@ pub async fn query_map<T>(
     let mut rows = statement.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(map(row)?);
+        out.push(T::from_sqlite(row)?);
     }
     Ok(out)
 }
@@ -179,10 +187,31 @@ mod tests {
 
     use super::*;
 
+    #[derive(Debug, PartialEq)]
+    struct Probe(NaiveDateTime, NaiveDate, bool);
+
+    impl FromSqliteRow for Probe {
+        const COLUMNS: &'static [&'static str] = &["at", "day", "flag"];
+        fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Probe> {
+            Ok(Probe(row.get(0)?, row.get(1)?, row.get(2)?))
+        }
+    }
+
+    /// Reads the same columns in another order than the query returns them.
+    #[derive(Debug)]
+    struct Misread;
+
+    impl FromSqliteRow for Misread {
+        const COLUMNS: &'static [&'static str] = &["at", "flag", "day"];
+        fn from_sqlite(_: &rusqlite::Row<'_>) -> rusqlite::Result<Misread> {
+            Ok(Misread)
+        }
+    }
+
     /// Values come back as sqlx wrote them, and a reader whose columns are not the query's is
     /// refused instead of reading the wrong values.
     #[test]
-    fn query_map_reads_what_sqlx_wrote_and_checks_the_columns() {
+    fn query_rows_reads_what_sqlx_wrote_and_checks_the_columns() {
         use sqlx::Connection;
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         runtime.block_on(async {
@@ -198,14 +227,9 @@ mod tests {
                 .unwrap();
             let sql = "SELECT at, day, flag FROM t WHERE day >= $1";
             let day = sqlx_date(t.date());
-            let rows = query_map(&mut conn, sql, &[&day], &["at", "day", "flag"], |r| {
-                Ok((r.get::<_, NaiveDateTime>(0)?, r.get::<_, NaiveDate>(1)?, r.get::<_, bool>(2)?))
-            })
-            .await
-            .unwrap();
-            assert_eq!(rows, vec![(t, t.date(), true)]);
-            let err =
-                query_map(&mut conn, sql, &[&day], &["at", "flag", "day"], |_| Ok(())).await.unwrap_err();
+            let rows: Vec<Probe> = query_rows(&mut conn, sql, &[&day]).await.unwrap();
+            assert_eq!(rows, vec![Probe(t, t.date(), true)]);
+            let err = query_rows::<Misread>(&mut conn, sql, &[&day]).await.unwrap_err();
             assert!(err.to_string().contains("its reader expects"), "{err}");
         });
     }

@@ -483,17 +483,7 @@ async fn marks_made_before_a_first_load_count_in_its_sessions(backend: Backend) 
         })
         .collect();
     legacy
-        .exec(&format!(
-            "CREATE TABLE manual_intervention (message_id varchar(64), manual_intervention boolean,
-                 operation_user varchar(64), query text, user_name varchar(64), knowledge_status varchar(16),
-                 created_at timestamp, updated_at timestamp);
-             CREATE TABLE manual_entry (id serial, user_name text, query text, answer text,
-                 consultation_time timestamp, entry_person text, knowledge_hit text,
-                 transfer_to_human text, manual_intervention text, operation_user text,
-                 created_at timestamp, updated_at timestamp);
-             INSERT INTO manual_intervention VALUES {};",
-            rows.join(", ")
-        ))
+        .exec(&format!("{LEGACY_SCHEMA}\nINSERT INTO manual_intervention VALUES {};", rows.join(", ")))
         .await;
     env.ok(&["import", "legacy", "--from", &legacy.url]);
     let mut cmd = env.command(&["ingest"]);

@@ -159,14 +159,7 @@ async fn legacy_platform_migrates_once(backend: Backend) {
     let legacy = TestDb::create("legacy").await;
     legacy
         .exec(&format!(
-            "CREATE TABLE system_users (id serial, username text, password text);
-             CREATE TABLE manual_intervention (message_id varchar(64), manual_intervention boolean,
-                 operation_user varchar(64), query text, user_name varchar(64), knowledge_status varchar(16),
-                 created_at timestamp, updated_at timestamp);
-             CREATE TABLE manual_entry (id serial, user_name text, query text, answer text,
-                 consultation_time timestamp, entry_person text, knowledge_hit text,
-                 transfer_to_human text, manual_intervention text, operation_user text,
-                 created_at timestamp, updated_at timestamp);
+            "{LEGACY_SCHEMA}
              INSERT INTO manual_intervention VALUES
                  ('{a}', true, 'zhou', 'q', 'zhangsan', NULL, '2026-11-02 11:00', '2026-11-02 11:05'),
                  ('{b}', false, 'zhou', 'q', 'lisi', '命中', '2026-11-02 12:00', NULL);

@@ -40,6 +40,17 @@ fn with_database(url: &str, db: &str) -> String {
     u.to_string()
 }
 
+/// The legacy platform's tables that `itstat import legacy` reads (legacy.md), empty.
+pub const LEGACY_SCHEMA: &str = "
+    CREATE TABLE system_users (id serial, username text, password text);
+    CREATE TABLE manual_intervention (message_id varchar(64), manual_intervention boolean,
+        operation_user varchar(64), query text, user_name varchar(64), knowledge_status varchar(16),
+        created_at timestamp, updated_at timestamp);
+    CREATE TABLE manual_entry (id serial, user_name text, query text, answer text,
+        consultation_time timestamp, entry_person text, knowledge_hit text,
+        transfer_to_human text, manual_intervention text, operation_user text,
+        created_at timestamp, updated_at timestamp);";
+
 /// A PostgreSQL database that exists for one test and is dropped afterwards.
 pub struct TestDb {
     pub name: String,
