@@ -52,6 +52,8 @@ pub struct DifySettings {
     pub lookback: Duration,
     /// How long a blank answer keeps being re-read.
     pub pending_max_age: Duration,
+    /// How long Dify may stay silent (connecting, or between two rows) before a run gives up.
+    pub timeout: Duration,
 }
 
 /// Everything that decides a derived column; a change means stored rows must be reclassified.
@@ -158,6 +160,7 @@ struct DifyFile {
     exclude_users: Vec<String>,
     lookback: String,
     pending_max_age: String,
+    timeout: String,
 }
 
 impl Default for DifyFile {
@@ -169,6 +172,7 @@ impl Default for DifyFile {
             exclude_users: Vec::new(),
             lookback: "2h".into(),
             pending_max_age: "24h".into(),
+            timeout: "10m".into(),
         }
     }
 }
@@ -377,6 +381,10 @@ fn build(
     let tz = parse_tz(&timezone).map_err(|m| user_error(format!("{place}: `timezone`: {m}")))?;
     let lookback = parse_duration(&file.dify.lookback, place, "dify.lookback")?;
     let pending_max_age = parse_duration(&file.dify.pending_max_age, place, "dify.pending_max_age")?;
+    let dify_timeout = parse_duration(&file.dify.timeout, place, "dify.timeout")?;
+    if dify_timeout.is_zero() {
+        bail_user!("{place}: `dify.timeout` must be longer than 0 (for example \"10m\")");
+    }
     let session_window = parse_duration(&file.session.window, place, "session.window")?;
     if session_window.is_zero() {
         bail_user!("{place}: `session.window` must be longer than 0 (for example \"15m\")");
@@ -411,7 +419,13 @@ fn build(
     Ok(Settings {
         config_path,
         tz,
-        dify: DifySettings { url: dify_url, apps: file.dify.apps, lookback, pending_max_age },
+        dify: DifySettings {
+            url: dify_url,
+            apps: file.dify.apps,
+            lookback,
+            pending_max_age,
+            timeout: dify_timeout,
+        },
         warehouse_url,
         rules: RuleSettings {
             timezone,
@@ -601,6 +615,7 @@ mod tests {
         assert_eq!(example.rules.fingerprint(), defaults.rules.fingerprint());
         assert_eq!(example.warehouse_url, defaults.warehouse_url);
         assert_eq!(example.mail.port, 587);
+        assert_eq!(example.dify.timeout, defaults.dify.timeout);
     }
 
     #[test]
@@ -614,6 +629,7 @@ mod tests {
         assert_eq!(s.rules.exclude_invoke_from, vec!["debugger"]);
         assert_eq!(s.dify.lookback, Duration::from_secs(7200));
         assert_eq!(s.dify.pending_max_age, Duration::from_secs(86400));
+        assert_eq!(s.dify.timeout, Duration::from_secs(600));
         assert_eq!(s.report.lang, "zh");
     }
 
@@ -630,6 +646,7 @@ mod tests {
         let cases = [
             ("timezone = \"Asia/Shangai\"", "`timezone`"),
             ("[dify]\nlookback = \"2 parsecs\"", "`dify.lookback`"),
+            ("[dify]\ntimeout = \"0s\"", "`dify.timeout` must be longer than 0"),
             ("[session]\nmode = \"sliding\"", "`session.mode`"),
             ("[rules]\ntransfer_regex = [\"(\"]", "`rules.transfer_regex[0]`"),
             ("[rules]\nkb_miss = [\"\"]", "`rules.kb_miss[0]`"),

@@ -64,6 +64,40 @@ fn cause_text(cause: &(dyn std::error::Error + 'static)) -> String {
     cause.to_string()
 }
 
+/// The context of a SQLite error that ran out of disk: the warehouse's place and the fix.
+#[derive(Debug)]
+pub struct WarehouseDiskFull(pub String);
+
+impl fmt::Display for WarehouseDiskFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the disk holding the warehouse {} (or SQLite's temp folder) is full; free space and run again (what was committed is kept)",
+            self.0
+        )
+    }
+}
+
+/// Whether a SQLite statement in the chain failed with SQLITE_FULL (no space for the file,
+/// its WAL or a temp file).
+pub fn is_sqlite_full(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let db = match cause.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Database(db)) => Some(db.as_ref()),
+            _ => cause.downcast_ref::<Box<dyn sqlx::error::DatabaseError>>().map(|b| b.as_ref()),
+        };
+        let sqlx_full = db.is_some_and(|db| {
+            db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() && db.code().as_deref() == Some("13")
+        });
+        // The bulk readers use rusqlite on the same file (warehouse::sqlite_bulk).
+        let rusqlite_full = matches!(
+            cause.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DiskFull
+        );
+        sqlx_full || rusqlite_full
+    })
+}
+
 /// A database URL with its password replaced by `***`, safe for logs, errors and `status`.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {

@@ -68,7 +68,7 @@ pub fn run_boxed<'a>(settings: &'a Settings, command: &'a Command) -> CommandFut
 pub async fn run_with(settings: &Settings, command: &Command) -> anyhow::Result<()> {
     let settings = with_command_flags(settings, command);
     let settings = &settings;
-    match command {
+    let result = match command {
         Command::Ingest(args) => cmd::ingest::run(settings, args).await,
         Command::Report(args) => cmd::report::run(settings, args).await,
         Command::Messages(args) => cmd::messages::run(settings, args).await,
@@ -78,5 +78,14 @@ pub async fn run_with(settings: &Settings, command: &Command) -> anyhow::Result<
         Command::Schedule(args) => cmd::schedule::run(settings, args).await,
         Command::Demo(args) => cmd::demo::run(settings, args).await,
         Command::Export(args) => cmd::export::run(settings, args).await,
-    }
+    };
+    // SQLite says only "database or disk is full", wherever the statement was: say which
+    // disk (once: `demo` and `schedule` run commands, with their own settings, in here).
+    result.map_err(|err| {
+        if error::is_sqlite_full(&err) && err.downcast_ref::<error::WarehouseDiskFull>().is_none() {
+            err.context(error::WarehouseDiskFull(error::url_place(&settings.warehouse_url)))
+        } else {
+            err
+        }
+    })
 }

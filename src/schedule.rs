@@ -3,6 +3,7 @@
 //! fake clock; `cmd::schedule` runs them against the real one.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -92,6 +93,24 @@ pub fn catch_up(job: &Job, tz: Tz, now: DateTime<Utc>) -> Option<Vec<String>> {
     Some(argv)
 }
 
+/// The longest the scheduler sleeps before it reads the wall clock again. Timers run on the
+/// monotonic clock, which a step of the wall clock (an NTP correction, an operator's `date -s`)
+/// does not move and a suspended VM does not advance: sleeping the whole wait at once would fire
+/// a job early after a step back and late after a suspend or a step forward.
+pub const CLOCK_CHECK: Duration = Duration::from_secs(30);
+
+/// Sleeps until the wall clock `now` reads `at` or later, reading it at least every
+/// [`CLOCK_CHECK`]; after a step or a suspend the job fires within that much of its time.
+pub async fn sleep_until_wall(at: DateTime<Utc>, now: impl Fn() -> DateTime<Utc>) {
+    // A negative wait (the time has passed) does not convert: return at once.
+    while let Ok(left) = (at - now()).to_std() {
+        if left.is_zero() {
+            return;
+        }
+        tokio::time::sleep(left.min(CLOCK_CHECK)).await;
+    }
+}
+
 /// `now` as UTC, for callers holding a zoned time.
 pub fn utc<T: TimeZone>(t: DateTime<T>) -> DateTime<Utc> {
     t.with_timezone(&Utc)
@@ -116,6 +135,73 @@ mod tests {
     }
 
     const SHANGHAI: Tz = chrono_tz::Asia::Shanghai;
+
+    /// A wall clock over tokio's paused clock that the test can step, as NTP or a resumed VM
+    /// would: `start` + monotonic time elapsed + the steps so far.
+    #[derive(Clone)]
+    struct SteppedWall {
+        start: DateTime<Utc>,
+        origin: tokio::time::Instant,
+        step: std::sync::Arc<std::sync::Mutex<chrono::Duration>>,
+    }
+
+    impl SteppedWall {
+        fn new(start: DateTime<Utc>) -> SteppedWall {
+            let step = std::sync::Arc::new(std::sync::Mutex::new(chrono::Duration::zero()));
+            SteppedWall { start, origin: tokio::time::Instant::now(), step }
+        }
+
+        fn now(&self) -> DateTime<Utc> {
+            let elapsed = chrono::Duration::from_std(self.origin.elapsed()).unwrap();
+            self.start + elapsed + *self.step.lock().unwrap()
+        }
+
+        /// Steps the wall clock by `by` once `after` of monotonic time has passed.
+        fn step_after(&self, after: Duration, by: chrono::Duration) {
+            let step = self.step.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                *step.lock().unwrap() += by;
+            });
+        }
+
+        /// Sleeps until the wall clock reads `at`; returns the monotonic time it took.
+        async fn sleep_until(&self, at: DateTime<Utc>) -> Duration {
+            let clock = self.clone();
+            sleep_until_wall(at, move || clock.now()).await;
+            self.origin.elapsed()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_clock_stepped_back_does_not_fire_a_job_early() {
+        let wall = SteppedWall::new(at("2026-11-24T23:59:00Z"));
+        wall.step_after(Duration::from_secs(20), chrono::Duration::hours(-1));
+        let took = wall.sleep_until(at("2026-11-25T00:00:00Z")).await;
+        assert!(wall.now() >= at("2026-11-25T00:00:00Z"));
+        // One minute of waiting plus the hour the clock went back, and no more than one check.
+        let due = Duration::from_secs(3600 + 60);
+        assert!(took >= due && took <= due + CLOCK_CHECK, "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_clock_stepped_forward_or_a_resumed_vm_fires_the_job_on_time() {
+        let wall = SteppedWall::new(at("2026-11-24T22:00:00Z"));
+        // Two hours to wait; after ten seconds the wall clock jumps an hour ahead (as it does
+        // when a VM paused for an hour resumes): the job is due 50 min later, not 110.
+        wall.step_after(Duration::from_secs(10), chrono::Duration::hours(1));
+        let took = wall.sleep_until(at("2026-11-25T00:00:00Z")).await;
+        let due = Duration::from_secs(3600 - 10);
+        assert!(took >= due && took <= due + CLOCK_CHECK, "{took:?}");
+        assert!(wall.now() - at("2026-11-25T00:00:00Z") <= chrono::Duration::seconds(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_time_already_past_does_not_wait() {
+        let wall = SteppedWall::new(at("2026-11-25T00:00:05Z"));
+        assert_eq!(wall.sleep_until(at("2026-11-25T00:00:00Z")).await, Duration::ZERO);
+        assert_eq!(wall.sleep_until(at("2026-11-25T00:00:05Z")).await, Duration::ZERO);
+    }
 
     #[test]
     fn next_fire_is_in_the_configured_zone() {

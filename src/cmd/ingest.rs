@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
-use futures_util::TryStreamExt;
 use polars::prelude::PolarsResult;
 use tracing::{debug, info, warn};
 
@@ -208,7 +207,7 @@ impl Ingest<'_> {
         if scope == Scope::Reclassify {
             return Ok(());
         }
-        let source = DifySource::connect(self.settings.dify_url()?).await?;
+        let source = DifySource::connect(self.settings.dify_url()?, self.settings.dify.timeout).await?;
         let mut dify = source.reader().await?;
         debug!(optional = ?dify.optional_present, "Probed the Dify schema.");
         let apps = dify.resolve_apps(&self.settings.dify.apps).await?;
@@ -276,13 +275,13 @@ impl Ingest<'_> {
         let mut reader = AbortOnDrop(tokio::spawn(async move {
             let mut classify_time = Duration::ZERO;
             let read = async {
-                let mut rows = std::pin::pin!(dify.messages_since(start, &apps));
+                let mut rows = dify.messages_since(start, &apps);
                 let mut raw = Vec::with_capacity(batch_size);
                 // The first batch is small, so that the writer starts early instead of waiting
                 // for a whole batch to be read and classified.
                 let mut limit = batch_size.min(FIRST_BATCH);
                 loop {
-                    let row = rows.try_next().await?;
+                    let row = rows.next().await?;
                     let end = row.is_none();
                     raw.extend(row);
                     if raw.len() >= limit || (end && !raw.is_empty()) {
@@ -656,7 +655,7 @@ async fn dry_run(settings: &Settings, scope: Scope, rules: &Rules, args: &Ingest
         })
         .await?;
     } else if scope != Scope::Reclassify {
-        let source = DifySource::connect(settings.dify_url()?).await?;
+        let source = DifySource::connect(settings.dify_url()?, settings.dify.timeout).await?;
         let mut dify = source.reader().await?;
         let apps = dify.resolve_apps(&settings.dify.apps).await?;
         let start = match (&wh, scope) {

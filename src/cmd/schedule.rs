@@ -1,6 +1,7 @@
 //! `itstat schedule`: runs the `[[schedule]]` jobs in-process until SIGTERM or Ctrl-C.
 //!
-//! Each job has its own timer; a job still running when its next time comes is skipped with a
+//! Each job has its own timer, which reads the wall clock at least every 30 s (so a clock step
+//! or a resumed VM moves its fire time with it); a job still running when its next time comes is skipped with a
 //! warning, so it never overlaps itself (ingest jobs also take the ingest lock). Every run is
 //! recorded in `job_runs`; a failure is logged, mailed to `[mail] owner` at most once per job
 //! per hour, and the scheduler carries on. At start it logs every job's next fire time and
@@ -22,7 +23,7 @@ use crate::cli::ScheduleArgs;
 use crate::config::Settings;
 use crate::error::one_line;
 use crate::report::email::mailbox;
-use crate::schedule::{Job, catch_up, jobs, next_fire, parse_run};
+use crate::schedule::{Job, catch_up, jobs, next_fire, parse_run, sleep_until_wall};
 use crate::warehouse::deliveries::Delivery;
 use crate::warehouse::{OpenMode, Warehouse};
 
@@ -133,9 +134,8 @@ async fn job_loop(
             info!(job = %job.name, "No more fire times.");
             return;
         };
-        let wait = (next.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or_default();
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = sleep_until_wall(next.with_timezone(&Utc), Utc::now) => {}
             _ = stop.changed() => return,
         }
         if *stop.borrow() {

@@ -4,8 +4,13 @@
 //! never change Dify even when given a privileged account. The schema is probed first: missing
 //! required columns stop the run (exit 2, naming table and column); optional columns that
 //! appeared in later Dify versions are selected when present and read as NULL otherwise.
+//!
+//! Every wait on Dify is bounded by `[dify] timeout`: a network that drops packets without a
+//! reset leaves a TCP connection waiting forever (nothing is in flight, so nothing times out),
+//! and an unattended ingest stuck that way would hold the ingest lock and stop every later run.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
@@ -66,10 +71,11 @@ const REQUIRED: &[(&str, &[&str])] = &[
 const OPTIONAL: &[(&str, &str)] =
     &[("parent_message_id", "m.parent_message_id::text"), ("app_mode", "m.app_mode::text")];
 
-/// A connection to Dify holding an open read-only transaction.
+/// A connection to Dify, not yet in a transaction.
 pub struct DifySource {
     conn: PgConnection,
     place: String,
+    timeout: Duration,
 }
 
 /// What the schema probe found, and the SQL built from it.
@@ -78,6 +84,8 @@ pub struct DifyReader {
     conn: PgConnection,
     /// Host/database, for errors (a connection can drop in the middle of a run).
     place: String,
+    /// `[dify] timeout`: the longest wait for Dify to say anything.
+    timeout: Duration,
     messages_since: String,
     messages_by_id: String,
     /// Optional columns that this Dify has.
@@ -86,7 +94,8 @@ pub struct DifyReader {
 
 impl DifySource {
     /// Connects to Dify. Fails with exit 2 naming host and database (never the password).
-    pub async fn connect(url: &str) -> anyhow::Result<DifySource> {
+    /// `timeout` bounds this and every later wait on Dify.
+    pub async fn connect(url: &str, timeout: Duration) -> anyhow::Result<DifySource> {
         let place = url_place(url);
         let options: PgConnectOptions = crate::config::postgres_options(url).map_err(|e| {
             crate::error::user_error(format!(
@@ -97,24 +106,24 @@ impl DifySource {
             .application_name("itstat")
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Debug, crate::warehouse::SLOW_STATEMENT);
-        let conn = options
-            .connect()
+        let connect = async { Ok(options.connect().await?) };
+        let conn = within(timeout, connect)
             .await
             .with_context(|| format!("cannot connect to the Dify database at {place}"))?;
-        Ok(DifySource { conn, place })
+        Ok(DifySource { conn, place, timeout })
     }
 
     /// Opens the read-only transaction and probes the schema. The reader owns the connection
     /// (so it can move to a task of its own); dropping it without [`DifyReader::finish`]
     /// closes the connection, which ends the transaction.
     pub async fn reader(self) -> anyhow::Result<DifyReader> {
-        let DifySource { mut conn, place } = self;
-        sqlx::raw_sql(AssertSqlSafe(BEGIN_SQL.trim()))
-            .execute(&mut conn)
+        let DifySource { mut conn, place, timeout } = self;
+        let begin = async { Ok(sqlx::raw_sql(AssertSqlSafe(BEGIN_SQL.trim())).execute(&mut conn).await?) };
+        within(timeout, begin)
             .await
             .with_context(|| format!("cannot start a read-only transaction on Dify at {place}"))?;
-        let columns: Vec<(String, String)> = sqlx::query_as(COLUMNS_SQL)
-            .fetch_all(&mut conn)
+        let probe = async { Ok(sqlx::query_as(COLUMNS_SQL).fetch_all(&mut conn).await?) };
+        let columns: Vec<(String, String)> = within(timeout, probe)
             .await
             .with_context(|| format!("cannot read the Dify schema at {place}"))?;
         let present = check_schema(&columns, &place)?;
@@ -127,10 +136,24 @@ impl DifySource {
         Ok(DifyReader {
             conn,
             place,
+            timeout,
             messages_since: MESSAGES_SINCE_SQL.replace("{{columns}}", &column_sql),
             messages_by_id: MESSAGES_BY_ID_SQL.replace("{{columns}}", &column_sql),
             optional_present,
         })
+    }
+}
+
+/// Waits for `work` at most `limit`; past it, an error saying that Dify went silent (exit 2,
+/// since neither the user nor their input is at fault; the callers' context names the place).
+/// Dropping `work` is safe: the caller abandons the connection, which ends the transaction.
+async fn within<T>(limit: Duration, work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    match tokio::time::timeout(limit, work).await {
+        Ok(done) => done,
+        Err(_) => anyhow::bail!(
+            "no answer for {} (check the network and the Dify database server; `[dify] timeout` sets how long to wait)",
+            humantime::format_duration(limit)
+        ),
     }
 }
 
@@ -165,8 +188,8 @@ impl DifyReader {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let apps: Vec<(String, String)> = sqlx::query_as(APPS_SQL)
-            .fetch_all(&mut self.conn)
+        let read = async { Ok(sqlx::query_as(APPS_SQL).fetch_all(&mut self.conn).await?) };
+        let apps: Vec<(String, String)> = within(self.timeout, read)
             .await
             .with_context(|| format!("cannot read Dify apps at {}", self.place))?;
         let mut ids = Vec::new();
@@ -190,7 +213,7 @@ impl DifyReader {
     ) -> anyhow::Result<()> {
         let mut rows = self.messages_since(since, apps);
         let mut batch = Vec::with_capacity(batch_size);
-        while let Some(row) = rows.try_next().await? {
+        while let Some(row) = rows.next().await? {
             batch.push(row);
             if batch.len() >= batch_size {
                 on_batch(std::mem::replace(&mut batch, Vec::with_capacity(batch_size))).await?;
@@ -208,12 +231,10 @@ impl DifyReader {
         &'a mut self,
         since: Option<NaiveDateTime>,
         apps: &'a [String],
-    ) -> impl futures_util::Stream<Item = anyhow::Result<RawMessage>> + Send + 'a {
+    ) -> MessageRows<'a> {
         let sql = AssertSqlSafe(self.messages_since.clone());
-        let place = self.place.clone();
-        sqlx::query_as::<_, RawMessage>(sql).bind(since).bind(apps).fetch(&mut self.conn).map_err(move |e| {
-            anyhow::Error::new(e).context(format!("reading Dify messages at {place} failed"))
-        })
+        let rows = sqlx::query_as::<_, RawMessage>(sql).bind(since).bind(apps).fetch(&mut self.conn);
+        MessageRows { rows, place: &self.place, timeout: self.timeout }
     }
 
     /// Reads messages by id (those still pending in the warehouse).
@@ -222,18 +243,19 @@ impl DifyReader {
             return Ok(Vec::new());
         }
         let sql = AssertSqlSafe(self.messages_by_id.clone());
-        sqlx::query_as::<_, RawMessage>(sql)
-            .bind(ids)
-            .fetch_all(&mut self.conn)
+        let read =
+            async { Ok(sqlx::query_as::<_, RawMessage>(sql).bind(ids).fetch_all(&mut self.conn).await?) };
+        within(self.timeout, read)
             .await
             .with_context(|| format!("re-reading pending Dify messages at {} failed", self.place))
     }
 
     /// Every current feedback row of the selected apps.
     pub async fn feedbacks(&mut self, apps: &[String]) -> anyhow::Result<Vec<FeedbackRow>> {
-        sqlx::query_as::<_, FeedbackRow>(FEEDBACKS_SQL)
-            .bind(apps)
-            .fetch_all(&mut self.conn)
+        let read = async {
+            Ok(sqlx::query_as::<_, FeedbackRow>(FEEDBACKS_SQL).bind(apps).fetch_all(&mut self.conn).await?)
+        };
+        within(self.timeout, read)
             .await
             .with_context(|| format!("reading Dify feedback at {} failed", self.place))
     }
@@ -243,9 +265,8 @@ impl DifyReader {
         if ids.is_empty() {
             return Ok(HashSet::new());
         }
-        let found: Vec<(String,)> = sqlx::query_as(EXISTING_IDS_SQL)
-            .bind(ids)
-            .fetch_all(&mut self.conn)
+        let read = async { Ok(sqlx::query_as(EXISTING_IDS_SQL).bind(ids).fetch_all(&mut self.conn).await?) };
+        let found: Vec<(String,)> = within(self.timeout, read)
             .await
             .with_context(|| format!("checking Dify message ids at {} failed", self.place))?;
         Ok(found.into_iter().map(|(id,)| id).collect())
@@ -253,13 +274,32 @@ impl DifyReader {
 
     /// Ends the read-only transaction.
     pub async fn finish(self) -> anyhow::Result<()> {
-        let DifyReader { mut conn, place, .. } = self;
-        sqlx::raw_sql("ROLLBACK")
-            .execute(&mut conn)
+        let DifyReader { mut conn, place, timeout, .. } = self;
+        let rollback = async { Ok(sqlx::raw_sql("ROLLBACK").execute(&mut conn).await?) };
+        within(timeout, rollback)
             .await
             .with_context(|| format!("closing the Dify transaction at {place}"))?;
-        conn.close().await.ok();
+        // Only a courtesy to the server; a silent one must not hold up a finished run.
+        let _ = tokio::time::timeout(timeout, conn.close()).await;
         Ok(())
+    }
+}
+
+/// Dify's messages in reading order, as they arrive; each wait for the next row is bounded by
+/// `[dify] timeout` (the time spent by the caller between rows does not count).
+pub struct MessageRows<'a> {
+    rows: futures_util::stream::BoxStream<'a, Result<RawMessage, sqlx::Error>>,
+    place: &'a str,
+    timeout: Duration,
+}
+
+impl MessageRows<'_> {
+    /// The next message, `None` after the last.
+    pub async fn next(&mut self) -> anyhow::Result<Option<RawMessage>> {
+        let next = async { Ok(self.rows.try_next().await?) };
+        within(self.timeout, next)
+            .await
+            .with_context(|| format!("reading Dify messages at {} failed", self.place))
     }
 }
 

@@ -8,8 +8,11 @@
 
 use std::collections::HashSet;
 use std::io::Cursor;
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use calamine::{Reader, Xlsx};
@@ -452,6 +455,151 @@ async fn postgres_warehouse_terminated_mid_ingest_fails_cleanly_and_resumes() {
     assert!(matches!(runs[0].as_str(), "failed" | "aborted"), "{runs:?}");
 }
 
+/// A TCP relay to the test PostgreSQL server that can go silent: after [`SilentLink::cut`] it
+/// forwards nothing in either direction and closes nothing, as a network dropping packets
+/// does (no reset, no FIN), so a client waiting for an answer would wait forever. Dropping the
+/// link closes every socket it holds, which ends the server's side too.
+struct SilentLink {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    sockets: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl SilentLink {
+    fn new() -> SilentLink {
+        let server = url::Url::parse(&base_url()).unwrap();
+        let upstream = format!("{}:{}", server.host_str().unwrap(), server.port().unwrap_or(5432));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let sockets = Arc::new(Mutex::new(Vec::new()));
+        let (cut2, sockets2) = (cut.clone(), sockets.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                sockets2.lock().unwrap().push(client.try_clone().unwrap());
+                if cut2.load(Ordering::SeqCst) {
+                    continue; // accepted and then never answered, like a blackholed server
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else { return };
+                sockets2.lock().unwrap().push(server.try_clone().unwrap());
+                for (from, to) in
+                    [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
+                {
+                    let cut = cut2.clone();
+                    std::thread::spawn(move || relay(from, to, &cut));
+                }
+            }
+        });
+        SilentLink { port, cut, sockets }
+    }
+
+    /// `url` (a database on the test server) reached through this link.
+    fn url(&self, url: &str) -> String {
+        let mut u = url::Url::parse(url).unwrap();
+        u.set_host(Some("127.0.0.1")).unwrap();
+        u.set_port(Some(self.port)).unwrap();
+        u.to_string()
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Copies bytes until either side closes; once the link is cut, stops reading and writing
+/// (the bytes in hand are dropped) and keeps both sockets open.
+fn relay(mut from: TcpStream, mut to: TcpStream, cut: &AtomicBool) {
+    use std::io::{Read, Write};
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if cut.load(Ordering::SeqCst) {
+            return; // `from` and `to` stay open in the link's list until it is dropped
+        }
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+impl Drop for SilentLink {
+    fn drop(&mut self) {
+        for socket in self.sockets.lock().unwrap().drain(..) {
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// Waits for the child at most `limit`; kills it and fails the test when it is still running.
+fn wait_at_most(mut child: Child, limit: Duration, what: &str) -> Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let out = kill_9(&mut child);
+            panic!("{what}: still running after {limit:?}, it hangs: {}", stderr(&out));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+on_both_backends!(dify_network_going_silent_times_out_and_resumes);
+
+/// The network to Dify goes silent, first before a run (the connection never gets an answer)
+/// and then in the middle of one (rows stop arriving). Without a bound the run would wait
+/// forever holding the ingest lock; with `[dify] timeout = "2s"` each stops with exit 2 and
+/// one clear line naming Dify, having committed whole batches only; the next run over a
+/// working network ends where one clean full run ends.
+async fn dify_network_going_silent_times_out_and_resumes(backend: Backend) {
+    let data =
+        generate(&GenConfig { messages: 12_000, days: 14, users: 200, seed: 73, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let link = SilentLink::new();
+    let config = "[dify]\ntimeout = \"2s\"\n";
+    let mut env = Env::new(Some(&link.url(&dify.url)), &wh.url, config);
+    let place = format!("127.0.0.1:{}/{}", link.port, dify.name);
+
+    let silent = SilentLink::new();
+    silent.cut();
+    let before = Env::new(Some(&silent.url(&dify.url)), &wh.url, config);
+    let child = spawn(&before, &["ingest"], &[]);
+    let out = wait_at_most(child, Duration::from_secs(60), "an ingest whose Dify never answers");
+    let line = error_line(&stderr(&out));
+    println!("silent before the run: {line}");
+    assert_eq!(out.status.code(), Some(2), "{line}");
+    assert!(
+        line.contains("cannot connect to the Dify database") && line.contains("no answer for 2s"),
+        "{line}"
+    );
+
+    let mut child = spawn(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "100")]);
+    let running =
+        wait_for_count(&wh, "SELECT COUNT(*) FROM messages", 500, &mut child, Duration::from_secs(60)).await;
+    assert!(running, "the ingest ended before the fault; make the dataset larger");
+    link.cut();
+    let out = wait_at_most(child, Duration::from_secs(60), "an ingest whose Dify went silent");
+    no_panic(&out);
+    let line = error_line(&stderr(&out));
+    println!("silent in the middle: {line}");
+    assert_eq!(out.status.code(), Some(2), "{line}");
+    assert!(line.contains(&place) && line.contains("no answer for 2s"), "names Dify and the wait: {line}");
+    let n = assert_committed_state_is_whole(&wh, &data).await;
+    assert!(n > 0 && n < data.messages.len(), "{n}");
+    assert_eq!(n % 100, 0, "only whole batches are committed");
+    let runs = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
+    assert_eq!(runs.last().map(String::as_str), Some("failed"), "{runs:?}");
+
+    env.dify_url = Some(dify.url.clone());
+    env.ok(&["ingest"]);
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+}
+
 /// Another process holds SQLite's write lock (`BEGIN EXCLUSIVE`): readers still work (WAL);
 /// writers wait the busy timeout (30 s, so this test takes about 30 s) and then fail with one
 /// clear line and exit 2, having written nothing.
@@ -568,6 +716,108 @@ async fn read_only_warehouse_and_report_folder_are_clear_errors() {
             .await,
         0
     );
+}
+
+/// A small filesystem of its own (tmpfs) for one test, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// `None` when this process may not mount (not root); the caller skips, saying so.
+    fn mount(bytes: u64) -> Option<SmallDisk> {
+        if !running_as_root() {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let size = format!("size={}k,mode=0755", bytes.div_ceil(1024));
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &size, "itstat-test"])
+            .arg(dir.path())
+            .status()
+            .expect("mount runs");
+        assert!(status.success(), "root could not mount a tmpfs at {}", dir.path().display());
+        Some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn resize(&self, bytes: u64) {
+        let size = format!("remount,size={}k", bytes.div_ceil(1024));
+        let status =
+            std::process::Command::new("mount").args(["-o", &size]).arg(self.path()).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Fills what is left with one file, so that the next write fails.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let filler = self.path().join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        while f.write_all(&block[..512]).is_ok() {}
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+/// The warehouse's disk fills up in the middle of a first load, and then the report folder's:
+/// each run stops with exit 2 and one line naming the file, the ingest having committed whole
+/// batches only, the report having left no file behind. Once there is room again the next
+/// ingest ends where one clean full run ends. Needs root (to mount a small tmpfs); skipped,
+/// saying so, otherwise.
+#[tokio::test(flavor = "multi_thread")]
+async fn full_disk_stops_cleanly_and_resumes() {
+    let data =
+        generate(&GenConfig { messages: 12_000, days: 14, users: 200, seed: 74, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let clean = full_run(&dify, Backend::Sqlite).await;
+    let clean_file = clean.sqlite_dir().unwrap().join("itstat.db");
+    let full_size = std::fs::metadata(&clean_file).unwrap().len();
+    let Some(disk) = SmallDisk::mount(full_size / 2) else {
+        println!("skipped: mounting a small tmpfs needs root");
+        return;
+    };
+    let wh = TestWarehouse::sqlite_file(disk.path().join("itstat.db"));
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+
+    let out = run_with(&env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "100")]);
+    no_panic(&out);
+    let line = error_line(&stderr(&out));
+    println!("warehouse disk full ({full_size} bytes needed, half given): {line}");
+    assert_eq!(out.status.code(), Some(2), "{line}");
+    assert!(line.contains("itstat.db") && line.contains("full"), "names the file and the cause: {line}");
+    let n = assert_committed_state_is_whole(&wh, &data).await;
+    println!("{n} of {} messages committed before the disk filled", data.messages.len());
+    assert!(n > 0 && n < data.messages.len(), "{n}");
+    assert_eq!(n % 100, 0, "only whole batches are committed");
+
+    let filler = disk.fill();
+    let reports = disk.path().join("reports");
+    let args = ["report", "--period", "month", "--format", "xlsx", "--out", reports.to_str().unwrap()];
+    let out = run_with(&env, &args, &[]);
+    no_panic(&out);
+    let line = error_line(&stderr(&out));
+    println!("report folder full: {line}");
+    assert_eq!(out.status.code(), Some(2), "{line}");
+    let left: Vec<_> = if reports.exists() { walk(&reports) } else { Vec::new() };
+    let left: Vec<_> = left.into_iter().filter(|p| p.is_file()).collect();
+    assert!(left.is_empty(), "nothing is left where the workbook goes: {left:?}");
+
+    std::fs::remove_file(filler).unwrap();
+    disk.resize(full_size * 4);
+    env.ok(&["ingest"]);
+    assert_equals_full_run(&wh, &dify, data.messages.len()).await;
+    env.ok(&["report", "--period", "month", "--format", "xlsx", "--out", reports.to_str().unwrap()]);
+    assert_eq!(walk(&reports).len(), 1, "one workbook once there is room");
 }
 
 // ---- 3. concurrency ------------------------------------------------------------------------
