@@ -524,7 +524,9 @@ fn relay(mut from: TcpStream, mut to: TcpStream, cut: &AtomicBool) {
             break;
         }
     }
-    let _ = to.shutdown(Shutdown::Write);
+    if !cut.load(Ordering::SeqCst) {
+        let _ = to.shutdown(Shutdown::Write);
+    }
 }
 
 impl Drop for SilentLink {
