@@ -1,13 +1,13 @@
 //! `itstat schedule`: runs the `[[schedule]]` jobs in-process until SIGTERM or Ctrl-C.
 //!
 //! Each job has its own timer, which reads the wall clock at least every 30 s (so a clock step
-//! or a resumed VM moves its fire time with it); a job still running when its next time comes is skipped with a
-//! warning, so it never overlaps itself (ingest jobs also take the ingest lock). Every run is
-//! recorded in `job_runs`; a failure is logged, mailed to `[mail] owner` at most once per job
-//! per hour, and the scheduler carries on. At start it logs every job's next fire time and
-//! catches up report periods missed while it was down. On a signal it stops starting jobs,
-//! lets a running job finish for a few seconds, then exits 0 (an abandoned ingest rolls back
-//! its open batch; committed batches are whole).
+//! or a resumed VM moves its fire time with it); a job still running when its next time comes
+//! is skipped with a warning, so it never overlaps itself (ingest jobs also take the ingest
+//! lock). Every run is recorded in `job_runs`; a failure is logged, mailed to `[mail] owner`
+//! at most once per job per hour, and the scheduler carries on. At start it logs every job's
+//! next fire time and catches up report periods missed while it was down. On a signal it stops
+//! starting jobs, lets a running job finish for a few seconds, then exits 0 (an abandoned
+//! ingest rolls back its open batch; committed batches are whole).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
