@@ -106,7 +106,7 @@ impl DifySource {
             .application_name("itstat")
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Debug, crate::warehouse::SLOW_STATEMENT);
-        let connect = async { Ok(options.connect().await?) };
+        let connect = options.connect();
         let conn = within(timeout, connect)
             .await
             .with_context(|| format!("cannot connect to the Dify database at {place}"))?;
@@ -118,11 +118,11 @@ impl DifySource {
     /// closes the connection, which ends the transaction.
     pub async fn reader(self) -> anyhow::Result<DifyReader> {
         let DifySource { mut conn, place, timeout } = self;
-        let begin = async { Ok(sqlx::raw_sql(AssertSqlSafe(BEGIN_SQL.trim())).execute(&mut conn).await?) };
+        let begin = sqlx::raw_sql(AssertSqlSafe(BEGIN_SQL.trim())).execute(&mut conn);
         within(timeout, begin)
             .await
             .with_context(|| format!("cannot start a read-only transaction on Dify at {place}"))?;
-        let probe = async { Ok(sqlx::query_as(COLUMNS_SQL).fetch_all(&mut conn).await?) };
+        let probe = sqlx::query_as(COLUMNS_SQL).fetch_all(&mut conn);
         let columns: Vec<(String, String)> = within(timeout, probe)
             .await
             .with_context(|| format!("cannot read the Dify schema at {place}"))?;
@@ -147,9 +147,12 @@ impl DifySource {
 /// Waits for `work` at most `limit`; past it, an error saying that Dify went silent (exit 2,
 /// since neither the user nor their input is at fault; the callers' context names the place).
 /// Dropping `work` is safe: the caller abandons the connection, which ends the transaction.
-async fn within<T>(limit: Duration, work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+async fn within<T, E: Into<anyhow::Error>>(
+    limit: Duration,
+    work: impl Future<Output = Result<T, E>>,
+) -> anyhow::Result<T> {
     match tokio::time::timeout(limit, work).await {
-        Ok(done) => done,
+        Ok(done) => done.map_err(Into::into),
         Err(_) => anyhow::bail!(
             "no answer for {} (check the network and the Dify database server; `[dify] timeout` sets how long to wait)",
             humantime::format_duration(limit)
@@ -188,7 +191,7 @@ impl DifyReader {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let read = async { Ok(sqlx::query_as(APPS_SQL).fetch_all(&mut self.conn).await?) };
+        let read = sqlx::query_as(APPS_SQL).fetch_all(&mut self.conn);
         let apps: Vec<(String, String)> = within(self.timeout, read)
             .await
             .with_context(|| format!("cannot read Dify apps at {}", self.place))?;
@@ -243,8 +246,7 @@ impl DifyReader {
             return Ok(Vec::new());
         }
         let sql = AssertSqlSafe(self.messages_by_id.clone());
-        let read =
-            async { Ok(sqlx::query_as::<_, RawMessage>(sql).bind(ids).fetch_all(&mut self.conn).await?) };
+        let read = sqlx::query_as::<_, RawMessage>(sql).bind(ids).fetch_all(&mut self.conn);
         within(self.timeout, read)
             .await
             .with_context(|| format!("re-reading pending Dify messages at {} failed", self.place))
@@ -252,9 +254,7 @@ impl DifyReader {
 
     /// Every current feedback row of the selected apps.
     pub async fn feedbacks(&mut self, apps: &[String]) -> anyhow::Result<Vec<FeedbackRow>> {
-        let read = async {
-            Ok(sqlx::query_as::<_, FeedbackRow>(FEEDBACKS_SQL).bind(apps).fetch_all(&mut self.conn).await?)
-        };
+        let read = sqlx::query_as::<_, FeedbackRow>(FEEDBACKS_SQL).bind(apps).fetch_all(&mut self.conn);
         within(self.timeout, read)
             .await
             .with_context(|| format!("reading Dify feedback at {} failed", self.place))
@@ -265,7 +265,7 @@ impl DifyReader {
         if ids.is_empty() {
             return Ok(HashSet::new());
         }
-        let read = async { Ok(sqlx::query_as(EXISTING_IDS_SQL).bind(ids).fetch_all(&mut self.conn).await?) };
+        let read = sqlx::query_as(EXISTING_IDS_SQL).bind(ids).fetch_all(&mut self.conn);
         let found: Vec<(String,)> = within(self.timeout, read)
             .await
             .with_context(|| format!("checking Dify message ids at {} failed", self.place))?;
@@ -275,7 +275,7 @@ impl DifyReader {
     /// Ends the read-only transaction.
     pub async fn finish(self) -> anyhow::Result<()> {
         let DifyReader { mut conn, place, timeout, .. } = self;
-        let rollback = async { Ok(sqlx::raw_sql("ROLLBACK").execute(&mut conn).await?) };
+        let rollback = sqlx::raw_sql("ROLLBACK").execute(&mut conn);
         within(timeout, rollback)
             .await
             .with_context(|| format!("closing the Dify transaction at {place}"))?;
@@ -296,7 +296,7 @@ pub struct MessageRows<'a> {
 impl MessageRows<'_> {
     /// The next message, `None` after the last.
     pub async fn next(&mut self) -> anyhow::Result<Option<RawMessage>> {
-        let next = async { Ok(self.rows.try_next().await?) };
+        let next = self.rows.try_next();
         within(self.timeout, next)
             .await
             .with_context(|| format!("reading Dify messages at {} failed", self.place))
