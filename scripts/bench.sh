@@ -61,7 +61,7 @@ dify=itstat_bench_dify_$$
 whpg=itstat_bench_wh_$$
 cleanup() {
   psql "$base" -Xq -c "DROP DATABASE IF EXISTS $dify WITH (FORCE)" -c "DROP DATABASE IF EXISTS $whpg WITH (FORCE)" >/dev/null 2>&1 || true
-  [ $keep = 1 ] && echo "kept $work" >&2 || rm -rf "$work"
+  if [ "$keep" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
@@ -97,7 +97,8 @@ measure() {
   rss[$name]=$(printf '%s\n' "${mems[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   echo "bench: $name ${wall[$name]} s (runs: ${times[*]})" >&2
 }
-export ITSTAT_DIFY_URL=$(db_url $dify)
+ITSTAT_DIFY_URL=$(db_url "$dify")
+export ITSTAT_DIFY_URL
 export ITSTAT_LOG=itstat=warn
 cd "$work"
 

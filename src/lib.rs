@@ -55,7 +55,8 @@ fn with_command_flags(settings: &Settings, command: &Command) -> Settings {
 }
 
 /// A boxed future of a command: lets `schedule` and `demo` run commands in-process (the
-/// recursion needs a named future type). Not `Send`: the scheduler runs jobs on a `LocalSet`.
+/// recursion needs a named future type). Not `Send`: the scheduler runs each job on a thread
+/// of its own.
 pub type CommandFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + 'a>>;
 
 /// [`run_with`], boxed.

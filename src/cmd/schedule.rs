@@ -51,22 +51,16 @@ pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()>
     if !args.no_catch_up {
         catch_up_reports(&settings, &jobs).await;
     }
-    // Jobs run on this thread's LocalSet: commands run in-process and need not be `Send`.
-    let local = tokio::task::LocalSet::new();
     for job in jobs {
-        local.spawn_local(job_loop(settings.clone(), job, stop_rx.clone(), running.clone()));
+        tokio::spawn(job_loop(settings.clone(), job, stop_rx.clone(), running.clone()));
     }
-    local.run_until(wait_for_signal()).await;
+    wait_for_signal().await;
     info!("Stopping: no new jobs start.");
     let _ = stop_tx.send(true);
     let deadline = tokio::time::Instant::now() + GRACE;
-    local
-        .run_until(async {
-            while running.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-        .await;
+    while running.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     if running.load(Ordering::SeqCst) > 0 {
         warn!("A job was still running; abandoned (its open transaction rolls back).");
     }
@@ -115,7 +109,7 @@ async fn catch_up_reports(settings: &Arc<Settings>, jobs: &[Job]) {
         match parse_run(&argv) {
             Ok(command) => {
                 let catch = Job { command, argv, ..job.clone() };
-                run_job(settings, &catch).await;
+                run_job_on_thread(settings.clone(), catch).await;
             }
             Err(e) => warn!(job = %job.name, error = %e, "Cannot catch up."),
         }
@@ -147,11 +141,24 @@ async fn job_loop(
         }
         running.fetch_add(1, Ordering::SeqCst);
         let (settings, job, busy, running) = (settings.clone(), job.clone(), busy.clone(), running.clone());
-        tokio::task::spawn_local(async move {
-            run_job(&settings, &job).await;
+        tokio::spawn(async move {
+            run_job_on_thread(settings, job).await;
             busy.store(false, Ordering::SeqCst);
             running.fetch_sub(1, Ordering::SeqCst);
         });
+    }
+}
+
+/// Runs one job on a blocking thread of its own, entered into the runtime. Commands are not
+/// `Send`, so they cannot move between worker threads; and Polars blocks in place (tokio's
+/// `block_in_place`), which tokio refuses on a `LocalSet` — a report job run there panicked.
+/// Should a job panic all the same, the thread's end is caught here and the scheduler goes on.
+async fn run_job_on_thread(settings: Arc<Settings>, job: Job) {
+    let runtime = tokio::runtime::Handle::current();
+    let name = job.name.clone();
+    let ended = tokio::task::spawn_blocking(move || runtime.block_on(run_job(&settings, &job))).await;
+    if let Err(e) = ended {
+        error!(job = %name, error = %e, "Job failed: it stopped unexpectedly.");
     }
 }
 

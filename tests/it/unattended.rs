@@ -112,7 +112,9 @@ async fn scheduler_runs_jobs_reports_failures_and_stops_on_sigterm() {
     let config = format!(
         "[mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"itstat <itstat@example.com>\"\nowner = \"ops@example.com\"\ntimeout = \"5s\"\n\n\
          [[schedule]]\nname = \"tick\"\ncron = \"* * * * * *\"\nrun = [\"status\"]\n\n\
-         [[schedule]]\nname = \"broken\"\ncron = \"* * * * * *\"\nrun = [\"ingest\"]\n",
+         [[schedule]]\nname = \"broken\"\ncron = \"* * * * * *\"\nrun = [\"ingest\"]\n\n\
+         [[schedule]]\nname = \"workbook\"\ncron = \"* * * * * *\"\n\
+         run = [\"report\", \"--period\", \"day\", \"--date\", \"2026-11-20\", \"--format\", \"xlsx\", \"--out\", \"out\"]\n",
         smtp.port
     );
     let env = Env::new(None, "sqlite://itstat.db", &config);
@@ -139,9 +141,16 @@ async fn scheduler_runs_jobs_reports_failures_and_stops_on_sigterm() {
         "logs next fire times: {stderr}"
     );
     assert!(stdout.matches("warehouse:").count() >= 2, "the status job ran every second: {stdout}");
+    // A report job runs Polars, which blocks in place: that must work inside the scheduler.
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        env.path().join("out/itstat-day-2026-11-20.xlsx").exists(),
+        "the report job wrote its workbook: {stderr}"
+    );
     let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
     assert!(wh.count("SELECT COUNT(*) FROM job_runs WHERE job = 'tick' AND outcome = 'ok'").await >= 2);
     assert!(wh.count("SELECT COUNT(*) FROM job_runs WHERE job = 'broken' AND outcome = 'failed'").await >= 2);
+    assert!(wh.count("SELECT COUNT(*) FROM job_runs WHERE job = 'workbook' AND outcome = 'ok'").await >= 1);
     let errors = wh.query_strings("SELECT error FROM job_runs WHERE job = 'broken'").await;
     assert!(errors[0].contains("ITSTAT_DIFY_URL"), "{errors:?}");
     // Failing every second, the owner still gets one mail for the hour.
