@@ -160,6 +160,44 @@ async fn scheduler_runs_jobs_reports_failures_and_stops_on_sigterm() {
     assert_eq!(msg.subject(), Some("itstat: job broken failed"));
 }
 
+/// The deployment's main job: a scheduled ingest from Dify (its sessions are computed in
+/// Polars, in the scheduler's job thread) loads what a direct `itstat ingest` loads.
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_ingest_equals_a_direct_one() {
+    let data = generate(&GenConfig { messages: 300, ..GenConfig::default() });
+    let dify = dify_with(&data, SchemaVersion::V1_14).await;
+    let config = "[[schedule]]\nname = \"ingest\"\ncron = \"* * * * * *\"\nrun = [\"ingest\"]\n";
+    let scheduled = Env::new(Some(&dify.url), "sqlite://itstat.db", config);
+    let log_path = scheduled.path().join("schedule.log");
+    let child = scheduled
+        .command(&["schedule"])
+        .env("ITSTAT_LOG", "itstat=info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let log = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if log.contains("Job finished.") || log.contains("Job failed") || log.contains("panicked") {
+            break log;
+        }
+        assert!(Instant::now() < deadline, "no scheduled ingest finished in 60 s: {log}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let mut child = child;
+    assert_eq!(child.wait().unwrap().code(), Some(0), "{log}");
+    assert!(log.contains("Job finished.") && !log.contains("panicked"), "{log}");
+    let wh = TestWarehouse::sqlite_file(scheduled.path().join("itstat.db"));
+    let direct = Env::new(Some(&dify.url), "sqlite://itstat.db", "");
+    direct.ok(&["ingest"]);
+    let reference = TestWarehouse::sqlite_file(direct.path().join("itstat.db"));
+    assert!(wh.count("SELECT COUNT(*) FROM messages").await >= 300);
+    assert_eq!(wh.messages_dump().await, reference.messages_dump().await);
+    assert_eq!(wh.sessions_dump().await, reference.sessions_dump().await);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn scheduler_catches_up_a_missed_report_once() {
     let smtp = crate::reports::SmtpServer::start();
