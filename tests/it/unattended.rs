@@ -372,3 +372,36 @@ fn shell_words(line: &str) -> Vec<String> {
     }
     words
 }
+
+/// `docs/warehouse.md` documents every table and column of the warehouse (a BI tool's
+/// interface), as the migrations create them.
+#[tokio::test(flavor = "multi_thread")]
+async fn warehouse_doc_lists_every_table_and_column() {
+    let doc = include_str!("../../docs/warehouse.md");
+    let env = Env::new(None, "sqlite://itstat.db", "");
+    env.ok(&["ingest", "--reclassify"]);
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    let tables = wh
+        .query_strings(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_sqlx%' ESCAPE '\\' ORDER BY name",
+        )
+        .await;
+    assert!(tables.len() >= 9, "{tables:?}");
+    let mut undocumented = Vec::new();
+    for table in &tables {
+        let heading = format!("## `{table}`");
+        if !doc.contains(&heading) {
+            undocumented.push(table.clone());
+            continue;
+        }
+        let text = section(doc, &heading);
+        let columns = wh.query_strings(&format!("SELECT name FROM pragma_table_info('{table}')")).await;
+        for column in columns {
+            if !text.contains(&format!("`{column}`")) {
+                undocumented.push(format!("{table}.{column}"));
+            }
+        }
+    }
+    assert!(undocumented.is_empty(), "docs/warehouse.md lacks {undocumented:?}");
+}
