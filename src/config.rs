@@ -381,14 +381,8 @@ fn build(
     let tz = parse_tz(&timezone).map_err(|m| user_error(format!("{place}: `timezone`: {m}")))?;
     let lookback = parse_duration(&file.dify.lookback, place, "dify.lookback")?;
     let pending_max_age = parse_duration(&file.dify.pending_max_age, place, "dify.pending_max_age")?;
-    let dify_timeout = parse_duration(&file.dify.timeout, place, "dify.timeout")?;
-    if dify_timeout.is_zero() {
-        bail_user!("{place}: `dify.timeout` must be longer than 0 (for example \"10m\")");
-    }
-    let session_window = parse_duration(&file.session.window, place, "session.window")?;
-    if session_window.is_zero() {
-        bail_user!("{place}: `session.window` must be longer than 0 (for example \"15m\")");
-    }
+    let dify_timeout = parse_positive_duration(&file.dify.timeout, place, "dify.timeout", "10m")?;
+    let session_window = parse_positive_duration(&file.session.window, place, "session.window", "15m")?;
     let session_mode = match file.session.mode.as_str() {
         "anchored" => SessionMode::Anchored,
         "idle" => SessionMode::Idle,
@@ -512,7 +506,12 @@ fn build_mail(file: MailFile, place: &str) -> anyhow::Result<MailSettings> {
         from: file.from,
         to: file.to,
         owner: file.owner,
-        timeout: parse_duration(file.timeout.as_deref().unwrap_or("60s"), place, "mail.timeout")?,
+        timeout: parse_positive_duration(
+            file.timeout.as_deref().unwrap_or("60s"),
+            place,
+            "mail.timeout",
+            "60s",
+        )?,
     })
 }
 
@@ -530,6 +529,15 @@ pub fn parse_duration(text: &str, place: &str, key: &str) -> anyhow::Result<Dura
             "{place}: `{key}` is \"{text}\", not a duration (use a number with s, m, h or d, e.g. \"15m\")"
         ))
     })
+}
+
+/// [`parse_duration`] for a wait or a window, which must be longer than 0.
+fn parse_positive_duration(text: &str, place: &str, key: &str, example: &str) -> anyhow::Result<Duration> {
+    let duration = parse_duration(text, place, key)?;
+    if duration.is_zero() {
+        bail_user!("{place}: `{key}` must be longer than 0 (for example \"{example}\")");
+    }
+    Ok(duration)
 }
 
 fn check_phrases(phrases: &[String], place: &str, key: &str) -> anyhow::Result<()> {
@@ -647,6 +655,7 @@ mod tests {
             ("timezone = \"Asia/Shangai\"", "`timezone`"),
             ("[dify]\nlookback = \"2 parsecs\"", "`dify.lookback`"),
             ("[dify]\ntimeout = \"0s\"", "`dify.timeout` must be longer than 0"),
+            ("[mail]\ntimeout = \"0s\"", "`mail.timeout` must be longer than 0"),
             ("[session]\nmode = \"sliding\"", "`session.mode`"),
             ("[rules]\ntransfer_regex = [\"(\"]", "`rules.transfer_regex[0]`"),
             ("[rules]\nkb_miss = [\"\"]", "`rules.kb_miss[0]`"),

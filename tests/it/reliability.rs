@@ -1107,6 +1107,7 @@ async fn bad_input_corpus_is_refused_cleanly_and_changes_nothing() {
         bad_config("[identity]\nsource = \"query_regex\"\npattern = \"(unclosed\"\n", "`identity.pattern`"),
         bad_config("[session]\nwindow = true\n", "case.toml:2"),
         bad_config("[session]\nwindow = \"0s\"\n", "`session.window`"),
+        bad_config("[mail]\ntimeout = \"0s\"\n", "`mail.timeout` must be longer than 0"),
         bad_config("[session]\nmode = 1\n", "case.toml:2"),
         bad_config("[rules]\nkb_miss = \"抱歉\"\n", "case.toml:2"),
         bad_config("[rules]\ntransfer_regex = [\"(?<\"]\n", "`rules.transfer_regex[0]`"),
