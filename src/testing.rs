@@ -1,7 +1,8 @@
 //! Fault-injection hooks for the crash-safety tests; inert unless their variable is set.
 //!
 //! `ITSTAT_TEST_ABORT_AFTER_BATCHES=N` makes an ingest abort the process (as `kill -9` would,
-//! no unwinding, no cleanup) right after its N-th committed batch.
+//! no unwinding, no cleanup) right after its N-th committed batch. `ITSTAT_TEST_PANIC=status`
+//! makes `itstat status` panic, as a bug would: the scheduler must outlive it and record it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -13,5 +14,12 @@ pub fn maybe_abort_after_batch() {
     let limit = std::env::var("ITSTAT_TEST_ABORT_AFTER_BATCHES").ok().and_then(|v| v.parse::<usize>().ok());
     if limit == Some(done) {
         std::process::abort();
+    }
+}
+
+/// Panics when `ITSTAT_TEST_PANIC` names `command`.
+pub fn maybe_panic(command: &str) {
+    if std::env::var("ITSTAT_TEST_PANIC").is_ok_and(|v| v == command) {
+        panic!("ITSTAT_TEST_PANIC={command}: a panic for the tests");
     }
 }

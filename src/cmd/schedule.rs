@@ -4,16 +4,20 @@
 //! or a resumed VM moves its fire time with it); a job still running when its next time comes
 //! is skipped with a warning, so it never overlaps itself (ingest jobs also take the ingest
 //! lock). Every run is recorded in `job_runs`; a failure is logged, mailed to `[mail] owner`
-//! at most once per job per hour, and the scheduler carries on. At start it logs every job's
-//! next fire time and catches up report periods missed while it was down. On a signal it stops
-//! starting jobs, lets a running job finish for a few seconds, then exits 0 (an abandoned
-//! ingest rolls back its open batch; committed batches are whole).
+//! at most once per job per hour, and the scheduler carries on; a job that panics (a bug) is a
+//! failure like any other. At start it logs every job's next fire time and catches up report
+//! periods missed while it was down. On a signal it stops starting jobs, lets a running job
+//! finish for a few seconds, records it `aborted`, then exits 0 (an abandoned ingest rolls
+//! back its open batch; committed batches are whole).
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::FutureExt;
 use lettre::Message;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
@@ -29,6 +33,32 @@ use crate::warehouse::{OpenMode, Warehouse};
 
 /// How long a running job may finish after a stop signal.
 const GRACE: Duration = Duration::from_secs(5);
+
+/// How long the scheduler, stopping, tries to record the runs it abandons (an abandoned
+/// ingest may hold SQLite's write lock until the process ends).
+const RECORD_ABANDONED: Duration = Duration::from_secs(2);
+
+/// The runs in progress: how many, and the `job_runs` ids of those recorded.
+#[derive(Default)]
+struct InProgress {
+    count: AtomicUsize,
+    run_ids: Mutex<BTreeSet<i64>>,
+}
+
+impl InProgress {
+    fn add_id(&self, run_id: i64) {
+        self.run_ids.lock().unwrap_or_else(|e| e.into_inner()).insert(run_id);
+    }
+
+    /// Forgets a run id; false if it was not there (the stopping scheduler took it).
+    fn remove_id(&self, run_id: i64) -> bool {
+        self.run_ids.lock().unwrap_or_else(|e| e.into_inner()).remove(&run_id)
+    }
+
+    fn take_ids(&self) -> Vec<i64> {
+        std::mem::take(&mut *self.run_ids.lock().unwrap_or_else(|e| e.into_inner())).into_iter().collect()
+    }
+}
 
 /// Runs `itstat schedule`.
 pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()> {
@@ -47,24 +77,46 @@ pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()>
     }
     let settings = Arc::new(settings.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let running = Arc::new(AtomicUsize::new(0));
+    let in_progress = Arc::new(InProgress::default());
     if !args.no_catch_up {
-        catch_up_reports(&settings, &jobs).await;
+        catch_up_reports(&settings, &jobs, &in_progress).await;
     }
     for job in jobs {
-        tokio::spawn(job_loop(settings.clone(), job, stop_rx.clone(), running.clone()));
+        tokio::spawn(job_loop(settings.clone(), job, stop_rx.clone(), in_progress.clone()));
     }
     wait_for_signal().await;
     info!("Stopping: no new jobs start.");
     let _ = stop_tx.send(true);
     let deadline = tokio::time::Instant::now() + GRACE;
-    while running.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+    while in_progress.count.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if running.load(Ordering::SeqCst) > 0 {
+    if in_progress.count.load(Ordering::SeqCst) > 0 {
         warn!("A job was still running; abandoned (its open transaction rolls back).");
+        record_abandoned(&settings, in_progress.take_ids()).await;
     }
     Ok(())
+}
+
+/// Marks the runs the scheduler abandons `aborted` in `job_runs`, as far as it can in
+/// [`RECORD_ABANDONED`]; what it cannot record stays `running`.
+async fn record_abandoned(settings: &Settings, run_ids: Vec<i64>) {
+    if run_ids.is_empty() {
+        return;
+    }
+    let record = async {
+        let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
+        for id in run_ids {
+            wh.finish_job(id, "aborted", Some("the scheduler stopped before the job ended")).await?;
+        }
+        wh.close().await;
+        anyhow::Ok(())
+    };
+    match tokio::time::timeout(RECORD_ABANDONED, record).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => warn!(error = %one_line(&e), "Could not record the abandoned job."),
+        Err(_) => warn!("Could not record the abandoned job in time; its run stays 'running'."),
+    }
 }
 
 fn print_list(jobs: &[Job], settings: &Settings) {
@@ -102,14 +154,14 @@ async fn wait_for_signal() {
 }
 
 /// Sends reports their last fire time was due to send, if the delivery log lacks them.
-async fn catch_up_reports(settings: &Arc<Settings>, jobs: &[Job]) {
+async fn catch_up_reports(settings: &Arc<Settings>, jobs: &[Job], in_progress: &Arc<InProgress>) {
     for job in jobs {
         let Some(argv) = catch_up(job, settings.tz, crate::clock::now()) else { continue };
         info!(job = %job.name, command = %argv.join(" "), "Catching up the last report period.");
         match parse_run(&argv) {
             Ok(command) => {
                 let catch = Job { command, argv, ..job.clone() };
-                run_job_on_thread(settings.clone(), catch).await;
+                run_job_on_thread(settings.clone(), catch, in_progress.clone()).await;
             }
             Err(e) => warn!(job = %job.name, error = %e, "Cannot catch up."),
         }
@@ -120,7 +172,7 @@ async fn job_loop(
     settings: Arc<Settings>,
     job: Job,
     mut stop: watch::Receiver<bool>,
-    running: Arc<AtomicUsize>,
+    in_progress: Arc<InProgress>,
 ) {
     let busy = Arc::new(AtomicBool::new(false));
     loop {
@@ -139,12 +191,13 @@ async fn job_loop(
             warn!(job = %job.name, "The previous run is still going; skipped this one.");
             continue;
         }
-        running.fetch_add(1, Ordering::SeqCst);
-        let (settings, job, busy, running) = (settings.clone(), job.clone(), busy.clone(), running.clone());
+        in_progress.count.fetch_add(1, Ordering::SeqCst);
+        let (settings, job, busy, in_progress) =
+            (settings.clone(), job.clone(), busy.clone(), in_progress.clone());
         tokio::spawn(async move {
-            run_job_on_thread(settings, job).await;
+            run_job_on_thread(settings, job, in_progress.clone()).await;
             busy.store(false, Ordering::SeqCst);
-            running.fetch_sub(1, Ordering::SeqCst);
+            in_progress.count.fetch_sub(1, Ordering::SeqCst);
         });
     }
 }
@@ -152,18 +205,20 @@ async fn job_loop(
 /// Runs one job on a blocking thread of its own, entered into the runtime. Commands are not
 /// `Send`, so they cannot move between worker threads; and Polars blocks in place (tokio's
 /// `block_in_place`), which tokio refuses on a `LocalSet` — a report job run there panicked.
-/// Should a job panic all the same, the thread's end is caught here and the scheduler goes on.
-async fn run_job_on_thread(settings: Arc<Settings>, job: Job) {
+/// A job that panics all the same (a bug) fails like a job that returns an error: it is
+/// recorded `failed`, the owner is told, and the scheduler goes on.
+async fn run_job_on_thread(settings: Arc<Settings>, job: Job, in_progress: Arc<InProgress>) {
     let runtime = tokio::runtime::Handle::current();
     let name = job.name.clone();
-    let ended = tokio::task::spawn_blocking(move || runtime.block_on(run_job(&settings, &job))).await;
+    let ended =
+        tokio::task::spawn_blocking(move || runtime.block_on(run_job(&settings, &job, &in_progress))).await;
     if let Err(e) = ended {
         error!(job = %name, error = %e, "Job failed: it stopped unexpectedly.");
     }
 }
 
 /// Runs one job in-process, records it, and reports a failure.
-async fn run_job(settings: &Settings, job: &Job) {
+async fn run_job(settings: &Settings, job: &Job, in_progress: &InProgress) {
     let command_line = job.argv.join(" ");
     info!(job = %job.name, command = %command_line, "Job started.");
     let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await.ok();
@@ -171,9 +226,18 @@ async fn run_job(settings: &Settings, job: &Job) {
         Some(wh) => wh.start_job(&job.name, &command_line).await.ok(),
         None => None,
     };
-    let result = crate::run_boxed(settings, &job.command).await;
-    let error = result.as_ref().err().map(one_line);
-    if let (Some(wh), Some(id)) = (&wh, run_id) {
+    if let Some(id) = run_id {
+        in_progress.add_id(id);
+    }
+    let error = match AssertUnwindSafe(crate::run_boxed(settings, &job.command)).catch_unwind().await {
+        Ok(result) => result.as_ref().err().map(one_line),
+        Err(panic) => {
+            Some(format!("itstat panicked (a bug; please report it): {}", panic_text(panic.as_ref())))
+        }
+    };
+    if let (Some(wh), Some(id)) = (&wh, run_id)
+        && in_progress.remove_id(id)
+    {
         let outcome = if error.is_some() { "failed" } else { "ok" };
         if let Err(e) = wh.finish_job(id, outcome, error.as_deref()).await {
             warn!(job = %job.name, error = %e, "Could not record the job.");
@@ -192,6 +256,17 @@ async fn run_job(settings: &Settings, job: &Job) {
     }
     if let Some(wh) = wh {
         wh.close().await;
+    }
+}
+
+/// The message a panic carries (`panic!` makes a `&str` or a `String`).
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        text
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text
+    } else {
+        "no message"
     }
 }
 

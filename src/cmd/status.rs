@@ -24,6 +24,7 @@ struct Status {
 
 /// Runs `itstat status`.
 pub async fn run(settings: &Settings, args: &StatusArgs) -> anyhow::Result<()> {
+    crate::testing::maybe_panic("status");
     let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
     let tz = settings.tz;
     let fmt = |t: chrono::NaiveDateTime| local(tz, t).format("%Y-%m-%d %H:%M:%S %Z").to_string();

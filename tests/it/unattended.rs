@@ -160,6 +160,61 @@ async fn scheduler_runs_jobs_reports_failures_and_stops_on_sigterm() {
     assert_eq!(msg.subject(), Some("itstat: job broken failed"));
 }
 
+/// A job that panics (a bug; `ITSTAT_TEST_PANIC` makes `status` panic) fails like any other:
+/// recorded `failed` with the panic's message, the owner mailed once, the job run again at its
+/// next time. A job still running when the scheduler stops (an ingest waiting on a Dify that
+/// never answers) is recorded `aborted`, not left `running`.
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduler_records_a_panicking_job_and_an_abandoned_one() {
+    let smtp = crate::reports::SmtpServer::start();
+    // Connections to it complete (the kernel's backlog) but never get an answer.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dify_url = format!("postgres://reader@127.0.0.1:{}/dify", silent.local_addr().unwrap().port());
+    let config = format!(
+        "[dify]\ntimeout = \"60s\"\n\n\
+         [mail]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nfrom = \"itstat <itstat@example.com>\"\nowner = \"ops@example.com\"\ntimeout = \"5s\"\n\n\
+         [[schedule]]\nname = \"bug\"\ncron = \"* * * * * *\"\nrun = [\"status\"]\n\n\
+         [[schedule]]\nname = \"stuck\"\ncron = \"* * * * * *\"\nrun = [\"ingest\"]\n",
+        smtp.port
+    );
+    let env = Env::new(Some(&dify_url), "sqlite://itstat.db", &config);
+    let child = env
+        .command(&["schedule"])
+        .env("ITSTAT_LOG", "itstat=info")
+        .env("ITSTAT_TEST_PANIC", "status")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let stopped = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(stopped.elapsed() < Duration::from_secs(10), "stops within a few seconds");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    assert!(
+        wh.count("SELECT COUNT(*) FROM job_runs WHERE job = 'bug' AND outcome = 'failed'").await >= 2,
+        "{stderr}"
+    );
+    assert_eq!(wh.count("SELECT COUNT(*) FROM job_runs WHERE outcome = 'running'").await, 0, "{stderr}");
+    let errors = wh.query_strings("SELECT error FROM job_runs WHERE job = 'bug'").await;
+    assert!(errors[0].contains("panicked") && errors[0].contains("ITSTAT_TEST_PANIC=status"), "{errors:?}");
+    let stuck = wh.query_strings("SELECT outcome || ' ' || error FROM job_runs WHERE job = 'stuck'").await;
+    assert_eq!(
+        stuck,
+        ["aborted the scheduler stopped before the job ended"],
+        "one run, never overlapped: {stderr}"
+    );
+    assert_eq!(wh.count("SELECT COUNT(*) FROM job_runs WHERE finished_at IS NULL").await, 0);
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "one failure mail for the hour: {stderr}");
+    let msg = mail_parser::MessageParser::default().parse(&mails[0]).unwrap();
+    assert_eq!(msg.subject(), Some("itstat: job bug failed"));
+    drop(silent);
+}
+
 /// The deployment's main job: a scheduled ingest from Dify (its sessions are computed in
 /// Polars, in the scheduler's job thread) loads what a direct `itstat ingest` loads.
 #[tokio::test(flavor = "multi_thread")]
