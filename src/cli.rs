@@ -52,7 +52,8 @@ pub enum Command {
     /// Import manual entries from a spreadsheet, write the template, or migrate the legacy
     /// platform's data.
     Import(ImportArgs),
-    /// Show the warehouse, the cursor, the last runs and row counts.
+    /// Show the warehouse, the cursor, row counts, the last ingest runs and each scheduled
+    /// job's last run.
     Status(StatusArgs),
     /// Run the `[[schedule]]` jobs of the config until stopped (SIGTERM or Ctrl-C).
     Schedule(ScheduleArgs),

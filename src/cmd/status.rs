@@ -6,6 +6,7 @@ use crate::cli::StatusArgs;
 use crate::config::Settings;
 use crate::error::redact_url;
 use crate::report::local;
+use crate::warehouse::jobs::JobRunRecord;
 use crate::warehouse::runs::RunRecord;
 use crate::warehouse::status::Counts;
 use crate::warehouse::{OpenMode, Warehouse};
@@ -20,6 +21,8 @@ struct Status {
     newest_message: Option<String>,
     counts: Counts,
     last_runs: Vec<RunRecord>,
+    /// The last run of each `itstat schedule` job.
+    last_jobs: Vec<JobRunRecord>,
 }
 
 /// Runs `itstat status`.
@@ -37,6 +40,7 @@ pub async fn run(settings: &Settings, args: &StatusArgs) -> anyhow::Result<()> {
         newest_message: wh.newest_message().await?.map(fmt),
         counts: wh.counts().await?,
         last_runs: wh.last_runs(5).await?,
+        last_jobs: wh.last_job_runs().await?,
     };
     wh.close().await;
     if args.json {
@@ -65,7 +69,6 @@ fn render_text(s: &Status, fmt: &dyn Fn(chrono::NaiveDateTime) -> String) -> Str
         out.push_str("  none yet\n");
     }
     for r in &s.last_runs {
-        let seconds = r.finished_at.map(|f| (f - r.started_at).num_milliseconds() as f64 / 1000.0);
         out.push_str(&format!(
             "  #{} {} {:<11} {:<8} read {} new {} changed {}{}{}\n",
             r.run_id,
@@ -75,9 +78,29 @@ fn render_text(s: &Status, fmt: &dyn Fn(chrono::NaiveDateTime) -> String) -> Str
             r.rows_read,
             r.rows_new,
             r.rows_changed,
-            seconds.map(|s| format!(" in {s:.1} s")).unwrap_or_default(),
+            seconds(r.started_at, r.finished_at).map(|s| format!(" in {s:.1} s")).unwrap_or_default(),
             r.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default(),
         ));
     }
+    if !s.last_jobs.is_empty() {
+        out.push_str("scheduled jobs (last run of each):\n");
+    }
+    for j in &s.last_jobs {
+        let line = format!(
+            "  {:<16} {} {:<8}{}{}",
+            j.job,
+            fmt(j.started_at),
+            j.outcome,
+            seconds(j.started_at, j.finished_at).map(|s| format!(" in {s:.1} s")).unwrap_or_default(),
+            j.error.as_deref().map(|e| format!(" — {e}")).unwrap_or_default(),
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
     out
+}
+
+/// How long a run took, if it finished.
+fn seconds(started_at: chrono::NaiveDateTime, finished_at: Option<chrono::NaiveDateTime>) -> Option<f64> {
+    finished_at.map(|f| (f - started_at).num_milliseconds() as f64 / 1000.0)
 }

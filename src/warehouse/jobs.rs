@@ -1,9 +1,22 @@
 //! The `job_runs` table: what `itstat schedule` ran and how it ended.
 
 use anyhow::Context;
+use chrono::NaiveDateTime;
+use serde::Serialize;
 
 use super::Warehouse;
 use crate::with_pool;
+
+/// One `job_runs` row.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct JobRunRecord {
+    pub job: String,
+    pub run_id: i64,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub outcome: String,
+    pub error: Option<String>,
+}
 
 impl Warehouse {
     /// Records a job's start; returns its run id.
@@ -30,5 +43,13 @@ impl Warehouse {
                 .map(|_| ())
         })
         .context("recording the job")
+    }
+
+    /// The last run of each job, by job name.
+    pub async fn last_job_runs(&self) -> anyhow::Result<Vec<JobRunRecord>> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as::<_, JobRunRecord>(include_str!("../../sql/warehouse/job_last.sql")).fetch_all(pool).await
+        })
+        .context("reading job_runs")
     }
 }

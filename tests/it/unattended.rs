@@ -158,6 +158,13 @@ async fn scheduler_runs_jobs_reports_failures_and_stops_on_sigterm() {
     assert_eq!(mails.len(), 1, "one failure mail per job per hour");
     let msg = mail_parser::MessageParser::default().parse(&mails[0]).unwrap();
     assert_eq!(msg.subject(), Some("itstat: job broken failed"));
+    // `status` shows each job's last run.
+    let status = env.ok(&["status"]);
+    let line =
+        |job: &str| status.lines().find(|l| l.trim_start().starts_with(job)).unwrap_or_default().to_string();
+    assert!(status.contains("scheduled jobs (last run of each):"), "{status}");
+    assert!(line("broken ").contains(" failed ") && line("broken ").contains("ITSTAT_DIFY_URL"), "{status}");
+    assert!(line("tick ").contains(" ok ") && line("workbook ").contains(" ok "), "{status}");
 }
 
 /// A job that panics (a bug; `ITSTAT_TEST_PANIC` makes `status` panic) fails like any other:
@@ -212,6 +219,14 @@ async fn scheduler_records_a_panicking_job_and_an_abandoned_one() {
     assert_eq!(mails.len(), 1, "one failure mail for the hour: {stderr}");
     let msg = mail_parser::MessageParser::default().parse(&mails[0]).unwrap();
     assert_eq!(msg.subject(), Some("itstat: job bug failed"));
+    let status: serde_json::Value = serde_json::from_str(&env.ok(&["status", "--json"])).unwrap();
+    let jobs: Vec<(&str, &str)> = status["last_jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["job"].as_str().unwrap(), j["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(jobs, [("bug", "failed"), ("stuck", "aborted")]);
     drop(silent);
 }
 
