@@ -46,17 +46,22 @@ struct InProgress {
 }
 
 impl InProgress {
+    /// The recorded ids; a job that panicked holding the lock leaves the set intact.
+    fn ids(&self) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
+        self.run_ids.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn add_id(&self, run_id: i64) {
-        self.run_ids.lock().unwrap_or_else(|e| e.into_inner()).insert(run_id);
+        self.ids().insert(run_id);
     }
 
     /// Forgets a run id; false if it was not there (the stopping scheduler took it).
     fn remove_id(&self, run_id: i64) -> bool {
-        self.run_ids.lock().unwrap_or_else(|e| e.into_inner()).remove(&run_id)
+        self.ids().remove(&run_id)
     }
 
     fn take_ids(&self) -> Vec<i64> {
-        std::mem::take(&mut *self.run_ids.lock().unwrap_or_else(|e| e.into_inner())).into_iter().collect()
+        std::mem::take(&mut *self.ids()).into_iter().collect()
     }
 }
 

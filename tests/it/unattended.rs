@@ -121,19 +121,8 @@ async fn scheduler_runs_jobs_reports_failures_and_stops_on_sigterm() {
     env.ok(&["ingest", "--reclassify"]);
     let listed = env.ok(&["schedule", "--list"]);
     assert!(listed.contains("tick") && listed.contains("broken"), "{listed}");
-    let child = env
-        .command(&["schedule"])
-        .env("ITSTAT_LOG", "itstat=info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(3500));
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let stopped = Instant::now();
-    let out = child.wait_with_output().unwrap();
-    assert!(stopped.elapsed() < Duration::from_secs(7), "stops within a few seconds");
+    let (out, stopping) = schedule_then_sigterm(&env, &[]);
+    assert!(stopping < Duration::from_secs(7), "stops within a few seconds");
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
     assert!(
@@ -167,6 +156,20 @@ async fn scheduler_runs_jobs_reports_failures_and_stops_on_sigterm() {
     assert!(line("tick ").contains(" ok ") && line("workbook ").contains(" ok "), "{status}");
 }
 
+/// Runs `itstat schedule` (logging at info) for 3.5 s, then sends it SIGTERM; returns its
+/// output and how long it took to stop.
+fn schedule_then_sigterm(env: &Env, vars: &[(&str, &str)]) -> (std::process::Output, Duration) {
+    let mut command = env.command(&["schedule"]);
+    command.env("ITSTAT_LOG", "itstat=info").stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.envs(vars.iter().copied());
+    let child = command.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(3500));
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let stopped = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    (out, stopped.elapsed())
+}
+
 /// A job that panics (a bug; `ITSTAT_TEST_PANIC` makes `status` panic) fails like any other:
 /// recorded `failed` with the panic's message, the owner mailed once, the job run again at its
 /// next time. A job still running when the scheduler stops (an ingest waiting on a Dify that
@@ -185,19 +188,8 @@ async fn scheduler_records_a_panicking_job_and_an_abandoned_one() {
         smtp.port
     );
     let env = Env::new(Some(&dify_url), "sqlite://itstat.db", &config);
-    let child = env
-        .command(&["schedule"])
-        .env("ITSTAT_LOG", "itstat=info")
-        .env("ITSTAT_TEST_PANIC", "status")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(3500));
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-    let stopped = Instant::now();
-    let out = child.wait_with_output().unwrap();
-    assert!(stopped.elapsed() < Duration::from_secs(10), "stops within a few seconds");
+    let (out, stopping) = schedule_then_sigterm(&env, &[("ITSTAT_TEST_PANIC", "status")]);
+    assert!(stopping < Duration::from_secs(10), "stops within a few seconds");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
