@@ -1,11 +1,11 @@
 //! `itstat ingest`: extract → transform → warehouse, batch by batch.
 //!
-//! The run, in order: take the ingest lock; reclassify stored rows if the rules changed; open
-//! Dify read-only; re-read messages still pending; stream messages from the cursor minus the
-//! look-back window (or from `--since`, or from the beginning with `--full`); for each batch,
-//! classify in Polars and write the new and changed rows, the sessions of the users they touch
-//! and the cursor in one transaction; finally mirror Dify's current feedback. Every step is
-//! recorded in `ingest_runs`.
+//! The run, in order: take the ingest lock; open Dify read-only and resolve the app selection;
+//! reclassify stored rows if the rules or the selection changed; re-read messages still
+//! pending; stream messages from the cursor minus the look-back window (or from `--since`, or
+//! from the beginning with `--full`); for each batch, classify in Polars and write the new and
+//! changed rows, the sessions of the users they touch and the cursor in one transaction;
+//! finally mirror Dify's current feedback. Every step is recorded in `ingest_runs`.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -28,7 +28,7 @@ use crate::warehouse::feedback;
 use crate::warehouse::lock::IngestLock;
 use crate::warehouse::messages::{Stored, StoredRaw};
 use crate::warehouse::rows::{MessageRow, message_rows};
-use crate::warehouse::runs::{APPS_KEY, RULES_KEY, RunCounts};
+use crate::warehouse::runs::{APPS_CONFIG_KEY, APPS_KEY, RULES_KEY, RunCounts};
 use crate::warehouse::sessions::{Affected, OpenSessions, earliest_per_user};
 use crate::warehouse::{OpenMode, Tx, Warehouse};
 
@@ -203,14 +203,17 @@ impl Ingest<'_> {
     }
 
     async fn run(&mut self, scope: Scope) -> anyhow::Result<()> {
-        self.reclassify_if_needed(scope).await?;
         if scope == Scope::Reclassify {
-            return Ok(());
+            let apps = self.offline_apps(&HashSet::new()).await?;
+            self.rules = self.rules.clone().with_apps(apps);
+            return self.reclassify_if_needed(scope).await;
         }
         let source = DifySource::connect(self.settings.dify_url()?, self.settings.dify.timeout).await?;
         let mut dify = source.reader().await?;
         debug!(optional = ?dify.optional_present, "Probed the Dify schema.");
         let apps = dify.resolve_apps(&self.settings.dify.apps).await?;
+        let selection = (!self.settings.dify.apps.is_empty()).then(|| apps.clone());
+        self.rules = self.rules.clone().with_apps(selection);
         let apps_key = apps.join(",");
         let stored_apps = self.wh.meta(APPS_KEY).await?;
         let scope = match stored_apps {
@@ -220,6 +223,9 @@ impl Ingest<'_> {
             }
             _ => scope,
         };
+        // Stored messages of apps no longer selected leave the numbers here (their `included`
+        // is part of the rules), and newly selected apps' history comes with the full read.
+        self.reclassify_if_needed(scope).await?;
         let start = self.window_start(scope).await?;
         if let Some(start) = start {
             self.reread_pending(&mut dify, start).await?;
@@ -236,7 +242,7 @@ impl Ingest<'_> {
                     .ok()
             });
         }
-        let read = self.read_while_writing(dify, start, &apps, &apps_key).await;
+        let read = self.read_while_writing(dify, start, &apps).await;
         // Even when reading failed: the batches written are whole and deserve their indexes
         // (a killed load gets them from the next run's `ensure_indexes`).
         let indexed = match self.first_load.take() {
@@ -253,9 +259,52 @@ impl Ingest<'_> {
         };
         let mut dify = read?;
         indexed?;
+        // Only now: a full re-read for a changed selection that stops half-way is started
+        // again by the next run, which still sees the old selection.
+        self.record_apps(&apps_key).await?;
         self.sync_feedback(&mut dify, &apps).await?;
         dify.finish().await?;
         Ok(())
+    }
+
+    /// Records the app selection a complete read of Dify was made with.
+    async fn record_apps(&self, apps_key: &str) -> anyhow::Result<()> {
+        let config = self.settings.dify.apps.join("\n");
+        let stored = (self.wh.meta(APPS_KEY).await?, self.wh.meta(APPS_CONFIG_KEY).await?);
+        if stored == (Some(apps_key.to_string()), Some(config.clone())) {
+            return Ok(());
+        }
+        let mut tx = self.wh.begin().await?;
+        tx.set_meta(APPS_KEY, apps_key).await?;
+        tx.set_meta(APPS_CONFIG_KEY, &config).await?;
+        tx.commit().await
+    }
+
+    /// The app selection when Dify is not read (a reclassification, an export file): the ids
+    /// `[dify] apps` gives, the ids the last read of Dify resolved its names to (while the
+    /// names are unchanged), and `found`, the apps an export file names. `None`: every app.
+    async fn offline_apps(&self, found: &HashSet<String>) -> anyhow::Result<Option<Vec<String>>> {
+        let wanted = &self.settings.dify.apps;
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        let (ids, names) = app_filter(wanted);
+        let mut apps: Vec<String> = ids.into_iter().chain(found.iter().cloned()).collect();
+        if !names.is_empty() {
+            let same_names = self.wh.meta(APPS_CONFIG_KEY).await?.as_deref() == Some(&wanted.join("\n"));
+            match self.wh.meta(APPS_KEY).await? {
+                Some(stored) if same_names => {
+                    apps.extend(stored.split(',').filter(|id| !id.is_empty()).map(str::to_string))
+                }
+                _ if found.is_empty() => warn!(
+                    "`[dify] apps` names apps that were not read from Dify under these names yet; their messages count from the next `itstat ingest` from Dify."
+                ),
+                _ => {}
+            }
+        }
+        apps.sort();
+        apps.dedup();
+        Ok(Some(apps))
     }
 
     /// Streams Dify's messages from `start` and writes them batch by batch. Reading (decoding
@@ -268,7 +317,6 @@ impl Ingest<'_> {
         mut dify: DifyReader,
         start: Option<NaiveDateTime>,
         apps: &[String],
-        apps_key: &str,
     ) -> anyhow::Result<DifyReader> {
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(1);
         let (rules, apps, batch_size) = (self.rules.clone(), apps.to_vec(), self.batch_size);
@@ -302,7 +350,7 @@ impl Ingest<'_> {
         let mut last_report = Instant::now();
         while let Some(batch) = receiver.recv().await {
             // On an error the reader is aborted as it is dropped.
-            self.write_classified(batch, apps_key).await?;
+            self.write_classified(batch).await?;
             if last_report.elapsed() > Duration::from_secs(5) {
                 info!(read = self.counts.rows_read, "Reading Dify messages…");
                 last_report = Instant::now();
@@ -318,10 +366,15 @@ impl Ingest<'_> {
     /// Reads an export file: every row is upserted like a database row, and the feedback the
     /// file carries becomes the current feedback of its messages.
     async fn run_file(&mut self, path: &Path) -> anyhow::Result<()> {
-        self.reclassify_if_needed(Scope::File).await?;
         let file = ExportFile::open(path)?;
         let (ids, names) = app_filter(&self.settings.dify.apps);
-        let apps_key = self.wh.meta(APPS_KEY).await?.unwrap_or_default();
+        // The whole file is read once before anything is written: a bad row anywhere stops
+        // the run with the warehouse as it was. The same pass finds the ids of the apps the
+        // file names.
+        let found = apps_named_in(&file, &names, self.batch_size).await?;
+        let apps = self.offline_apps(&found).await?;
+        self.rules = self.rules.clone().with_apps(apps);
+        self.reclassify_if_needed(Scope::File).await?;
         let mut seen: HashSet<String> = HashSet::new();
         let mut feedback: Vec<FeedbackRow> = Vec::new();
         let batch_size = self.batch_size;
@@ -337,11 +390,16 @@ impl Ingest<'_> {
                     messages.push(row.message);
                 }
             }
-            self.write_batch(messages, &apps_key).await
+            self.write_batch(messages).await
         })
         .await?;
-        let stored: Vec<FeedbackRow> =
-            self.wh.stored_feedback().await?.into_iter().filter(|f| seen.contains(&f.message_id)).collect();
+        let stored: Vec<FeedbackRow> = self
+            .wh
+            .stored_feedback(None)
+            .await?
+            .into_iter()
+            .filter(|f| seen.contains(&f.message_id))
+            .collect();
         let diff = feedback::diff(feedback, stored);
         if !diff.upserts.is_empty() || !diff.missing.is_empty() {
             let mut tx = self.wh.begin().await?;
@@ -374,25 +432,24 @@ impl Ingest<'_> {
             return Ok(());
         }
         debug!(pending = ids.len(), "Re-reading pending messages.");
-        let apps_key = self.wh.meta(APPS_KEY).await?.unwrap_or_default();
         for chunk in ids.chunks(self.batch_size) {
             let rows = dify.by_ids(chunk).await?;
-            self.write_batch(rows, &apps_key).await?;
+            self.write_batch(rows).await?;
         }
         Ok(())
     }
 
     /// Classifies a batch and writes new and changed rows, their users' sessions and the
     /// cursor in one transaction.
-    async fn write_batch(&mut self, rows: Vec<RawMessage>, apps_key: &str) -> anyhow::Result<()> {
+    async fn write_batch(&mut self, rows: Vec<RawMessage>) -> anyhow::Result<()> {
         let step = Instant::now();
         let batch = Batch::classify(rows, &self.rules).await?;
         self.timings.classify += step.elapsed();
-        self.write_classified(batch, apps_key).await
+        self.write_classified(batch).await
     }
 
     /// Writes a classified batch.
-    async fn write_classified(&mut self, batch: Batch, apps_key: &str) -> anyhow::Result<()> {
+    async fn write_classified(&mut self, batch: Batch) -> anyhow::Result<()> {
         if batch.rows.is_empty() {
             return Ok(());
         }
@@ -416,7 +473,6 @@ impl Ingest<'_> {
             tx.advance_cursor(newest).await?;
         }
         tx.set_meta(RULES_KEY, &self.rules.fingerprint).await?;
-        tx.set_meta(APPS_KEY, apps_key).await?;
         self.lock.ensure_held(&self.wh.place).await?;
         tx.commit().await?;
         if let Some(checkpointer) = &self.checkpointer {
@@ -478,7 +534,7 @@ impl Ingest<'_> {
     /// Brings the stored feedback to Dify's current state.
     async fn sync_feedback(&mut self, dify: &mut DifyReader, apps: &[String]) -> anyhow::Result<()> {
         let current = dify.feedbacks(apps).await?;
-        let stored = self.wh.stored_feedback().await?;
+        let stored = self.wh.stored_feedback(self.rules.apps.as_deref()).await?;
         let diff = feedback::diff(current, stored);
         let gone_ids: Vec<String> = diff.missing.iter().map(|(id, _)| id.clone()).collect();
         let still_in_dify = dify.existing_ids(&gone_ids).await?;
@@ -505,6 +561,26 @@ fn app_filter(apps: &[String]) -> (HashSet<String>, HashSet<String>) {
             .collect(),
         names.into_iter().cloned().collect(),
     )
+}
+
+/// Reads a whole export file, checking every row, and returns the ids of the apps it names
+/// among `names` (the `[dify] apps` entries that are not ids).
+async fn apps_named_in(
+    file: &ExportFile,
+    names: &HashSet<String>,
+    batch_size: usize,
+) -> anyhow::Result<HashSet<String>> {
+    let mut found = HashSet::new();
+    file.read(batch_size, async |rows: Vec<ExportRow>| {
+        for row in rows {
+            if row.app_name.as_ref().is_some_and(|n| names.contains(n)) {
+                found.insert(row.message.app_id);
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(found)
 }
 
 /// A spawned task that is aborted when its handle is dropped: when the ingest stops early
@@ -633,10 +709,27 @@ async fn dry_run(settings: &Settings, scope: Scope, rules: &Rules, args: &Ingest
         Err(e) if crate::error::exit_code(&e) == 1 => None,
         Err(e) => return Err(e),
     };
+    // Dify's rows, or the file's, and the rules with the app selection they are read with.
+    let mut dify = None;
+    let mut rules = rules.clone();
+    if let Some(path) = &args.from_file {
+        let file = ExportFile::open(path)?;
+        let (ids, names) = app_filter(&settings.dify.apps);
+        let found = apps_named_in(&file, &names, batch_size).await?;
+        if !settings.dify.apps.is_empty() {
+            rules = rules.with_apps(Some(ids.into_iter().chain(found).collect()));
+        }
+    } else if scope != Scope::Reclassify {
+        let source = DifySource::connect(settings.dify_url()?, settings.dify.timeout).await?;
+        let mut reader = source.reader().await?;
+        let apps = reader.resolve_apps(&settings.dify.apps).await?;
+        rules = rules.with_apps((!settings.dify.apps.is_empty()).then(|| apps.clone()));
+        dify = Some((reader, apps));
+    }
     let (mut read, mut new, mut changed) = (0usize, 0usize, 0usize);
     let mut count = async |rows: Vec<RawMessage>| -> anyhow::Result<()> {
         read += rows.len();
-        let classified = classify_rows(rows, rules).await?;
+        let classified = classify_rows(rows, &rules).await?;
         match &wh {
             Some(wh) => {
                 let mut tx = wh.begin().await?;
@@ -650,14 +743,17 @@ async fn dry_run(settings: &Settings, scope: Scope, rules: &Rules, args: &Ingest
     };
     if let Some(path) = &args.from_file {
         let file = ExportFile::open(path)?;
+        let (ids, names) = app_filter(&settings.dify.apps);
+        let selected = |row: &ExportRow| {
+            (ids.is_empty() && names.is_empty())
+                || ids.contains(&row.message.app_id)
+                || row.app_name.as_ref().is_some_and(|n| names.contains(n))
+        };
         file.read(batch_size, async |rows: Vec<ExportRow>| {
-            count(rows.into_iter().map(|r| r.message).collect()).await
+            count(rows.into_iter().filter(|r| selected(r)).map(|r| r.message).collect()).await
         })
         .await?;
-    } else if scope != Scope::Reclassify {
-        let source = DifySource::connect(settings.dify_url()?, settings.dify.timeout).await?;
-        let mut dify = source.reader().await?;
-        let apps = dify.resolve_apps(&settings.dify.apps).await?;
+    } else if let Some((mut reader, apps)) = dify {
         let start = match (&wh, scope) {
             (Some(wh), Scope::Incremental) => {
                 let lookback = chrono::Duration::from_std(settings.dify.lookback).unwrap_or_default();
@@ -666,8 +762,10 @@ async fn dry_run(settings: &Settings, scope: Scope, rules: &Rules, args: &Ingest
             (_, Scope::Since(date)) => Some(crate::report::period::local_midnight_utc(settings.tz, date)),
             _ => None,
         };
-        dify.stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| count(rows).await).await?;
-        dify.finish().await?;
+        reader
+            .stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| count(rows).await)
+            .await?;
+        reader.finish().await?;
     }
     let reclassify = match &wh {
         Some(wh) => {

@@ -24,6 +24,7 @@ use crate::error::url_place;
 
 const COLUMNS_SQL: &str = include_str!("../../sql/dify/columns.sql");
 const APPS_SQL: &str = include_str!("../../sql/dify/apps.sql");
+const APP_HAS_MESSAGES_SQL: &str = include_str!("../../sql/dify/app_has_messages.sql");
 const MESSAGE_COLUMNS_SQL: &str = include_str!("../../sql/dify/message_columns.sql");
 const MESSAGES_SINCE_SQL: &str = include_str!("../../sql/dify/messages_since.sql");
 const MESSAGES_BY_ID_SQL: &str = include_str!("../../sql/dify/messages_by_id.sql");
@@ -197,11 +198,26 @@ impl DifyReader {
             .with_context(|| format!("cannot read Dify apps at {}", self.place))?;
         let mut ids = Vec::new();
         for entry in wanted {
-            ids.push(resolve_app(entry, &apps)?);
+            let id = resolve_app(entry, &apps)?;
+            if !apps.iter().any(|(known, _)| *known == id) && !self.app_has_messages(&id).await? {
+                bail_user!(
+                    "`[dify] apps`: no Dify app has the id {id} (apps: {}); use one of these names or the id of an existing app",
+                    known_apps(&apps)
+                );
+            }
+            ids.push(id);
         }
         ids.sort();
         ids.dedup();
         Ok(ids)
+    }
+
+    /// Whether messages of an app id that `apps` does not list are left in Dify.
+    async fn app_has_messages(&mut self, id: &str) -> anyhow::Result<bool> {
+        let read = sqlx::query_scalar(APP_HAS_MESSAGES_SQL).bind(id).fetch_one(&mut self.conn);
+        within(self.timeout, read)
+            .await
+            .with_context(|| format!("cannot read Dify messages at {}", self.place))
     }
 
     /// Streams the messages created at or after `since` (all when `None`), oldest first, and
@@ -311,14 +327,10 @@ fn resolve_app(entry: &str, apps: &[(String, String)]) -> anyhow::Result<String>
     let matches: Vec<&(String, String)> = apps.iter().filter(|(_, name)| name == entry).collect();
     match matches.as_slice() {
         [(id, _)] => Ok(id.clone()),
-        [] => {
-            let mut names: Vec<&str> = apps.iter().map(|(_, n)| n.as_str()).collect();
-            names.dedup();
-            let known = if names.is_empty() { "none".to_string() } else { names.join(", ") };
-            bail_user!(
-                "`[dify] apps`: no Dify app is named \"{entry}\" (apps: {known}); use a name or an app id"
-            )
-        }
+        [] => bail_user!(
+            "`[dify] apps`: no Dify app is named \"{entry}\" (apps: {}); use a name or an app id",
+            known_apps(apps)
+        ),
         several => {
             let ids: Vec<&str> = several.iter().map(|(id, _)| id.as_str()).collect();
             bail_user!(
@@ -328,6 +340,13 @@ fn resolve_app(entry: &str, apps: &[(String, String)]) -> anyhow::Result<String>
             )
         }
     }
+}
+
+/// The apps' names, for an error that lists what can be chosen.
+fn known_apps(apps: &[(String, String)]) -> String {
+    let mut names: Vec<&str> = apps.iter().map(|(_, n)| n.as_str()).collect();
+    names.dedup();
+    if names.is_empty() { "none".to_string() } else { names.join(", ") }
 }
 
 /// Dify's optional-column probe result, for `status` and logs.
@@ -342,11 +361,9 @@ mod tests {
     #[test]
     fn absent_optional_columns_read_as_null() {
         let sql = message_columns(&["app_mode"]);
-        assert!(
-            sql.contains("NULL::text                          AS parent_message_id")
-                || sql.contains("NULL::text")
-        );
-        assert!(sql.contains("m.app_mode::text"));
+        let line = |name: &str| sql.lines().find(|l| l.contains(&format!("AS {name}"))).unwrap_or_default();
+        assert!(line("parent_message_id").contains("NULL::text"), "{sql}");
+        assert!(line("app_mode").contains("m.app_mode::text"), "{sql}");
         assert!(!sql.contains("{{"));
     }
 

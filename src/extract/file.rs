@@ -79,7 +79,7 @@ impl ExportFile {
             .map_err(|e| user_error(format!("{}: cannot read it: {e}", self.name)))?;
         let headers: Vec<String> = reader
             .headers()
-            .map_err(|e| user_error(format!("{}: row 1: {e}", self.name)))?
+            .map_err(|e| csv_error(&self.name, 1, &e))?
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').to_string())
             .collect();
@@ -87,7 +87,7 @@ impl ExportFile {
         let mut batch = Vec::with_capacity(batch_size);
         for (i, record) in reader.records().enumerate() {
             let row = i + 2;
-            let record = record.map_err(|e| user_error(format!("{}: row {row}: {e}", self.name)))?;
+            let record = record.map_err(|e| csv_error(&self.name, row, &e))?;
             let get = |col: &str| {
                 headers.iter().position(|h| h == col).and_then(|p| record.get(p)).filter(|v| !v.is_empty())
             };
@@ -162,6 +162,16 @@ impl ExportFile {
             );
         }
         Ok(())
+    }
+}
+
+/// A CSV row that cannot be read, saying what to do about the usual cause.
+fn csv_error(name: &str, row: usize, err: &csv::Error) -> anyhow::Error {
+    match err.kind() {
+        csv::ErrorKind::Utf8 { .. } => user_error(format!(
+            "{name}: row {row}: not UTF-8 text (perhaps GBK); export it with scripts/export-dify.sh, which writes UTF-8"
+        )),
+        _ => user_error(format!("{name}: row {row}: {err}")),
     }
 }
 

@@ -98,11 +98,16 @@ fn normalised(expr: Expr) -> Expr {
     )
 }
 
-/// Included: not an excluded `invoke_from` (NULL is included) and not an excluded user.
+/// Included: of a selected app, not an excluded `invoke_from` (NULL is included) and not an
+/// excluded user.
 fn included(rules: &Rules) -> Expr {
     let excluded_source = any_equal(col("invoke_from"), &rules.exclude_invoke_from).fill_null(lit(false));
     let excluded_user = any_equal(col("user_key"), &rules.exclude_users);
-    excluded_source.or(excluded_user).not()
+    let selected_app = match &rules.apps {
+        Some(ids) => any_equal(col("app_id"), ids),
+        None => lit(true),
+    };
+    selected_app.and(excluded_source.or(excluded_user).not())
 }
 
 fn any_equal(expr: Expr, values: &[String]) -> Expr {
@@ -145,6 +150,7 @@ mod tests {
         let n = rows.len();
         df!(
             "message_id" => (0..n).map(|i| format!("m{i}")).collect::<Vec<_>>(),
+            "app_id" => (0..n).map(|i| if i % 2 == 0 { "app-a" } else { "app-b" }).collect::<Vec<_>>(),
             "created_at" => vec![1_785_000_000_000_000i64; n],
             "query" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
             "answer" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
@@ -232,6 +238,19 @@ mod tests {
             classify(raw(&[("q", "a", "normal", None)]), &rules("[dify]\nexclude_users = [\"zhangsan\"]"))
                 .unwrap();
         assert_eq!(bools(&df, "included"), [false]);
+    }
+
+    #[test]
+    fn only_the_selected_apps_are_included() {
+        let rows =
+            [("q", "a", "normal", None), ("q", "a", "normal", None), ("q", "a", "normal", Some("debugger"))];
+        let df = classify(raw(&rows), &rules("").with_apps(Some(vec!["app-a".into()]))).unwrap();
+        assert_eq!(bools(&df, "included"), [true, false, false]);
+        let df =
+            classify(raw(&rows), &rules("").with_apps(Some(vec!["app-a".into(), "app-b".into()]))).unwrap();
+        assert_eq!(bools(&df, "included"), [true, true, false]);
+        let df = classify(raw(&rows), &rules("").with_apps(None)).unwrap();
+        assert_eq!(bools(&df, "included"), [true, true, false]);
     }
 
     #[test]

@@ -35,7 +35,10 @@ pub struct Rules {
     pub exclude_invoke_from: Vec<String>,
     /// Excluded user keys.
     pub exclude_users: Vec<String>,
-    /// Canonical text of the settings these rules came from.
+    /// The selected apps' ids (metrics.md §1); `None` selects every app. `[dify] apps` may
+    /// name apps, so the ids are known only once they are resolved ([`Rules::with_apps`]).
+    pub apps: Option<Vec<String>>,
+    /// Canonical text of the settings these rules came from, the app selection included.
     pub fingerprint: String,
 }
 
@@ -68,8 +71,22 @@ impl Rules {
             transfer_regex: r.transfer_regex.clone(),
             exclude_invoke_from: r.exclude_invoke_from.clone(),
             exclude_users: r.exclude_users.clone(),
+            apps: None,
             fingerprint: r.fingerprint(),
         }
+    }
+
+    /// These rules for a resolved app selection (`None`: every app). The selection is part
+    /// of the fingerprint, so narrowing or widening it reclassifies the stored messages;
+    /// every app (the default) leaves the fingerprint as the rules alone give it.
+    pub fn with_apps(mut self, apps: Option<Vec<String>>) -> Rules {
+        let base = self.fingerprint.split("\napps=").next().unwrap_or_default().to_string();
+        self.fingerprint = match &apps {
+            Some(ids) => format!("{base}\napps={}", ids.join(",")),
+            None => base,
+        };
+        self.apps = apps;
+        self
     }
 
     /// The first knowledge-base-miss rule an answer matches, as `phrase "…"` or `regex /…/`.
@@ -105,5 +122,16 @@ mod tests {
         assert_eq!(rules.transfer, vec!["IT热线"]);
         assert_eq!(rules.explain_transfer("请拨打 IT热线"), Some("phrase \"IT热线\"".into()));
         assert_eq!(nfkc("抱歉，您的问题"), "抱歉,您的问题");
+    }
+
+    #[test]
+    fn the_app_selection_is_part_of_the_fingerprint() {
+        let rules = Rules::new(&Settings::from_toml("", &FlagOverrides::default()).unwrap());
+        let every = rules.clone().with_apps(None);
+        assert_eq!(every.fingerprint, rules.fingerprint, "the default changes nothing stored");
+        let one = rules.clone().with_apps(Some(vec!["a".into()]));
+        assert_ne!(one.fingerprint, rules.fingerprint);
+        assert_eq!(one.clone().with_apps(None).fingerprint, rules.fingerprint);
+        assert_ne!(one.with_apps(Some(vec!["a".into(), "b".into()])).fingerprint, rules.fingerprint);
     }
 }

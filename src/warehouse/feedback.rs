@@ -39,13 +39,28 @@ pub fn diff(dify: Vec<FeedbackRow>, stored: Vec<FeedbackRow>) -> FeedbackDiff {
     FeedbackDiff { upserts, missing }
 }
 
+/// A stored feedback row and the app of its message.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct StoredFeedback {
+    #[sqlx(flatten)]
+    row: FeedbackRow,
+    app_id: Option<String>,
+}
+
 impl Warehouse {
-    /// Every stored feedback row.
-    pub async fn stored_feedback(&self) -> anyhow::Result<Vec<FeedbackRow>> {
-        with_pool!(self, pool, Db => {
-            sqlx::query_as::<_, FeedbackRow>(include_str!("../../sql/warehouse/feedback_all.sql")).fetch_all(pool).await
+    /// The stored feedback rows of the selected apps' messages (`None`: every row). Rows of
+    /// other apps are left alone: Dify's feedback is read for the selected apps only, so
+    /// theirs would look withdrawn.
+    pub async fn stored_feedback(&self, apps: Option<&[String]>) -> anyhow::Result<Vec<FeedbackRow>> {
+        let rows = with_pool!(self, pool, Db => {
+            sqlx::query_as::<_, StoredFeedback>(include_str!("../../sql/warehouse/feedback_all.sql")).fetch_all(pool).await
         })
-        .context("reading stored feedback")
+        .context("reading stored feedback")?;
+        let selected = |f: &StoredFeedback| match (apps, &f.app_id) {
+            (Some(ids), Some(app)) => ids.contains(app),
+            _ => true,
+        };
+        Ok(rows.into_iter().filter(selected).map(|f| f.row).collect())
     }
 }
 

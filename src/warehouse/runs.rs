@@ -11,8 +11,10 @@ use crate::{with_conn, with_pool};
 pub const CURSOR_KEY: &str = "cursor";
 /// The `meta` key of the rules the stored rows were classified with.
 pub const RULES_KEY: &str = "rules";
-/// The `meta` key of the app selection the stored rows were read with.
+/// The `meta` key of the app selection (ids) the last complete read of Dify was made with.
 pub const APPS_KEY: &str = "apps";
+/// The `meta` key of the `[dify] apps` entries (ids or names) [`APPS_KEY`] was resolved from.
+pub const APPS_CONFIG_KEY: &str = "apps_config";
 
 const CURSOR_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
 

@@ -128,6 +128,15 @@ async fn unknown_app_name_lists_the_apps() {
     env.ok(&["ingest"]);
     std::fs::write(env.path().join("itstat.toml"), format!("[dify]\napps = [\"{}\"]\n", s.app_id())).unwrap();
     env.ok(&["ingest"]);
+    // A mistyped id is refused too, instead of ingesting nothing.
+    let typo = "0b9e8a52-1111-4111-8111-111111111111";
+    std::fs::write(env.path().join("itstat.toml"), format!("[dify]\napps = [\"{typo}\"]\n")).unwrap();
+    let line = error_line(&env.fails(&["ingest"], 1));
+    assert!(line.contains(typo) && line.contains("IT 助手"), "{line}");
+    // The id of an app deleted before Dify 0.6.13, whose messages stayed, is accepted.
+    dify.exec("DELETE FROM apps").await;
+    std::fs::write(env.path().join("itstat.toml"), format!("[dify]\napps = [\"{}\"]\n", s.app_id())).unwrap();
+    env.ok(&["ingest"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -21,6 +21,8 @@ on_both_backends!(
     debugger_and_excluded_users_are_left_out,
     hard_deleted_conversation_stays_counted,
     feedback_changed_removed_and_purged,
+    narrowing_the_apps_leaves_the_others_out,
+    a_bad_export_file_changes_nothing,
     old_dify_schema_without_optional_columns,
     rule_change_reclassifies_without_reading_dify,
     reclassify_in_small_groups_equals_a_fresh_load,
@@ -343,6 +345,102 @@ async fn feedback_changed_removed_and_purged(backend: Backend) {
     let t = env.report(&["--date", "2026-11-02"])["totals"].clone();
     assert_eq!((t["likes"].as_i64(), t["dislikes"].as_i64()), (Some(1), Some(2)));
     assert_eq!(t["satisfaction_rate"].as_f64(), Some(1.0 / 3.0));
+}
+
+/// metrics.md §1: only the configured apps count. Narrowing `[dify] apps` after a load of
+/// every app must leave the other app's stored messages out of every number (they stay
+/// stored, and their feedback stays Dify's), and widening it again brings them back.
+async fn narrowing_the_apps_leaves_the_others_out(backend: Backend) {
+    let data = generate(&GenConfig { messages: 900, days: 7, users: 30, seed: 5, ..GenConfig::default() });
+    let it_app = data.apps.iter().find(|a| a.name == "IT 助手").unwrap().id;
+    let only_it = Dataset {
+        messages: data.messages.iter().filter(|m| m.app_id == it_app).cloned().collect(),
+        ..data.clone()
+    };
+    assert!(only_it.messages.len() < data.messages.len() - 30, "both apps have messages");
+    let (_dify, env, wh) = setup(&data, backend, "").await;
+    env.ok(&["ingest"]);
+    let feedback_rows = wh.count("SELECT COUNT(*) FROM feedbacks").await;
+    let week = |env: &Env| env.report(&["--period", "week", "--date", "2026-11-18"])["totals"].clone();
+    let (start, end) = (d("2026-11-16"), d("2026-11-22"));
+    let all = reference::kpis(&reference::messages(&data), start, end);
+    reference::assert_kpis_eq(&week(&env), &all, "every app");
+
+    std::fs::write(env.path().join("itstat.toml"), "[dify]\napps = [\"IT 助手\"]\n").unwrap();
+    env.ok(&["ingest"]);
+    let it = reference::kpis(&reference::messages(&only_it), start, end);
+    reference::assert_kpis_eq(&week(&env), &it, "IT 助手 only");
+    assert_eq!(
+        wh.count("SELECT COUNT(*) FROM messages").await,
+        data.messages.len() as i64,
+        "nothing deleted"
+    );
+    assert_eq!(wh.count("SELECT COUNT(*) FROM feedbacks").await, feedback_rows, "feedback kept");
+    // A reclassification without Dify keeps the selection it was given.
+    env.ok(&["ingest", "--reclassify"]);
+    reference::assert_kpis_eq(&week(&env), &it, "IT 助手 only, reclassified");
+
+    std::fs::write(env.path().join("itstat.toml"), "").unwrap();
+    env.ok(&["ingest"]);
+    reference::assert_kpis_eq(&week(&env), &all, "every app again");
+}
+
+/// `ingest --from-file` checks the whole file before it writes: a bad row after many good
+/// batches, a GBK file or an empty one stops the run (exit 1, naming the file and row) with
+/// the warehouse as it was; a BOM-prefixed export (Excel's "CSV UTF-8") loads.
+async fn a_bad_export_file_changes_nothing(backend: Backend) {
+    let data = generate(&GenConfig { messages: 400, seed: 8, ..GenConfig::default() });
+    let dify = dify_with(&data, SchemaVersion::V1_14).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(None, &wh.url, "");
+    let csv_path = env.path().join("export.csv");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/export-dify.sh");
+    let out = std::process::Command::new("bash").arg(script).arg(&dify.url).arg(&csv_path).output().unwrap();
+    assert!(out.status.success(), "export failed: {}", String::from_utf8_lossy(&out.stderr));
+    let good = std::fs::read(&csv_path).unwrap();
+
+    // The last row's created_at is no timestamp.
+    let mut reader = csv::Reader::from_reader(good.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let at = headers.iter().position(|h| h == "created_at").unwrap();
+    let mut records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let last = records.len() - 1;
+    records[last] =
+        records[last].iter().enumerate().map(|(i, v)| if i == at { "yesterday" } else { v }).collect();
+    let mut writer = csv::Writer::from_path(env.path().join("bad.csv")).unwrap();
+    writer.write_record(&headers).unwrap();
+    records.iter().for_each(|r| writer.write_record(r).unwrap());
+    writer.flush().unwrap();
+    let with_batches = |file: &str| {
+        env.command(&["ingest", "--from-file", file]).env("ITSTAT_BATCH_SIZE", "50").output().unwrap()
+    };
+    let out = with_batches("bad.csv");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let line = error_line(&stderr);
+    assert!(
+        line.contains(&format!("bad.csv: row {}, column created_at: \"yesterday\"", records.len() + 1)),
+        "{line}"
+    );
+    assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, 0, "no batch of the bad file was written");
+
+    // GBK bytes in a field, and an empty file.
+    let mut gbk = good.clone();
+    let cut = gbk.len() - 3;
+    gbk.splice(cut..cut, [0xb4, 0xf2, 0xd3, 0xa1]);
+    std::fs::write(env.path().join("gbk.csv"), &gbk).unwrap();
+    let line = error_line(&String::from_utf8_lossy(&with_batches("gbk.csv").stderr));
+    assert!(line.contains("gbk.csv: row") && line.contains("not UTF-8 text (perhaps GBK)"), "{line}");
+    std::fs::write(env.path().join("empty.csv"), "").unwrap();
+    let line = error_line(&env.fails(&["ingest", "--from-file", "empty.csv"], 1));
+    assert!(line.contains("empty.csv: no column id"), "{line}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, 0);
+
+    let mut bom = "\u{feff}".as_bytes().to_vec();
+    bom.extend_from_slice(&good);
+    std::fs::write(env.path().join("bom.csv"), bom).unwrap();
+    assert!(with_batches("bom.csv").status.success());
+    assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, data.messages.len() as i64);
 }
 
 async fn old_dify_schema_without_optional_columns(backend: Backend) {
