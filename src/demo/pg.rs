@@ -1,7 +1,8 @@
 //! Writes a generated [`Dataset`] into a Dify-shaped PostgreSQL database with `COPY`.
 //!
 //! The schema is `tests/fixtures/dify_schema.sql` (Dify 1.14), optionally turned into a Dify
-//! 0.8 one (`dify_schema_0_8.sql`: no `parent_message_id`, no `app_mode`). Used by the
+//! 0.8 one (`dify_schema_0_8.sql`: no `parent_message_id`, no `app_mode`) or a 0.6 one
+//! (`dify_schema_0_6.sql` on top: no `dialogue_count`, fewer `apps` columns). Used by the
 //! integration tests and the benchmark; never by a command that touches a real Dify.
 
 use anyhow::Context;
@@ -15,12 +16,15 @@ use super::generator::Dataset;
 pub const SCHEMA_SQL: &str = include_str!("../../tests/fixtures/dify_schema.sql");
 /// Turns [`SCHEMA_SQL`] into a Dify 0.8 schema.
 pub const SCHEMA_0_8_SQL: &str = include_str!("../../tests/fixtures/dify_schema_0_8.sql");
+/// Turns a 0.8 schema into a Dify 0.6.0 one.
+pub const SCHEMA_0_6_SQL: &str = include_str!("../../tests/fixtures/dify_schema_0_6.sql");
 
 /// Which Dify schema to create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchemaVersion {
     V1_14,
     V0_8,
+    V0_6,
 }
 
 /// A CSV field for `COPY … (FORMAT csv)`: NULL is an empty unquoted field.
@@ -57,8 +61,11 @@ async fn copy(conn: &mut PgConnection, statement: &str, lines: Vec<String>) -> a
 /// Creates the schema.
 pub async fn create_schema(conn: &mut PgConnection, version: SchemaVersion) -> anyhow::Result<()> {
     sqlx::raw_sql(SCHEMA_SQL).execute(&mut *conn).await.context("creating the Dify schema")?;
-    if version == SchemaVersion::V0_8 {
+    if version != SchemaVersion::V1_14 {
         sqlx::raw_sql(SCHEMA_0_8_SQL).execute(&mut *conn).await.context("making it a 0.8 schema")?;
+    }
+    if version == SchemaVersion::V0_6 {
+        sqlx::raw_sql(SCHEMA_0_6_SQL).execute(&mut *conn).await.context("making it a 0.6 schema")?;
     }
     Ok(())
 }

@@ -93,10 +93,62 @@ fn server_errors_read_as_the_server_wrote_them() {
 
 #[test]
 fn unreachable_postgres_warehouse_exits_two() {
-    let env = Env::new(None, "postgres://wh:hunter2@127.0.0.1:1/itstat", "");
-    let err = env.fails(&["report", "--format", "json", "--date", "2026-11-02"], 2);
-    assert!(error_line(&err).contains("127.0.0.1:1/itstat"), "{err}");
-    assert!(!err.contains("hunter2"));
+    let env = Env::new(Some(&base_url()), "postgres://wh:hunter2@127.0.0.1:1/itstat", "");
+    std::fs::write(
+        env.path().join("walkins.csv"),
+        "用户名,问题,咨询时间\nzhangsan,打印机,2026-11-02 09:00\n",
+    )
+    .unwrap();
+    for args in [
+        &["report", "--format", "json", "--date", "2026-11-02"][..],
+        &["ingest"],
+        &["status"],
+        &["mark", "3f2a91c0", "--manual"],
+        &["import", "manual-entries", "walkins.csv"],
+    ] {
+        let err = env.fails(args, 2);
+        assert!(error_line(&err).contains("127.0.0.1:1/itstat"), "{args:?}: {err}");
+        assert!(!err.contains("hunter2"), "{args:?}: {err}");
+    }
+}
+
+/// config.md: a flag beats the environment, which beats the file. The file names a
+/// warehouse and a Dify that are not to be used; the environment's are used.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_environment_overrides_the_config_file() {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let config = "[dify]\nurl = \"postgres://nobody:pw@127.0.0.1:1/from-file\"\n\
+                  [warehouse]\nurl = \"sqlite://from-file.db\"\n";
+    let env = Env::new(Some(&dify.url), "sqlite://from-env.db", config);
+    env.ok(&["ingest"]);
+    assert!(env.path().join("from-env.db").exists() && !env.path().join("from-file.db").exists());
+    assert_eq!(env.report(&["--date", "2026-11-02"])["totals"]["messages"], 1);
+    // Without the environment, the file's values are used.
+    let out = env
+        .command(&["ingest"])
+        .env_remove("ITSTAT_DIFY_URL")
+        .env_remove("ITSTAT_WAREHOUSE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(error_line(&String::from_utf8_lossy(&out.stderr)).contains("127.0.0.1:1/from-file"));
+    assert!(env.path().join("from-file.db").exists());
+    // `--config` beats ITSTAT_CONFIG, which beats ./itstat.toml.
+    std::fs::write(env.path().join("other.toml"), "timezone = \"Europe/Berlin\"\n").unwrap();
+    std::fs::write(env.path().join("third.toml"), "timezone = \"UTC\"\n").unwrap();
+    let zone = |cmd: &mut std::process::Command| -> String {
+        let out = cmd.output().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        json["period"]["timezone"].as_str().unwrap_or_default().to_string()
+    };
+    let report = ["report", "--format", "json", "--date", "2026-11-02"];
+    assert_eq!(zone(&mut env.command(&report)), "Asia/Shanghai");
+    assert_eq!(zone(env.command(&report).env("ITSTAT_CONFIG", "other.toml")), "Europe/Berlin");
+    let mut flagged = vec!["--config", "third.toml"];
+    flagged.extend(report);
+    assert_eq!(zone(env.command(&flagged).env("ITSTAT_CONFIG", "other.toml")), "UTC");
 }
 
 #[test]

@@ -14,6 +14,8 @@ on_both_backends!(
     second_run_changes_nothing,
     incremental_runs_equal_one_full_run,
     late_answer_is_reclassified,
+    blank_answers_are_re_read_until_pending_max_age,
+    days_follow_the_configured_zone_across_daylight_saving,
     rows_committed_behind_the_cursor,
     message_exactly_one_window_after_the_start_opens_a_session,
     session_across_local_midnight_belongs_to_its_first_day,
@@ -204,6 +206,66 @@ async fn late_answer_is_reclassified(backend: Backend) {
     assert_eq!(day["totals"]["transfer_messages"], 1);
     assert_eq!(day["totals"]["transfer_sessions"], 1);
     assert_eq!(day["totals"]["self_resolved_sessions"], 0);
+}
+
+/// dify.md §3: a blank answer is re-read by later runs, behind the look-back window, until it
+/// is `pending_max_age` older than the cursor; past that it is final (only `--full` or
+/// `--since` read it again).
+async fn blank_answers_are_re_read_until_pending_max_age(backend: Backend) {
+    let mut s = Small::new();
+    let old = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", ""));
+    let young = s.msg(Msg::new("lisi", "2026-11-02 10:30:00", ""));
+    s.msg(Msg::new("wangwu", "2026-11-02 11:10:00", "请重启电脑"));
+    let config = "[dify]\nlookback = \"10m\"\npending_max_age = \"1h\"\n";
+    let (dify, env, _wh) = setup(&s.data, backend, config).await;
+    env.ok(&["ingest"]);
+    let totals = |env: &Env| {
+        let t = env.report(&["--date", "2026-11-02"])["totals"].clone();
+        (t["answered"].as_i64().unwrap(), t["pending"].as_i64().unwrap())
+    };
+    assert_eq!(totals(&env), (1, 2));
+    // Both get their answers in Dify. The cursor is 11:10: the look-back reads from 11:00, and
+    // pending messages from 10:10 on are re-read; 09:00 is past the age limit.
+    dify.exec(&format!("UPDATE messages SET answer = '已处理' WHERE id IN ('{old}', '{young}')")).await;
+    let out = env.ok(&["ingest"]);
+    assert!(out.contains("1 changed"), "{out}");
+    assert_eq!(totals(&env), (2, 1), "the young blank was re-read, the old one is final");
+    env.ok(&["ingest", "--full"]);
+    assert_eq!(totals(&env), (3, 0), "--full reads it again");
+}
+
+/// metrics.md §2, §6: dates are local to `timezone`, daylight saving included. Europe/Berlin
+/// leaves summer time on 2026-10-25 (a 25-hour day; 02:30 happens twice).
+async fn days_follow_the_configured_zone_across_daylight_saving(backend: Backend) {
+    let mut s = Small::new();
+    // `Msg` times are Shanghai's (UTC+8); the comments give UTC and Berlin.
+    s.msg(Msg::new("zhangsan", "2026-10-25 05:50:00", "a")); // 10-24 21:50 UTC, 23:50 CEST
+    s.msg(Msg::new("zhangsan", "2026-10-25 06:00:00", "a")); // 22:00 UTC, 10-25 00:00 CEST
+    s.msg(Msg::new("lisi", "2026-10-25 08:30:00", "a")); // 10-25 00:30 UTC, 02:30 CEST
+    s.msg(Msg::new("lisi", "2026-10-25 09:30:00", "a")); // 01:30 UTC, 02:30 CET
+    s.msg(Msg::new("wangwu", "2026-10-26 06:30:00", "a")); // 10-25 22:30 UTC, 23:30 CET
+    s.msg(Msg::new("wangwu", "2026-10-26 07:30:00", "a")); // 23:30 UTC, 10-26 00:30 CET
+    let (_dify, env, _wh) = setup(&s.data, backend, "timezone = \"Europe/Berlin\"\n").await;
+    env.ok(&["ingest"]);
+    let r = env.report(&["--period", "custom", "--from", "2026-10-24", "--to", "2026-10-26"]);
+    assert_eq!(r["period"]["timezone"], "Europe/Berlin");
+    let days: Vec<(i64, i64)> = r["daily"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["messages"].as_i64().unwrap(), d["bot_sessions"].as_i64().unwrap()))
+        .collect();
+    // zhangsan's session opens on the 24th and takes the midnight message; lisi's two 02:30s
+    // are an hour apart, two sessions; wangwu's second message is on the 26th, an hour later.
+    assert_eq!(days, [(1, 1), (4, 3), (1, 1)]);
+    assert_eq!(r["data_through"], "2026-10-26T00:30:00+01:00");
+    let week = env.report(&["--period", "week", "--date", "2026-10-25"]);
+    assert_eq!(
+        (week["period"]["start"].as_str(), week["period"]["end"].as_str()),
+        (Some("2026-10-19"), Some("2026-10-25"))
+    );
+    assert_eq!(week["totals"]["messages"], 5);
+    assert_eq!(week["totals"]["bot_sessions"], 4);
 }
 
 async fn rows_committed_behind_the_cursor(backend: Backend) {
@@ -445,23 +507,35 @@ async fn a_bad_export_file_changes_nothing(backend: Backend) {
 
 async fn old_dify_schema_without_optional_columns(backend: Backend) {
     let data = generate(&GenConfig { messages: 300, ..GenConfig::default() });
-    let dify = dify_with(&data, SchemaVersion::V0_8).await;
-    let wh = TestWarehouse::new(backend).await;
-    let env = Env::new(Some(&dify.url), &wh.url, "");
-    env.ok(&["ingest"]);
-    assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, data.messages.len() as i64);
-    assert_eq!(
-        wh.count("SELECT COUNT(*) FROM messages WHERE parent_message_id IS NOT NULL OR app_mode IS NOT NULL")
+    for version in [SchemaVersion::V0_8, SchemaVersion::V0_6] {
+        let dify = dify_with(&data, version).await;
+        if version == SchemaVersion::V0_6 {
+            // A 0.6 database holds rows from before 0.6 (no invoke_from) and NULL inputs.
+            dify.exec(
+                "UPDATE messages SET invoke_from = NULL WHERE invoke_from = 'service-api' AND random() < 0.3;
+                 UPDATE messages SET inputs = NULL WHERE random() < 0.3;",
+            )
+            .await;
+        }
+        let wh = TestWarehouse::new(backend).await;
+        let env = Env::new(Some(&dify.url), &wh.url, "");
+        env.ok(&["ingest"]);
+        assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, data.messages.len() as i64);
+        assert_eq!(
+            wh.count(
+                "SELECT COUNT(*) FROM messages WHERE parent_message_id IS NOT NULL OR app_mode IS NOT NULL"
+            )
             .await,
-        0
-    );
-    let msgs = reference::messages(&data);
-    let r = env.report(&["--date", "2026-11-20"]);
-    reference::assert_kpis_eq(
-        &r["totals"],
-        &reference::kpis(&msgs, d("2026-11-20"), d("2026-11-20")),
-        "0.8 schema",
-    );
+            0
+        );
+        let msgs = reference::messages(&data);
+        let r = env.report(&["--period", "week", "--date", "2026-11-20"]);
+        reference::assert_kpis_eq(
+            &r["totals"],
+            &reference::kpis(&msgs, d("2026-11-16"), d("2026-11-22")),
+            &format!("{version:?} schema"),
+        );
+    }
 }
 
 async fn rule_change_reclassifies_without_reading_dify(backend: Backend) {
