@@ -474,6 +474,7 @@ impl Ingest<'_> {
         }
         tx.set_meta(RULES_KEY, &self.rules.fingerprint).await?;
         self.lock.ensure_held(&self.wh.place).await?;
+        crate::testing::maybe_hold_batch().await;
         tx.commit().await?;
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.nudge();

@@ -901,7 +901,9 @@ async fn report_during_ingest_sees_the_state_before_or_after(backend: Backend) {
     let args = ["--period", "custom", "--from", "2026-11-01", "--to", "2026-11-30"];
     let before = env.report(&args)["totals"].clone();
     half.load_rest().await;
-    let mut child = spawn(env, &["ingest"], &[]);
+    // The rest is one batch, whose transaction stays open for two seconds before it commits:
+    // the reports below are sure to meet it.
+    let mut child = spawn(env, &["ingest"], &[("ITSTAT_TEST_HOLD_BATCH_MS", "2000")]);
     let mut seen = Vec::new();
     while child.try_wait().unwrap().is_none() {
         seen.push(env.report(&args)["totals"].clone());
@@ -914,6 +916,7 @@ async fn report_during_ingest_sees_the_state_before_or_after(backend: Backend) {
         (seen.iter().filter(|t| **t == before).count(), seen.iter().filter(|t| **t == after).count());
     println!("{} reports during the ingest: {b} before, {a} after", seen.len());
     assert_eq!(b + a, seen.len(), "a report saw a state that is neither before nor after the ingest");
+    assert!(b >= 2, "reports ran while the ingest's transaction was open: {b}");
 }
 
 /// Operators mark messages while an ingest writes new messages of the same users: every mark
@@ -929,8 +932,12 @@ async fn marks_during_ingest_are_all_kept(backend: Backend) {
         )
         .await;
     half.load_rest().await;
-    let mut ingest = spawn(env, &["ingest"], &[("ITSTAT_BATCH_SIZE", "40")]);
+    // Each batch holds its transaction for 300 ms: the ingest takes seconds, and the marks
+    // have to wait for its batches' commits, or slip in between them.
+    let hold = [("ITSTAT_BATCH_SIZE", "200"), ("ITSTAT_TEST_HOLD_BATCH_MS", "300")];
+    let mut ingest = spawn(env, &["ingest"], &hold);
     let mut marked = 0;
+    let mut marked_while_running = 0;
     for chunk in ids.chunks(4) {
         let mut args = vec!["mark", "--manual", "--operator", "ops"];
         args.extend(chunk.iter().map(String::as_str));
@@ -938,12 +945,12 @@ async fn marks_during_ingest_are_all_kept(backend: Backend) {
         no_panic(&out);
         assert!(out.status.success(), "mark during ingest: {}", stderr(&out));
         marked += chunk.len();
+        if ingest.try_wait().unwrap().is_none() {
+            marked_while_running += chunk.len();
+        }
     }
-    let still_running = ingest.try_wait().unwrap().is_none();
-    println!(
-        "{marked} marks written; the ingest was {} running",
-        if still_running { "still" } else { "no longer" }
-    );
+    println!("{marked} marks written, {marked_while_running} while the ingest ran");
+    assert!(marked_while_running >= 4, "marks were written while the ingest ran");
     let out = ingest.wait_with_output().unwrap();
     assert!(out.status.success(), "ingest during marks: {}", stderr(&out));
     assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, ids.len() as i64, "every mark is kept");
