@@ -11,6 +11,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::config::ScheduleJob;
+use crate::error::redact_url;
 use crate::report::period::Period;
 
 /// A job ready to run.
@@ -22,6 +23,22 @@ pub struct Job {
     pub argv: Vec<String>,
     /// The parsed command.
     pub command: Command,
+}
+
+impl Job {
+    /// The command line as the scheduler shows it (logs, `--list`, the owner's mail,
+    /// `job_runs`): a job may carry a URL with its password (`import legacy --from …`), which
+    /// must never be printed, so every URL in it is masked, also in `--flag=URL`.
+    pub fn command_line(&self) -> String {
+        shown_command(&self.argv)
+    }
+}
+
+/// `argv` joined with spaces, the password of every URL in it replaced by `***`.
+pub fn shown_command(argv: &[String]) -> String {
+    let shown: Vec<String> =
+        argv.iter().map(|arg| if arg.contains("://") { redact_url(arg) } else { arg.clone() }).collect();
+    shown.join(" ")
 }
 
 /// Parses a cron line with seconds (`sec min hour day month weekday [year]`).
@@ -246,6 +263,17 @@ mod tests {
             catch_up(&job("0 0 8 * * *", &["report", "--mail", "--date", "2026-11-01"]), SHANGHAI, now)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn command_lines_mask_passwords() {
+        let j = job("* * * * * *", &["import", "legacy", "--from", "postgres://old:pw1@db:5432/legacy"]);
+        assert_eq!(j.command_line(), "import legacy --from postgres://old:***@db:5432/legacy");
+        let argv: Vec<String> =
+            ["import", "legacy", "--from=postgres://old:pw1@db/legacy?password=pw2"].map(String::from).into();
+        assert_eq!(shown_command(&argv), "import legacy --from=postgres://old:***@db/legacy?password=***");
+        let plain = job("* * * * * *", &["report", "--period", "day", "--to", "a@example.com"]);
+        assert_eq!(plain.command_line(), "report --period day --to a@example.com");
     }
 
     #[test]

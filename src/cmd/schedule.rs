@@ -74,7 +74,7 @@ pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()>
     for job in &jobs {
         let next = next_fire(&job.schedule, settings.tz, Utc::now()).map(|t| t.to_rfc3339());
         let next = next.unwrap_or_else(|| "never".to_string());
-        info!(job = %job.name, next = %next, command = %job.argv.join(" "), "Scheduled.");
+        info!(job = %job.name, next = %next, command = %job.command_line(), "Scheduled.");
     }
     if args.list {
         print_list(&jobs, settings);
@@ -132,7 +132,7 @@ fn print_list(jobs: &[Job], settings: &Settings) {
             .take(3)
             .map(|t| t.to_rfc3339())
             .collect();
-        println!("{:<16} {:<24} next: {}", job.name, job.argv.join(" "), times.join(", "));
+        println!("{:<16} {:<24} next: {}", job.name, job.command_line(), times.join(", "));
     }
 }
 
@@ -162,10 +162,10 @@ async fn wait_for_signal() {
 async fn catch_up_reports(settings: &Arc<Settings>, jobs: &[Job], in_progress: &Arc<InProgress>) {
     for job in jobs {
         let Some(argv) = catch_up(job, settings.tz, crate::clock::now()) else { continue };
-        info!(job = %job.name, command = %argv.join(" "), "Catching up the last report period.");
         match parse_run(&argv) {
             Ok(command) => {
                 let catch = Job { command, argv, ..job.clone() };
+                info!(job = %job.name, command = %catch.command_line(), "Catching up the last report period.");
                 run_job_on_thread(settings.clone(), catch, in_progress.clone()).await;
             }
             Err(e) => warn!(job = %job.name, error = %e, "Cannot catch up."),
@@ -224,7 +224,7 @@ async fn run_job_on_thread(settings: Arc<Settings>, job: Job, in_progress: Arc<I
 
 /// Runs one job in-process, records it, and reports a failure.
 async fn run_job(settings: &Settings, job: &Job, in_progress: &InProgress) {
-    let command_line = job.argv.join(" ");
+    let command_line = job.command_line();
     info!(job = %job.name, command = %command_line, "Job started.");
     let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await.ok();
     let run_id = match &wh {
@@ -288,7 +288,7 @@ async fn tell_owner(settings: &Settings, wh: &Warehouse, job: &Job, error_text: 
     let body = format!(
         "The scheduled job \"{}\" (itstat {}) failed at {}:\n\n{error_text}\n\nitstat keeps running; this mail is sent at most once an hour per job.\n",
         job.name,
-        job.argv.join(" "),
+        job.command_line(),
         Utc::now().with_timezone(&settings.tz).format("%Y-%m-%d %H:%M:%S %Z"),
     );
     let message = Message::builder()

@@ -159,12 +159,23 @@ async fn scheduler_runs_jobs_reports_failures_and_stops_on_sigterm() {
 /// Runs `itstat schedule` (logging at info) for 3.5 s, then sends it SIGTERM; returns its
 /// output and how long it took to stop.
 fn schedule_then_sigterm(env: &Env, vars: &[(&str, &str)]) -> (std::process::Output, Duration) {
+    schedule_then_signal(env, vars, "TERM")
+}
+
+/// [`schedule_then_sigterm`] with another signal (`INT` is what Ctrl-C sends).
+fn schedule_then_signal(env: &Env, vars: &[(&str, &str)], signal: &str) -> (std::process::Output, Duration) {
     let mut command = env.command(&["schedule"]);
     command.env("ITSTAT_LOG", "itstat=info").stdout(Stdio::piped()).stderr(Stdio::piped());
     command.envs(vars.iter().copied());
     let child = command.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(3500));
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
     let stopped = Instant::now();
     let out = child.wait_with_output().unwrap();
     (out, stopped.elapsed())
@@ -292,6 +303,54 @@ async fn scheduler_catches_up_a_missed_report_once() {
     assert_eq!(mails.len(), 1, "caught up once, not again on the next start");
     let msg = mail_parser::MessageParser::default().parse(&mails[0]).unwrap();
     assert_eq!(msg.subject(), Some("IT客服机器人日报 2026-11-20"));
+}
+
+/// The `[mail]` section of the scheduler tests: an SMTP server on `port`, the owner who gets
+/// failure mail and the manager who gets reports.
+fn scheduler_mail(port: u16, timeout: &str) -> String {
+    format!(
+        "[mail]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nfrom = \"itstat <itstat@example.com>\"\n\
+         owner = \"ops@example.com\"\nto = [\"boss@example.com\"]\ntimeout = \"{timeout}\"\n\n"
+    )
+}
+
+/// A scheduled command line holding a URL with a password (`import legacy --from …`) is shown
+/// with the password masked wherever the scheduler shows it: `--list`, the logs, the owner's
+/// mail, `job_runs` and `status`.
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduled_command_lines_never_show_a_password() {
+    let smtp = crate::reports::SmtpServer::start();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let secret = "Leg4cyS3cret";
+    let config = format!(
+        "{}[[schedule]]\nname = \"legacy\"\ncron = \"* * * * * *\"\n\
+         run = [\"import\", \"legacy\", \"--from\", \"postgres://olduser:{secret}@127.0.0.1:{closed}/intervention_db\", \"--dry-run\"]\n",
+        scheduler_mail(smtp.port, "5s")
+    );
+    let env = Env::new(None, "sqlite://itstat.db", &config);
+    let listed = env.ok(&["schedule", "--list"]);
+    assert!(listed.contains("olduser:***@127.0.0.1") && !listed.contains(secret), "{listed}");
+    let (out, _) = schedule_then_sigterm(&env, &[]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stdout.contains(secret) && !stderr.contains(secret), "stdout: {stdout}\nstderr: {stderr}");
+    for line in ["Scheduled.", "Job started."] {
+        let shown = stderr.lines().find(|l| l.contains(line)).unwrap_or_else(|| panic!("{stderr}"));
+        assert!(shown.contains("olduser:***@127.0.0.1"), "{shown}");
+    }
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{stderr}");
+    let msg = mail_parser::MessageParser::default().parse(&mails[0]).unwrap();
+    let body = msg.body_text(0).unwrap();
+    assert!(body.contains("olduser:***@127.0.0.1") && !body.contains(secret), "{body}");
+    assert!(!String::from_utf8_lossy(&mails[0]).contains(secret));
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    let stored = wh.query_strings("SELECT command || ' ' || COALESCE(error, '') FROM job_runs").await;
+    assert!(!stored.is_empty() && stored.iter().all(|c| !c.contains(secret)), "{stored:?}");
+    for args in [&["status"][..], &["status", "--json"]] {
+        let status = env.ok(args);
+        assert!(!status.contains(secret), "{status}");
+    }
 }
 
 /// The README's "Try it" walkthrough and its operator story, run line by line as a newcomer
