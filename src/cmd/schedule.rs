@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use anyhow::Context;
 use chrono::Utc;
 use futures_util::FutureExt;
 use lettre::Message;
@@ -45,6 +46,16 @@ struct InProgress {
     run_ids: Mutex<BTreeSet<i64>>,
 }
 
+/// One run counted in [`InProgress`] for as long as it is held; dropping it (the run ended,
+/// or its task went away) uncounts it.
+struct Running(Arc<Shared>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.in_progress.count.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl InProgress {
     /// The recorded ids; a job that panicked holding the lock leaves the set intact.
     fn ids(&self) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
@@ -63,6 +74,25 @@ impl InProgress {
     fn take_ids(&self) -> Vec<i64> {
         std::mem::take(&mut *self.ids()).into_iter().collect()
     }
+
+    fn any(&self) -> bool {
+        self.count.load(Ordering::SeqCst) > 0
+    }
+}
+
+/// What every job of one `itstat schedule` shares.
+struct Shared {
+    settings: Settings,
+    in_progress: InProgress,
+}
+
+impl Shared {
+    /// Counts a run as in progress until the returned guard is dropped. Taken before the run's
+    /// task is spawned, so a stop that comes meanwhile waits for it.
+    fn running(self: &Arc<Self>) -> Running {
+        self.in_progress.count.fetch_add(1, Ordering::SeqCst);
+        Running(self.clone())
+    }
 }
 
 /// Runs `itstat schedule`.
@@ -80,27 +110,37 @@ pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()>
         print_list(&jobs, settings);
         return Ok(());
     }
-    let settings = Arc::new(settings.clone());
+    // Listening before any job runs: a signal during the catch-up (a report waiting on SMTP)
+    // killed the process by default, and its run stayed `running`.
+    let signal = stop_signal()?;
+    let shared = Arc::new(Shared { settings: settings.clone(), in_progress: InProgress::default() });
     let (stop_tx, stop_rx) = watch::channel(false);
-    let in_progress = Arc::new(InProgress::default());
-    if !args.no_catch_up {
-        catch_up_reports(&settings, &jobs, &in_progress).await;
-    }
-    for job in jobs {
-        tokio::spawn(job_loop(settings.clone(), job, stop_rx.clone(), in_progress.clone()));
-    }
-    wait_for_signal().await;
+    tokio::spawn(start(shared.clone(), jobs, !args.no_catch_up, stop_rx));
+    signal.await;
     info!("Stopping: no new jobs start.");
     let _ = stop_tx.send(true);
     let deadline = tokio::time::Instant::now() + GRACE;
-    while in_progress.count.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+    while shared.in_progress.any() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if in_progress.count.load(Ordering::SeqCst) > 0 {
+    if shared.in_progress.any() {
         warn!("A job was still running; abandoned (its open transaction rolls back).");
-        record_abandoned(&settings, in_progress.take_ids()).await;
+        record_abandoned(&shared.settings, shared.in_progress.take_ids()).await;
     }
     Ok(())
+}
+
+/// Catches up missed reports, then starts every job's timer, unless a stop came first.
+async fn start(shared: Arc<Shared>, jobs: Vec<Job>, catch_up: bool, stop: watch::Receiver<bool>) {
+    if catch_up {
+        catch_up_reports(&shared, &jobs, &stop).await;
+    }
+    for job in jobs {
+        if *stop.borrow() {
+            return;
+        }
+        tokio::spawn(job_loop(shared.clone(), job, stop.clone()));
+    }
 }
 
 /// Marks the runs the scheduler abandons `aborted` in `job_runs`, as far as it can in
@@ -136,52 +176,54 @@ fn print_list(jobs: &[Job], settings: &Settings) {
     }
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+/// Registers for SIGTERM and SIGINT (Ctrl-C) now; the future ends when one arrives.
+#[cfg(unix)]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }
 
-/// Sends reports their last fire time was due to send, if the delivery log lacks them.
-async fn catch_up_reports(settings: &Arc<Settings>, jobs: &[Job], in_progress: &Arc<InProgress>) {
+/// Ctrl-C; it registers when first polled, which `run` does before any job starts.
+#[cfg(not(unix))]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+/// Sends reports their last fire time was due to send, if the delivery log lacks them. Each
+/// runs like a job (recorded, abandoned on a stop); none starts once a stop came.
+async fn catch_up_reports(shared: &Arc<Shared>, jobs: &[Job], stop: &watch::Receiver<bool>) {
+    let settings = &shared.settings;
     for job in jobs {
         let Some(argv) = catch_up(job, settings.tz, crate::clock::now()) else { continue };
+        if *stop.borrow() {
+            return;
+        }
         match parse_run(&argv) {
             Ok(command) => {
                 let catch = Job { command, argv, ..job.clone() };
                 info!(job = %job.name, command = %catch.command_line(), "Catching up the last report period.");
-                run_job_on_thread(settings.clone(), catch, in_progress.clone()).await;
+                let _running = shared.running();
+                run_job_on_thread(shared.clone(), catch).await;
             }
             Err(e) => warn!(job = %job.name, error = %e, "Cannot catch up."),
         }
     }
 }
 
-async fn job_loop(
-    settings: Arc<Settings>,
-    job: Job,
-    mut stop: watch::Receiver<bool>,
-    in_progress: Arc<InProgress>,
-) {
+async fn job_loop(shared: Arc<Shared>, job: Job, mut stop: watch::Receiver<bool>) {
     let busy = Arc::new(AtomicBool::new(false));
+    let tz = shared.settings.tz;
     loop {
-        let Some(next) = next_fire(&job.schedule, settings.tz, Utc::now()) else {
+        let Some(next) = next_fire(&job.schedule, tz, Utc::now()) else {
             info!(job = %job.name, "No more fire times.");
             return;
         };
@@ -196,13 +238,12 @@ async fn job_loop(
             warn!(job = %job.name, "The previous run is still going; skipped this one.");
             continue;
         }
-        in_progress.count.fetch_add(1, Ordering::SeqCst);
-        let (settings, job, busy, in_progress) =
-            (settings.clone(), job.clone(), busy.clone(), in_progress.clone());
+        let running = shared.running();
+        let (shared, job, busy) = (shared.clone(), job.clone(), busy.clone());
         tokio::spawn(async move {
-            run_job_on_thread(settings, job, in_progress.clone()).await;
+            run_job_on_thread(shared, job).await;
             busy.store(false, Ordering::SeqCst);
-            in_progress.count.fetch_sub(1, Ordering::SeqCst);
+            drop(running);
         });
     }
 }
@@ -212,18 +253,18 @@ async fn job_loop(
 /// `block_in_place`), which tokio refuses on a `LocalSet` — a report job run there panicked.
 /// A job that panics all the same (a bug) fails like a job that returns an error: it is
 /// recorded `failed`, the owner is told, and the scheduler goes on.
-async fn run_job_on_thread(settings: Arc<Settings>, job: Job, in_progress: Arc<InProgress>) {
+async fn run_job_on_thread(shared: Arc<Shared>, job: Job) {
     let runtime = tokio::runtime::Handle::current();
     let name = job.name.clone();
-    let ended =
-        tokio::task::spawn_blocking(move || runtime.block_on(run_job(&settings, &job, &in_progress))).await;
+    let ended = tokio::task::spawn_blocking(move || runtime.block_on(run_job(&shared, &job))).await;
     if let Err(e) = ended {
         error!(job = %name, error = %e, "Job failed: it stopped unexpectedly.");
     }
 }
 
 /// Runs one job in-process, records it, and reports a failure.
-async fn run_job(settings: &Settings, job: &Job, in_progress: &InProgress) {
+async fn run_job(shared: &Shared, job: &Job) {
+    let (settings, in_progress) = (&shared.settings, &shared.in_progress);
     let command_line = job.command_line();
     info!(job = %job.name, command = %command_line, "Job started.");
     let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await.ok();

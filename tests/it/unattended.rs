@@ -314,6 +314,79 @@ fn scheduler_mail(port: u16, timeout: &str) -> String {
     )
 }
 
+/// A daily report job that mails, and so is caught up at start.
+const DAILY_REPORT_JOB: &str = "[[schedule]]\nname = \"daily\"\ncron = \"0 0 8 * * *\"\nrun = [\"report\", \"--period\", \"day\", \"--mail\"]\n\n";
+
+/// At 09:30 on the 21st the 08:00 run was due to send the 20th's report.
+const MORNING_AFTER: (&str, &str) = ("ITSTAT_NOW", "2026-11-21T09:30:00+08:00");
+
+/// Starts `itstat schedule` logging at info into a file; returns the child and the log's path.
+fn spawn_schedule(env: &Env, vars: &[(&str, &str)]) -> (std::process::Child, std::path::PathBuf) {
+    let log = env.path().join("schedule.log");
+    let child = env
+        .command(&["schedule"])
+        .env("ITSTAT_LOG", "itstat=info")
+        .envs(vars.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    (child, log)
+}
+
+/// Waits until `done` holds, for at most `within`; panics with the log otherwise.
+fn wait_until(done: impl Fn() -> bool, within: Duration, log: &std::path::Path, what: &str) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        assert!(Instant::now() < deadline, "{what} did not happen in {within:?}: {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Whether the log holds `text`.
+fn logged(log: &std::path::Path, text: &str) -> bool {
+    std::fs::read_to_string(log).unwrap_or_default().contains(text)
+}
+
+/// Sends `signal` to the scheduler; returns its exit code (None: killed by the signal) and how
+/// long it took to stop.
+fn stop_scheduler(mut child: std::process::Child, signal: &str) -> (Option<i32>, Duration) {
+    assert!(
+        Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let stopped = Instant::now();
+    let code = child.wait().unwrap().code();
+    (code, stopped.elapsed())
+}
+
+/// A stop during the catch-up (here its mail waits on an SMTP server that never answers: 3
+/// attempts of 20 s) ends the scheduler with exit 0 within seconds, the report recorded
+/// `aborted`. The signal handler was installed after the catch-up, so SIGTERM killed it and
+/// the run stayed `running`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_during_catch_up_exits_0_and_records_the_report_aborted() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = format!("{}{DAILY_REPORT_JOB}", scheduler_mail(silent.local_addr().unwrap().port(), "20s"));
+    let env = Env::new(None, "sqlite://itstat.db", &config);
+    env.ok(&["ingest", "--reclassify"]);
+    let (child, log) = spawn_schedule(&env, &[MORNING_AFTER]);
+    wait_until(|| logged(&log, "Job started."), Duration::from_secs(20), &log, "the catch-up");
+    std::thread::sleep(Duration::from_secs(2));
+    let (code, stopping) = stop_scheduler(child, "TERM");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(code, Some(0), "exit 0, not killed by the signal: {text}");
+    assert!(stopping < Duration::from_secs(10), "stopped in {stopping:?}");
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    let runs = wh.query_strings("SELECT job || ' ' || outcome || ' ' || error FROM job_runs").await;
+    assert_eq!(runs, ["daily aborted the scheduler stopped before the job ended"], "{text}");
+    drop(silent);
+}
+
 /// A scheduled command line holding a URL with a password (`import legacy --from …`) is shown
 /// with the password masked wherever the scheduler shows it: `--list`, the logs, the owner's
 /// mail, `job_runs` and `status`.
@@ -351,6 +424,23 @@ async fn scheduled_command_lines_never_show_a_password() {
         let status = env.ok(args);
         assert!(!status.contains(secret), "{status}");
     }
+}
+
+/// Ctrl-C (SIGINT) stops the scheduler as SIGTERM does: exit 0 within a few seconds.
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduler_stops_on_sigint_with_exit_0() {
+    let config = "[[schedule]]\nname = \"tick\"\ncron = \"* * * * * *\"\nrun = [\"status\"]\n";
+    let env = Env::new(None, "sqlite://itstat.db", config);
+    let (out, stopping) = schedule_then_signal(&env, &[], "INT");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stopping < Duration::from_secs(7), "stopped in {stopping:?}");
+    assert!(stderr.contains("Stopping: no new jobs start."), "{stderr}");
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    assert!(
+        wh.count("SELECT COUNT(*) FROM job_runs WHERE job = 'tick' AND outcome = 'ok'").await >= 2,
+        "{stderr}"
+    );
 }
 
 /// The README's "Try it" walkthrough and its operator story, run line by line as a newcomer
