@@ -110,6 +110,16 @@ pub fn catch_up(job: &Job, tz: Tz, now: DateTime<Utc>) -> Option<Vec<String>> {
     Some(argv)
 }
 
+/// The least time between two failure mails about one job: while a job keeps failing (every
+/// ten minutes, every second) its owner hears of it once in any 60 minutes, not once per
+/// failure, nor twice across the turn of a clock hour.
+pub const OWNER_MAIL_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(60);
+
+/// Whether a failure mail may go at `now`, the last one having been sent at `last_sent`.
+pub fn owner_mail_due(last_sent: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last_sent.is_none_or(|last| now - last >= OWNER_MAIL_EVERY)
+}
+
 /// The longest the scheduler sleeps before it reads the wall clock again. Timers run on the
 /// monotonic clock, which a step of the wall clock (an NTP correction, an operator's `date -s`)
 /// does not move and a suspended VM does not advance: sleeping the whole wait at once would fire
@@ -263,6 +273,18 @@ mod tests {
             catch_up(&job("0 0 8 * * *", &["report", "--mail", "--date", "2026-11-01"]), SHANGHAI, now)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn owner_mail_goes_once_in_any_60_minutes_not_once_per_clock_hour() {
+        assert!(owner_mail_due(None, at("2026-11-24T10:59:00Z")));
+        let last = Some(at("2026-11-24T10:59:00Z"));
+        // The next clock hour has begun, but only a minute has passed.
+        assert!(!owner_mail_due(last, at("2026-11-24T11:00:00Z")));
+        assert!(!owner_mail_due(last, at("2026-11-24T11:58:59Z")));
+        assert!(owner_mail_due(last, at("2026-11-24T11:59:00Z")));
+        // A clock stepped back before the last mail holds the next one back too.
+        assert!(!owner_mail_due(last, at("2026-11-24T10:30:00Z")));
     }
 
     #[test]

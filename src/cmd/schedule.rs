@@ -4,20 +4,21 @@
 //! or a resumed VM moves its fire time with it); a job still running when its next time comes
 //! is skipped with a warning, so it never overlaps itself (ingest jobs also take the ingest
 //! lock). Every run is recorded in `job_runs`; a failure is logged, mailed to `[mail] owner`
-//! at most once per job per hour, and the scheduler carries on; a job that panics (a bug) is a
-//! failure like any other. At start it logs every job's next fire time and catches up report
+//! at most once per job in any 60 minutes (also when the warehouse is down and records
+//! nothing), and the scheduler carries on; a job that panics (a bug) is a failure like any
+//! other. At start it logs every job's next fire time and catches up report
 //! periods missed while it was down. On a signal it stops starting jobs, lets a running job
 //! finish for a few seconds, records it `aborted`, then exits 0 (an abandoned ingest rolls
 //! back its open batch; committed batches are whole).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use lettre::Message;
 use tokio::sync::watch;
@@ -28,7 +29,7 @@ use crate::cli::ScheduleArgs;
 use crate::config::Settings;
 use crate::error::one_line;
 use crate::report::email::mailbox;
-use crate::schedule::{Job, catch_up, jobs, next_fire, parse_run, sleep_until_wall};
+use crate::schedule::{Job, catch_up, jobs, next_fire, owner_mail_due, parse_run, sleep_until_wall};
 use crate::warehouse::deliveries::Delivery;
 use crate::warehouse::{OpenMode, Warehouse};
 
@@ -84,9 +85,24 @@ impl InProgress {
 struct Shared {
     settings: Settings,
     in_progress: InProgress,
+    /// When this process last mailed the owner about each job, by job name.
+    owner_mailed: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
 impl Shared {
+    fn new(settings: &Settings) -> Shared {
+        Shared {
+            settings: settings.clone(),
+            in_progress: InProgress::default(),
+            owner_mailed: Mutex::default(),
+        }
+    }
+
+    /// The owner-mail times; a job that panicked holding the lock leaves them intact.
+    fn owner_mailed(&self) -> std::sync::MutexGuard<'_, HashMap<String, DateTime<Utc>>> {
+        self.owner_mailed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Counts a run as in progress until the returned guard is dropped. Taken before the run's
     /// task is spawned, so a stop that comes meanwhile waits for it.
     fn running(self: &Arc<Self>) -> Running {
@@ -113,7 +129,7 @@ pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()>
     // Listening before any job runs: a signal during the catch-up (a report waiting on SMTP)
     // killed the process by default, and its run stayed `running`.
     let signal = stop_signal()?;
-    let shared = Arc::new(Shared { settings: settings.clone(), in_progress: InProgress::default() });
+    let shared = Arc::new(Shared::new(settings));
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(start(shared.clone(), jobs, !args.no_catch_up, stop_rx));
     signal.await;
@@ -262,12 +278,20 @@ async fn run_job_on_thread(shared: Arc<Shared>, job: Job) {
     }
 }
 
-/// Runs one job in-process, records it, and reports a failure.
-async fn run_job(shared: &Shared, job: &Job) {
+/// Runs one job in-process, records it, and reports a failure; true if it succeeded. A
+/// warehouse that does not open (a PostgreSQL warehouse down) leaves the run unrecorded, but
+/// the job still runs and its failure still reaches the owner.
+async fn run_job(shared: &Shared, job: &Job) -> bool {
     let (settings, in_progress) = (&shared.settings, &shared.in_progress);
     let command_line = job.command_line();
     info!(job = %job.name, command = %command_line, "Job started.");
-    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await.ok();
+    let wh = match Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await {
+        Ok(wh) => Some(wh),
+        Err(e) => {
+            warn!(job = %job.name, error = %one_line(&e), "Cannot record the job: the warehouse does not open.");
+            None
+        }
+    };
     let run_id = match &wh {
         Some(wh) => wh.start_job(&job.name, &command_line).await.ok(),
         None => None,
@@ -289,13 +313,12 @@ async fn run_job(shared: &Shared, job: &Job) {
             warn!(job = %job.name, error = %e, "Could not record the job.");
         }
     }
+    let ok = error.is_none();
     match error {
         None => info!(job = %job.name, "Job finished."),
         Some(text) => {
             error!(job = %job.name, error = %text, "Job failed.");
-            if let Some(wh) = &wh
-                && let Err(e) = tell_owner(settings, wh, job, &text).await
-            {
+            if let Err(e) = tell_owner(shared, wh.as_ref(), job, &text).await {
                 warn!(job = %job.name, error = %one_line(&e), "Could not mail the owner.");
             }
         }
@@ -303,6 +326,7 @@ async fn run_job(shared: &Shared, job: &Job) {
     if let Some(wh) = wh {
         wh.close().await;
     }
+    ok
 }
 
 /// The message a panic carries (`panic!` makes a `&str` or a `String`).
@@ -316,21 +340,41 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
     }
 }
 
-/// Mails `[mail] owner` about a failure, at most once per job per hour (the delivery log
-/// keeps the hours already reported).
-async fn tell_owner(settings: &Settings, wh: &Warehouse, job: &Job, error_text: &str) -> anyhow::Result<()> {
+/// Mails `[mail] owner` about a failure, unless a mail about this job went in the last 60
+/// minutes ([`owner_mail_due`]). The last time is what this process sent (kept in memory, so
+/// the rule holds when the warehouse is down) or what the delivery log holds (so it holds
+/// across restarts), whichever is later.
+async fn tell_owner(
+    shared: &Shared,
+    wh: Option<&Warehouse>,
+    job: &Job,
+    error_text: &str,
+) -> anyhow::Result<()> {
+    let settings = &shared.settings;
     let (Some(owner), Some(from)) = (&settings.mail.owner, &settings.mail.from) else { return Ok(()) };
     let kind = format!("failure:{}", job.name);
-    let hour = Utc::now().with_timezone(&settings.tz).format("%Y-%m-%dT%H").to_string();
-    if wh.sent_at(&kind, &hour, owner).await?.is_some() {
+    let now = Utc::now();
+    let logged = match wh {
+        // A log that cannot be read leaves the memory to keep the rule.
+        Some(wh) => wh.last_sent(&kind, owner).await.ok().flatten().map(|t| t.and_utc()),
+        None => None,
+    };
+    let remembered = shared.owner_mailed().get(&job.name).copied();
+    if !owner_mail_due(logged.max(remembered), now) {
         return Ok(());
     }
     let subject = format!("itstat: job {} failed", job.name);
+    let unrecorded = if wh.is_none() {
+        " (the warehouse could not be opened, so this run is not in job_runs)"
+    } else {
+        ""
+    };
     let body = format!(
-        "The scheduled job \"{}\" (itstat {}) failed at {}:\n\n{error_text}\n\nitstat keeps running; this mail is sent at most once an hour per job.\n",
+        "The scheduled job \"{}\" (itstat {}) failed at {}{unrecorded}:\n\n{error_text}\n\n\
+         itstat keeps running; while the job keeps failing you get at most one such mail per job in any 60 minutes.\n",
         job.name,
         job.command_line(),
-        Utc::now().with_timezone(&settings.tz).format("%Y-%m-%d %H:%M:%S %Z"),
+        now.with_timezone(&settings.tz).format("%Y-%m-%d %H:%M:%S %Z"),
     );
     let message = Message::builder()
         .from(mailbox(from, "`[mail] from`")?)
@@ -338,17 +382,23 @@ async fn tell_owner(settings: &Settings, wh: &Warehouse, job: &Job, error_text: 
         .subject(&subject)
         .body(body)?;
     let result = crate::mail::send(&settings.mail, &message).await;
-    let status = if result.is_ok() { "sent" } else { "failed" };
-    let error = result.as_ref().err().map(one_line);
-    wh.record_delivery(&Delivery {
-        report_kind: &kind,
-        period_label: &hour,
-        recipient: owner,
-        subject: &subject,
-        attachment: None,
-        status,
-        error: error.as_deref(),
-    })
-    .await?;
+    if result.is_ok() {
+        shared.owner_mailed().insert(job.name.clone(), now);
+    }
+    if let Some(wh) = wh {
+        // The label is informational (docs/warehouse.md: the local hour); the rule reads the time.
+        let hour = now.with_timezone(&settings.tz).format("%Y-%m-%dT%H").to_string();
+        let error = result.as_ref().err().map(one_line);
+        wh.record_delivery(&Delivery {
+            report_kind: &kind,
+            period_label: &hour,
+            recipient: owner,
+            subject: &subject,
+            attachment: None,
+            status: if result.is_ok() { "sent" } else { "failed" },
+            error: error.as_deref(),
+        })
+        .await?;
+    }
     result
 }
