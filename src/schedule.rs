@@ -26,6 +26,12 @@ pub struct Job {
 }
 
 impl Job {
+    /// Whether the job reads new data into the warehouse (an `ingest` that writes): the
+    /// catch-up at start waits for one, so a missed report holds current data.
+    pub fn is_ingest(&self) -> bool {
+        matches!(&self.command, Command::Ingest(args) if !args.dry_run)
+    }
+
     /// The command line as the scheduler shows it (logs, `--list`, the owner's mail,
     /// `job_runs`): a job may carry a URL with its password (`import legacy --from …`), which
     /// must never be printed, so every URL in it is masked, also in `--flag=URL`.
@@ -296,6 +302,14 @@ mod tests {
         assert_eq!(shown_command(&argv), "import legacy --from=postgres://old:***@db/legacy?password=***");
         let plain = job("* * * * * *", &["report", "--period", "day", "--to", "a@example.com"]);
         assert_eq!(plain.command_line(), "report --period day --to a@example.com");
+    }
+
+    #[test]
+    fn ingest_jobs_are_those_that_write() {
+        assert!(job("* * * * * *", &["ingest"]).is_ingest());
+        assert!(job("* * * * * *", &["ingest", "--from-file", "x.csv"]).is_ingest());
+        assert!(!job("* * * * * *", &["ingest", "--dry-run"]).is_ingest());
+        assert!(!job("* * * * * *", &["report", "--mail"]).is_ingest());
     }
 
     #[test]

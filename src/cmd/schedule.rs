@@ -6,10 +6,12 @@
 //! lock). Every run is recorded in `job_runs`; a failure is logged, mailed to `[mail] owner`
 //! at most once per job in any 60 minutes (also when the warehouse is down and records
 //! nothing), and the scheduler carries on; a job that panics (a bug) is a failure like any
-//! other. At start it logs every job's next fire time and catches up report
-//! periods missed while it was down. On a signal it stops starting jobs, lets a running job
-//! finish for a few seconds, records it `aborted`, then exits 0 (an abandoned ingest rolls
-//! back its open batch; committed batches are whole).
+//! other. At start it logs every job's next fire time and catches up report periods missed
+//! while it was down, after the ingest jobs ran once, so the reports hold current data (see
+//! `catch_up_reports`). It listens for signals before it runs anything: on one it stops
+//! starting jobs, lets a running job (a catch-up too) finish for a few seconds, records it
+//! `aborted`, then exits 0 (an abandoned ingest rolls back its open batch; committed batches
+//! are whole).
 
 use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
@@ -27,7 +29,7 @@ use tracing::{error, info, warn};
 use crate::bail_user;
 use crate::cli::ScheduleArgs;
 use crate::config::Settings;
-use crate::error::one_line;
+use crate::error::{exit_code, one_line};
 use crate::report::email::mailbox;
 use crate::schedule::{Job, catch_up, jobs, next_fire, owner_mail_due, parse_run, sleep_until_wall};
 use crate::warehouse::deliveries::Delivery;
@@ -87,6 +89,8 @@ struct Shared {
     in_progress: InProgress,
     /// When this process last mailed the owner about each job, by job name.
     owner_mailed: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// Catch-up reports waiting for an ingest that succeeds.
+    pending_catch_ups: Mutex<Vec<Job>>,
 }
 
 impl Shared {
@@ -95,7 +99,13 @@ impl Shared {
             settings: settings.clone(),
             in_progress: InProgress::default(),
             owner_mailed: Mutex::default(),
+            pending_catch_ups: Mutex::default(),
         }
+    }
+
+    /// The catch-ups waiting for an ingest; a job that panicked holding the lock leaves them.
+    fn pending_catch_ups(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {
+        self.pending_catch_ups.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The owner-mail times; a job that panicked holding the lock leaves them intact.
@@ -214,24 +224,79 @@ fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
-/// Sends reports their last fire time was due to send, if the delivery log lacks them. Each
-/// runs like a job (recorded, abandoned on a stop); none starts once a stop came.
+/// Catches up the reports missed while the scheduler was down, from current data: the ingest
+/// jobs run once first (as jobs: recorded, abandoned on a stop). If none of them succeeds
+/// (Dify not up yet after a reboot), the reports wait for the first scheduled ingest that
+/// does, rather than go out from old data and be logged as delivered. With no ingest job the
+/// reports come from the warehouse as it is; without a warehouse there is nothing to report
+/// from, and the catch-up is skipped with a warning.
 async fn catch_up_reports(shared: &Arc<Shared>, jobs: &[Job], stop: &watch::Receiver<bool>) {
-    let settings = &shared.settings;
-    for job in jobs {
-        let Some(argv) = catch_up(job, settings.tz, crate::clock::now()) else { continue };
+    let due = due_catch_ups(jobs, shared.settings.tz);
+    if due.is_empty() {
+        return;
+    }
+    let ingests: Vec<&Job> = jobs.iter().filter(|j| j.is_ingest()).collect();
+    if ingests.is_empty() {
+        if let Err(e) = Warehouse::open(&shared.settings.warehouse_url, OpenMode::ExistingOnly).await
+            && exit_code(&e) == 1
+        {
+            warn!(
+                error = %one_line(&e),
+                "Not catching up missed reports: no warehouse and no ingest job to fill it; add an ingest job to `[[schedule]]`, or run `itstat ingest` and then `itstat report --date DATE --mail`."
+            );
+            return;
+        }
+        run_catch_ups(shared, due, stop).await;
+        return;
+    }
+    info!(reports = due.len(), "Ingesting first, so the missed reports hold current data.");
+    let mut fresh = false;
+    for job in ingests {
         if *stop.borrow() {
             return;
         }
+        let _running = shared.running();
+        fresh |= run_job_on_thread(shared.clone(), job.clone()).await;
+    }
+    if fresh {
+        run_catch_ups(shared, due, stop).await;
+    } else {
+        warn!("No ingest succeeded; the missed reports wait for the first scheduled ingest that does.");
+        *shared.pending_catch_ups() = due;
+    }
+}
+
+/// The catch-up runs of the mailing report jobs (see [`catch_up`]).
+fn due_catch_ups(jobs: &[Job], tz: chrono_tz::Tz) -> Vec<Job> {
+    let mut due = Vec::new();
+    for job in jobs {
+        let Some(argv) = catch_up(job, tz, crate::clock::now()) else { continue };
         match parse_run(&argv) {
-            Ok(command) => {
-                let catch = Job { command, argv, ..job.clone() };
-                info!(job = %job.name, command = %catch.command_line(), "Catching up the last report period.");
-                let _running = shared.running();
-                run_job_on_thread(shared.clone(), catch).await;
-            }
+            Ok(command) => due.push(Job { command, argv, ..job.clone() }),
             Err(e) => warn!(job = %job.name, error = %e, "Cannot catch up."),
         }
+    }
+    due
+}
+
+/// Runs catch-up reports one after the other, like jobs; none starts once a stop came.
+async fn run_catch_ups(shared: &Arc<Shared>, due: Vec<Job>, stop: &watch::Receiver<bool>) {
+    for catch in due {
+        if *stop.borrow() {
+            return;
+        }
+        info!(job = %catch.name, command = %catch.command_line(), "Catching up the last report period.");
+        let _running = shared.running();
+        run_job_on_thread(shared.clone(), catch).await;
+    }
+}
+
+/// Runs the catch-ups left waiting for an ingest that succeeds, once one has.
+async fn run_pending_catch_ups(shared: &Arc<Shared>, stop: &watch::Receiver<bool>) {
+    let due = std::mem::take(&mut *shared.pending_catch_ups());
+    if !due.is_empty() {
+        info!(reports = due.len(), "An ingest succeeded: catching up the missed reports.");
+        run_catch_ups(shared, due, stop).await;
     }
 }
 
@@ -255,9 +320,13 @@ async fn job_loop(shared: Arc<Shared>, job: Job, mut stop: watch::Receiver<bool>
             continue;
         }
         let running = shared.running();
-        let (shared, job, busy) = (shared.clone(), job.clone(), busy.clone());
+        let (shared, job, busy, stop) = (shared.clone(), job.clone(), busy.clone(), stop.clone());
         tokio::spawn(async move {
-            run_job_on_thread(shared, job).await;
+            let ok = run_job_on_thread(shared.clone(), job.clone()).await;
+            // Still `busy`: the ingest does not run again under the reports it freshened.
+            if ok && job.is_ingest() {
+                run_pending_catch_ups(&shared, &stop).await;
+            }
             busy.store(false, Ordering::SeqCst);
             drop(running);
         });
@@ -269,12 +338,15 @@ async fn job_loop(shared: Arc<Shared>, job: Job, mut stop: watch::Receiver<bool>
 /// `block_in_place`), which tokio refuses on a `LocalSet` — a report job run there panicked.
 /// A job that panics all the same (a bug) fails like a job that returns an error: it is
 /// recorded `failed`, the owner is told, and the scheduler goes on.
-async fn run_job_on_thread(shared: Arc<Shared>, job: Job) {
+async fn run_job_on_thread(shared: Arc<Shared>, job: Job) -> bool {
     let runtime = tokio::runtime::Handle::current();
     let name = job.name.clone();
-    let ended = tokio::task::spawn_blocking(move || runtime.block_on(run_job(&shared, &job))).await;
-    if let Err(e) = ended {
-        error!(job = %name, error = %e, "Job failed: it stopped unexpectedly.");
+    match tokio::task::spawn_blocking(move || runtime.block_on(run_job(&shared, &job))).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            error!(job = %name, error = %e, "Job failed: it stopped unexpectedly.");
+            false
+        }
     }
 }
 

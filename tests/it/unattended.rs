@@ -364,6 +364,132 @@ fn stop_scheduler(mut child: std::process::Child, signal: &str) -> (Option<i32>,
     (code, stopped.elapsed())
 }
 
+/// The plain-text line of a mailed report for `kpi` (`消息数: 12 (上期 9) ▲ 33.3%`).
+fn mailed_kpi_line(raw: &[u8], kpi: &str) -> String {
+    let msg = mail_parser::MessageParser::default().parse(raw).unwrap();
+    let text = msg.body_text(0).unwrap().to_string();
+    text.lines()
+        .find(|l| l.starts_with(&format!("{kpi}:")))
+        .unwrap_or_else(|| panic!("no {kpi} in {text}"))
+        .to_string()
+}
+
+/// After an outage the report the scheduler catches up must hold the messages Dify got while
+/// it was down: the ingest jobs run once first (recorded in `job_runs`), then the report. It
+/// was built from the warehouse as it was before the outage, and then logged as delivered.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_caught_up_report_is_built_after_a_fresh_ingest() {
+    let smtp = crate::reports::SmtpServer::start();
+    let data = generate(&GenConfig { messages: 200, ..GenConfig::default() });
+    let dify = dify_with(&data, SchemaVersion::V1_14).await;
+    // The ingest job's own time never comes during the test.
+    let config = format!(
+        "{}[[schedule]]\nname = \"ingest\"\ncron = \"0 0 3 1 1 * 2099\"\nrun = [\"ingest\"]\n\n{DAILY_REPORT_JOB}",
+        scheduler_mail(smtp.port, "5s")
+    );
+    let env = Env::new(Some(&dify.url), "sqlite://itstat.db", &config);
+    // The warehouse as the outage left it: none of Dify's messages read yet.
+    env.ok(&["ingest", "--reclassify"]);
+    let (child, log) = spawn_schedule(&env, &[MORNING_AFTER]);
+    wait_until(|| !smtp.messages().is_empty(), Duration::from_secs(30), &log, "the catch-up mail");
+    let (code, _) = stop_scheduler(child, "TERM");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(code, Some(0), "{log}");
+    // What the report says once every message is read.
+    env.ok(&["ingest"]);
+    let fresh = env.report(&["--period", "day", "--date", "2026-11-20"]);
+    let messages = fresh["totals"]["messages"].as_i64().unwrap();
+    assert!(messages > 0, "the dataset has messages on the 20th");
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{log}");
+    let line = mailed_kpi_line(&mails[0], "消息数");
+    assert!(line.starts_with(&format!("消息数: {messages} ")), "the report predates the ingest: {line}");
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    let runs = wh.query_strings("SELECT job || ' ' || outcome FROM job_runs ORDER BY run_id").await;
+    assert_eq!(runs, ["ingest ok", "daily ok"], "{log}");
+}
+
+/// Renames a PostgreSQL database (as an outage of Dify's database looks to itstat: it is not
+/// there); retries while the connection that created it is still closing.
+async fn rename_database(from: &str, to: &str) {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&base_url()).await.unwrap();
+    let sql = format!("ALTER DATABASE \"{from}\" RENAME TO \"{to}\"");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut admin).await {
+        assert!(Instant::now() < deadline, "{sql}: {e}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    admin.close().await.ok();
+}
+
+/// When the ingest before the catch-up fails (Dify not up yet after a reboot), the missed
+/// report is not sent from old data, nor lost: it waits for the first ingest that succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_catch_up_waits_for_the_first_ingest_that_succeeds() {
+    let smtp = crate::reports::SmtpServer::start();
+    let data = generate(&GenConfig { messages: 200, ..GenConfig::default() });
+    let dify = dify_with(&data, SchemaVersion::V1_14).await;
+    let away = format!("{}_away", dify.name);
+    rename_database(&dify.name, &away).await;
+    let config = format!(
+        "{}[[schedule]]\nname = \"ingest\"\ncron = \"*/2 * * * * *\"\nrun = [\"ingest\"]\n\n{DAILY_REPORT_JOB}",
+        scheduler_mail(smtp.port, "5s")
+    );
+    let env = Env::new(Some(&dify.url), "sqlite://itstat.db", &config);
+    env.ok(&["ingest", "--reclassify"]);
+    let (child, log) = spawn_schedule(&env, &[MORNING_AFTER]);
+    wait_until(|| logged(&log, "Job failed."), Duration::from_secs(20), &log, "the first ingest");
+    std::thread::sleep(Duration::from_millis(1500));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        smtp.messages().iter().all(|m| !String::from_utf8_lossy(m).contains("boss@")),
+        "sent from old data: {text}"
+    );
+    rename_database(&away, &dify.name).await;
+    let reports = || smtp.messages().iter().filter(|m| String::from_utf8_lossy(m).contains("boss@")).count();
+    wait_until(|| reports() > 0, Duration::from_secs(30), &log, "the catch-up mail");
+    std::thread::sleep(Duration::from_millis(2500));
+    let (code, _) = stop_scheduler(child, "TERM");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(reports(), 1, "caught up once: {text}");
+    env.ok(&["ingest"]);
+    let fresh = env.report(&["--period", "day", "--date", "2026-11-20"]);
+    let messages = fresh["totals"]["messages"].as_i64().unwrap();
+    let report = smtp.messages().into_iter().find(|m| String::from_utf8_lossy(m).contains("boss@")).unwrap();
+    let line = mailed_kpi_line(&report, "消息数");
+    assert!(line.starts_with(&format!("消息数: {messages} ")), "{line}");
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    let first = wh.query_strings("SELECT job || ' ' || outcome FROM job_runs ORDER BY run_id LIMIT 1").await;
+    assert_eq!(first, ["ingest failed"], "{text}");
+}
+
+/// Without a warehouse and without an ingest job a catch-up has nothing to report from: it is
+/// skipped with a warning that says what to do, instead of mailing an empty report (or
+/// failing) and logging the period as delivered.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_warehouse_or_an_ingest_job_catch_up_is_skipped_with_a_warning() {
+    let smtp = crate::reports::SmtpServer::start();
+    let config = format!("{}{DAILY_REPORT_JOB}", scheduler_mail(smtp.port, "5s"));
+    let env = Env::new(None, "sqlite://itstat.db", &config);
+    let (child, log) = spawn_schedule(&env, &[MORNING_AFTER]);
+    wait_until(
+        || logged(&log, "Not catching up") || logged(&log, "Job finished.") || logged(&log, "Job failed."),
+        Duration::from_secs(20),
+        &log,
+        "the catch-up",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, _) = stop_scheduler(child, "TERM");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(code, Some(0), "{text}");
+    let warning = text.lines().find(|l| l.contains("Not catching up")).unwrap_or_else(|| panic!("{text}"));
+    assert!(warning.contains("WARN") && warning.contains("`itstat ingest`"), "names the fix: {warning}");
+    assert!(!text.contains("ERROR") && !text.contains("Job started."), "{text}");
+    assert!(smtp.messages().is_empty(), "no report from an empty warehouse: {text}");
+}
+
 /// A stop during the catch-up (here its mail waits on an SMTP server that never answers: 3
 /// attempts of 20 s) ends the scheduler with exit 0 within seconds, the report recorded
 /// `aborted`. The signal handler was installed after the catch-up, so SIGTERM killed it and
