@@ -636,6 +636,31 @@ async fn scheduler_stops_on_sigint_with_exit_0() {
     );
 }
 
+/// A job still running at its next fire time (an ingest waiting on a Dify that never answers)
+/// is not started again: the scheduler warns that it skipped the run, and the job ran once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_still_running_at_its_next_time_is_skipped_with_a_warning() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dify_url = format!("postgres://reader@127.0.0.1:{}/dify", silent.local_addr().unwrap().port());
+    let config = "[dify]\ntimeout = \"60s\"\n\n[[schedule]]\nname = \"stuck\"\ncron = \"* * * * * *\"\nrun = [\"ingest\"]\n";
+    let env = Env::new(Some(&dify_url), "sqlite://itstat.db", config);
+    let (out, _) = schedule_then_sigterm(&env, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let skipped = stderr
+        .lines()
+        .filter(|l| {
+            l.contains("WARN")
+                && l.contains("job=stuck")
+                && l.contains("The previous run is still going; skipped this one.")
+        })
+        .count();
+    assert!(skipped >= 2, "a warning each second it was still running: {stderr}");
+    let wh = TestWarehouse::sqlite_file(env.path().join("itstat.db"));
+    assert_eq!(wh.count("SELECT COUNT(*) FROM job_runs WHERE job = 'stuck'").await, 1, "ran once: {stderr}");
+    drop(silent);
+}
+
 /// The README's "Try it" walkthrough and its operator story, run line by line as a newcomer
 /// would (with the test binary for `cargo run --release --` and `./target/release/itstat`), in
 /// an empty folder: every line must succeed. The operator story runs on the demo warehouse,
