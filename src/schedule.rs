@@ -11,6 +11,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::config::ScheduleJob;
+use crate::error::redact_url;
 use crate::report::period::Period;
 
 /// A job ready to run.
@@ -22,6 +23,28 @@ pub struct Job {
     pub argv: Vec<String>,
     /// The parsed command.
     pub command: Command,
+}
+
+impl Job {
+    /// Whether the job reads new data into the warehouse (an `ingest` that writes): the
+    /// catch-up at start waits for one, so a missed report holds current data.
+    pub fn is_ingest(&self) -> bool {
+        matches!(&self.command, Command::Ingest(args) if !args.dry_run)
+    }
+
+    /// The command line as the scheduler shows it (logs, `--list`, the owner's mail,
+    /// `job_runs`): a job may carry a URL with its password (`import legacy --from …`), which
+    /// must never be printed, so every URL in it is masked, also in `--flag=URL`.
+    pub fn command_line(&self) -> String {
+        shown_command(&self.argv)
+    }
+}
+
+/// `argv` joined with spaces, the password of every URL in it replaced by `***`.
+pub fn shown_command(argv: &[String]) -> String {
+    let shown: Vec<String> =
+        argv.iter().map(|arg| if arg.contains("://") { redact_url(arg) } else { arg.clone() }).collect();
+    shown.join(" ")
 }
 
 /// Parses a cron line with seconds (`sec min hour day month weekday [year]`).
@@ -91,6 +114,16 @@ pub fn catch_up(job: &Job, tz: Tz, now: DateTime<Utc>) -> Option<Vec<String>> {
     let mut argv = job.argv.clone();
     argv.extend(["--date".to_string(), period.start.to_string()]);
     Some(argv)
+}
+
+/// The least time between two failure mails about one job: while a job keeps failing (every
+/// ten minutes, every second) its owner hears of it once in any 60 minutes, not once per
+/// failure, nor twice across the turn of a clock hour.
+pub const OWNER_MAIL_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(60);
+
+/// Whether a failure mail may go at `now`, the last one having been sent at `last_sent`.
+pub fn owner_mail_due(last_sent: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    last_sent.is_none_or(|last| now - last >= OWNER_MAIL_EVERY)
 }
 
 /// The longest the scheduler sleeps before it reads the wall clock again. Timers run on the
@@ -246,6 +279,37 @@ mod tests {
             catch_up(&job("0 0 8 * * *", &["report", "--mail", "--date", "2026-11-01"]), SHANGHAI, now)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn owner_mail_goes_once_in_any_60_minutes_not_once_per_clock_hour() {
+        assert!(owner_mail_due(None, at("2026-11-24T10:59:00Z")));
+        let last = Some(at("2026-11-24T10:59:00Z"));
+        // The next clock hour has begun, but only a minute has passed.
+        assert!(!owner_mail_due(last, at("2026-11-24T11:00:00Z")));
+        assert!(!owner_mail_due(last, at("2026-11-24T11:58:59Z")));
+        assert!(owner_mail_due(last, at("2026-11-24T11:59:00Z")));
+        // A clock stepped back before the last mail holds the next one back too.
+        assert!(!owner_mail_due(last, at("2026-11-24T10:30:00Z")));
+    }
+
+    #[test]
+    fn command_lines_mask_passwords() {
+        let j = job("* * * * * *", &["import", "legacy", "--from", "postgres://old:pw1@db:5432/legacy"]);
+        assert_eq!(j.command_line(), "import legacy --from postgres://old:***@db:5432/legacy");
+        let argv: Vec<String> =
+            ["import", "legacy", "--from=postgres://old:pw1@db/legacy?password=pw2"].map(String::from).into();
+        assert_eq!(shown_command(&argv), "import legacy --from=postgres://old:***@db/legacy?password=***");
+        let plain = job("* * * * * *", &["report", "--period", "day", "--to", "a@example.com"]);
+        assert_eq!(plain.command_line(), "report --period day --to a@example.com");
+    }
+
+    #[test]
+    fn ingest_jobs_are_those_that_write() {
+        assert!(job("* * * * * *", &["ingest"]).is_ingest());
+        assert!(job("* * * * * *", &["ingest", "--from-file", "x.csv"]).is_ingest());
+        assert!(!job("* * * * * *", &["ingest", "--dry-run"]).is_ingest());
+        assert!(!job("* * * * * *", &["report", "--mail"]).is_ingest());
     }
 
     #[test]

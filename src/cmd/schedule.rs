@@ -4,19 +4,23 @@
 //! or a resumed VM moves its fire time with it); a job still running when its next time comes
 //! is skipped with a warning, so it never overlaps itself (ingest jobs also take the ingest
 //! lock). Every run is recorded in `job_runs`; a failure is logged, mailed to `[mail] owner`
-//! at most once per job per hour, and the scheduler carries on; a job that panics (a bug) is a
-//! failure like any other. At start it logs every job's next fire time and catches up report
-//! periods missed while it was down. On a signal it stops starting jobs, lets a running job
-//! finish for a few seconds, records it `aborted`, then exits 0 (an abandoned ingest rolls
-//! back its open batch; committed batches are whole).
+//! at most once per job in any 60 minutes (also when the warehouse is down and records
+//! nothing), and the scheduler carries on; a job that panics (a bug) is a failure like any
+//! other. At start it logs every job's next fire time and catches up report periods missed
+//! while it was down, after the ingest jobs ran once, so the reports hold current data (see
+//! `catch_up_reports`). It listens for signals before it runs anything: on one it stops
+//! starting jobs, lets a running job (a catch-up too) finish for a few seconds, records it
+//! `aborted`, then exits 0 (an abandoned ingest rolls back its open batch; committed batches
+//! are whole).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
 use lettre::Message;
 use tokio::sync::watch;
@@ -25,9 +29,9 @@ use tracing::{error, info, warn};
 use crate::bail_user;
 use crate::cli::ScheduleArgs;
 use crate::config::Settings;
-use crate::error::one_line;
+use crate::error::{exit_code, one_line};
 use crate::report::email::mailbox;
-use crate::schedule::{Job, catch_up, jobs, next_fire, parse_run, sleep_until_wall};
+use crate::schedule::{Job, catch_up, jobs, next_fire, owner_mail_due, parse_run, sleep_until_wall};
 use crate::warehouse::deliveries::Delivery;
 use crate::warehouse::{OpenMode, Warehouse};
 
@@ -43,6 +47,16 @@ const RECORD_ABANDONED: Duration = Duration::from_secs(2);
 struct InProgress {
     count: AtomicUsize,
     run_ids: Mutex<BTreeSet<i64>>,
+}
+
+/// One run counted in [`InProgress`] for as long as it is held; dropping it (the run ended,
+/// or its task went away) uncounts it.
+struct Running(Arc<Shared>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.in_progress.count.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl InProgress {
@@ -63,6 +77,48 @@ impl InProgress {
     fn take_ids(&self) -> Vec<i64> {
         std::mem::take(&mut *self.ids()).into_iter().collect()
     }
+
+    fn any(&self) -> bool {
+        self.count.load(Ordering::SeqCst) > 0
+    }
+}
+
+/// What every job of one `itstat schedule` shares.
+struct Shared {
+    settings: Settings,
+    in_progress: InProgress,
+    /// When this process last mailed the owner about each job, by job name.
+    owner_mailed: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// Catch-up reports waiting for an ingest that succeeds.
+    pending_catch_ups: Mutex<Vec<Job>>,
+}
+
+impl Shared {
+    fn new(settings: &Settings) -> Shared {
+        Shared {
+            settings: settings.clone(),
+            in_progress: InProgress::default(),
+            owner_mailed: Mutex::default(),
+            pending_catch_ups: Mutex::default(),
+        }
+    }
+
+    /// The catch-ups waiting for an ingest; a job that panicked holding the lock leaves them.
+    fn pending_catch_ups(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {
+        self.pending_catch_ups.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The owner-mail times; a job that panicked holding the lock leaves them intact.
+    fn owner_mailed(&self) -> std::sync::MutexGuard<'_, HashMap<String, DateTime<Utc>>> {
+        self.owner_mailed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Counts a run as in progress until the returned guard is dropped. Taken before the run's
+    /// task is spawned, so a stop that comes meanwhile waits for it.
+    fn running(self: &Arc<Self>) -> Running {
+        self.in_progress.count.fetch_add(1, Ordering::SeqCst);
+        Running(self.clone())
+    }
 }
 
 /// Runs `itstat schedule`.
@@ -74,33 +130,43 @@ pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()>
     for job in &jobs {
         let next = next_fire(&job.schedule, settings.tz, Utc::now()).map(|t| t.to_rfc3339());
         let next = next.unwrap_or_else(|| "never".to_string());
-        info!(job = %job.name, next = %next, command = %job.argv.join(" "), "Scheduled.");
+        info!(job = %job.name, next = %next, command = %job.command_line(), "Scheduled.");
     }
     if args.list {
         print_list(&jobs, settings);
         return Ok(());
     }
-    let settings = Arc::new(settings.clone());
+    // Listening before any job runs: a signal during the catch-up (a report waiting on SMTP)
+    // killed the process by default, and its run stayed `running`.
+    let signal = stop_signal()?;
+    let shared = Arc::new(Shared::new(settings));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let in_progress = Arc::new(InProgress::default());
-    if !args.no_catch_up {
-        catch_up_reports(&settings, &jobs, &in_progress).await;
-    }
-    for job in jobs {
-        tokio::spawn(job_loop(settings.clone(), job, stop_rx.clone(), in_progress.clone()));
-    }
-    wait_for_signal().await;
+    tokio::spawn(start(shared.clone(), jobs, !args.no_catch_up, stop_rx));
+    signal.await;
     info!("Stopping: no new jobs start.");
     let _ = stop_tx.send(true);
     let deadline = tokio::time::Instant::now() + GRACE;
-    while in_progress.count.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+    while shared.in_progress.any() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    if in_progress.count.load(Ordering::SeqCst) > 0 {
+    if shared.in_progress.any() {
         warn!("A job was still running; abandoned (its open transaction rolls back).");
-        record_abandoned(&settings, in_progress.take_ids()).await;
+        record_abandoned(&shared.settings, shared.in_progress.take_ids()).await;
     }
     Ok(())
+}
+
+/// Catches up missed reports, then starts every job's timer, unless a stop came first.
+async fn start(shared: Arc<Shared>, jobs: Vec<Job>, catch_up: bool, stop: watch::Receiver<bool>) {
+    if catch_up {
+        catch_up_reports(&shared, &jobs, &stop).await;
+    }
+    for job in jobs {
+        if *stop.borrow() {
+            return;
+        }
+        tokio::spawn(job_loop(shared.clone(), job, stop.clone()));
+    }
 }
 
 /// Marks the runs the scheduler abandons `aborted` in `job_runs`, as far as it can in
@@ -132,56 +198,113 @@ fn print_list(jobs: &[Job], settings: &Settings) {
             .take(3)
             .map(|t| t.to_rfc3339())
             .collect();
-        println!("{:<16} {:<24} next: {}", job.name, job.argv.join(" "), times.join(", "));
+        println!("{:<16} {:<24} next: {}", job.name, job.command_line(), times.join(", "));
     }
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+/// Registers for SIGTERM and SIGINT (Ctrl-C) now; the future ends when one arrives.
+#[cfg(unix)]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
+    })
+}
+
+/// Ctrl-C; it registers when first polled, which `run` does before any job starts.
+#[cfg(not(unix))]
+fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
         let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+/// Catches up the reports missed while the scheduler was down, from current data: the ingest
+/// jobs run once first (as jobs: recorded, abandoned on a stop). If none of them succeeds
+/// (Dify not up yet after a reboot), the reports wait for the first scheduled ingest that
+/// does, rather than go out from old data and be logged as delivered. With no ingest job the
+/// reports come from the warehouse as it is; without a warehouse there is nothing to report
+/// from, and the catch-up is skipped with a warning.
+async fn catch_up_reports(shared: &Arc<Shared>, jobs: &[Job], stop: &watch::Receiver<bool>) {
+    let due = due_catch_ups(jobs, shared.settings.tz);
+    if due.is_empty() {
+        return;
+    }
+    let ingests: Vec<&Job> = jobs.iter().filter(|j| j.is_ingest()).collect();
+    if ingests.is_empty() {
+        if let Err(e) = Warehouse::open(&shared.settings.warehouse_url, OpenMode::ExistingOnly).await
+            && exit_code(&e) == 1
+        {
+            warn!(
+                error = %one_line(&e),
+                "Not catching up missed reports: no warehouse and no ingest job to fill it; add an ingest job to `[[schedule]]`, or run `itstat ingest` and then `itstat report --date DATE --mail`."
+            );
+            return;
+        }
+        run_catch_ups(shared, due, stop).await;
+        return;
+    }
+    info!(reports = due.len(), "Ingesting first, so the missed reports hold current data.");
+    let mut fresh = false;
+    for job in ingests {
+        if *stop.borrow() {
+            return;
+        }
+        let _running = shared.running();
+        fresh |= run_job_on_thread(shared.clone(), job.clone()).await;
+    }
+    if fresh {
+        run_catch_ups(shared, due, stop).await;
+    } else {
+        warn!("No ingest succeeded; the missed reports wait for the first scheduled ingest that does.");
+        *shared.pending_catch_ups() = due;
     }
 }
 
-/// Sends reports their last fire time was due to send, if the delivery log lacks them.
-async fn catch_up_reports(settings: &Arc<Settings>, jobs: &[Job], in_progress: &Arc<InProgress>) {
+/// The catch-up runs of the mailing report jobs (see [`catch_up`]).
+fn due_catch_ups(jobs: &[Job], tz: chrono_tz::Tz) -> Vec<Job> {
+    let mut due = Vec::new();
     for job in jobs {
-        let Some(argv) = catch_up(job, settings.tz, crate::clock::now()) else { continue };
-        info!(job = %job.name, command = %argv.join(" "), "Catching up the last report period.");
+        let Some(argv) = catch_up(job, tz, crate::clock::now()) else { continue };
         match parse_run(&argv) {
-            Ok(command) => {
-                let catch = Job { command, argv, ..job.clone() };
-                run_job_on_thread(settings.clone(), catch, in_progress.clone()).await;
-            }
+            Ok(command) => due.push(Job { command, argv, ..job.clone() }),
             Err(e) => warn!(job = %job.name, error = %e, "Cannot catch up."),
         }
     }
+    due
 }
 
-async fn job_loop(
-    settings: Arc<Settings>,
-    job: Job,
-    mut stop: watch::Receiver<bool>,
-    in_progress: Arc<InProgress>,
-) {
+/// Runs catch-up reports one after the other, like jobs; none starts once a stop came.
+async fn run_catch_ups(shared: &Arc<Shared>, due: Vec<Job>, stop: &watch::Receiver<bool>) {
+    for catch in due {
+        if *stop.borrow() {
+            return;
+        }
+        info!(job = %catch.name, command = %catch.command_line(), "Catching up the last report period.");
+        let _running = shared.running();
+        run_job_on_thread(shared.clone(), catch).await;
+    }
+}
+
+/// Runs the catch-ups left waiting for an ingest that succeeds, once one has.
+async fn run_pending_catch_ups(shared: &Arc<Shared>, stop: &watch::Receiver<bool>) {
+    let due = std::mem::take(&mut *shared.pending_catch_ups());
+    if !due.is_empty() {
+        info!(reports = due.len(), "An ingest succeeded: catching up the missed reports.");
+        run_catch_ups(shared, due, stop).await;
+    }
+}
+
+async fn job_loop(shared: Arc<Shared>, job: Job, mut stop: watch::Receiver<bool>) {
     let busy = Arc::new(AtomicBool::new(false));
+    let tz = shared.settings.tz;
     loop {
-        let Some(next) = next_fire(&job.schedule, settings.tz, Utc::now()) else {
+        let Some(next) = next_fire(&job.schedule, tz, Utc::now()) else {
             info!(job = %job.name, "No more fire times.");
             return;
         };
@@ -196,13 +319,16 @@ async fn job_loop(
             warn!(job = %job.name, "The previous run is still going; skipped this one.");
             continue;
         }
-        in_progress.count.fetch_add(1, Ordering::SeqCst);
-        let (settings, job, busy, in_progress) =
-            (settings.clone(), job.clone(), busy.clone(), in_progress.clone());
+        let running = shared.running();
+        let (shared, job, busy, stop) = (shared.clone(), job.clone(), busy.clone(), stop.clone());
         tokio::spawn(async move {
-            run_job_on_thread(settings, job, in_progress.clone()).await;
+            let ok = run_job_on_thread(shared.clone(), job.clone()).await;
+            // Still `busy`: the ingest does not run again under the reports it freshened.
+            if ok && job.is_ingest() {
+                run_pending_catch_ups(&shared, &stop).await;
+            }
             busy.store(false, Ordering::SeqCst);
-            in_progress.count.fetch_sub(1, Ordering::SeqCst);
+            drop(running);
         });
     }
 }
@@ -212,21 +338,32 @@ async fn job_loop(
 /// `block_in_place`), which tokio refuses on a `LocalSet` — a report job run there panicked.
 /// A job that panics all the same (a bug) fails like a job that returns an error: it is
 /// recorded `failed`, the owner is told, and the scheduler goes on.
-async fn run_job_on_thread(settings: Arc<Settings>, job: Job, in_progress: Arc<InProgress>) {
+async fn run_job_on_thread(shared: Arc<Shared>, job: Job) -> bool {
     let runtime = tokio::runtime::Handle::current();
     let name = job.name.clone();
-    let ended =
-        tokio::task::spawn_blocking(move || runtime.block_on(run_job(&settings, &job, &in_progress))).await;
-    if let Err(e) = ended {
-        error!(job = %name, error = %e, "Job failed: it stopped unexpectedly.");
+    match tokio::task::spawn_blocking(move || runtime.block_on(run_job(&shared, &job))).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            error!(job = %name, error = %e, "Job failed: it stopped unexpectedly.");
+            false
+        }
     }
 }
 
-/// Runs one job in-process, records it, and reports a failure.
-async fn run_job(settings: &Settings, job: &Job, in_progress: &InProgress) {
-    let command_line = job.argv.join(" ");
+/// Runs one job in-process, records it, and reports a failure; true if it succeeded. A
+/// warehouse that does not open (a PostgreSQL warehouse down) leaves the run unrecorded, but
+/// the job still runs and its failure still reaches the owner.
+async fn run_job(shared: &Shared, job: &Job) -> bool {
+    let (settings, in_progress) = (&shared.settings, &shared.in_progress);
+    let command_line = job.command_line();
     info!(job = %job.name, command = %command_line, "Job started.");
-    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await.ok();
+    let wh = match Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await {
+        Ok(wh) => Some(wh),
+        Err(e) => {
+            warn!(job = %job.name, error = %one_line(&e), "Cannot record the job: the warehouse does not open.");
+            None
+        }
+    };
     let run_id = match &wh {
         Some(wh) => wh.start_job(&job.name, &command_line).await.ok(),
         None => None,
@@ -248,13 +385,12 @@ async fn run_job(settings: &Settings, job: &Job, in_progress: &InProgress) {
             warn!(job = %job.name, error = %e, "Could not record the job.");
         }
     }
+    let ok = error.is_none();
     match error {
         None => info!(job = %job.name, "Job finished."),
         Some(text) => {
             error!(job = %job.name, error = %text, "Job failed.");
-            if let Some(wh) = &wh
-                && let Err(e) = tell_owner(settings, wh, job, &text).await
-            {
+            if let Err(e) = tell_owner(shared, wh.as_ref(), job, &text).await {
                 warn!(job = %job.name, error = %one_line(&e), "Could not mail the owner.");
             }
         }
@@ -262,6 +398,7 @@ async fn run_job(settings: &Settings, job: &Job, in_progress: &InProgress) {
     if let Some(wh) = wh {
         wh.close().await;
     }
+    ok
 }
 
 /// The message a panic carries (`panic!` makes a `&str` or a `String`).
@@ -275,21 +412,41 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
     }
 }
 
-/// Mails `[mail] owner` about a failure, at most once per job per hour (the delivery log
-/// keeps the hours already reported).
-async fn tell_owner(settings: &Settings, wh: &Warehouse, job: &Job, error_text: &str) -> anyhow::Result<()> {
+/// Mails `[mail] owner` about a failure, unless a mail about this job went in the last 60
+/// minutes ([`owner_mail_due`]). The last time is what this process sent (kept in memory, so
+/// the rule holds when the warehouse is down) or what the delivery log holds (so it holds
+/// across restarts), whichever is later.
+async fn tell_owner(
+    shared: &Shared,
+    wh: Option<&Warehouse>,
+    job: &Job,
+    error_text: &str,
+) -> anyhow::Result<()> {
+    let settings = &shared.settings;
     let (Some(owner), Some(from)) = (&settings.mail.owner, &settings.mail.from) else { return Ok(()) };
     let kind = format!("failure:{}", job.name);
-    let hour = Utc::now().with_timezone(&settings.tz).format("%Y-%m-%dT%H").to_string();
-    if wh.sent_at(&kind, &hour, owner).await?.is_some() {
+    let now = Utc::now();
+    let logged = match wh {
+        // A log that cannot be read leaves the memory to keep the rule.
+        Some(wh) => wh.last_sent(&kind, owner).await.ok().flatten().map(|t| t.and_utc()),
+        None => None,
+    };
+    let remembered = shared.owner_mailed().get(&job.name).copied();
+    if !owner_mail_due(logged.max(remembered), now) {
         return Ok(());
     }
     let subject = format!("itstat: job {} failed", job.name);
+    let unrecorded = if wh.is_none() {
+        " (the warehouse could not be opened, so this run is not in job_runs)"
+    } else {
+        ""
+    };
     let body = format!(
-        "The scheduled job \"{}\" (itstat {}) failed at {}:\n\n{error_text}\n\nitstat keeps running; this mail is sent at most once an hour per job.\n",
+        "The scheduled job \"{}\" (itstat {}) failed at {}{unrecorded}:\n\n{error_text}\n\n\
+         itstat keeps running; while the job keeps failing you get at most one such mail per job in any 60 minutes.\n",
         job.name,
-        job.argv.join(" "),
-        Utc::now().with_timezone(&settings.tz).format("%Y-%m-%d %H:%M:%S %Z"),
+        job.command_line(),
+        now.with_timezone(&settings.tz).format("%Y-%m-%d %H:%M:%S %Z"),
     );
     let message = Message::builder()
         .from(mailbox(from, "`[mail] from`")?)
@@ -297,17 +454,23 @@ async fn tell_owner(settings: &Settings, wh: &Warehouse, job: &Job, error_text: 
         .subject(&subject)
         .body(body)?;
     let result = crate::mail::send(&settings.mail, &message).await;
-    let status = if result.is_ok() { "sent" } else { "failed" };
-    let error = result.as_ref().err().map(one_line);
-    wh.record_delivery(&Delivery {
-        report_kind: &kind,
-        period_label: &hour,
-        recipient: owner,
-        subject: &subject,
-        attachment: None,
-        status,
-        error: error.as_deref(),
-    })
-    .await?;
+    if result.is_ok() {
+        shared.owner_mailed().insert(job.name.clone(), now);
+    }
+    if let Some(wh) = wh {
+        // The label is informational (docs/warehouse.md: the local hour); the rule reads the time.
+        let hour = now.with_timezone(&settings.tz).format("%Y-%m-%dT%H").to_string();
+        let error = result.as_ref().err().map(one_line);
+        wh.record_delivery(&Delivery {
+            report_kind: &kind,
+            period_label: &hour,
+            recipient: owner,
+            subject: &subject,
+            attachment: None,
+            status: if result.is_ok() { "sent" } else { "failed" },
+            error: error.as_deref(),
+        })
+        .await?;
+    }
     result
 }

@@ -39,6 +39,20 @@ impl Warehouse {
         Ok(t)
     }
 
+    /// When mail of `kind` was last sent to `recipient`, whatever its period: the scheduler's
+    /// failure mails are limited by the time since the last one, not by their label.
+    pub async fn last_sent(&self, kind: &str, recipient: &str) -> anyhow::Result<Option<NaiveDateTime>> {
+        let (t,): (Option<NaiveDateTime>,) = with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/delivery_last_sent.sql"))
+                .bind(kind)
+                .bind(recipient)
+                .fetch_one(pool)
+                .await
+        })
+        .context("reading the delivery log")?;
+        Ok(t)
+    }
+
     /// Records an attempt.
     pub async fn record_delivery(&self, d: &Delivery<'_>) -> anyhow::Result<()> {
         let now = chrono::Utc::now().naive_utc();
