@@ -1,5 +1,6 @@
 //! Sends mail over SMTP (lettre): TLS `starttls`, `tls` or `none`, optional login, bounded
-//! retries with backoff on transient failures.
+//! retries with backoff on transient failures (no answer, a dropped connection, a 4xx reply);
+//! a permanent refusal (a 5xx reply) fails at once with the server's words.
 //!
 //! The password comes from `ITSTAT_SMTP_PASSWORD` or `[mail] password` and is never printed.
 
@@ -42,7 +43,7 @@ fn transport(mail: &MailSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Exe
 }
 
 /// Sends `message`, retrying transient failures with a growing pause. The error names the
-/// server, never the password.
+/// server and quotes its reply, never the password.
 pub async fn send(mail: &MailSettings, message: &Message) -> anyhow::Result<()> {
     let smtp = transport(mail)?;
     let server = format!("{}:{}", mail.host.as_deref().unwrap_or_default(), mail.port);
@@ -56,14 +57,17 @@ pub async fn send(mail: &MailSettings, message: &Message) -> anyhow::Result<()> 
             Ok(Err(e)) => (e.is_permanent(), e.to_string()),
             Err(_) => (false, format!("no answer within {}", humantime::format_duration(mail.timeout))),
         };
-        // A permanent refusal (5xx) will not change on retry.
-        if attempt < ATTEMPTS && !permanent {
-            warn!(attempt, server = %server, error = %error, "Sending mail failed; retrying.");
-            tokio::time::sleep(pause).await;
-            pause *= 3;
-            attempt += 1;
-        } else {
+        // A permanent refusal (5xx: unknown recipient, bad login, message too large) will not
+        // change on retry; say so, and quote the server, whose reply names the cause.
+        if permanent {
+            anyhow::bail!("cannot send mail through {server}: the server refused it (not retried): {error}");
+        }
+        if attempt == ATTEMPTS {
             anyhow::bail!("cannot send mail through {server} (after {attempt} attempts): {error}");
         }
+        warn!(attempt, server = %server, error = %error, "Sending mail failed; retrying.");
+        tokio::time::sleep(pause).await;
+        pause *= 3;
+        attempt += 1;
     }
 }
