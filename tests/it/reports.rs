@@ -223,6 +223,50 @@ async fn workbook_numbers_match_the_json() {
     assert_eq!(messages.rows().count() - 1, t["messages"].as_i64().unwrap() as usize);
     let sessions = book.worksheet_range("会话").unwrap();
     assert_eq!(sessions.rows().count() - 1, t["bot_sessions"].as_i64().unwrap() as usize);
+    overview_matches_both_periods(&mut book, &json);
+}
+
+/// Every KPI row of the Overview against the JSON: this period, the previous one, the change
+/// (percentage points for rates) and its arrow; "–" where a rate has no denominator. Labels
+/// are mapped to JSON keys by the Definitions sheet, which lists both.
+fn overview_matches_both_periods(book: &mut Xlsx<Cursor<Vec<u8>>>, json: &serde_json::Value) {
+    let definitions = book.worksheet_range("说明").unwrap();
+    let key_of: std::collections::HashMap<String, String> =
+        definitions.rows().skip(1).take(23).map(|r| (r[0].to_string(), r[1].to_string())).collect();
+    let overview = book.worksheet_range("概览").unwrap();
+    let kpi_rows: Vec<&[Data]> = overview
+        .rows()
+        .filter(|r| key_of.contains_key(&r.first().map(|c| c.to_string()).unwrap_or_default()))
+        .collect();
+    assert_eq!(kpi_rows.len(), json["totals"].as_object().unwrap().len(), "one row per KPI");
+    let (mut compared, mut moved) = (0, 0);
+    for row in kpi_rows {
+        let key = &key_of[&row[0].to_string()];
+        let (now, before) = (json["totals"][key].as_f64(), json["previous"][key].as_f64());
+        for (cell, value) in [(&row[1], now), (&row[2], before)] {
+            match value {
+                Some(v) => assert!((cell_f64(cell).unwrap() - v).abs() < 1e-9, "{key}: {cell:?} ≠ {v}"),
+                None => assert_eq!(cell.to_string(), "–", "{key}: a null is shown as –"),
+            }
+        }
+        let (Some(now), Some(before)) = (now, before) else {
+            assert_eq!((&row[3], &row[4]), (&Data::Empty, &Data::Empty), "{key}: no change without both");
+            continue;
+        };
+        let change = if key.ends_with("_rate") { (now - before) * 100.0 } else { now - before };
+        assert!((cell_f64(&row[3]).unwrap() - change).abs() < 1e-9, "{key}: change {:?} ≠ {change}", row[3]);
+        let arrow = if change > 0.0 {
+            "▲"
+        } else if change < 0.0 {
+            "▼"
+        } else {
+            "–"
+        };
+        assert_eq!(row[4].to_string(), arrow, "{key}");
+        compared += 1;
+        moved += usize::from(change != 0.0);
+    }
+    assert!(compared >= 15 && moved >= 10, "the fixture compares real numbers ({compared}, {moved})");
 }
 
 #[tokio::test(flavor = "multi_thread")]
