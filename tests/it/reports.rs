@@ -26,17 +26,29 @@ pub struct SmtpServer {
     maildir: tempfile::TempDir,
 }
 
-/// An aiosmtpd handler that answers every `RCPT TO` with the reply in `$SMTP_REPLY` and
-/// appends the address to `$SMTP_LOG`, one line per attempt: a server refusing a recipient,
-/// and a count of how often the client tried.
+/// An aiosmtpd handler that answers `RCPT TO` for the addresses in `$SMTP_REFUSE` (comma
+/// separated; `*` for all) with the reply in `$SMTP_REPLY`, appending each refused address to
+/// `$SMTP_LOG` (one line per attempt: how often the client tried), and keeps the messages to
+/// the other recipients in the Maildir `$SMTP_BOX`.
 const REFUSING_HANDLER: &str = r#"
-import os
+import os, uuid
 
 class Refuse:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        refused = os.environ["SMTP_REFUSE"]
+        if refused != "*" and address not in refused.split(","):
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
         with open(os.environ["SMTP_LOG"], "a") as log:
             log.write(address + "\n")
         return os.environ["SMTP_REPLY"]
+
+    async def handle_DATA(self, server, session, envelope):
+        box = os.path.join(os.environ["SMTP_BOX"], "new")
+        os.makedirs(box, exist_ok=True)
+        with open(os.path.join(box, uuid.uuid4().hex), "wb") as f:
+            f.write(envelope.original_content)
+        return "250 OK"
 "#;
 
 impl SmtpServer {
@@ -49,15 +61,24 @@ impl SmtpServer {
     /// A server that refuses every recipient with `reply` (e.g. `550 5.1.1 …`); see
     /// [`SmtpServer::refusals`].
     pub fn refusing(reply: &str) -> SmtpServer {
+        SmtpServer::refusing_only("*", reply)
+    }
+
+    /// A server that refuses the recipients `refused` (comma separated) with `reply` and takes
+    /// mail for the others.
+    pub fn refusing_only(refused: &str, reply: &str) -> SmtpServer {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("refuse.py"), REFUSING_HANDLER).unwrap();
-        let log = dir.path().join("rcpt.log");
-        let (pythonpath, log) = (dir.path().to_str().unwrap().to_string(), log.to_str().unwrap().to_string());
-        SmtpServer::spawn(
-            dir,
-            &["refuse.Refuse"],
-            &[("PYTHONPATH", &pythonpath), ("SMTP_LOG", &log), ("SMTP_REPLY", reply)],
-        )
+        let path = |p: &str| dir.path().join(p).to_str().unwrap().to_string();
+        let (pythonpath, log, boxdir) = (path(""), path("rcpt.log"), path("box"));
+        let env = [
+            ("PYTHONPATH", pythonpath.as_str()),
+            ("SMTP_LOG", &log),
+            ("SMTP_BOX", &boxdir),
+            ("SMTP_REFUSE", refused),
+            ("SMTP_REPLY", reply),
+        ];
+        SmtpServer::spawn(dir, &["refuse.Refuse"], &env)
     }
 
     fn spawn(maildir: tempfile::TempDir, handler: &[&str], env: &[(&str, &str)]) -> SmtpServer {
@@ -430,7 +451,10 @@ async fn smtp_refusal_is_not_retried_but_a_transient_reply_is() {
     let started = Instant::now();
     let err = env.fails(&["report", "--date", "2026-11-20", "--mail"], 2);
     let line = error_line(&err);
-    assert_eq!(smtp.refusals(), ["manager@example.com"], "one attempt, not retried: {err}");
+    // The message once (refused at its first recipient), then each address alone, in case
+    // only one was bad; none of them again.
+    let once_each = ["manager@example.com", "manager@example.com", "lead@example.com"];
+    assert_eq!(smtp.refusals(), once_each, "not retried: {err}");
     assert!(line.contains(&format!("127.0.0.1:{}", smtp.port)), "{line}");
     assert!(line.contains("550") && line.contains("Recipient address rejected: User unknown"), "{line}");
     assert!(!line.contains("attempts"), "{line}");
@@ -454,6 +478,36 @@ async fn smtp_refusal_is_not_retried_but_a_transient_reply_is() {
     assert_eq!(smtp.refusals().len(), 3, "a transient refusal is tried three times: {err}");
     let line = error_line(&err);
     assert!(line.contains("after 3 attempts") && line.contains("451"), "{line}");
+}
+
+/// A recipient the server refuses (a departed colleague's address) does not keep the report
+/// from the others: they get it and are recorded `sent`, the refused one `failed` with the
+/// server's reply, and the run exits 2; the next run tries only the refused address.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_refused_recipient_does_not_stop_the_others() {
+    let reply = "550 5.1.1 <manager@example.com>: Recipient address rejected: User unknown";
+    let smtp = SmtpServer::refusing_only("manager@example.com", reply);
+    let data = generate(&GenConfig { messages: 100, ..GenConfig::default() });
+    let (_dify, env) = ingested(&data, &mail_config(smtp.port)).await;
+    let out = env.run(&["report", "--date", "2026-11-20", "--mail"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    let line = error_line(&stderr);
+    assert!(line.contains("manager@example.com") && line.contains("User unknown"), "{line}");
+    assert!(stdout.contains("sent \"IT客服机器人日报 2026-11-20\" to lead@example.com"), "{stdout}");
+    let received = smtp.messages();
+    assert_eq!(received.len(), 1, "lead@example.com got the report");
+    assert_eq!(report_mail(&received[0]).attachment_name, "itstat-day-2026-11-20.xlsx");
+    let wh = sqlite_at(&env.path());
+    let rows = wh.query_strings("SELECT recipient || '|' || status FROM deliveries ORDER BY recipient").await;
+    assert_eq!(rows, ["lead@example.com|sent", "manager@example.com|failed"]);
+
+    let refused_before = smtp.refusals().len();
+    let out = env.run(&["report", "--date", "2026-11-20", "--mail"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("already sent to lead@example.com"));
+    assert_eq!(smtp.refusals().len(), refused_before + 1, "only the refused address is tried again");
+    assert_eq!(smtp.messages().len(), 1);
 }
 
 /// `--dry-run --mail` writes the message it would send and records nothing, so the real send
