@@ -1,13 +1,17 @@
 //! Sends mail over SMTP (lettre): TLS `starttls`, `tls` or `none`, optional login, bounded
-//! retries with backoff on transient failures.
+//! retries with backoff on transient failures (no answer, a dropped connection, a 4xx reply);
+//! a permanent refusal (a 5xx reply) fails at once with the server's words, as a [`Refused`]
+//! so a caller can still try the other recipients one by one ([`send_to`]).
 //!
 //! The password comes from `ITSTAT_SMTP_PASSWORD` or `[mail] password` and is never printed.
 
 use std::time::Duration;
 
 use anyhow::Context;
+use lettre::address::{Address, Envelope};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::response::Response;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tracing::warn;
 
@@ -41,29 +45,62 @@ fn transport(mail: &MailSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Exe
     Ok(builder.build())
 }
 
-/// Sends `message`, retrying transient failures with a growing pause. The error names the
-/// server, never the password.
+/// A permanent refusal by the SMTP server (a 5xx reply: an unknown recipient, a bad login, a
+/// message too large): trying again would get the same answer. Callers find it with
+/// `error.is::<Refused>()`.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot send mail through {server}: the server refused it (not retried): {reply}")]
+pub struct Refused {
+    server: String,
+    reply: String,
+}
+
+/// Sends `message` to every recipient of its envelope in one SMTP transaction, retrying
+/// transient failures with a growing pause. The error names the server and quotes its reply,
+/// never the password; a 5xx reply is a [`Refused`].
 pub async fn send(mail: &MailSettings, message: &Message) -> anyhow::Result<()> {
     let smtp = transport(mail)?;
+    with_retries(mail, || smtp.send(message.clone())).await
+}
+
+/// Sends `message` (headers unchanged) to `to` alone, as [`send`] does: when one recipient is
+/// refused, the others can still get it.
+pub async fn send_to(mail: &MailSettings, message: &Message, to: &Address) -> anyhow::Result<()> {
+    let smtp = transport(mail)?;
+    let envelope =
+        Envelope::new(message.envelope().from().cloned(), vec![to.clone()]).context("addressing the mail")?;
+    let raw = message.formatted();
+    with_retries(mail, || smtp.send_raw(&envelope, &raw)).await
+}
+
+/// Runs `attempt_once` up to [`ATTEMPTS`] times while it fails transiently.
+async fn with_retries<F, Fut>(mail: &MailSettings, mut attempt_once: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Response, lettre::transport::smtp::Error>>,
+{
     let server = format!("{}:{}", mail.host.as_deref().unwrap_or_default(), mail.port);
     let mut pause = FIRST_PAUSE;
     let mut attempt = 1;
     loop {
         // lettre bounds only the TCP connect; a server that accepts and then stays silent
         // would hang forever, so the whole attempt is bounded.
-        let (permanent, error) = match tokio::time::timeout(mail.timeout, smtp.send(message.clone())).await {
+        let (permanent, error) = match tokio::time::timeout(mail.timeout, attempt_once()).await {
             Ok(Ok(_)) => return Ok(()),
             Ok(Err(e)) => (e.is_permanent(), e.to_string()),
             Err(_) => (false, format!("no answer within {}", humantime::format_duration(mail.timeout))),
         };
-        // A permanent refusal (5xx) will not change on retry.
-        if attempt < ATTEMPTS && !permanent {
-            warn!(attempt, server = %server, error = %error, "Sending mail failed; retrying.");
-            tokio::time::sleep(pause).await;
-            pause *= 3;
-            attempt += 1;
-        } else {
+        // A permanent refusal (5xx) will not change on retry; the server's reply names the
+        // cause, so it is quoted.
+        if permanent {
+            return Err(Refused { server, reply: error }.into());
+        }
+        if attempt == ATTEMPTS {
             anyhow::bail!("cannot send mail through {server} (after {attempt} attempts): {error}");
         }
+        warn!(attempt, server = %server, error = %error, "Sending mail failed; retrying.");
+        tokio::time::sleep(pause).await;
+        pause *= 3;
+        attempt += 1;
     }
 }

@@ -4,10 +4,13 @@
 //! the formats, the recipients and the mail settings. Files are written atomically into the
 //! output folder and named by kind and period (`itstat-day-2026-11-22.xlsx`). Mail goes only
 //! to recipients the delivery log has not recorded for this report and period, unless
-//! `--force`; `--dry-run` writes the `.eml` instead of sending.
+//! `--force`; `--dry-run` writes the `.eml` instead of sending and records nothing. Each
+//! recipient's outcome is recorded on its own, so a refused address is tried again on the next
+//! run and the others are not mailed twice.
 
 use std::path::{Path, PathBuf};
 
+use lettre::Message;
 use lettre::message::Mailbox;
 
 use crate::bail_user;
@@ -167,9 +170,8 @@ async fn deliver(
         return Ok(());
     }
     let subject = email::subject(data, lang);
-    let result = crate::mail::send(&settings.mail, &message).await;
-    let error = result.as_ref().err().map(crate::error::one_line);
-    for mailbox in &todo {
+    let outcomes = send_to_each(settings, &message, &todo).await;
+    for (mailbox, outcome) in todo.iter().zip(&outcomes) {
         let address = mailbox.email.to_string();
         wh.record_delivery(&Delivery {
             report_kind: &kind,
@@ -177,13 +179,39 @@ async fn deliver(
             recipient: &address,
             subject: &subject,
             attachment: Some(&file_name),
-            status: if result.is_ok() { "sent" } else { "failed" },
-            error: error.as_deref(),
+            status: if outcome.is_ok() { "sent" } else { "failed" },
+            error: outcome.as_ref().err().map(String::as_str),
         })
         .await?;
     }
-    result?;
-    let names: Vec<String> = todo.iter().map(|m| m.email.to_string()).collect();
-    println!("sent \"{subject}\" to {}", names.join(", "));
-    Ok(())
+    let names: Vec<String> =
+        todo.iter().zip(&outcomes).filter(|(_, o)| o.is_ok()).map(|(m, _)| m.email.to_string()).collect();
+    if !names.is_empty() {
+        println!("sent \"{subject}\" to {}", names.join(", "));
+    }
+    match outcomes.into_iter().find_map(Result::err) {
+        Some(error) => Err(anyhow::anyhow!(error)),
+        None => Ok(()),
+    }
+}
+
+/// Sends `message` to `todo` and says, per recipient, whether it went (or the one-line error).
+/// One SMTP transaction normally; when the server refuses it (a 5xx, usually one bad
+/// address), once more to each recipient alone, so one departed colleague's address does
+/// not keep the report from everyone else. A transient failure is the same for everyone.
+async fn send_to_each(settings: &Settings, message: &Message, todo: &[Mailbox]) -> Vec<Result<(), String>> {
+    let error = match crate::mail::send(&settings.mail, message).await {
+        Ok(()) => return todo.iter().map(|_| Ok(())).collect(),
+        Err(e) => e,
+    };
+    if todo.len() < 2 || !error.is::<crate::mail::Refused>() {
+        let line = crate::error::one_line(&error);
+        return todo.iter().map(|_| Err(line.clone())).collect();
+    }
+    let mut outcomes = Vec::with_capacity(todo.len());
+    for mailbox in todo {
+        let sent = crate::mail::send_to(&settings.mail, message, &mailbox.email).await;
+        outcomes.push(sent.map_err(|e| format!("{}: {}", mailbox.email, crate::error::one_line(&e))));
+    }
+    outcomes
 }

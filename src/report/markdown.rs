@@ -2,15 +2,17 @@
 //! unanswered questions, for chat tools and the terminal.
 //!
 //! User text is made inert: pipes and newlines cannot break the table, HTML is escaped, and
-//! control characters are shown as `\u{…}` escapes.
+//! control characters and direction marks are shown as `\u{…}` escapes. A question is cut to
+//! the mail's [`SUMMARY_QUESTION_CHARS`], so a 1 MB paste does not flood a chat or a terminal.
 
 use std::fmt::Write;
 
 use super::ReportData;
 use super::detail::ReportDetail;
+use super::email::SUMMARY_QUESTION_CHARS;
 use super::format::kpi_row;
 use super::labels::{HEADLINE, Lang, kpi_label, report_title};
-use crate::textsafe::is_bidi_control;
+use crate::textsafe::{acts, cut, push_visible};
 
 /// How many unanswered questions the summary lists.
 const TOP_UNANSWERED: usize = 10;
@@ -26,13 +28,16 @@ pub fn cell(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '`' => out.push_str("\\`"),
             '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() || is_bidi_control(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
+            c if acts(c) => push_visible(&mut out, c),
             c => out.push(c),
         }
     }
     out
+}
+
+/// A question as the summary shows it: cut, then made safe for a cell.
+fn question(text: &str) -> String {
+    cell(&cut(text, SUMMARY_QUESTION_CHARS))
 }
 
 /// Renders the summary.
@@ -81,7 +86,7 @@ pub fn render(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
         let _ = writeln!(out, "| # | {} |\n|---:|---|---:|---|", head.join(" | "));
         for (i, row) in detail.unanswered.iter().take(TOP_UNANSWERED).enumerate() {
             let last = row.last_asked.format("%Y-%m-%d %H:%M");
-            let _ = writeln!(out, "| {} | {} | {} | {last} |", i + 1, cell(&row.question), row.count);
+            let _ = writeln!(out, "| {} | {} | {} | {last} |", i + 1, question(&row.question), row.count);
         }
     }
     out
@@ -95,5 +100,13 @@ mod tests {
     fn hostile_text_stays_inert() {
         assert_eq!(cell("a|b\n<script>x</script>"), "a\\|b &lt;script&gt;x&lt;/script&gt;");
         assert_eq!(cell("bell\u{7}rtl\u{202e}"), "bell\\u{7}rtl\\u{202e}");
+        assert_eq!(cell("esc\u{1b}[2J c1\u{9b} iso\u{2066}"), "esc\\u{1b}[2J c1\\u{9b} iso\\u{2066}");
+    }
+
+    #[test]
+    fn a_huge_question_is_cut() {
+        let shown = question(&"问".repeat(400_000));
+        assert_eq!(shown.chars().count(), SUMMARY_QUESTION_CHARS);
+        assert!(shown.ends_with('…'));
     }
 }

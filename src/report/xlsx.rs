@@ -1088,10 +1088,6 @@ mod tests {
         range.used_cells().map(|(_, _, f)| f.clone()).filter(|f| !f.is_empty()).collect()
     }
 
-    fn contains(haystack: &[u8], needle: &str) -> bool {
-        haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
-    }
-
     #[test]
     fn sheets_are_named_in_the_language_in_order() {
         let zh = open(workbook(&week(), &detail(), Lang::Zh).unwrap());
@@ -1214,11 +1210,185 @@ mod tests {
         assert_eq!(users.len(), 4, "8 users, 2 a sheet");
     }
 
+    /// The XML parts of a workbook, by path inside the zip.
+    struct Parts(std::collections::HashMap<String, String>);
+
+    impl Parts {
+        fn of(bytes: &[u8]) -> Parts {
+            use std::io::Read;
+            let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("an xlsx is a zip");
+            let mut parts = std::collections::HashMap::new();
+            for i in 0..zip.len() {
+                let mut file = zip.by_index(i).unwrap();
+                let mut text = String::new();
+                file.read_to_string(&mut text).unwrap();
+                parts.insert(file.name().unwrap().to_string(), text);
+            }
+            Parts(parts)
+        }
+
+        fn get(&self, path: &str) -> &str {
+            self.0.get(path).unwrap_or_else(|| panic!("no part {path}"))
+        }
+
+        /// The targets of a part's relationships (`xl/_rels/workbook.xml.rels` for
+        /// `xl/workbook.xml`), by id, resolved against the part's folder.
+        fn relations(&self, part: &str) -> Vec<(String, String)> {
+            let (folder, file) = part.rsplit_once('/').unwrap();
+            let Some(rels) = self.0.get(&format!("{folder}/_rels/{file}.rels")) else { return Vec::new() };
+            let re =
+                regex::Regex::new(r#"<Relationship Id="([^"]+)" Type="[^"]+" Target="([^"]+)""#).unwrap();
+            re.captures_iter(rels).map(|c| (c[1].to_string(), resolve(folder, &c[2]))).collect()
+        }
+
+        /// The worksheet part of the sheet named `name`.
+        fn sheet(&self, name: &str) -> String {
+            let workbook = self.get("xl/workbook.xml");
+            let re = regex::Regex::new(&format!(
+                r#"<sheet name="{}" sheetId="\d+" r:id="([^"]+)""#,
+                regex::escape(name)
+            ))
+            .unwrap();
+            let id = &re.captures(workbook).unwrap_or_else(|| panic!("no sheet {name}"))[1];
+            let rels = self.relations("xl/workbook.xml");
+            rels.into_iter().find(|(i, _)| i == id).map(|(_, t)| t).unwrap()
+        }
+
+        /// The chart parts drawn on the sheet named `name`.
+        fn charts_on(&self, name: &str) -> Vec<String> {
+            let drawings: Vec<String> = self
+                .relations(&self.sheet(name))
+                .into_iter()
+                .map(|(_, target)| target)
+                .filter(|t| t.starts_with("xl/drawings/"))
+                .collect();
+            drawings
+                .iter()
+                .flat_map(|d| self.relations(d))
+                .map(|(_, target)| target)
+                .filter(|t| t.starts_with("xl/charts/"))
+                .collect()
+        }
+    }
+
+    /// `../charts/chart1.xml` seen from `xl/drawings` is `xl/charts/chart1.xml`.
+    fn resolve(folder: &str, target: &str) -> String {
+        let mut path: Vec<&str> = folder.split('/').collect();
+        for piece in target.split('/') {
+            match piece {
+                ".." => drop(path.pop()),
+                p => path.push(p),
+            }
+        }
+        path.join("/")
+    }
+
+    /// A chart series: its name, categories and values as the formulas Excel reads.
+    #[derive(Debug)]
+    struct Series {
+        name: String,
+        categories: String,
+        values: String,
+    }
+
+    fn series(chart: &str) -> Vec<Series> {
+        let f = |block: &str, tag: &str| {
+            let re = regex::Regex::new(&format!(r"(?s)<c:{tag}>.*?<c:f>([^<]+)</c:f>")).unwrap();
+            re.captures(block).map(|c| c[1].replace("&apos;", "'")).unwrap_or_default()
+        };
+        chart
+            .split("<c:ser>")
+            .skip(1)
+            .map(|ser| Series { name: f(ser, "tx"), categories: f(ser, "cat"), values: f(ser, "val") })
+            .collect()
+    }
+
+    /// `'每日'!$B$2:$B$8` as the sheet and the (row, column) corners, zero-based.
+    fn range_ref(formula: &str) -> (String, (u32, u32), (u32, u32)) {
+        let (sheet, cells) = formula.rsplit_once('!').unwrap();
+        let corner = |a1: &str| {
+            let a1 = a1.replace('$', "");
+            let split = a1.find(|c: char| c.is_ascii_digit()).unwrap();
+            let col = a1[..split].bytes().fold(0, |n, b| n * 26 + u32::from(b - b'A' + 1)) - 1;
+            (a1[split..].parse::<u32>().unwrap() - 1, col)
+        };
+        let (first, last) = cells.split_once(':').unwrap_or((cells, cells));
+        (sheet.trim_matches('\'').to_string(), corner(first), corner(last))
+    }
+
     #[test]
-    fn charts_are_native() {
-        let bytes = workbook(&week(), &detail(), Lang::Zh).unwrap();
-        assert!(contains(&bytes, "xl/charts/chart1.xml"));
-        assert!(contains(&bytes, "xl/charts/chart2.xml"));
+    fn charts_are_drawn_on_the_overview_from_the_daily_columns() {
+        let data = week();
+        let bytes = workbook(&data, &detail(), Lang::Zh).unwrap();
+        let parts = Parts::of(&bytes);
+        let charts = parts.charts_on("概览");
+        assert_eq!(charts.len(), 2, "{charts:?}");
+        for other in ["每日", "会话", "消息", "未命中", "人工", "用户", "说明"] {
+            assert!(parts.charts_on(other).is_empty(), "a chart on `{other}`");
+        }
+        let (column, line): (Vec<&String>, Vec<&String>) =
+            charts.iter().partition(|c| parts.get(c).contains("<c:barChart>"));
+        let (column, line) = (parts.get(column[0]), parts.get(line[0]));
+        assert!(column.contains(r#"<c:barDir val="col"/>"#), "columns, not bars");
+        assert!(line.contains("<c:lineChart>") && !line.contains("<c:barChart>"));
+        assert!(line.contains(r#"<c:numFmt formatCode="0%""#), "rates as percents");
+
+        let mut book = open(bytes.clone());
+        let daily = sheet(&mut book, "每日");
+        let days = data.daily.len() as u32;
+        // Each series is a named Daily column over every date, next to the dates.
+        let check = |chart: &str, names: &[&str]| {
+            let found = series(chart);
+            let shown: Vec<String> = found
+                .iter()
+                .map(|s| {
+                    let (sheet, (row, col), end) = range_ref(&s.name);
+                    assert_eq!((sheet.as_str(), row, (row, col) == end), ("每日", 0, true), "{s:?}");
+                    let (sheet, first, last) = range_ref(&s.values);
+                    assert_eq!((sheet.as_str(), first, last), ("每日", (1, col), (days, col)), "{s:?}");
+                    let (sheet, first, last) = range_ref(&s.categories);
+                    assert_eq!((sheet.as_str(), first, last), ("每日", (1, 0), (days, 0)), "{s:?}");
+                    string(&daily, row, col)
+                })
+                .collect();
+            assert_eq!(shown, names);
+        };
+        check(column, &["消息数", "会话总数"]);
+        check(line, &["知识库命中率", "自助解决率", "转人工率"]);
+    }
+
+    #[test]
+    fn tables_have_frozen_headers_and_filters_over_their_rows() {
+        let parts = Parts::of(&workbook(&week(), &detail(), Lang::Zh).unwrap());
+        let frozen = |sheet: &str| {
+            let xml = parts.get(&parts.sheet(sheet));
+            let re = regex::Regex::new(r#"<pane ([^>]*)state="frozen""#).unwrap();
+            re.captures(xml).map(|c| c[1].trim().to_string()).unwrap_or_default()
+        };
+        let filter = |sheet: &str| {
+            let xml = parts.get(&parts.sheet(sheet));
+            let re = regex::Regex::new(r#"<autoFilter ref="([^"]+)""#).unwrap();
+            re.captures(xml).map(|c| c[1].to_string()).unwrap_or_default()
+        };
+        // The filter spans the header and every data row, over every column.
+        let tables = [
+            ("会话", "A1:N2"),
+            ("消息", "A1:M11"),
+            ("未命中", "A1:C9"),
+            ("人工", "A1:H2"),
+            ("用户", "A1:E9"),
+            ("说明", "A1:C24"),
+        ];
+        for (sheet, range) in tables {
+            assert_eq!(frozen(sheet), r#"ySplit="1" topLeftCell="A2" activePane="bottomLeft""#, "`{sheet}`");
+            assert_eq!(filter(sheet), range, "`{sheet}`");
+        }
+        assert_eq!(
+            frozen("每日"),
+            r#"xSplit="1" ySplit="1" topLeftCell="B2" activePane="bottomRight""#,
+            "the header and the date stay in view"
+        );
+        assert_eq!(filter("每日"), "A1:X8", "24 columns: the date and 23 KPIs, 7 days");
     }
 
     #[test]
@@ -1227,7 +1397,7 @@ mod tests {
         day.period = Period { kind: PeriodKind::Day, start: date(22), end: date(22) };
         day.daily.truncate(1);
         let bytes = workbook(&day, &ReportDetail::default(), Lang::Zh).unwrap();
-        assert!(contains(&bytes, "xl/charts/chart2.xml"));
+        assert_eq!(Parts::of(&bytes).charts_on("概览").len(), 2);
         let mut book = open(bytes);
         assert_eq!(sheet(&mut book, "每日").height(), 2);
         assert_eq!(sheet(&mut book, "消息").height(), 1, "header only");
