@@ -139,6 +139,7 @@ pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()>
     // Listening before any job runs: a signal during the catch-up (a report waiting on SMTP)
     // killed the process by default, and its run stayed `running`.
     let signal = stop_signal()?;
+    info!(jobs = jobs.len(), "Running until SIGTERM or Ctrl-C.");
     let shared = Arc::new(Shared::new(settings));
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(start(shared.clone(), jobs, !args.no_catch_up, stop_rx));

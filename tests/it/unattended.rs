@@ -285,19 +285,15 @@ async fn scheduler_catches_up_a_missed_report_once() {
     env.ok(&["ingest"]);
     for _ in 0..2 {
         // 09:30 on the 21st: the 08:00 run was due to send the 20th's report.
-        let mut child = env
-            .command(&["schedule"])
-            .env("ITSTAT_NOW", "2026-11-21T09:30:00+08:00")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let (child, log) = spawn_schedule(&env, &[MORNING_AFTER]);
+        // Signalled only once it listens (a signal before that kills it, as any process).
+        wait_until(|| logged(&log, "Running until SIGTERM"), Duration::from_secs(20), &log, "start");
         let deadline = Instant::now() + Duration::from_secs(20);
         while smtp.messages().is_empty() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(200));
         }
         std::thread::sleep(Duration::from_millis(500));
-        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-        assert_eq!(child.wait().unwrap().code(), Some(0));
+        assert_eq!(stop_scheduler(child, "TERM").0, Some(0));
     }
     let mails = smtp.messages();
     assert_eq!(mails.len(), 1, "caught up once, not again on the next start");
