@@ -1,6 +1,9 @@
 //! Operator commands: `messages`, `mark`, `import` (files, template, legacy database), on
 //! both warehouse backends.
 
+use std::io::{Cursor, Read};
+
+use calamine::{Data, Reader, Xlsx};
 use itstat::demo::pg::SchemaVersion;
 use rust_xlsxwriter::{Format, Workbook};
 
@@ -11,6 +14,9 @@ on_both_backends!(
     ids_are_resolved_before_anything_is_written,
     manual_entries_import_from_csv_and_xlsx,
     legacy_platform_migrates_once,
+    messages_filters_narrow_the_list,
+    manual_sheet_lists_the_marks_and_entries_of_the_period,
+    users_with_messages_and_entries_count_once,
 );
 
 /// Two users on 2026-11-02: zhangsan (one answered message, self-resolved) and lisi (a KB miss).
@@ -65,10 +71,13 @@ async fn marks_change_sessions_and_kb_hits(backend: Backend) {
 }
 
 async fn ids_are_resolved_before_anything_is_written(backend: Backend) {
-    let (_dify, env, wh, [a, _b]) = two_messages(backend).await;
-    // All Small ids share their first 8 characters: a prefix is ambiguous.
+    let (_dify, env, wh, [a, b]) = two_messages(backend).await;
+    // All Small ids share their first 8 characters: a prefix is ambiguous, and the error lists
+    // the candidates to choose from.
     let err = env.fails(&["mark", "10000000", "--manual"], 1);
-    assert!(error_line(&err).contains("ambiguous"), "{err}");
+    let line = error_line(&err);
+    assert!(line.contains("ambiguous"), "{err}");
+    assert!(line.contains(&a.to_string()) && line.contains(&b.to_string()), "the candidates: {err}");
     let err = env.fails(&["mark", &a.to_string(), "ffffff00", "--manual"], 1);
     assert!(error_line(&err).contains("`ffffff00`: no message has this id"), "{err}");
     let err = env.fails(&["mark", "abc", "--manual"], 1);
@@ -183,4 +192,186 @@ async fn legacy_platform_migrates_once(backend: Backend) {
     legacy.exec("UPDATE manual_entry SET transfer_to_human = 'maybe'").await;
     let err = env.fails(&["import", "legacy", "--from", &legacy.url], 1);
     assert!(err.contains("legacy manual_entry id=1, column transfer_to_human: \"maybe\""), "{err}");
+}
+
+/// Walk-ins without an `entry_person` column: the importing operator fills it in.
+const WALKINS: &str = "\u{feff}咨询时间,用户名,问题,回复,是否转人工,人工处理,知识库是否命中\n\
+     2026-11-02 14:00,wangwu,显示器不亮,换线,否,是,未命中\n\
+     2026/11/02 15:30,zhaoliu,VPN,已解决,否,否,命中\n";
+
+/// The template as an operator opens it: the Chinese headers, the example row, and a 是/否
+/// drop-down on exactly the three flag columns (read from the sheet's XML, which calamine
+/// does not expose).
+#[test]
+fn template_has_yes_no_dropdowns_on_the_flag_columns() {
+    let env = Env::new(None, "sqlite://itstat.db", "");
+    env.ok(&["import", "template", "t.xlsx"]);
+    let bytes = std::fs::read(env.path().join("t.xlsx")).unwrap();
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes.clone())).unwrap();
+    let range = book.worksheet_range("人工录入").unwrap();
+    let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "用户名",
+            "问题",
+            "回复",
+            "咨询时间",
+            "录入人员",
+            "知识库命中",
+            "是否转人工",
+            "人工处理",
+            "操作用户"
+        ]
+    );
+    assert_eq!(rows.len(), 2, "the header and the example row");
+    assert_eq!(
+        (rows[1][0].as_str(), &rows[1][5..8]),
+        ("zhangsan", &["否", "是", "是"].map(String::from)[..])
+    );
+    let mut zip = ::zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut xml = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut xml).unwrap();
+    let attr = |tag: &str, name: &str| -> String {
+        let start = tag.find(&format!(" {name}=\"")).map(|i| i + name.len() + 3);
+        start.and_then(|s| tag[s..].split('"').next()).unwrap_or_default().to_string()
+    };
+    let mut lists: Vec<(String, String, String)> = xml
+        .split("<dataValidation ")
+        .skip(1)
+        .map(|v| {
+            let tag = format!(" {}", v.split('>').next().unwrap_or_default());
+            let formula = v.split("<formula1>").nth(1).and_then(|f| f.split("</formula1>").next());
+            (attr(&tag, "sqref"), attr(&tag, "type"), formula.unwrap_or_default().replace("&quot;", "\""))
+        })
+        .collect();
+    lists.sort();
+    let want = |cols: &str| (cols.to_string(), "list".to_string(), "\"是,否\"".to_string());
+    assert_eq!(lists, [want("F2:F2001"), want("G2:G2001"), want("H2:H2001")], "{xml}");
+}
+
+/// Reads the workbook's Manual sheet (人工): each row as text, times as `YYYY-MM-DD HH:MM`.
+fn manual_sheet(path: &std::path::Path) -> Vec<Vec<String>> {
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(std::fs::read(path).unwrap())).unwrap();
+    let range = book.worksheet_range("人工").unwrap();
+    range
+        .rows()
+        .skip(1)
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::DateTime(t) => t.as_datetime().unwrap().format("%Y-%m-%d %H:%M").to_string(),
+                    c => c.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+async fn messages_filters_narrow_the_list(backend: Backend) {
+    let mut s = Small::new();
+    let m1 = s
+        .msg(Msg { query: "电脑蓝屏", ..Msg::new("zhangsan", "2026-11-01 09:00:00", "请重启电脑") });
+    let m2 =
+        s.msg(Msg { query: "VPN 连不上", ..Msg::new("lisi", "2026-11-02 10:00:00", "请联系IT同事") });
+    let m3 = s
+        .msg(Msg {
+            query: "打印机卡纸", ..Msg::new("wangwu", "2026-11-03 11:00:00", "打开后盖取出纸张")
+        });
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    env.ok(&["mark", &m3.to_string(), "--manual"]);
+    let ids = |filters: &[&str]| -> Vec<String> {
+        let mut args = vec!["messages", "--since", "2026-11-01", "--format", "json"];
+        args.extend_from_slice(filters);
+        let listed: serde_json::Value = serde_json::from_str(&env.ok(&args)).unwrap();
+        listed.as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect()
+    };
+    let [m1, m2, m3] = [m1, m2, m3].map(|id| id.to_string());
+    let (m1, m2, m3) = (m1.as_str(), m2.as_str(), m3.as_str());
+    assert_eq!(ids(&[]), [m1, m2, m3]);
+    assert_eq!(ids(&["--grep", "vpn"]), [m2], "any case, in the question");
+    assert_eq!(ids(&["--grep", "后盖"]), [m3], "in the answer");
+    assert_eq!(ids(&["--transfer"]), [m2]);
+    assert_eq!(ids(&["--manual"]), [m3]);
+    assert_eq!(ids(&["--limit", "2"]), [m2, m3], "the newest two, oldest first");
+    assert_eq!(ids(&["--until", "2026-11-02"]), [m1, m2], "--until includes its date");
+    assert_eq!(ids(&["--until", "2026-11-01", "--grep", "vpn"]), Vec::<&str>::new());
+    let csv = env.ok(&["messages", "--since", "2026-11-01", "--transfer", "--format", "csv"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,time,user,question,answer,state,kb_hit,transfer,manual,session_id");
+    assert_eq!(
+        lines[1..],
+        [format!("{m2},2026-11-02 10:00:00,lisi,VPN 连不上,请联系IT同事,answered,true,true,false,{m2}")]
+    );
+}
+
+async fn manual_sheet_lists_the_marks_and_entries_of_the_period(backend: Backend) {
+    let (_dify, env, _wh, [a, _b]) = two_messages(backend).await;
+    env.ok(&["mark", &a.to_string(), "--manual", "--operator", "wang", "--note", "电话支持"]);
+    std::fs::write(env.path().join("walkins.csv"), WALKINS).unwrap();
+    env.ok(&["import", "manual-entries", "walkins.csv", "--operator", "ops"]);
+    // An entry of the next day is not in the day's sheet.
+    std::fs::write(env.path().join("later.csv"), "用户名,问题,咨询时间\nsunqi,打印机,2026-11-03 09:00\n")
+        .unwrap();
+    env.ok(&["import", "manual-entries", "later.csv", "--operator", "ops"]);
+    env.ok(&["report", "--date", "2026-11-02"]);
+    let sheet = manual_sheet(&env.path().join("reports/itstat-day-2026-11-02.xlsx"));
+    let entry = |time: &str, user: &str, question: &str, what: &str| -> Vec<String> {
+        ["人工录入", time, user, question, what, "ops", "", ""].map(str::to_string).to_vec()
+    };
+    assert_eq!(sheet.len(), 3, "{sheet:?}");
+    assert_eq!(
+        sheet[..2],
+        [
+            entry(
+                "2026-11-02 14:00",
+                "wangwu",
+                "显示器不亮",
+                "knowledge_hit=no, transfer_to_human=no, manual_intervention=yes"
+            ),
+            entry(
+                "2026-11-02 15:30",
+                "zhaoliu",
+                "VPN",
+                "knowledge_hit=yes, transfer_to_human=no, manual_intervention=no"
+            ),
+        ]
+    );
+    // The mark, made now, sorts last.
+    let mark =
+        [&sheet[2][0], &sheet[2][2], &sheet[2][3], &sheet[2][4], &sheet[2][5], &sheet[2][6], &sheet[2][7]];
+    assert_eq!(mark, ["人工标记", "zhangsan", "电脑蓝屏", "manual=yes", "wang", "电话支持", &a.to_string()]);
+}
+
+async fn users_with_messages_and_entries_count_once(backend: Backend) {
+    let (_dify, env, wh, _) = two_messages(backend).await;
+    // zhangsan asked the bot and also walked in; wangwu only walked in. The headers are the
+    // other Chinese names of answer, entry_person and manual_intervention.
+    std::fs::write(
+        env.path().join("walkins.csv"),
+        "用户,问题,答案,咨询时间,录入人员,人工操作\n\
+         zhangsan,打印机,换硒鼓,2026-11-02 16:00,小李,是\n\
+         wangwu,VPN,重装客户端,2026-11-02 17:00,小李,否\n",
+    )
+    .unwrap();
+    env.ok(&["import", "manual-entries", "walkins.csv", "--operator", "ops"]);
+    assert_eq!(
+        wh.count("SELECT COUNT(*) FROM manual_entries WHERE answer = '换硒鼓' AND entry_person = '小李' AND manual_intervention = TRUE").await,
+        1
+    );
+    assert_eq!(wh.count("SELECT COUNT(*) FROM manual_entries WHERE manual_intervention = FALSE").await, 1);
+    let t = totals(&env);
+    // users: zhangsan, lisi, wangwu. sessions: 2 bot + 2 entries.
+    assert_eq!(
+        (
+            t["users"].as_i64(),
+            t["sessions"].as_i64(),
+            t["manual_entries"].as_i64(),
+            t["manual_sessions"].as_i64()
+        ),
+        (Some(3), Some(4), Some(2), Some(1))
+    );
 }
