@@ -60,7 +60,8 @@ pub enum Checked {
     Invalid(Vec<String>),
 }
 
-/// Reads and validates a manual-entry file. `default_person` fills an empty `entry_person`.
+/// Reads and validates a manual-entry file. `default_person` is stored for an empty
+/// `entry_person` (the entry keeps it apart, see [`NewEntry::filled_person`]).
 pub fn read_file(path: &Path, default_person: &str) -> anyhow::Result<Checked> {
     let table = table::read(path)?;
     Ok(check(&table, &path.display().to_string(), default_person))
@@ -142,11 +143,8 @@ pub fn check(table: &Table, name: &str, default_person: &str) -> Checked {
                 query,
                 answer,
                 consultation_time,
-                entry_person: Some(if entry_person.is_empty() {
-                    default_person.to_string()
-                } else {
-                    entry_person
-                }),
+                filled_person: entry_person.is_empty().then(|| default_person.to_string()),
+                entry_person: (!entry_person.is_empty()).then_some(entry_person),
                 knowledge_hit,
                 transfer_to_human,
                 manual_intervention,
@@ -188,7 +186,9 @@ mod tests {
         let Checked::Valid(e) = check(&t, "f.csv", "ops") else { panic!() };
         assert_eq!(e[0].user_name, "zhangsan");
         assert!(e[0].transfer_to_human && !e[0].knowledge_hit && !e[0].manual_intervention);
-        assert_eq!(e[0].entry_person.as_deref(), Some("ops"));
+        // An empty entry_person is filled in, and the entry still says it was empty (its key
+        // must not depend on who imports).
+        assert_eq!((e[0].entry_person.as_deref(), e[0].stored_person()), (None, Some("ops")));
     }
 
     #[test]

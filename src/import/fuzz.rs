@@ -99,7 +99,7 @@ proptest! {
                 prop_assert_eq!(entries.len(), t.rows.len(), "one entry per row");
                 for e in &entries {
                     prop_assert!(!e.user_name.is_empty() && !e.query.is_empty());
-                    prop_assert!(e.entry_person.as_deref().is_some_and(|p| !p.is_empty()));
+                    prop_assert!(e.stored_person().is_some_and(|p| !p.is_empty()));
                 }
             }
             Checked::Invalid(problems) => {

@@ -171,6 +171,7 @@ fn convert_entry(row: EntryRow, tz: Tz, data: &mut LegacyData) {
             answer: text(&row.answer),
             consultation_time,
             entry_person: opt(&row.entry_person),
+            filled_person: None,
             knowledge_hit,
             transfer_to_human,
             manual_intervention,

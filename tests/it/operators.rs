@@ -14,6 +14,7 @@ on_both_backends!(
     ids_are_resolved_before_anything_is_written,
     manual_entries_import_from_csv_and_xlsx,
     legacy_platform_migrates_once,
+    reimport_by_another_operator_adds_nothing,
     messages_filters_narrow_the_list,
     manual_sheet_lists_the_marks_and_entries_of_the_period,
     users_with_messages_and_entries_count_once,
@@ -198,6 +199,56 @@ async fn legacy_platform_migrates_once(backend: Backend) {
 const WALKINS: &str = "\u{feff}咨询时间,用户名,问题,回复,是否转人工,人工处理,知识库是否命中\n\
      2026-11-02 14:00,wangwu,显示器不亮,换线,否,是,未命中\n\
      2026/11/02 15:30,zhaoliu,VPN,已解决,否,否,命中\n";
+
+/// The natural key that itstat before the stable key gave wangwu's row of [`WALKINS`] imported
+/// with `--operator ops` (read from a warehouse that release wrote).
+const OLD_KEY_WANGWU_BY_OPS: &str = "0f624f314d5d8e67";
+
+async fn reimport_by_another_operator_adds_nothing(backend: Backend) {
+    let (_dify, mut env, wh, [a, _b]) = two_messages(backend).await;
+    std::fs::write(env.path().join("walkins.csv"), WALKINS).unwrap();
+    // Without `--operator`, ITSTAT_OPERATOR names the operator, for imports and marks.
+    env.extra.push(("ITSTAT_OPERATOR".into(), "ops".into()));
+    let out = env.ok(&["import", "manual-entries", "walkins.csv"]);
+    assert!(out.contains("imported 2"), "{out}");
+    env.ok(&["mark", &a.to_string(), "--manual"]);
+    assert_eq!(
+        wh.query_strings("SELECT entry_person FROM manual_entries ORDER BY entry_id").await,
+        ["ops", "ops"]
+    );
+    assert_eq!(wh.query_strings("SELECT operator FROM marks").await, ["ops"]);
+    // Another operator imports the same file, by flag or by environment: nothing is added, and
+    // the dry run says so.
+    let out = env.ok(&["import", "manual-entries", "walkins.csv", "--operator", "li", "--dry-run"]);
+    assert!(out.contains("2 rows valid, 0 would be added, 2 already imported"), "{out}");
+    let out = env.ok(&["import", "manual-entries", "walkins.csv", "--operator", "li"]);
+    assert!(out.contains("imported 0 manual entries from walkins.csv (2 already there)"), "{out}");
+    env.extra = vec![("ITSTAT_OPERATOR".into(), "zhou".into())];
+    let out = env.ok(&["import", "manual-entries", "walkins.csv"]);
+    assert!(out.contains("imported 0"), "{out}");
+    // A warehouse written before the upgrade holds the old formula's key for wangwu's row:
+    // importing the file again, as someone else, still adds nothing.
+    wh.exec(&format!(
+        "UPDATE manual_entries SET natural_key = '{OLD_KEY_WANGWU_BY_OPS}' WHERE user_name = 'wangwu'"
+    ))
+    .await;
+    let out = env.ok(&["import", "manual-entries", "walkins.csv", "--dry-run"]);
+    assert!(out.contains("0 would be added, 2 already imported"), "{out}");
+    let out = env.ok(&["import", "manual-entries", "walkins.csv"]);
+    assert!(out.contains("imported 0"), "{out}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM manual_entries").await, 2);
+    // A new row in the same file is still added, once.
+    std::fs::write(
+        env.path().join("walkins.csv"),
+        format!("{WALKINS}2026-11-02 16:00,sunqi,打印机,,是,否,否\n"),
+    )
+    .unwrap();
+    let out = env.ok(&["import", "manual-entries", "walkins.csv", "--dry-run"]);
+    assert!(out.contains("3 rows valid, 1 would be added, 2 already imported"), "{out}");
+    let out = env.ok(&["import", "manual-entries", "walkins.csv"]);
+    assert!(out.contains("imported 1 manual entries from walkins.csv (2 already there)"), "{out}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM manual_entries").await, 3);
+}
 
 /// The template as an operator opens it: the Chinese headers, the example row, and a 是/否
 /// drop-down on exactly the three flag columns (read from the sheet's XML, which calamine
