@@ -23,7 +23,7 @@ pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
             let bytes = template::template()?;
             write_atomic(file, &bytes)?;
             println!(
-                "wrote {} (fill in one consultation per row, then `itstat import manual-entries`)",
+                "wrote {} (fill in one consultation per row, then `itstat import manual-entries`; the example row is never imported)",
                 file.display()
             );
             Ok(())
@@ -39,7 +39,12 @@ async fn manual_entries(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let entries = match read_file(file, &operator(who))? {
-        Checked::Valid(entries) => entries,
+        Checked::Valid { entries, skipped } => {
+            for line in &skipped {
+                println!("{line}");
+            }
+            entries
+        }
         Checked::Invalid(problems) => {
             for p in &problems {
                 eprintln!("{p}");

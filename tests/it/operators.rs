@@ -15,6 +15,7 @@ on_both_backends!(
     manual_entries_import_from_csv_and_xlsx,
     legacy_platform_migrates_once,
     reimport_by_another_operator_adds_nothing,
+    template_example_row_is_not_imported,
     messages_filters_narrow_the_list,
     manual_sheet_lists_the_marks_and_entries_of_the_period,
     users_with_messages_and_entries_count_once,
@@ -158,10 +159,6 @@ async fn manual_entries_import_from_csv_and_xlsx(backend: Backend) {
     assert!(err.contains("bad.csv: row 3, column 转人工: \"也许\""), "{err}");
     assert!(error_line(&err).contains("3 problems"), "{err}");
     assert_eq!(wh.count("SELECT COUNT(*) FROM manual_entries").await, 3);
-    // The template is importable as written.
-    env.ok(&["import", "template", "template.xlsx"]);
-    let out = env.ok(&["import", "manual-entries", "template.xlsx", "--dry-run"]);
-    assert!(out.contains("1 rows valid"), "{out}");
 }
 
 async fn legacy_platform_migrates_once(backend: Backend) {
@@ -248,6 +245,31 @@ async fn reimport_by_another_operator_adds_nothing(backend: Backend) {
     let out = env.ok(&["import", "manual-entries", "walkins.csv"]);
     assert!(out.contains("imported 1 manual entries from walkins.csv (2 already there)"), "{out}");
     assert_eq!(wh.count("SELECT COUNT(*) FROM manual_entries").await, 3);
+}
+
+async fn template_example_row_is_not_imported(backend: Backend) {
+    let (_dify, env, wh, _) = two_messages(backend).await;
+    env.ok(&["import", "template", "walkins.xlsx"]);
+    let out = env.ok(&["import", "manual-entries", "walkins.xlsx", "--dry-run"]);
+    assert!(out.contains("walkins.xlsx: row 2: the template's example row, skipped"), "{out}");
+    assert!(out.contains("0 rows valid, 0 would be added"), "{out}");
+    let out = env.ok(&["import", "manual-entries", "walkins.xlsx"]);
+    assert!(out.contains("walkins.xlsx: row 2: the template's example row, skipped"), "{out}");
+    assert!(out.contains("imported 0"), "{out}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM manual_entries").await, 0);
+    // The example row left above real rows (this copy saved as CSV): only the real rows count.
+    std::fs::write(
+        env.path().join("filled.csv"),
+        "用户名,问题,回复,咨询时间,录入人员,知识库命中,是否转人工,人工处理,操作用户\n\
+         zhangsan,打印机卡纸了怎么办（示例，请覆盖）,已到现场处理,2026-11-02 09:30,运维,否,是,是,lisi\n\
+         wangwu,打印机卡纸了怎么办,已到现场处理,2026-11-02 09:30,运维,否,是,是,lisi\n",
+    )
+    .unwrap();
+    let out = env.ok(&["import", "manual-entries", "filled.csv"]);
+    assert!(out.contains("filled.csv: row 2: the template's example row, skipped"), "{out}");
+    assert!(out.contains("imported 1"), "{out}");
+    assert_eq!(wh.query_strings("SELECT user_name FROM manual_entries").await, ["wangwu"]);
+    assert_eq!(totals(&env)["manual_entries"], 1);
 }
 
 /// The template as an operator opens it: the Chinese headers, the example row, and a 是/否
