@@ -11,6 +11,7 @@ use crate::fsutil::write_atomic;
 use crate::import::entries::{Checked, read_file};
 use crate::import::{legacy, template};
 use crate::transform::Rules;
+use crate::warehouse::marks::NewMark;
 use crate::warehouse::{OpenMode, Warehouse};
 
 /// Runs `itstat import`.
@@ -91,7 +92,7 @@ async fn manual_entries(
 }
 
 async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow::Result<()> {
-    let data = legacy::read(url, settings.tz).await?;
+    let mut data = legacy::read(url, settings.tz).await?;
     if !data.problems.is_empty() {
         for p in &data.problems {
             eprintln!("{p}");
@@ -103,6 +104,7 @@ async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow:
     }
     let mode = if dry_run { OpenMode::ExistingOnly } else { OpenMode::ReadWrite };
     let wh = Warehouse::open(&settings.warehouse_url, mode).await?;
+    date_by_their_messages(&wh, &mut data.marks).await?;
     if dry_run {
         let new = wh.count_new_entries(&data.entries).await?;
         println!(
@@ -123,5 +125,17 @@ async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow:
         data.marks.len(),
         data.entries.len()
     );
+    Ok(())
+}
+
+/// Dates the legacy marks that carry no time with their message's `created_at`: the earliest
+/// moment the operator could have acted, so any mark with a time (a later legacy row, or one
+/// made in itstat) overrides them. A message not in the warehouse leaves the epoch.
+async fn date_by_their_messages(wh: &Warehouse, marks: &mut [NewMark]) -> anyhow::Result<()> {
+    for m in marks.iter_mut().filter(|m| !m.dated) {
+        if let Some(asked) = wh.message_time(&m.message_id).await? {
+            m.marked_at = asked;
+        }
+    }
     Ok(())
 }

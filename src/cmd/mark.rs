@@ -111,6 +111,7 @@ async fn mark(settings: &Settings, wh: &Warehouse, args: &MarkArgs) -> anyhow::R
             operator: who.clone(),
             note: fields.note.clone(),
             marked_at: now,
+            dated: true,
             source: "cli",
         };
         if let Some(v) = fields.manual {

@@ -5,6 +5,7 @@ use std::io::{Cursor, Read};
 
 use calamine::{Data, Reader, Xlsx};
 use itstat::demo::pg::SchemaVersion;
+use polars::prelude::*;
 use rust_xlsxwriter::{Format, Workbook};
 
 use crate::support::*;
@@ -16,6 +17,7 @@ on_both_backends!(
     legacy_platform_migrates_once,
     reimport_by_another_operator_adds_nothing,
     template_example_row_is_not_imported,
+    late_legacy_marks_do_not_override_newer_ones,
     messages_filters_narrow_the_list,
     manual_sheet_lists_the_marks_and_entries_of_the_period,
     users_with_messages_and_entries_count_once,
@@ -339,6 +341,77 @@ fn manual_sheet(path: &std::path::Path) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// One table of `itstat export`, read back whole.
+fn exported(dir: &std::path::Path) -> DataFrame {
+    let args = ScanArgsParquet { hive_options: HiveOptions::new_enabled(), ..Default::default() };
+    LazyFrame::scan_parquet(PlRefPath::try_from_path(dir).unwrap(), args).unwrap().collect().unwrap()
+}
+
+/// A boolean column of the exported row of one message.
+fn exported_flag(df: &DataFrame, id: &uuid::Uuid, column: &str) -> Option<bool> {
+    let row = df.clone().lazy().filter(col("message_id").eq(lit(id.to_string()))).collect().unwrap();
+    row.column(column).unwrap().bool().unwrap().get(0)
+}
+
+async fn late_legacy_marks_do_not_override_newer_ones(backend: Backend) {
+    let (_dify, env, wh, [a, b]) = two_messages(backend).await;
+    // Today an operator marks zhangsan's message as handled by a human...
+    env.ok(&["mark", &a.to_string(), "--manual", "--operator", "wang", "--note", "电话支持"]);
+    // ...then the legacy platform is migrated, late: its rows are from November. b has two
+    // legacy rows (the later one, a hit, listed first); one row of a carries no time at all.
+    let legacy = TestDb::create("legacy").await;
+    legacy
+        .exec(&format!(
+            "{LEGACY_SCHEMA}
+             INSERT INTO manual_intervention VALUES
+                 ('{a}', false, 'zhou', 'q', 'zhangsan', NULL, '2026-11-02 11:00', '2026-11-02 11:05'),
+                 ('{b}', NULL, 'zhou', 'q', 'lisi', '命中', '2026-11-02 12:00', '2026-11-02 12:30'),
+                 ('{b}', NULL, 'zhou', 'q', 'lisi', '未命中', '2026-11-02 10:30', NULL),
+                 ('{a}', NULL, 'zhou', 'q', 'zhangsan', '命中', NULL, NULL);"
+        ))
+        .await;
+    let out = env.ok(&["import", "legacy", "--from", &legacy.url]);
+    assert!(out.contains("migrated 4 marks (of 4)"), "{out}");
+    // wang's mark is the newest, so a stays manual; b's 12:30 row beats its 10:30 one.
+    let t = totals(&env);
+    assert_eq!((t["manual_sessions"].as_i64(), t["kb_hits"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(wh.count("SELECT COUNT(*) FROM sessions WHERE is_manual = TRUE").await, 1);
+    let listed = env.ok(&["messages", "--since", "2026-11-01", "--manual", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["id"], a.to_string());
+    let history = env.ok(&["mark", "--history", &a.to_string()]);
+    assert!(history.contains("current: manual=yes"), "{history}");
+    // The row without a time is dated by its message (09:00 local), not by 1970.
+    assert!(history.contains("2026-11-02 09:00:00  zhou"), "{history}");
+    assert!(!history.contains("1970"), "{history}");
+    let show = env.ok(&["messages", "show", &a.to_string()]);
+    assert!(show.contains("manual    yes — marked by wang"), "{show}");
+    let show = env.ok(&["messages", "show", &b.to_string()]);
+    assert!(show.contains("kb hit    yes — operator zhou marked kb_hit=yes"), "{show}");
+    // The workbook's Manual sheet lists the same current marks.
+    env.ok(&["report", "--date", "2026-11-02"]);
+    let sheet = manual_sheet(&env.path().join("reports/itstat-day-2026-11-02.xlsx"));
+    let marks: Vec<String> = sheet
+        .iter()
+        .filter(|r| r[0] == "人工标记")
+        .map(|r| format!("{} {} {} {}", &r[7][..8], r[4], r[5], r[1]))
+        .collect();
+    let (a8, b8) = (&a.to_string()[..8], &b.to_string()[..8]);
+    let wanted =
+        [format!("{a8} kb_hit=yes zhou 2026-11-02 09:00"), format!("{b8} kb_hit=yes zhou 2026-11-02 12:30")];
+    assert_eq!(marks[..2], wanted, "{sheet:?}");
+    assert!(marks.len() == 3 && marks[2].starts_with(&format!("{a8} manual=yes wang")), "{sheet:?}");
+    // So does the export.
+    env.ok(&["export", "--out", "dataset"]);
+    let df = exported(&env.path().join("dataset/messages"));
+    assert_eq!(exported_flag(&df, &a, "manual_mark"), Some(true));
+    assert_eq!(exported_flag(&df, &b, "kb_mark"), Some(true));
+    // A second migration adds nothing, the undated row included.
+    let out = env.ok(&["import", "legacy", "--from", &legacy.url]);
+    assert!(out.contains("migrated 0 marks (of 4)"), "{out}");
 }
 
 async fn messages_filters_narrow_the_list(backend: Backend) {
