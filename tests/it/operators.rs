@@ -18,6 +18,7 @@ on_both_backends!(
     reimport_by_another_operator_adds_nothing,
     template_example_row_is_not_imported,
     late_legacy_marks_do_not_override_newer_ones,
+    mark_takes_the_csv_messages_prints,
     messages_filters_narrow_the_list,
     manual_sheet_lists_the_marks_and_entries_of_the_period,
     users_with_messages_and_entries_count_once,
@@ -412,6 +413,57 @@ async fn late_legacy_marks_do_not_override_newer_ones(backend: Backend) {
     // A second migration adds nothing, the undated row included.
     let out = env.ok(&["import", "legacy", "--from", &legacy.url]);
     assert!(out.contains("migrated 0 marks (of 4)"), "{out}");
+}
+
+/// `text` (a CSV with a header) with `column` set to `value` in the row whose first cell is `id`.
+fn edit_csv(text: &str, id: &str, column: &str, value: &str) -> String {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let at = headers.iter().position(|h| h == column).unwrap();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&headers).unwrap();
+    let mut edited = 0;
+    for row in reader.records() {
+        let mut cells: Vec<String> = row.unwrap().iter().map(str::to_string).collect();
+        if cells[0] == id {
+            cells[at] = value.to_string();
+            edited += 1;
+        }
+        writer.write_record(&cells).unwrap();
+    }
+    assert_eq!(edited, 1, "{id} in {text}");
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+async fn mark_takes_the_csv_messages_prints(backend: Backend) {
+    let (_dify, env, wh, [a, b]) = two_messages(backend).await;
+    // Filter, keep the file as printed, mark every message in it.
+    let csv = env.ok(&["messages", "--since", "2026-11-01", "--user", "zhangsan", "--format", "csv"]);
+    std::fs::write(env.path().join("zhangsan.csv"), &csv).unwrap();
+    let out = env.ok(&["mark", "--from-file", "zhangsan.csv", "--manual", "--operator", "wang"]);
+    assert!(out.contains("manual=yes by wang"), "{out}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, 1, "kept values write nothing");
+    assert_eq!(totals(&env)["manual_sessions"], 1);
+    // Edit one cell of the whole list: that change is written, the kept rows change nothing.
+    let csv = env.ok(&["messages", "--since", "2026-11-01", "--format", "csv"]);
+    std::fs::write(env.path().join("all.csv"), edit_csv(&csv, &b.to_string(), "kb_hit", "true")).unwrap();
+    let out = env.ok(&["mark", "--from-file", "all.csv", "--operator", "wang"]);
+    assert!(
+        out.contains(&format!("marked {}", &b.to_string()[..8])) && out.contains("kb_hit=yes by wang"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("unchanged {}", &a.to_string()[..8])), "{out}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, 2, "one mark per change");
+    let t = totals(&env);
+    assert_eq!((t["kb_hits"].as_i64(), t["manual_sessions"].as_i64()), (Some(2), Some(1)));
+    // A column that `mark` does not read and `messages` does not print is still an error.
+    std::fs::write(env.path().join("colour.csv"), format!("id,manual,colour\n{a},否,red\n")).unwrap();
+    let err = env.fails(&["mark", "--from-file", "colour.csv"], 1);
+    assert!(
+        error_line(&err).contains("colour.csv: column \"colour\" is not one of id, manual, kb_hit, note"),
+        "{err}"
+    );
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, 2);
 }
 
 async fn messages_filters_narrow_the_list(backend: Backend) {
