@@ -62,8 +62,9 @@ async fn manual_entries(
     let wh = Warehouse::open(&settings.warehouse_url, mode).await?;
     let source = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     if dry_run {
-        let new = wh.count_new_entries(&entries).await?;
-        for e in &entries {
+        let new = wh.new_entries(&entries).await?;
+        // What would be added, one line each; the rows already imported only counted.
+        for (e, _) in entries.iter().zip(&new).filter(|(_, new)| **new) {
             println!(
                 "{}  {}  {}",
                 e.consultation_time.format("%Y-%m-%d %H:%M"),
@@ -71,10 +72,11 @@ async fn manual_entries(
                 crate::textsafe::short(&e.query, 40)
             );
         }
+        let added = new.iter().filter(|n| **n).count();
         println!(
-            "dry run: {} rows valid, {new} would be added, {} already imported; nothing written",
+            "dry run: {} rows valid, {added} would be added, {} already imported; nothing written",
             entries.len(),
-            entries.len() - new
+            entries.len() - added
         );
         wh.close().await;
         return Ok(());
@@ -106,9 +108,10 @@ async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow:
     let wh = Warehouse::open(&settings.warehouse_url, mode).await?;
     date_by_their_messages(&wh, &mut data.marks).await?;
     if dry_run {
-        let new = wh.count_new_entries(&data.entries).await?;
+        let marks = wh.count_new_marks(&data.marks).await?;
+        let entries = wh.new_entries(&data.entries).await?.into_iter().filter(|n| *n).count();
         println!(
-            "dry run: {} marks and {} manual entries read ({new} entries new); nothing written",
+            "dry run: would migrate {marks} marks (of {}) and {entries} manual entries (of {}); nothing written",
             data.marks.len(),
             data.entries.len()
         );

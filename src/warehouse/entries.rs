@@ -141,8 +141,9 @@ fn stored_keys(keys: Vec<(String,)>, persons: Vec<(String,)>) -> StoredKeys {
 }
 
 impl Warehouse {
-    /// How many of these entries are not stored yet (a row the file repeats counts once).
-    pub async fn count_new_entries(&self, entries: &[NewEntry]) -> anyhow::Result<usize> {
+    /// Which of these entries are not stored yet, in order (a row the file repeats is new
+    /// once): what [`Tx::add_entries`] would add.
+    pub async fn new_entries(&self, entries: &[NewEntry]) -> anyhow::Result<Vec<bool>> {
         let (keys, persons) = with_pool!(self, pool, Db => {
             let keys = sqlx::query_as(KEYS_SQL).fetch_all(pool).await?;
             let persons = sqlx::query_as(OLD_PERSONS_SQL).fetch_all(pool).await?;
@@ -150,12 +151,10 @@ impl Warehouse {
         })
         .context("reading manual entries")?;
         let mut stored = stored_keys(keys, persons);
-        let mut new = 0;
+        let mut new = Vec::with_capacity(entries.len());
         for e in entries {
-            if !stored.holds(e) {
-                stored.add(e);
-                new += 1;
-            }
+            new.push(!stored.holds(e));
+            stored.add(e);
         }
         Ok(new)
     }

@@ -5,6 +5,8 @@
 //! run late appends marks with their historic times, which must not override newer ones). Writing marks also recomputes the `sessions` rows they touch, in the same
 //! transaction, so BI tools see them at once (reports always apply the current marks).
 
+use std::collections::HashSet;
+
 use anyhow::Context;
 use chrono::NaiveDateTime;
 
@@ -88,6 +90,42 @@ impl Warehouse {
         })
         .context("reading messages")?;
         Ok(row.map(|(_, created_at, _)| created_at))
+    }
+
+    /// How many of these marks [`Tx::append_marks`] with `skip_existing` would write: those
+    /// not recorded yet, a repeat within `marks` counting once (for dry runs, which take no
+    /// write lock).
+    pub async fn count_new_marks(&self, marks: &[NewMark]) -> anyhow::Result<usize> {
+        let (mut exact, mut any_time) = (HashSet::new(), HashSet::new());
+        let mut new = 0;
+        for m in marks {
+            let key = (m.message_id.as_str(), m.field, m.value, m.operator.as_str(), m.source);
+            let repeat = if m.dated { exact.contains(&(key, m.marked_at)) } else { any_time.contains(&key) };
+            if repeat || self.mark_recorded(m).await? {
+                continue;
+            }
+            exact.insert((key, m.marked_at));
+            any_time.insert(key);
+            new += 1;
+        }
+        Ok(new)
+    }
+
+    async fn mark_recorded(&self, m: &NewMark) -> anyhow::Result<bool> {
+        let (n,): (i64,) = with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/mark_exists.sql"))
+                .bind(&m.message_id)
+                .bind(m.field)
+                .bind(m.value)
+                .bind(&m.operator)
+                .bind(m.marked_at)
+                .bind(m.source)
+                .bind(!m.dated)
+                .fetch_one(pool)
+                .await
+        })
+        .context("reading marks")?;
+        Ok(n > 0)
     }
 
     /// Every mark of a message in the order they take effect: by time, then id.

@@ -178,8 +178,19 @@ async fn legacy_platform_migrates_once(backend: Backend) {
                  ('wangwu', '电话咨询', '已处理', '2026-11-02 16:00', 'zhou', '是', '否', '1', 'zhou');"
         ))
         .await;
+    let out = env.ok(&["import", "legacy", "--from", &legacy.url, "--dry-run"]);
+    assert!(
+        out.contains("dry run: would migrate 3 marks (of 3) and 1 manual entries (of 1); nothing written"),
+        "{out}"
+    );
+    assert_eq!(
+        wh.count("SELECT COUNT(*) FROM marks").await + wh.count("SELECT COUNT(*) FROM manual_entries").await,
+        0
+    );
     let out = env.ok(&["import", "legacy", "--from", &legacy.url]);
     assert!(out.contains("migrated 3 marks (of 3) and 1 manual entries (of 1)"), "{out}");
+    let out = env.ok(&["import", "legacy", "--from", &legacy.url, "--dry-run"]);
+    assert!(out.contains("dry run: would migrate 0 marks (of 3) and 0 manual entries (of 1)"), "{out}");
     let out = env.ok(&["import", "legacy", "--from", &legacy.url]);
     assert!(out.contains("migrated 0 marks (of 3) and 0 manual entries (of 1)"), "{out}");
     assert_eq!(wh.count("SELECT COUNT(*) FROM marks WHERE source = 'legacy'").await, 3);
@@ -245,6 +256,7 @@ async fn reimport_by_another_operator_adds_nothing(backend: Backend) {
     .unwrap();
     let out = env.ok(&["import", "manual-entries", "walkins.csv", "--dry-run"]);
     assert!(out.contains("3 rows valid, 1 would be added, 2 already imported"), "{out}");
+    assert!(out.contains("sunqi") && !out.contains("wangwu"), "lists what would be added: {out}");
     let out = env.ok(&["import", "manual-entries", "walkins.csv"]);
     assert!(out.contains("imported 1 manual entries from walkins.csv (2 already there)"), "{out}");
     assert_eq!(wh.count("SELECT COUNT(*) FROM manual_entries").await, 3);
