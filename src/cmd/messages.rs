@@ -75,9 +75,13 @@ pub(crate) const CSV_COLUMNS: [&str; 10] =
 
 /// A message's flags as stored: its state, the rule's kb_hit and its current marks.
 pub(crate) struct Stored<'a> {
+    /// `answered`, `pending` or `error`.
     pub state: &'a str,
+    /// The rule's verdict.
     pub kb_hit: bool,
+    /// The current operator verdict, if any.
     pub kb_mark: Option<bool>,
+    /// The current manual mark, if any.
     pub manual_mark: Option<bool>,
 }
 
