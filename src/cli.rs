@@ -194,7 +194,8 @@ pub struct MarkArgs {
     pub note: Option<String>,
 
     /// Ids from a file: one per line, or CSV with a header (`id`, and optionally `manual`,
-    /// `kb_hit`, `note`).
+    /// `kb_hit`, `note`; the other columns of `itstat messages --format csv` are ignored). Only
+    /// cells that differ from a message's current value are marked.
     #[arg(long, value_name = "FILE")]
     pub from_file: Option<PathBuf>,
 

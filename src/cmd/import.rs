@@ -11,6 +11,7 @@ use crate::fsutil::write_atomic;
 use crate::import::entries::{Checked, read_file};
 use crate::import::{legacy, template};
 use crate::transform::Rules;
+use crate::warehouse::marks::NewMark;
 use crate::warehouse::{OpenMode, Warehouse};
 
 /// Runs `itstat import`.
@@ -23,7 +24,7 @@ pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
             let bytes = template::template()?;
             write_atomic(file, &bytes)?;
             println!(
-                "wrote {} (fill in one consultation per row, then `itstat import manual-entries`)",
+                "wrote {} (fill in one consultation per row, then `itstat import manual-entries`; the example row is never imported)",
                 file.display()
             );
             Ok(())
@@ -39,7 +40,12 @@ async fn manual_entries(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let entries = match read_file(file, &operator(who))? {
-        Checked::Valid(entries) => entries,
+        Checked::Valid { entries, skipped } => {
+            for line in &skipped {
+                println!("{line}");
+            }
+            entries
+        }
         Checked::Invalid(problems) => {
             for p in &problems {
                 eprintln!("{p}");
@@ -56,8 +62,9 @@ async fn manual_entries(
     let wh = Warehouse::open(&settings.warehouse_url, mode).await?;
     let source = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     if dry_run {
-        let new = wh.count_new_entries(&entries).await?;
-        for e in &entries {
+        let new = wh.new_entries(&entries).await?;
+        // What would be added, one line each; the rows already imported only counted.
+        for (e, _) in entries.iter().zip(&new).filter(|(_, new)| **new) {
             println!(
                 "{}  {}  {}",
                 e.consultation_time.format("%Y-%m-%d %H:%M"),
@@ -65,10 +72,11 @@ async fn manual_entries(
                 crate::textsafe::short(&e.query, 40)
             );
         }
+        let added = new.iter().filter(|n| **n).count();
         println!(
-            "dry run: {} rows valid, {new} would be added, {} already imported; nothing written",
+            "dry run: {} rows valid, {added} would be added, {} already imported; nothing written",
             entries.len(),
-            entries.len() - new
+            entries.len() - added
         );
         wh.close().await;
         return Ok(());
@@ -86,7 +94,7 @@ async fn manual_entries(
 }
 
 async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow::Result<()> {
-    let data = legacy::read(url, settings.tz).await?;
+    let mut data = legacy::read(url, settings.tz).await?;
     if !data.problems.is_empty() {
         for p in &data.problems {
             eprintln!("{p}");
@@ -98,10 +106,12 @@ async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow:
     }
     let mode = if dry_run { OpenMode::ExistingOnly } else { OpenMode::ReadWrite };
     let wh = Warehouse::open(&settings.warehouse_url, mode).await?;
+    date_by_their_messages(&wh, &mut data.marks).await?;
     if dry_run {
-        let new = wh.count_new_entries(&data.entries).await?;
+        let marks = wh.count_new_marks(&data.marks).await?;
+        let entries = wh.new_entries(&data.entries).await?.into_iter().filter(|n| *n).count();
         println!(
-            "dry run: {} marks and {} manual entries read ({new} entries new); nothing written",
+            "dry run: would migrate {marks} marks (of {}) and {entries} manual entries (of {}); nothing written",
             data.marks.len(),
             data.entries.len()
         );
@@ -118,5 +128,17 @@ async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow:
         data.marks.len(),
         data.entries.len()
     );
+    Ok(())
+}
+
+/// Dates the legacy marks that carry no time with their message's `created_at`: the earliest
+/// moment the operator could have acted, so any mark with a time (a later legacy row, or one
+/// made in itstat) overrides them. A message not in the warehouse leaves the epoch.
+async fn date_by_their_messages(wh: &Warehouse, marks: &mut [NewMark]) -> anyhow::Result<()> {
+    for m in marks.iter_mut().filter(|m| !m.dated) {
+        if let Some(asked) = wh.message_time(&m.message_id).await? {
+            m.marked_at = asked;
+        }
+    }
     Ok(())
 }

@@ -2,13 +2,15 @@
 //! knowledge-base verdict. Marks are appended, never changed; `--history` shows them.
 //!
 //! Every id is resolved before anything is written: one unknown or ambiguous id and the whole
-//! call changes nothing.
+//! call changes nothing. `--from-file` takes a list of ids or a CSV, also the one
+//! `itstat messages --format csv` prints: only the values a row changes are marked.
 
 use std::path::Path;
 
 use crate::bail_user;
 use crate::cli::{KbVerdict, MarkArgs};
 use crate::cmd::ids::{operator, resolve_all, resolve_one};
+use crate::cmd::messages::{CSV_COLUMNS, Stored, effective};
 use crate::config::Settings;
 use crate::error::user_error;
 use crate::import::values::flag_text;
@@ -74,27 +76,50 @@ fn defaults(args: &MarkArgs) -> Fields {
     }
 }
 
+/// One id to mark, with what its file row says (nothing for a typed id or a plain list).
+#[derive(Debug, Clone, PartialEq)]
+struct Request {
+    typed: String,
+    /// The row's cells; `None` where it has no such column or leaves it empty.
+    row: Fields,
+}
+
+/// A message's current flags, marks applied.
+#[derive(Debug, Clone, Copy, Default)]
+struct Current {
+    manual: bool,
+    kb_hit: bool,
+    /// Whether an operator's verdict decides kb_hit (else the rule does).
+    kb_marked: bool,
+}
+
 async fn mark(settings: &Settings, wh: &Warehouse, args: &MarkArgs) -> anyhow::Result<()> {
     let base = defaults(args);
-    let mut requests: Vec<(String, Fields)> = args.ids.iter().map(|id| (id.clone(), base.clone())).collect();
+    let mut requests: Vec<Request> =
+        args.ids.iter().map(|id| Request { typed: id.clone(), row: Fields::default() }).collect();
     if let Some(file) = &args.from_file {
-        requests.extend(read_file(file, &base)?);
+        requests.extend(read_file(file)?);
     }
     if requests.is_empty() {
         bail_user!("no ids to mark: give ids or `--from-file FILE`");
     }
-    if let Some((id, _)) = requests.iter().find(|(_, f)| f.is_empty()) {
-        bail_user!("nothing to mark for `{id}`: add `--manual`, `--no-manual` or `--kb-hit yes|no|auto`");
+    if let Some(r) = requests.iter().find(|r| base.is_empty() && r.row.is_empty()) {
+        bail_user!(
+            "nothing to mark for `{}`: add `--manual`, `--no-manual` or `--kb-hit yes|no|auto`",
+            r.typed
+        );
     }
-    let typed: Vec<String> = requests.iter().map(|(id, _)| id.clone()).collect();
+    let typed: Vec<String> = requests.iter().map(|r| r.typed.clone()).collect();
     resolve_all(wh, &typed).await?;
     let who = operator(args.operator.as_deref());
     let now = chrono::Utc::now().naive_utc();
     let mut marks = Vec::new();
+    // (whether it marks, the line that says what), in the order of the request.
     let mut lines = Vec::new();
-    for (typed, fields) in &requests {
-        let id = resolve_one(wh, typed).await.map_err(user_error)?;
-        let brief = match wh.full_message(&id).await? {
+    for r in &requests {
+        let id = resolve_one(wh, &r.typed).await.map_err(user_error)?;
+        let message = wh.full_message(&id).await?;
+        let brief = match &message {
             Some(m) => format!(
                 "{}, {}, {}",
                 short(&m.user_key, 20),
@@ -103,7 +128,19 @@ async fn mark(settings: &Settings, wh: &Warehouse, args: &MarkArgs) -> anyhow::R
             ),
             None => String::new(),
         };
-        lines.push(format!("{} ({brief}): {}", &id[..8], fields.describe()));
+        let fields = if r.row.is_empty() {
+            Fields { note: r.row.note.clone().or_else(|| base.note.clone()), ..base.clone() }
+        } else {
+            wanted(&base, &r.row, current(wh, &id, message.as_ref()).await?)
+        };
+        if fields.is_empty() {
+            lines.push((
+                false,
+                format!("unchanged {} ({brief}): the file's values are already current", &id[..8]),
+            ));
+            continue;
+        }
+        lines.push((true, format!("{} ({brief}): {}", &id[..8], fields.describe())));
         let new = |field: &'static str, value: Option<bool>| NewMark {
             message_id: id.clone(),
             field,
@@ -111,6 +148,7 @@ async fn mark(settings: &Settings, wh: &Warehouse, args: &MarkArgs) -> anyhow::R
             operator: who.clone(),
             note: fields.note.clone(),
             marked_at: now,
+            dated: true,
             source: "cli",
         };
         if let Some(v) = fields.manual {
@@ -121,24 +159,69 @@ async fn mark(settings: &Settings, wh: &Warehouse, args: &MarkArgs) -> anyhow::R
         }
     }
     if args.dry_run {
-        for l in &lines {
-            println!("would mark {l}");
+        for (marks, l) in &lines {
+            println!("{}{l}", if *marks { "would mark " } else { "" });
         }
         println!("dry run: nothing written");
         return Ok(());
     }
-    let mut tx = wh.begin().await?;
-    tx.append_marks(&marks, false, &Rules::new(settings)).await?;
-    tx.commit().await?;
-    for l in &lines {
-        println!("marked {l} by {who}");
+    if !marks.is_empty() {
+        let mut tx = wh.begin().await?;
+        tx.append_marks(&marks, false, &Rules::new(settings)).await?;
+        tx.commit().await?;
+    }
+    for (marks, l) in &lines {
+        match marks {
+            true => println!("marked {l} by {who}"),
+            false => println!("{l}"),
+        }
+    }
+    if marks.is_empty() {
+        println!("nothing to mark: every row already holds the values the file gives");
     }
     Ok(())
 }
 
+/// The message's current flags: its latest marks over the rules' verdicts.
+async fn current(
+    wh: &Warehouse,
+    id: &str,
+    message: Option<&crate::warehouse::browse::FullMessage>,
+) -> anyhow::Result<Current> {
+    let history = wh.mark_history(id).await?;
+    // History comes in the order marks take effect: the last of a field is current.
+    let latest = |field: &str| history.iter().rev().find(|k| k.field == field).and_then(|k| k.value);
+    let (state, kb_rule) = message.map_or(("pending", false), |m| (m.state.as_str(), m.kb_hit));
+    let stored = Stored { state, kb_hit: kb_rule, kb_mark: latest("kb_hit"), manual_mark: latest("manual") };
+    let (kb_hit, manual) = effective(&[stored])?.first().copied().unwrap_or_default();
+    Ok(Current { manual, kb_hit, kb_marked: latest("kb_hit").is_some() })
+}
+
+/// What a file row asks for. A cell equal to the message's current value is as if empty: a
+/// file that `itstat messages --format csv` printed holds every current value, and only what
+/// the operator edited is a change. A cell that differs wins over the command line; elsewhere
+/// the command line applies.
+fn wanted(base: &Fields, row: &Fields, now: Current) -> Fields {
+    let manual = match row.manual {
+        Some(v) if v != now.manual => Some(v),
+        _ => base.manual,
+    };
+    let kb_hit = match row.kb_hit {
+        Some(Some(v)) if v != now.kb_hit => Some(Some(v)),
+        Some(None) if now.kb_marked => Some(None),
+        _ => base.kb_hit,
+    };
+    Fields { manual, kb_hit, note: row.note.clone().or_else(|| base.note.clone()) }
+}
+
+/// The columns a `--from-file` CSV may set.
+const READ: [&str; 4] = ["id", "manual", "kb_hit", "note"];
+
 /// Ids from a file: one per line (`#` comments allowed), or CSV whose header has `id` and
-/// optionally `manual`, `kb_hit`, `note` (empty cells take the command-line values).
-fn read_file(path: &Path, base: &Fields) -> anyhow::Result<Vec<(String, Fields)>> {
+/// optionally `manual`, `kb_hit`, `note`. The other columns `itstat messages --format csv`
+/// prints are ignored, so its output can be filtered, edited and marked as it is; any other
+/// column is an error.
+fn read_file(path: &Path) -> anyhow::Result<Vec<Request>> {
     let name = path.display().to_string();
     let text =
         std::fs::read_to_string(path).map_err(|e| user_error(format!("{name}: cannot read it: {e}")))?;
@@ -149,13 +232,18 @@ fn read_file(path: &Path, base: &Fields) -> anyhow::Result<Vec<(String, Fields)>
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| (l.to_string(), base.clone()))
+            .map(|l| Request { typed: l.to_string(), row: Fields::default() })
             .collect());
     }
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers: Vec<String> = reader.headers()?.iter().map(|h| h.trim().to_lowercase()).collect();
-    if let Some(bad) = headers.iter().find(|h| !["id", "manual", "kb_hit", "note"].contains(&h.as_str())) {
-        bail_user!("{name}: column \"{bad}\" is not one of id, manual, kb_hit, note");
+    if let Some(bad) =
+        headers.iter().find(|h| !READ.contains(&h.as_str()) && !CSV_COLUMNS.contains(&h.as_str()))
+    {
+        bail_user!(
+            "{name}: column \"{}\" is not one of id, manual, kb_hit, note (nor another column of `itstat messages --format csv`, which are ignored); remove or rename it",
+            short(bad, 40)
+        );
     }
     let col = |row: &csv::StringRecord, name: &str| -> String {
         headers.iter().position(|h| h == name).and_then(|i| row.get(i)).unwrap_or_default().trim().to_string()
@@ -163,25 +251,19 @@ fn read_file(path: &Path, base: &Fields) -> anyhow::Result<Vec<(String, Fields)>
     let mut out = Vec::new();
     for (i, row) in reader.records().enumerate() {
         let row = row.map_err(|e| user_error(format!("{name}: row {}: {e}", i + 2)))?;
-        let mut fields = base.clone();
+        let bad =
+            |column: &str, why: String| user_error(format!("{name}: row {}, column {column}: {why}", i + 2));
+        let mut fields = Fields::default();
         let manual = col(&row, "manual");
-        if !manual.is_empty() {
-            fields.manual = flag_text(&manual)
-                .map_err(|why| user_error(format!("{name}: row {}, column manual: {why}", i + 2)))?;
-        }
+        fields.manual = flag_text(&manual).map_err(|why| bad("manual", why))?;
         let kb = col(&row, "kb_hit");
         if kb.eq_ignore_ascii_case("auto") {
             fields.kb_hit = Some(None);
         } else if !kb.is_empty() {
-            let v = flag_text(&kb)
-                .map_err(|why| user_error(format!("{name}: row {}, column kb_hit: {why}", i + 2)))?;
-            fields.kb_hit = Some(v);
+            fields.kb_hit = Some(flag_text(&kb).map_err(|why| bad("kb_hit", why))?);
         }
-        let note = col(&row, "note");
-        if !note.is_empty() {
-            fields.note = Some(note);
-        }
-        out.push((col(&row, "id"), fields));
+        fields.note = Some(col(&row, "note")).filter(|n| !n.is_empty());
+        out.push(Request { typed: col(&row, "id"), row: fields });
     }
     Ok(out)
 }
@@ -222,4 +304,42 @@ async fn history(settings: &Settings, wh: &Warehouse, typed: &str) -> anyhow::Re
     };
     println!("current: manual={manual}, kb_hit {kb}");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_cells_change_nothing_and_edited_ones_win() {
+        let now = Current { manual: false, kb_hit: true, kb_marked: false };
+        let kept = Fields { manual: Some(false), kb_hit: Some(Some(true)), note: None };
+        assert!(wanted(&Fields::default(), &kept, now).is_empty());
+        let base = Fields { manual: Some(true), ..Fields::default() };
+        assert_eq!(wanted(&base, &kept, now).manual, Some(true), "the command line applies over kept cells");
+        let edited = Fields { manual: Some(true), kb_hit: Some(Some(false)), note: None };
+        let no_manual = Fields { manual: Some(false), ..Fields::default() };
+        assert_eq!(
+            wanted(&no_manual, &edited, now),
+            Fields { manual: Some(true), kb_hit: Some(Some(false)), note: None }
+        );
+        let auto = Fields { kb_hit: Some(None), ..Fields::default() };
+        assert!(wanted(&Fields::default(), &auto, now).is_empty(), "the rule decides already");
+        assert_eq!(wanted(&Fields::default(), &auto, Current { kb_marked: true, ..now }).kb_hit, Some(None));
+    }
+
+    #[test]
+    fn the_csv_messages_prints_is_read_and_other_columns_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.csv");
+        let row =
+            "10000000-0000-4000-8000-000000000005,2026-11-02 09:00:00,zs,q,a,answered,true,false,false,x";
+        std::fs::write(&path, format!("{}\n{row}\n", CSV_COLUMNS.join(","))).unwrap();
+        let requests = read_file(&path).unwrap();
+        let row = Fields { manual: Some(false), kb_hit: Some(Some(true)), note: None };
+        assert_eq!(requests, [Request { typed: "10000000-0000-4000-8000-000000000005".into(), row }]);
+        std::fs::write(&path, "id,kb_hit,colour\nabc,auto,red\n").unwrap();
+        let err = read_file(&path).unwrap_err().to_string();
+        assert!(err.contains("m.csv: column \"colour\" is not one of id, manual, kb_hit, note"), "{err}");
+    }
 }

@@ -69,10 +69,32 @@ fn range(settings: &Settings, args: &MessagesArgs) -> anyhow::Result<(NaiveDateT
     Ok((from, to))
 }
 
-/// Effective flags (marks applied) of listed messages: (kb_hit, manual).
-fn effective(rows: &[ListedMessage]) -> anyhow::Result<Vec<(bool, bool)>> {
+/// The columns of `--format csv`, which `itstat mark --from-file` also reads.
+pub(crate) const CSV_COLUMNS: [&str; 10] =
+    ["id", "time", "user", "question", "answer", "state", "kb_hit", "transfer", "manual", "session_id"];
+
+/// A message's flags as stored: its state, the rule's kb_hit and its current marks.
+pub(crate) struct Stored<'a> {
+    /// `answered`, `pending` or `error`.
+    pub state: &'a str,
+    /// The rule's verdict.
+    pub kb_hit: bool,
+    /// The current operator verdict, if any.
+    pub kb_mark: Option<bool>,
+    /// The current manual mark, if any.
+    pub manual_mark: Option<bool>,
+}
+
+impl<'a> From<&'a ListedMessage> for Stored<'a> {
+    fn from(r: &'a ListedMessage) -> Self {
+        Stored { state: &r.state, kb_hit: r.kb_hit, kb_mark: r.kb_mark, manual_mark: r.manual_mark }
+    }
+}
+
+/// Effective flags (marks applied by `transform::marks`): (kb_hit, manual) per message.
+pub(crate) fn effective(rows: &[Stored]) -> anyhow::Result<Vec<(bool, bool)>> {
     let df = df!(
-        "state" => rows.iter().map(|r| r.state.as_str()).collect::<Vec<_>>(),
+        "state" => rows.iter().map(|r| r.state).collect::<Vec<_>>(),
         "kb_hit" => rows.iter().map(|r| r.kb_hit).collect::<Vec<_>>(),
         "kb_mark" => rows.iter().map(|r| r.kb_mark).collect::<Vec<_>>(),
         "manual_mark" => rows.iter().map(|r| r.manual_mark).collect::<Vec<_>>(),
@@ -87,7 +109,7 @@ async fn list(settings: &Settings, wh: &Warehouse, args: &MessagesArgs) -> anyho
     let (from, to) = range(settings, args)?;
     let filter = ListFilter { from, to, user: args.user.clone(), grep: args.grep.clone() };
     let rows = wh.list_messages(&filter).await?;
-    let flags = effective(&rows)?;
+    let flags = effective(&rows.iter().map(Stored::from).collect::<Vec<_>>())?;
     let mut listed: Vec<Listed> = rows
         .into_iter()
         .zip(flags)
@@ -155,18 +177,7 @@ fn print_table(rows: &[Listed], short_ids: &[String]) {
 
 fn print_csv(rows: &[Listed]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(std::io::stdout());
-    w.write_record([
-        "id",
-        "time",
-        "user",
-        "question",
-        "answer",
-        "state",
-        "kb_hit",
-        "transfer",
-        "manual",
-        "session_id",
-    ])?;
+    w.write_record(CSV_COLUMNS)?;
     for r in rows {
         w.write_record([
             r.id.as_str(),

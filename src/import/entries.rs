@@ -2,7 +2,8 @@
 //! before anything is written.
 //!
 //! A file with any bad cell imports nothing; every problem is listed as
-//! `FILE: row N, column C: value — why`, with the row numbers a spreadsheet shows.
+//! `FILE: row N, column C: value — why`, with the row numbers a spreadsheet shows. A row equal
+//! to the template's example row is skipped, and said so.
 
 use std::path::Path;
 
@@ -53,14 +54,16 @@ fn names(field: Field) -> String {
         .unwrap_or_default()
 }
 
-/// A validated file: the entries, or every problem found.
+/// A validated file: the entries and the rows skipped (each with the line that says so), or
+/// every problem found.
 #[derive(Debug)]
 pub enum Checked {
-    Valid(Vec<NewEntry>),
+    Valid { entries: Vec<NewEntry>, skipped: Vec<String> },
     Invalid(Vec<String>),
 }
 
-/// Reads and validates a manual-entry file. `default_person` fills an empty `entry_person`.
+/// Reads and validates a manual-entry file. `default_person` is stored for an empty
+/// `entry_person` (the entry keeps it apart, see [`NewEntry::filled_person`]).
 pub fn read_file(path: &Path, default_person: &str) -> anyhow::Result<Checked> {
     let table = table::read(path)?;
     Ok(check(&table, &path.display().to_string(), default_person))
@@ -105,7 +108,8 @@ pub fn check(table: &Table, name: &str, default_person: &str) -> Checked {
     if table.rows.is_empty() {
         return Checked::Invalid(vec![format!("{name}: no data rows below the header")]);
     }
-    let mut entries = Vec::new();
+    let example = super::template::example();
+    let (mut entries, mut skipped) = (Vec::new(), Vec::new());
     for row in &table.rows {
         let get = |field: Field| -> (String, Cell) {
             let (i, _) = columns.iter().find(|(_, f)| *f == field).copied().unwrap_or((usize::MAX, field));
@@ -137,24 +141,27 @@ pub fn check(table: &Table, name: &str, default_person: &str) -> Checked {
         let transfer_to_human = flag(Field::TransferToHuman);
         let manual_intervention = flag(Field::ManualIntervention);
         if let Some(consultation_time) = time {
-            entries.push(NewEntry {
+            let entry = NewEntry {
                 user_name,
                 query,
                 answer,
                 consultation_time,
-                entry_person: Some(if entry_person.is_empty() {
-                    default_person.to_string()
-                } else {
-                    entry_person
-                }),
+                entry_person: (!entry_person.is_empty()).then_some(entry_person),
+                filled_person: None,
                 knowledge_hit,
                 transfer_to_human,
                 manual_intervention,
                 operation_user: (!operation_user.is_empty()).then_some(operation_user),
-            });
+            };
+            if entry == example {
+                skipped.push(format!("{name}: row {}: the template's example row, skipped", row.number));
+                continue;
+            }
+            let filled_person = entry.entry_person.is_none().then(|| default_person.to_string());
+            entries.push(NewEntry { filled_person, ..entry });
         }
     }
-    if problems.is_empty() { Checked::Valid(entries) } else { Checked::Invalid(problems) }
+    if problems.is_empty() { Checked::Valid { entries, skipped } } else { Checked::Invalid(problems) }
 }
 
 #[cfg(test)]
@@ -185,10 +192,12 @@ mod tests {
             &["咨询时间", "问题", "用户", "是否转人工", "知识库是否命中"],
             &[&["2026-11-02 09:00", "VPN", "zhangsan", "是", "未命中"]],
         );
-        let Checked::Valid(e) = check(&t, "f.csv", "ops") else { panic!() };
+        let Checked::Valid { entries: e, .. } = check(&t, "f.csv", "ops") else { panic!() };
         assert_eq!(e[0].user_name, "zhangsan");
         assert!(e[0].transfer_to_human && !e[0].knowledge_hit && !e[0].manual_intervention);
-        assert_eq!(e[0].entry_person.as_deref(), Some("ops"));
+        // An empty entry_person is filled in, and the entry still says it was empty (its key
+        // must not depend on who imports).
+        assert_eq!((e[0].entry_person.as_deref(), e[0].stored_person()), (None, Some("ops")));
     }
 
     #[test]

@@ -105,11 +105,15 @@ fn convert_intervention(row: InterventionRow, tz: Tz, data: &mut LegacyData) {
         data.problems.push(format!("{}: empty — the row names no message", place("message_id")));
         return;
     }
-    let when = row.updated_at.as_deref().or(row.created_at.as_deref()).map(|t| legacy_time(t, tz));
-    let marked_at = match when {
-        Some(Ok(t)) => to_utc(t, tz),
-        Some(Err(why)) => return data.problems.push(format!("{}: {why}", place("updated_at"))),
-        None => NaiveDateTime::default(),
+    // The row's value is what it was last set to: at updated_at, else when it was created.
+    let when = [("updated_at", &row.updated_at), ("created_at", &row.created_at)].into_iter().find_map(
+        |(col, v)| v.as_deref().filter(|t| !t.trim().is_empty()).map(|t| (col, legacy_time(t, tz))),
+    );
+    let (marked_at, dated) = match when {
+        Some((_, Ok(t))) => (to_utc(t, tz), true),
+        Some((col, Err(why))) => return data.problems.push(format!("{}: {why}", place(col))),
+        // Dated later by its message (`cmd::import`), the epoch until then.
+        None => (NaiveDateTime::default(), false),
     };
     let operator = row.operation_user.filter(|o| !o.trim().is_empty()).unwrap_or_else(|| "legacy".into());
     for (field, column, value) in [
@@ -124,6 +128,7 @@ fn convert_intervention(row: InterventionRow, tz: Tz, data: &mut LegacyData) {
                 operator: operator.clone(),
                 note: Some("migrated from the legacy platform".into()),
                 marked_at,
+                dated,
                 source: "legacy",
             }),
             Some(Err(why)) => data.problems.push(format!("{}: {why}", place(column))),
@@ -171,6 +176,7 @@ fn convert_entry(row: EntryRow, tz: Tz, data: &mut LegacyData) {
             answer: text(&row.answer),
             consultation_time,
             entry_person: opt(&row.entry_person),
+            filled_person: None,
             knowledge_hit,
             transfer_to_human,
             manual_intervention,

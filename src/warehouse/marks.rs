@@ -1,8 +1,11 @@
 //! Operator marks: resolving message ids, appending marks, reading their history.
 //!
 //! Marks are append-only: each row is one decision on one field; the current value of a field
-//! is its latest row. Writing marks also recomputes the `sessions` rows they touch, in the same
+//! is its latest row by `marked_at`, then `mark_id` (not by `mark_id` alone: a legacy migration
+//! run late appends marks with their historic times, which must not override newer ones). Writing marks also recomputes the `sessions` rows they touch, in the same
 //! transaction, so BI tools see them at once (reports always apply the current marks).
+
+use std::collections::HashSet;
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
@@ -24,6 +27,11 @@ pub struct NewMark {
     pub note: Option<String>,
     /// Naive UTC.
     pub marked_at: NaiveDateTime,
+    /// Whether `marked_at` was recorded. A legacy row without any time is not: it is dated by
+    /// its message's `created_at` (the epoch when the message is not stored), and it counts as
+    /// already migrated when the same mark exists at any time (its date can change between
+    /// two migrations, when the message is ingested in between).
+    pub dated: bool,
     /// `cli` or `legacy`.
     pub source: &'static str,
 }
@@ -71,7 +79,56 @@ impl Warehouse {
         })
     }
 
-    /// Every mark of a message, oldest first.
+    /// When a stored message was asked (naive UTC): the date of a legacy mark that has none,
+    /// since an operator can only act on a question after it was asked.
+    pub async fn message_time(&self, message_id: &str) -> anyhow::Result<Option<NaiveDateTime>> {
+        let row: Option<(String, NaiveDateTime, bool)> = with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/message_users.sql"))
+                .bind(message_id)
+                .fetch_optional(pool)
+                .await
+        })
+        .context("reading messages")?;
+        Ok(row.map(|(_, created_at, _)| created_at))
+    }
+
+    /// How many of these marks [`Tx::append_marks`] with `skip_existing` would write: those
+    /// not recorded yet, a repeat within `marks` counting once (for dry runs, which take no
+    /// write lock).
+    pub async fn count_new_marks(&self, marks: &[NewMark]) -> anyhow::Result<usize> {
+        let (mut exact, mut any_time) = (HashSet::new(), HashSet::new());
+        let mut new = 0;
+        for m in marks {
+            let key = (m.message_id.as_str(), m.field, m.value, m.operator.as_str(), m.source);
+            let repeat = if m.dated { exact.contains(&(key, m.marked_at)) } else { any_time.contains(&key) };
+            if repeat || self.mark_recorded(m).await? {
+                continue;
+            }
+            exact.insert((key, m.marked_at));
+            any_time.insert(key);
+            new += 1;
+        }
+        Ok(new)
+    }
+
+    async fn mark_recorded(&self, m: &NewMark) -> anyhow::Result<bool> {
+        let (n,): (i64,) = with_pool!(self, pool, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/mark_exists.sql"))
+                .bind(&m.message_id)
+                .bind(m.field)
+                .bind(m.value)
+                .bind(&m.operator)
+                .bind(m.marked_at)
+                .bind(m.source)
+                .bind(!m.dated)
+                .fetch_one(pool)
+                .await
+        })
+        .context("reading marks")?;
+        Ok(n > 0)
+    }
+
+    /// Every mark of a message in the order they take effect: by time, then id.
     pub async fn mark_history(&self, message_id: &str) -> anyhow::Result<Vec<MarkRow>> {
         with_pool!(self, pool, Db => {
             sqlx::query_as::<_, MarkRow>(include_str!("../../sql/warehouse/mark_history.sql"))
@@ -130,6 +187,7 @@ impl Tx {
                 .bind(&m.operator)
                 .bind(m.marked_at)
                 .bind(m.source)
+                .bind(!m.dated)
                 .fetch_one(&mut *conn)
                 .await
         })

@@ -383,7 +383,7 @@ impl Tx {
                 for id in chunk {
                     list.push_bind(*id);
                 }
-                qb.push(") ORDER BY k.mark_id");
+                qb.push(") ORDER BY k.marked_at, k.mark_id");
                 qb.build_query_as().fetch_all(&mut *conn).await
             })
             .context("reading marks")?;

@@ -538,3 +538,20 @@ impl Small {
         id
     }
 }
+
+impl TestWarehouse {
+    /// Runs SQL on the warehouse: to leave it as an older itstat would have.
+    pub async fn exec(&self, sql: &str) {
+        let sql = AssertSqlSafe(sql.to_string());
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+            }
+            Backend::Postgres => {
+                let mut conn = PgConnection::connect(&self.url).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+            }
+        }
+    }
+}
