@@ -497,6 +497,18 @@ fn build_mail(file: MailFile, place: &str) -> anyhow::Result<MailSettings> {
     if !matches!(tls.as_str(), "starttls" | "tls" | "none") {
         bail_user!("{place}: `mail.tls` is \"{tls}\"; use \"starttls\", \"tls\" or \"none\"");
     }
+    // Checked here, not when the first report is mailed (or, for the owner, when the first job
+    // fails, at night): a typo is an error at once.
+    let addresses = file.from.iter().map(|a| ("mail.from".to_string(), a));
+    let addresses = addresses.chain(file.owner.iter().map(|a| ("mail.owner".to_string(), a)));
+    let addresses = addresses.chain(file.to.iter().enumerate().map(|(i, a)| (format!("mail.to[{i}]"), a)));
+    for (key, address) in addresses {
+        if let Err(e) = address.parse::<lettre::message::Mailbox>() {
+            bail_user!(
+                "{place}: `{key}` (\"{address}\") is not an email address ({e}); write it as name@example.com or \"Name <name@example.com>\""
+            );
+        }
+    }
     Ok(MailSettings {
         host: file.host,
         port: file.port.unwrap_or(587),

@@ -554,8 +554,14 @@ async fn mail_mistakes_are_refused_before_any_work() {
         mail_config(1).replace("IT 数据 <itstat@example.com>", "not an address"),
     )
     .unwrap();
-    let err = env.fails(&["report", "--date", "2026-11-20", "--mail"], 1);
-    assert!(error_line(&err).contains("`[mail] from`"), "{err}");
+    // Checked when the config loads: even a command that mails nothing refuses it.
+    for args in [&["report", "--date", "2026-11-20", "--mail"][..], &["report", "--date", "2026-11-20"]] {
+        let err = env.fails(args, 1);
+        let line = error_line(&err);
+        assert!(line.contains("itstat.toml") && line.contains("`mail.from`"), "{err}");
+    }
+    let err = env.fails(&["report", "--date", "2026-11-20", "--mail", "--to", "boss@"], 1);
+    assert!(error_line(&err).contains("`mail.from`"), "the config first: {err}");
     assert!(!env.path().join("reports").exists(), "nothing written");
 }
 
