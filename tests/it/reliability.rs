@@ -678,7 +678,8 @@ async fn read_only_warehouse_and_report_folder_are_clear_errors() {
     std::fs::create_dir(env.path().join("data")).unwrap();
     std::fs::create_dir(env.path().join("ro-reports")).unwrap();
     env.ok(&["ingest"]);
-    env.ok(&["report", "--date", "2026-11-02", "--format", "json"]); // settle the WAL
+    let json = env.ok(&["report", "--date", "2026-11-02", "--format", "json"]); // settle the WAL
+    let totals = serde_json::from_str::<serde_json::Value>(&json).unwrap()["totals"].clone();
     chmod(&env.path(), 0o755);
     chmod(&env.path().join("itstat.toml"), 0o644);
     chmod(&env.path().join("ro-reports"), 0o555);
@@ -708,9 +709,21 @@ async fn read_only_warehouse_and_report_folder_are_clear_errors() {
         let clear = line.contains("itstat.db") || line.contains("readonly database");
         assert!(clear, "{args:?}: says which file or that it is read-only: {line}");
     }
+    // Reading a read-only warehouse works while SQLite finds its `-shm` file readable;
+    // otherwise it is a clear error. Either way, never a wrong number.
     let out = run_unprivileged(&env, &["report", "--date", "2026-11-02", "--format", "json"]);
     println!("report on a read-only warehouse: {:?} {}", out.status.code(), stderr(&out));
     no_panic(&out);
+    match out.status.code() {
+        Some(0) => {
+            let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(read["totals"], totals, "the same numbers as from the writable warehouse");
+        }
+        code => {
+            assert_eq!(code, Some(2), "{}", stderr(&out));
+            assert!(error_line(&stderr(&out)).contains("itstat.db"), "{}", stderr(&out));
+        }
+    }
     chmod(&env.path().join("data"), 0o755);
     assert_eq!(
         TestWarehouse::sqlite_file(env.path().join("data/itstat.db"))
@@ -1128,6 +1141,42 @@ async fn bad_input_corpus_is_refused_cleanly_and_changes_nothing() {
         bad_config("[mail]\nto = \"boss@example.com\"\n", "case.toml:2"),
         bad_config("[[schedule]]\nname = \"x\"\n", "case.toml"),
         bad_config("[[schedule]]\nname = \"x\"\ncron = 5\nrun = []\n", "case.toml:3"),
+        // The rest of the keys, each with a value of the wrong type or shape.
+        bad_config("[dify]\nurl = 5\n", "case.toml:2"),
+        bad_config("[dify]\nexclude_invoke_from = \"debugger\"\n", "case.toml:2"),
+        bad_config("[dify]\ntimeout = 5\n", "case.toml:2"),
+        bad_config("[dify]\ntimeout = \"0s\"\n", "`dify.timeout`"),
+        bad_config("[dify]\nlookback = \"2 hours ago\"\n", "`dify.lookback`"),
+        bad_config("[identity]\nsource = \"input\"\ninput = 5\n", "case.toml:3"),
+        bad_config("[identity]\nsource = \"query_regex\"\npattern = 1\n", "case.toml:3"),
+        bad_config("[rules]\nkb_miss_regex = 1\n", "case.toml:2"),
+        bad_config("[rules]\nkb_miss_regex = [\"[\"]\n", "`rules.kb_miss_regex[0]`"),
+        bad_config("[rules]\ntransfer = \"IT\"\n", "case.toml:2"),
+        bad_config("[report]\nlang = 1\n", "case.toml:2"),
+        bad_config("[warehouse]\nurl = \"sqlite://x.db\"\npool = 4\n", "case.toml:3"),
+        bad_config("[mail]\nhost = 5\n", "case.toml:2"),
+        bad_config("[mail]\nusername = true\n", "case.toml:2"),
+        bad_config("[mail]\npassword = 1\n", "case.toml:2"),
+        bad_config("[mail]\nfrom = []\n", "case.toml:2"),
+        bad_config("[mail]\nowner = 1\n", "case.toml:2"),
+        bad_config("[mail]\nto = [1]\n", "case.toml:2"),
+        bad_config("[mail]\nfrom = \"IT 数据\"\n", "`mail.from`"),
+        bad_config("[mail]\nto = [\"boss@example.com\", \"lead\"]\n", "`mail.to[1]`"),
+        bad_config("[mail]\nowner = \"ops@\"\n", "`mail.owner`"),
+        bad_config("[[schedule]]\nname = 1\ncron = \"* * * * * *\"\nrun = [\"status\"]\n", "case.toml:2"),
+        bad_config("[[schedule]]\nname = \"x\"\ncron = \"* * * * * *\"\nrun = \"status\"\n", "case.toml:4"),
+        bad_config(
+            "[[schedule]]\nname = \"x\"\ncron = \"every day\"\nrun = [\"status\"]\n",
+            "`schedule[0].cron`",
+        ),
+        bad_config(
+            "[[schedule]]\nname = \"x\"\ncron = \"* * * * * *\"\nrun = [\"frobnicate\"]\n",
+            "`schedule[0].run`",
+        ),
+        bad_config(
+            "[[schedule]]\nname = \"x\"\ncron = \"* * * * * *\"\nrun = [\"status\"]\nwhen = 1\n",
+            "case.toml:5",
+        ),
         bad(&["--config", "nowhere/itstat.toml", "status"], "nowhere/itstat.toml"),
         bad(&["--config", ".", "status"], "cannot read the config file"),
         Bad {
