@@ -510,7 +510,7 @@ impl Ingest<'_> {
                 let (classified, stored) = done.finish().await?;
                 let plan = plan_against(&classified, &stored);
                 self.counts.rows_changed += plan.changed as i64;
-                tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None).await?;
+                tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None, false).await?;
             }
             match next {
                 Some(next) => classifying = Some(next),

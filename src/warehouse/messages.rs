@@ -65,21 +65,27 @@ impl Tx {
 
     /// Inserts or replaces these rows. With `sessions`, each row's session columns are written
     /// too (NULL for rows without one: excluded messages); without, stored session columns
-    /// are kept and new rows start without a session.
+    /// are kept and new rows start without a session. `all_new` says that none of the rows
+    /// can be stored yet (a first load): SQLite then inserts them plainly, since such a load
+    /// has dropped the key index that an upsert needs (`Warehouse::drop_indexes`).
     pub async fn upsert_messages(
         &mut self,
         rows: &[&MessageRow],
         now: NaiveDateTime,
         sessions: Option<&HashMap<&str, SessionCols>>,
+        all_new: bool,
     ) -> anyhow::Result<()> {
         let (head, tail) = match sessions {
             Some(_) => (INSERT_WITH_SESSIONS_SQL, format!("{UPSERT_TAIL_SQL}{SESSIONS_TAIL_SQL}")),
             None => (INSERT_SQL, UPSERT_TAIL_SQL.to_string()),
         };
         if let Tx::Sqlite(t) = self {
-            // In key order, each page of the primary-key index is visited once per batch.
             let mut rows = rows.to_vec();
-            rows.sort_unstable_by(|a, b| a.message_id.cmp(&b.message_id));
+            let tail = if all_new { String::new() } else { tail };
+            if !all_new {
+                // In key order, each page of the key index is visited once per batch.
+                rows.sort_unstable_by(|a, b| a.message_id.cmp(&b.message_id));
+            }
             let now = super::sqlite_bulk::sqlx_time(now);
             return super::sqlite_bulk::execute_each(t, head, &tail, &rows, |b, r| {
                 bind_message(b, r, &now, sessions)

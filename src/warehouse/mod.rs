@@ -176,17 +176,26 @@ impl Warehouse {
     /// first full load, and at the start of every ingest run, in case such a load was killed
     /// before it could build them (a no-op when they exist).
     pub async fn ensure_indexes(&self) -> anyhow::Result<()> {
-        self.run_script(include_str!("../../sql/warehouse/indexes_create.sql"))
-            .await
-            .with_context(|| format!("building the indexes of the warehouse {}", self.place))
+        let built = async {
+            if matches!(self.pool, Pool::Sqlite(_)) {
+                self.run_script(include_str!("../../sql/warehouse/sqlite/message_key_create.sql")).await?;
+            }
+            self.run_script(include_str!("../../sql/warehouse/indexes_create.sql")).await
+        };
+        built.await.with_context(|| format!("building the indexes of the warehouse {}", self.place))
     }
 
     /// Drops the secondary indexes of messages and sessions before a first full load, which
-    /// builds them once at its end ([`Warehouse::ensure_indexes`]).
+    /// builds them once at its end ([`Warehouse::ensure_indexes`]); in SQLite also the key of
+    /// messages, since such a load inserts each message once ([`Tx::upsert_messages`]).
     pub async fn drop_indexes(&self) -> anyhow::Result<()> {
-        self.run_script(include_str!("../../sql/warehouse/indexes_drop.sql"))
-            .await
-            .with_context(|| format!("preparing the warehouse {} for a first load", self.place))
+        let dropped = async {
+            if matches!(self.pool, Pool::Sqlite(_)) {
+                self.run_script(include_str!("../../sql/warehouse/sqlite/message_key_drop.sql")).await?;
+            }
+            self.run_script(include_str!("../../sql/warehouse/indexes_drop.sql")).await
+        };
+        dropped.await.with_context(|| format!("preparing the warehouse {} for a first load", self.place))
     }
 
     /// Runs a script of statements in one transaction.

@@ -297,14 +297,15 @@ impl Tx {
     /// Computes the sessions of `stored` (whole sessions of the batch's users, from their
     /// anchors on) merged with the batch, writes each batch row once with its session, moves
     /// stored rows whose session changed, and writes the session rows: replacing the users'
-    /// rows from their anchors on, or with `upsert` by session id.
+    /// rows from their anchors on, or, in a `first_load` (whose rows are all new), upserting
+    /// them by session id.
     async fn write_merged(
         &mut self,
         rows: &[&MessageRow],
         mut inputs: Vec<SessionInput>,
         rules: &Rules,
         now: NaiveDateTime,
-        upsert: bool,
+        first_load: bool,
     ) -> anyhow::Result<Merged> {
         let started = std::time::Instant::now();
         let stored = inputs.len();
@@ -339,10 +340,10 @@ impl Tx {
             .filter(|a| batch_ids.contains(a.message_id.as_str()))
             .map(|a| (a.message_id.as_str(), (a.session_id.clone(), a.session_start, a.session_date)))
             .collect();
-        self.upsert_messages(rows, now, Some(&sessions)).await?;
+        self.upsert_messages(rows, now, Some(&sessions), first_load).await?;
         let upserted = started.elapsed();
         let moved = self.apply_assignments(&inputs[..stored], &assigned).await?;
-        let written = if upsert {
+        let written = if first_load {
             self.insert_sessions(&summary, true).await?;
             summary.len()
         } else {

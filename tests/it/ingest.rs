@@ -598,8 +598,10 @@ async fn killed_ingest_resumes_to_the_same_warehouse(backend: Backend) {
     assert!(!out.status.success(), "the hook aborts the run");
     assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, 300, "three whole batches committed");
     assert!(wh.index_names().await.is_empty(), "a first load builds its indexes at its end");
+    assert_eq!(wh.has_message_key().await, backend == Backend::Postgres, "SQLite's key too");
     env.ok(&["ingest"]);
     assert_eq!(wh.index_names().await, INDEXES, "the next run builds the indexes the killed load could not");
+    assert!(wh.has_message_key().await);
     let clean = TestWarehouse::new(backend).await;
     Env::new(Some(&dify.url), &clean.url, "").ok(&["ingest"]);
     assert_eq!(wh.messages_dump().await, clean.messages_dump().await);
@@ -634,6 +636,7 @@ async fn first_load_in_small_batches_equals_one_batch(backend: Backend) {
     assert_eq!(sessions, one.sessions_dump().await, "sessions differ");
     assert_eq!(wh.index_names().await, INDEXES);
     assert_eq!(one.index_names().await, INDEXES);
+    assert!(wh.has_message_key().await && one.has_message_key().await);
 }
 
 /// A first load carries open sessions in memory from batch to batch; marks that exist when
@@ -697,4 +700,42 @@ async fn second_ingest_waits_then_gives_up(backend: Backend) {
     let err = env.fails(&["ingest", "--wait", "1"], 1);
     assert!(error_line(&err).contains("another ingest is running"), "{err}");
     assert_eq!(wh.count("SELECT COUNT(*) FROM ingest_runs").await, 1, "the refused run records nothing");
+}
+
+/// A SQLite warehouse made before migration 0005 (messages keyed by the table's PRIMARY KEY)
+/// is migrated when itstat opens it: the same rows, the key an index of its own, and later
+/// runs update rows in place instead of adding them again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sqlite_warehouse_keyed_the_old_way_is_upgraded() {
+    let mut s = Small::new();
+    let late = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", ""));
+    s.msg(Msg::new("lisi", "2026-11-02 09:05:00", "请重启"));
+    let (dify, env, wh) = setup(&s.data, Backend::Sqlite, "").await;
+    env.ok(&["ingest"]);
+    let before = wh.messages_dump().await;
+    // Back to the schema of migrations 0001–0004.
+    let init = include_str!("../../migrations/sqlite/0001_init.sql");
+    let start = init.find("CREATE TABLE messages (").unwrap();
+    let table = &init[start..start + init[start..].find(");").unwrap() + 2];
+    let old = table.replace("CREATE TABLE messages (", "CREATE TABLE messages_old (");
+    let secondary: String = include_str!("../../migrations/sqlite/0005_message_key_index.sql")
+        .lines()
+        .filter(|l| l.starts_with("CREATE INDEX"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    wh.exec(&format!(
+        "{old}\nINSERT INTO messages_old SELECT * FROM messages; DROP TABLE messages;
+         ALTER TABLE messages_old RENAME TO messages; {secondary}
+         DELETE FROM _sqlx_migrations WHERE version = 5;"
+    ))
+    .await;
+    assert!(!wh.has_message_key().await);
+    env.ok(&["status"]);
+    assert!(wh.has_message_key().await, "migrated on opening");
+    assert_eq!(wh.messages_dump().await, before);
+    assert_eq!(wh.index_names().await, INDEXES);
+    dify.exec(&format!("UPDATE messages SET answer = '好的' WHERE id = '{late}'")).await;
+    env.ok(&["ingest"]);
+    assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, 2, "updated in place");
+    assert_eq!(env.report(&["--date", "2026-11-02"])["totals"]["answered"], 2);
 }

@@ -213,13 +213,12 @@ impl TestWarehouse {
         self.query_strings(&text).await[0].parse().unwrap()
     }
 
-    /// The names of the indexes of `messages` and `sessions` other than their primary keys,
-    /// sorted.
+    /// The names of the indexes of `messages` and `sessions` other than their keys, sorted.
     pub async fn index_names(&self) -> Vec<String> {
         let sql = match self.backend {
             Backend::Sqlite => {
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('messages', 'sessions') \
-                 AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name"
+                 AND name NOT LIKE 'sqlite_autoindex%' AND name <> 'messages_message_id_key' ORDER BY name"
             }
             Backend::Postgres => {
                 "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
@@ -227,6 +226,20 @@ impl TestWarehouse {
             }
         };
         self.query_strings(sql).await
+    }
+
+    /// Whether `messages.message_id` is a unique key (SQLite: the index a first load drops and
+    /// builds at its end; PostgreSQL: the primary key).
+    pub async fn has_message_key(&self) -> bool {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM pragma_index_list('messages') WHERE name = 'messages_message_id_key' AND \"unique\" = 1"
+            }
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'messages' AND indexname = 'messages_pkey'"
+            }
+        };
+        self.count(sql).await == 1
     }
 
     /// Every stored message column except bookkeeping, one string per row.
