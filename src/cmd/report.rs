@@ -118,10 +118,16 @@ fn mail_plan(settings: &Settings, addresses: &[&String]) -> anyhow::Result<MailP
         bail_user!("`--mail` needs a sender: set `[mail] from` in itstat.toml");
     };
     let from = email::mailbox(from, "`[mail] from`")?;
-    let to = listed
-        .into_iter()
-        .map(|a| email::mailbox(&a, "`--to` / `[mail] to`").map(|m| (m.email.to_string(), m)))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut to: Vec<(String, Mailbox)> = Vec::new();
+    for text in listed {
+        let mailbox = email::mailbox(&text, "`--to` / `[mail] to`")?;
+        let address = mailbox.email.to_string();
+        // One mailbox once, however its address is written (the delivery log compares them
+        // without case too).
+        if !to.iter().any(|(seen, _)| seen.eq_ignore_ascii_case(&address)) {
+            to.push((address, mailbox));
+        }
+    }
     Ok(MailPlan { from, to })
 }
 

@@ -416,6 +416,24 @@ async fn mail_goes_once_per_period_unless_forced() {
     env.ok(&["report", "--date", "2026-11-20", "--mail", "--to", "new@example.com"]);
     env.ok(&["report", "--date", "2026-11-20", "--mail", "--to", "new@example.com"]);
     assert_eq!(smtp.messages().len(), 3);
+    // Addresses are compared without case: the same recipient, written otherwise, has it.
+    let out = env.ok(&["report", "--date", "2026-11-20", "--mail", "--to", "New@Example.COM"]);
+    assert!(out.contains("already sent to New@Example.COM"), "{out}");
+    assert_eq!(smtp.messages().len(), 3);
+    // A list naming one recipient twice mails it once.
+    let to = ["--to", "other@example.com", "--to", "Other@example.com"];
+    let out = env.ok(&[&["report", "--date", "2026-11-20", "--mail"][..], &to[..]].concat());
+    assert!(out.contains("\" to other@example.com\n"), "{out}");
+    let received = smtp.messages();
+    assert_eq!(received.len(), 4);
+    // The maildir lists messages in no particular order: find the one to other@.
+    let recipients: Vec<Vec<String>> = received
+        .iter()
+        .map(|raw| mail_parser::MessageParser::default().parse(raw).unwrap())
+        .map(|m| m.to().unwrap().iter().filter_map(|a| a.address()).map(str::to_lowercase).collect())
+        .filter(|to: &Vec<String>| to.iter().any(|a| a == "other@example.com"))
+        .collect();
+    assert_eq!(recipients, [["other@example.com"]], "one message, one recipient");
 }
 
 #[tokio::test(flavor = "multi_thread")]
