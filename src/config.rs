@@ -9,37 +9,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::bail_user;
 use crate::error::user_error;
+use crate::transform::rules::{RuleParts, RulesInForce, normalise_pattern};
 
 /// The default config file, read when it exists and no other is named.
 pub const DEFAULT_CONFIG_FILE: &str = "itstat.toml";
 
-/// How messages are grouped into sessions (metrics.md §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SessionMode {
-    /// A session lasts `window` from its first message.
-    Anchored,
-    /// A session lasts while the gap between messages stays under `window`.
-    Idle,
-}
-
-/// Where a message's user key comes from (metrics.md §2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "source", rename_all = "snake_case")]
-pub enum Identity {
-    /// `end_users.session_id`, or the account email for console messages.
-    EndUser,
-    /// A key of `messages.inputs`.
-    Input { key: String },
-    /// The first capture group of a regex over `query`.
-    QueryRegex { pattern: String },
-}
+pub use crate::transform::rules::{Identity, SessionMode};
 
 /// Settings for reading Dify.
 #[derive(Debug, Clone)]
@@ -54,32 +34,6 @@ pub struct DifySettings {
     pub pending_max_age: Duration,
     /// How long Dify may stay silent (connecting, or between two rows) before a run gives up.
     pub timeout: Duration,
-}
-
-/// Everything that decides a derived column; a change means stored rows must be reclassified.
-#[derive(Debug, Clone, Serialize)]
-pub struct RuleSettings {
-    /// IANA time zone of local times, dates and periods.
-    pub timezone: String,
-    /// `invoke_from` values left out of every number.
-    pub exclude_invoke_from: Vec<String>,
-    /// User keys left out of every number.
-    pub exclude_users: Vec<String>,
-    /// Where the user key comes from.
-    pub identity: Identity,
-    /// Session window.
-    #[serde(serialize_with = "serialize_duration")]
-    pub session_window: Duration,
-    /// Session mode.
-    pub session_mode: SessionMode,
-    /// Phrases that mark an answer as a knowledge-base miss.
-    pub kb_miss: Vec<String>,
-    /// Regexes that mark an answer as a knowledge-base miss.
-    pub kb_miss_regex: Vec<String>,
-    /// Phrases that mark an answer as a transfer to a human.
-    pub transfer: Vec<String>,
-    /// Regexes that mark an answer as a transfer to a human.
-    pub transfer_regex: Vec<String>,
 }
 
 /// Report settings.
@@ -119,14 +73,13 @@ pub struct ScheduleJob {
 pub struct Settings {
     /// The config file read, if any.
     pub config_path: Option<PathBuf>,
-    /// The configured time zone.
-    pub tz: Tz,
     /// Dify source settings.
     pub dify: DifySettings,
     /// Warehouse URL (`sqlite://…` or `postgres://…`).
     pub warehouse_url: String,
-    /// The rules.
-    pub rules: RuleSettings,
+    /// The rules in force, built once (docs/metrics.md §8). App names in `[dify] apps` are
+    /// resolved to ids by the pipeline, which can look them up.
+    pub rules: RulesInForce,
     /// Report settings.
     pub report: ReportSettings,
     /// Mail settings.
@@ -410,9 +363,9 @@ fn build(
     let mail = build_mail(file.mail, place)?;
     let schedule = build_schedule(file.schedule, place)?;
 
+    let dify_apps = file.dify.apps.clone();
     Ok(Settings {
         config_path,
-        tz,
         dify: DifySettings {
             url: dify_url,
             apps: file.dify.apps,
@@ -421,8 +374,10 @@ fn build(
             timeout: dify_timeout,
         },
         warehouse_url,
-        rules: RuleSettings {
+        rules: RulesInForce::new(RuleParts {
             timezone,
+            tz,
+            apps: dify_apps,
             exclude_invoke_from: file.dify.exclude_invoke_from,
             exclude_users: file.dify.exclude_users,
             identity,
@@ -432,7 +387,7 @@ fn build(
             kb_miss_regex: file.rules.kb_miss_regex,
             transfer: file.rules.transfer,
             transfer_regex: file.rules.transfer_regex,
-        },
+        }),
         report: ReportSettings { out_dir, lang },
         mail,
         schedule,
@@ -559,9 +514,12 @@ fn check_phrases(phrases: &[String], place: &str, key: &str) -> anyhow::Result<(
     Ok(())
 }
 
+/// Each pattern must compile as written and in the NFKC form it is applied in
+/// (docs/metrics.md §2).
 fn check_regexes(patterns: &[String], place: &str, key: &str) -> anyhow::Result<()> {
     for (i, pattern) in patterns.iter().enumerate() {
         compile_regex(pattern, place, &format!("{key}[{i}]"))?;
+        compile_regex(&normalise_pattern(pattern), place, &format!("{key}[{i}] (NFKC-normalised)"))?;
     }
     Ok(())
 }
@@ -609,17 +567,6 @@ fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-fn serialize_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&humantime::format_duration(*d).to_string())
-}
-
-impl RuleSettings {
-    /// A canonical text of every rule; stored with the data so a change can be detected.
-    pub fn fingerprint(&self) -> String {
-        serde_json::to_string(self).context("serialising rules").unwrap_or_default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -632,7 +579,7 @@ mod tests {
     fn the_example_config_is_valid_and_says_the_defaults() {
         let example = load(include_str!("../itstat.example.toml")).unwrap();
         let defaults = load("").unwrap();
-        assert_eq!(example.rules.fingerprint(), defaults.rules.fingerprint());
+        assert_eq!(example.rules, defaults.rules);
         assert_eq!(example.warehouse_url, defaults.warehouse_url);
         assert_eq!(example.mail.port, 587);
         assert_eq!(example.dify.timeout, defaults.dify.timeout);
@@ -644,7 +591,7 @@ mod tests {
         assert_eq!(s.rules.timezone, "Asia/Shanghai");
         assert_eq!(s.rules.session_window, Duration::from_secs(900));
         assert_eq!(s.rules.session_mode, SessionMode::Anchored);
-        assert_eq!(s.rules.kb_miss, vec!["抱歉，您的问题可能不在服务业务范围内"]);
+        assert_eq!(s.rules.kb_miss, vec!["抱歉,您的问题可能不在服务业务范围内"], "NFKC");
         assert_eq!(s.rules.transfer, vec!["IT"]);
         assert_eq!(s.rules.exclude_invoke_from, vec!["debugger"]);
         assert_eq!(s.dify.lookback, Duration::from_secs(7200));

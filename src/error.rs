@@ -98,6 +98,33 @@ pub fn is_sqlite_full(err: &anyhow::Error) -> bool {
     })
 }
 
+/// Whether an error says the warehouse cannot be written by this process: a read-only SQLite
+/// file or folder (SQLITE_READONLY and its extended codes, SQLITE_CANTOPEN of a journal, a
+/// lock file it may not create), or a PostgreSQL account or transaction that may only read.
+pub fn is_read_only(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        let db = match cause.downcast_ref::<sqlx::Error>() {
+            Some(sqlx::Error::Database(db)) => Some(db.as_ref()),
+            _ => cause.downcast_ref::<Box<dyn sqlx::error::DatabaseError>>().map(|b| b.as_ref()),
+        };
+        let code = db.and_then(|db| db.code().map(|c| c.into_owned()));
+        let sqlite = db.is_some_and(|db| db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some());
+        // SQLite's primary code is the low byte of the extended one: 8 is SQLITE_READONLY.
+        let sqlite_read_only =
+            sqlite && code.as_deref().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 8);
+        // 25006 read_only_sql_transaction, 42501 insufficient_privilege.
+        let postgres_read_only = !sqlite && matches!(code.as_deref(), Some("25006") | Some("42501"));
+        let rusqlite_read_only = matches!(
+            cause.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ReadOnly
+        );
+        let io_denied = cause.downcast_ref::<std::io::Error>().is_some_and(|e| {
+            matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem)
+        });
+        sqlite_read_only || postgres_read_only || rusqlite_read_only || io_denied
+    })
+}
+
 /// A database URL with its password replaced by `***`, safe for logs, errors and `status`.
 pub fn redact_url(raw: &str) -> String {
     match url::Url::parse(raw) {

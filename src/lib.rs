@@ -2,6 +2,7 @@
 //!
 //! The data flows one way: [`extract`] reads Dify → [`transform`] applies the rules in Polars
 //! → [`warehouse`] stores rows, sessions and runs → [`report`] turns a period into numbers.
+//! [`pipeline`] runs that flow and is the one path to derived data for every command.
 //! [`cli`] and [`config`] turn what the user typed into [`config::Settings`]; [`cmd`] holds
 //! one module per subcommand.
 
@@ -16,6 +17,7 @@ pub mod extract;
 pub mod fsutil;
 pub mod import;
 pub mod mail;
+pub mod pipeline;
 pub mod report;
 pub mod schedule;
 pub mod testing;

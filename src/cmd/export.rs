@@ -19,8 +19,9 @@ use crate::config::Settings;
 use crate::export::manifest::{self, Manifest, Partitions, Plan};
 use crate::export::{self as dataset, parquet};
 use crate::fsutil::write_atomic;
+use crate::pipeline::Access;
+use crate::warehouse::Warehouse;
 use crate::warehouse::export::ExportTable;
-use crate::warehouse::{OpenMode, Warehouse};
 
 /// Turns one partition's frame into the bytes of its file.
 type Encoder = fn(&mut DataFrame) -> PolarsResult<Vec<u8>>;
@@ -31,7 +32,9 @@ pub async fn run(settings: &Settings, args: &ExportArgs) -> anyhow::Result<()> {
         ExportFormat::Parquet => parquet::to_bytes,
     };
     let out = args.out.as_path();
-    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
+    // The files hold derived columns: those of the rules in force (docs/metrics.md §8).
+    let access = if args.dry_run { Access::DryRun } else { Access::Use };
+    let (wh, _) = crate::pipeline::open_current(settings, access).await?;
     let before = Manifest::load(out)?;
     let mut manifest = before.clone();
     for table in ExportTable::ALL {

@@ -10,7 +10,7 @@ use crate::error::user_error;
 use crate::fsutil::write_atomic;
 use crate::import::entries::{Checked, read_file};
 use crate::import::{legacy, template};
-use crate::transform::Rules;
+use crate::pipeline::Access;
 use crate::warehouse::marks::NewMark;
 use crate::warehouse::{OpenMode, Warehouse};
 
@@ -81,6 +81,9 @@ async fn manual_entries(
         wh.close().await;
         return Ok(());
     }
+    // Entries are facts, but the warehouse they join must be derived under the rules in force
+    // like after every command that writes (docs/metrics.md §8).
+    crate::pipeline::ensure_current(&wh, settings, Access::Use).await?;
     let mut tx = wh.begin().await?;
     let added = tx.add_entries(&entries, &source).await?;
     tx.commit().await?;
@@ -94,7 +97,7 @@ async fn manual_entries(
 }
 
 async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow::Result<()> {
-    let mut data = legacy::read(url, settings.tz).await?;
+    let mut data = legacy::read(url, settings.rules.tz).await?;
     if !data.problems.is_empty() {
         for p in &data.problems {
             eprintln!("{p}");
@@ -118,8 +121,11 @@ async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow:
         wh.close().await;
         return Ok(());
     }
+    // Marks change sessions, derived under the rules in force (docs/metrics.md §8).
+    let rules = crate::pipeline::ensure_current(&wh, settings, Access::Use).await?;
     let mut tx = wh.begin().await?;
-    let marks = tx.append_marks(&data.marks, true, &Rules::new(settings)).await?;
+    let (marks, affected) = tx.append_marks(&data.marks, true).await?;
+    crate::pipeline::derive::rederive_users(&mut tx, &affected, &rules).await?;
     let entries = tx.add_entries(&data.entries, "legacy").await?;
     tx.commit().await?;
     wh.close().await;

@@ -10,12 +10,14 @@ use std::path::Path;
 use crate::bail_user;
 use crate::cli::{KbVerdict, MarkArgs};
 use crate::cmd::ids::{operator, resolve_all, resolve_one};
-use crate::cmd::messages::{CSV_COLUMNS, Stored, effective};
+use crate::cmd::messages::{CSV_COLUMNS, Stored};
 use crate::config::Settings;
 use crate::error::user_error;
 use crate::import::values::flag_text;
+use crate::pipeline::{self, Access};
 use crate::textsafe::short;
-use crate::transform::Rules;
+use crate::transform::RulesInForce;
+use crate::transform::messages::MessageState;
 use crate::warehouse::marks::NewMark;
 use crate::warehouse::{OpenMode, Warehouse};
 
@@ -49,11 +51,18 @@ impl Fields {
 
 /// Runs `itstat mark`.
 pub async fn run(settings: &Settings, args: &MarkArgs) -> anyhow::Result<()> {
-    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
-    let result = match &args.history {
-        Some(id) => history(settings, &wh, id).await,
-        None => mark(settings, &wh, args).await,
-    };
+    if let Some(id) = &args.history {
+        // The marks as recorded: facts, nothing derived.
+        let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
+        let result = history(settings, &wh, id).await;
+        wh.close().await;
+        return result;
+    }
+    // A mark changes sessions, which must be derived under the rules in force; the flags a
+    // file row is compared with are derived ones too (docs/metrics.md §8).
+    let access = if args.dry_run { Access::DryRun } else { Access::Use };
+    let (wh, rules) = pipeline::open_current(settings, access).await?;
+    let result = mark(&rules, &wh, args).await;
     wh.close().await;
     result
 }
@@ -93,7 +102,7 @@ struct Current {
     kb_marked: bool,
 }
 
-async fn mark(settings: &Settings, wh: &Warehouse, args: &MarkArgs) -> anyhow::Result<()> {
+async fn mark(rules: &RulesInForce, wh: &Warehouse, args: &MarkArgs) -> anyhow::Result<()> {
     let base = defaults(args);
     let mut requests: Vec<Request> =
         args.ids.iter().map(|id| Request { typed: id.clone(), row: Fields::default() }).collect();
@@ -167,7 +176,8 @@ async fn mark(settings: &Settings, wh: &Warehouse, args: &MarkArgs) -> anyhow::R
     }
     if !marks.is_empty() {
         let mut tx = wh.begin().await?;
-        tx.append_marks(&marks, false, &Rules::new(settings)).await?;
+        let (_, affected) = tx.append_marks(&marks, false).await?;
+        pipeline::derive::rederive_users(&mut tx, &affected, rules).await?;
         tx.commit().await?;
     }
     for (marks, l) in &lines {
@@ -188,12 +198,11 @@ async fn current(
     id: &str,
     message: Option<&crate::warehouse::browse::FullMessage>,
 ) -> anyhow::Result<Current> {
-    let history = wh.mark_history(id).await?;
-    // History comes in the order marks take effect: the last of a field is current.
-    let latest = |field: &str| history.iter().rev().find(|k| k.field == field).and_then(|k| k.value);
-    let (state, kb_rule) = message.map_or(("pending", false), |m| (m.state.as_str(), m.kb_hit));
+    let current = wh.current_marks_of(id).await?;
+    let latest = |field: &str| current.iter().find(|k| k.field == field).and_then(|k| k.value);
+    let (state, kb_rule) = message.map_or((MessageState::Pending, false), |m| (m.state, m.kb_hit));
     let stored = Stored { state, kb_hit: kb_rule, kb_mark: latest("kb_hit"), manual_mark: latest("manual") };
-    let (kb_hit, manual) = effective(&[stored])?.first().copied().unwrap_or_default();
+    let (kb_hit, manual) = stored.effective();
     Ok(Current { manual, kb_hit, kb_marked: latest("kb_hit").is_some() })
 }
 
@@ -282,7 +291,7 @@ async fn history(settings: &Settings, wh: &Warehouse, typed: &str) -> anyhow::Re
             Some(false) => "no",
             None => "auto",
         };
-        let when = crate::report::local(settings.tz, k.marked_at).format("%Y-%m-%d %H:%M:%S");
+        let when = crate::report::local(settings.rules.tz, k.marked_at).format("%Y-%m-%d %H:%M:%S");
         let note = k.note.as_deref().map(|n| format!("  — {}", short(n, 60))).unwrap_or_default();
         println!(
             "  #{:<5} {when}  {:<12} {}={value}  ({}){note}",

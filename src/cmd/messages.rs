@@ -5,7 +5,6 @@ use std::fmt::Write;
 
 use chrono::{Duration, NaiveDateTime};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use polars::prelude::*;
 use serde::Serialize;
 
 use super::ids::{resolve_one, short_id};
@@ -13,11 +12,14 @@ use crate::bail_user;
 use crate::cli::{ListFormat, MessagesArgs, MessagesCommand};
 use crate::config::Settings;
 use crate::error::user_error;
+use crate::pipeline::{self, Access};
 use crate::report::period::{local_midnight_utc, parse_date};
 use crate::textsafe::{short, terminal};
-use crate::transform::{Rules, marks};
+use crate::transform::RulesInForce;
+use crate::transform::marks;
+use crate::transform::messages::MessageState;
+use crate::warehouse::Warehouse;
 use crate::warehouse::browse::{ListFilter, ListedMessage};
-use crate::warehouse::{OpenMode, Warehouse};
 
 /// A listed message with effective flags, as printed.
 #[derive(Debug, Serialize)]
@@ -27,7 +29,7 @@ struct Listed {
     user: String,
     question: String,
     answer: String,
-    state: String,
+    state: MessageState,
     kb_hit: bool,
     transfer: bool,
     manual: bool,
@@ -36,9 +38,9 @@ struct Listed {
 
 /// Runs `itstat messages`.
 pub async fn run(settings: &Settings, args: &MessagesArgs) -> anyhow::Result<()> {
-    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
+    let (wh, rules) = pipeline::open_current(settings, Access::Use).await?;
     let result = match &args.show {
-        Some(MessagesCommand::Show { id }) => show(settings, &wh, id).await,
+        Some(MessagesCommand::Show { id }) => show(settings, &rules, &wh, id).await,
         None => list(settings, &wh, args).await,
     };
     wh.close().await;
@@ -50,7 +52,7 @@ fn range(settings: &Settings, args: &MessagesArgs) -> anyhow::Result<(NaiveDateT
     let now = crate::clock::now().naive_utc();
     let since = args.since.as_deref().unwrap_or("1d");
     let from = if since.len() == 10 && since.as_bytes()[4] == b'-' {
-        local_midnight_utc(settings.tz, parse_date(since, "--since")?)
+        local_midnight_utc(settings.rules.tz, parse_date(since, "--since")?)
     } else {
         let d = humantime::parse_duration(since).map_err(|_| {
             user_error(format!(
@@ -60,7 +62,7 @@ fn range(settings: &Settings, args: &MessagesArgs) -> anyhow::Result<(NaiveDateT
         now - Duration::from_std(d).unwrap_or_default()
     };
     let to = match &args.until {
-        Some(d) => local_midnight_utc(settings.tz, parse_date(d, "--until")? + Duration::days(1)),
+        Some(d) => local_midnight_utc(settings.rules.tz, parse_date(d, "--until")? + Duration::days(1)),
         None => now + Duration::days(1),
     };
     if from >= to {
@@ -74,9 +76,8 @@ pub(crate) const CSV_COLUMNS: [&str; 10] =
     ["id", "time", "user", "question", "answer", "state", "kb_hit", "transfer", "manual", "session_id"];
 
 /// A message's flags as stored: its state, the rule's kb_hit and its current marks.
-pub(crate) struct Stored<'a> {
-    /// `answered`, `pending` or `error`.
-    pub state: &'a str,
+pub(crate) struct Stored {
+    pub state: MessageState,
     /// The rule's verdict.
     pub kb_hit: bool,
     /// The current operator verdict, if any.
@@ -85,36 +86,29 @@ pub(crate) struct Stored<'a> {
     pub manual_mark: Option<bool>,
 }
 
-impl<'a> From<&'a ListedMessage> for Stored<'a> {
-    fn from(r: &'a ListedMessage) -> Self {
-        Stored { state: &r.state, kb_hit: r.kb_hit, kb_mark: r.kb_mark, manual_mark: r.manual_mark }
+impl From<&ListedMessage> for Stored {
+    fn from(r: &ListedMessage) -> Self {
+        Stored { state: r.state, kb_hit: r.kb_hit, kb_mark: r.kb_mark, manual_mark: r.manual_mark }
     }
 }
 
-/// Effective flags (marks applied by `transform::marks`): (kb_hit, manual) per message.
-pub(crate) fn effective(rows: &[Stored]) -> anyhow::Result<Vec<(bool, bool)>> {
-    let df = df!(
-        "state" => rows.iter().map(|r| r.state).collect::<Vec<_>>(),
-        "kb_hit" => rows.iter().map(|r| r.kb_hit).collect::<Vec<_>>(),
-        "kb_mark" => rows.iter().map(|r| r.kb_mark).collect::<Vec<_>>(),
-        "manual_mark" => rows.iter().map(|r| r.manual_mark).collect::<Vec<_>>(),
-    )?;
-    let out = marks::apply(df.lazy()).collect()?;
-    let kb: Vec<bool> = out.column("kb_hit")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
-    let manual: Vec<bool> = out.column("manual")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
-    Ok(kb.into_iter().zip(manual).collect())
+impl Stored {
+    /// Effective flags (`transform::marks::effective`): (kb_hit, manual).
+    pub(crate) fn effective(&self) -> (bool, bool) {
+        marks::effective(self.state, self.kb_hit, self.kb_mark, self.manual_mark)
+    }
 }
 
 async fn list(settings: &Settings, wh: &Warehouse, args: &MessagesArgs) -> anyhow::Result<()> {
     let (from, to) = range(settings, args)?;
     let filter = ListFilter { from, to, user: args.user.clone(), grep: args.grep.clone() };
     let rows = wh.list_messages(&filter).await?;
-    let flags = effective(&rows.iter().map(Stored::from).collect::<Vec<_>>())?;
+    let flags: Vec<(bool, bool)> = rows.iter().map(|r| Stored::from(r).effective()).collect();
     let mut listed: Vec<Listed> = rows
         .into_iter()
         .zip(flags)
         .filter(|(r, (kb, manual))| {
-            (!args.unhit || (r.state == "answered" && !kb))
+            (!args.unhit || marks::is_unhit(r.state, *kb))
                 && (!args.transfer || r.transfer)
                 && (!args.manual || *manual)
         })
@@ -165,8 +159,8 @@ fn print_table(rows: &[Listed], short_ids: &[String]) {
             id.clone(),
             short(&r.user, 20),
             short(&r.question, 40),
-            r.state.clone(),
-            if r.state == "answered" { yes(r.kb_hit).to_string() } else { "".to_string() },
+            r.state.to_string(),
+            if r.state == MessageState::Answered { yes(r.kb_hit).to_string() } else { "".to_string() },
             yes(r.transfer).to_string(),
             yes(r.manual).to_string(),
         ]);
@@ -185,7 +179,7 @@ fn print_csv(rows: &[Listed]) -> anyhow::Result<()> {
             &r.user,
             &r.question,
             &r.answer,
-            &r.state,
+            r.state.as_str(),
             &r.kb_hit.to_string(),
             &r.transfer.to_string(),
             &r.manual.to_string(),
@@ -196,16 +190,15 @@ fn print_csv(rows: &[Listed]) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn show(settings: &Settings, wh: &Warehouse, typed: &str) -> anyhow::Result<()> {
+async fn show(settings: &Settings, rules: &RulesInForce, wh: &Warehouse, typed: &str) -> anyhow::Result<()> {
     let id = resolve_one(wh, typed).await.map_err(user_error)?;
     let Some(m) = wh.full_message(&id).await? else { bail_user!("`{typed}`: no message has this id") };
-    let rules = Rules::new(settings);
-    let history = wh.mark_history(&id).await?;
+    let current = wh.current_marks_of(&id).await?;
     let feedback = wh.message_feedback(&id).await?;
-    let latest = |field: &str| history.iter().rev().find(|k| k.field == field);
+    let latest = |field: &str| current.iter().find(|k| k.field == field);
     let mut out = String::new();
     let _ = writeln!(out, "message   {}", m.message_id);
-    let _ = writeln!(out, "time      {} ({})", m.local_time, settings.rules.timezone);
+    let _ = writeln!(out, "time      {} ({})", m.local_time, rules.timezone);
     let _ = writeln!(out, "user      {}", terminal(&m.user_key, false));
     let _ = writeln!(
         out,
@@ -236,7 +229,7 @@ async fn show(settings: &Settings, wh: &Warehouse, typed: &str) -> anyhow::Resul
         m.status,
         m.error.as_deref().map(|e| format!(": {}", terminal(e, false))).unwrap_or_default()
     );
-    let answered = m.state == "answered";
+    let answered = m.state == MessageState::Answered;
     let kb_rule = match (answered, rules.explain_kb_miss(&m.answer)) {
         (false, _) => "no — not answered".to_string(),
         (true, Some(why)) => format!("no — the answer matches the miss {why}"),
@@ -319,5 +312,5 @@ async fn show(settings: &Settings, wh: &Warehouse, typed: &str) -> anyhow::Resul
 }
 
 fn fmt_utc(settings: &Settings, t: NaiveDateTime) -> String {
-    crate::report::local(settings.tz, t).format("%Y-%m-%d %H:%M").to_string()
+    crate::report::local(settings.rules.tz, t).format("%Y-%m-%d %H:%M").to_string()
 }

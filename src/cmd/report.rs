@@ -17,12 +17,13 @@ use crate::bail_user;
 use crate::cli::{PeriodKind, ReportArgs, ReportFormat};
 use crate::config::Settings;
 use crate::fsutil::write_atomic;
+use crate::pipeline::{self, Access};
 use crate::report::detail::ReportDetail;
 use crate::report::labels::Lang;
 use crate::report::period::Period;
 use crate::report::{self, ReportData, email, json, markdown, xlsx};
+use crate::warehouse::Warehouse;
 use crate::warehouse::deliveries::Delivery;
-use crate::warehouse::{OpenMode, Warehouse};
 
 /// Who gets the mail, validated before any work.
 struct MailPlan {
@@ -36,7 +37,7 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
     if dates.len() > 1 {
         bail_user!("`--to` takes one date (the end of a custom period); got {}", dates.len());
     }
-    let today = crate::clock::now().with_timezone(&settings.tz).date_naive();
+    let today = crate::clock::now().with_timezone(&settings.rules.tz).date_naive();
     let to_date = dates.first().map(|s| s.as_str());
     let period = Period::resolve(args.period, args.date.as_deref(), args.from.as_deref(), to_date, today)?;
     let plan = if args.mail { Some(mail_plan(settings, &addresses)?) } else { None };
@@ -47,8 +48,10 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
     let lang = Lang::parse(&settings.report.lang);
     let wants_detail = args.mail || formats.iter().any(|f| *f != ReportFormat::Json);
 
-    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
-    let (data, detail) = report::build(&wh, settings, period, wants_detail).await?;
+    // The numbers are those of the rules in force: a warehouse derived under others is
+    // derived again first (docs/metrics.md §8).
+    let (wh, rules) = pipeline::open_current(settings, Access::Use).await?;
+    let (data, detail) = report::build(&wh, &rules, period, wants_detail).await?;
     let detail = detail.unwrap_or_default();
     let base = settings.report.out_dir.join(file_stem(&period));
     let prints_json = formats.contains(&ReportFormat::Json);
@@ -158,7 +161,7 @@ async fn deliver(
     for (address, mailbox) in &plan.to {
         match wh.sent_at(&kind, &label, address).await? {
             Some(when) if !args.force => {
-                let local = report::local(settings.tz, when).format("%Y-%m-%d %H:%M");
+                let local = report::local(settings.rules.tz, when).format("%Y-%m-%d %H:%M");
                 println!("already sent to {address} on {local}; use --force to send again");
             }
             _ => todo.push(mailbox.clone()),

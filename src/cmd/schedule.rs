@@ -128,7 +128,7 @@ pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()>
         bail_user!("no `[[schedule]]` jobs in the config; see itstat.example.toml for examples");
     }
     for job in &jobs {
-        let next = next_fire(&job.schedule, settings.tz, Utc::now()).map(|t| t.to_rfc3339());
+        let next = next_fire(&job.schedule, settings.rules.tz, Utc::now()).map(|t| t.to_rfc3339());
         let next = next.unwrap_or_else(|| "never".to_string());
         info!(job = %job.name, next = %next, command = %job.command_line(), "Scheduled.");
     }
@@ -195,7 +195,7 @@ fn print_list(jobs: &[Job], settings: &Settings) {
     for job in jobs {
         let times: Vec<String> = job
             .schedule
-            .after(&Utc::now().with_timezone(&settings.tz))
+            .after(&Utc::now().with_timezone(&settings.rules.tz))
             .take(3)
             .map(|t| t.to_rfc3339())
             .collect();
@@ -232,7 +232,7 @@ fn stop_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
 /// reports come from the warehouse as it is; without a warehouse there is nothing to report
 /// from, and the catch-up is skipped with a warning.
 async fn catch_up_reports(shared: &Arc<Shared>, jobs: &[Job], stop: &watch::Receiver<bool>) {
-    let due = due_catch_ups(jobs, shared.settings.tz);
+    let due = due_catch_ups(jobs, shared.settings.rules.tz);
     if due.is_empty() {
         return;
     }
@@ -303,7 +303,7 @@ async fn run_pending_catch_ups(shared: &Arc<Shared>, stop: &watch::Receiver<bool
 
 async fn job_loop(shared: Arc<Shared>, job: Job, mut stop: watch::Receiver<bool>) {
     let busy = Arc::new(AtomicBool::new(false));
-    let tz = shared.settings.tz;
+    let tz = shared.settings.rules.tz;
     loop {
         let Some(next) = next_fire(&job.schedule, tz, Utc::now()) else {
             info!(job = %job.name, "No more fire times.");
@@ -447,7 +447,7 @@ async fn tell_owner(
          itstat keeps running; while the job keeps failing you get at most one such mail per job in any 60 minutes.\n",
         job.name,
         job.command_line(),
-        now.with_timezone(&settings.tz).format("%Y-%m-%d %H:%M:%S %Z"),
+        now.with_timezone(&settings.rules.tz).format("%Y-%m-%d %H:%M:%S %Z"),
     );
     let message = Message::builder()
         .from(mailbox(from, "`[mail] from`")?)
@@ -460,7 +460,7 @@ async fn tell_owner(
     }
     if let Some(wh) = wh {
         // The label is informational (docs/warehouse.md: the local hour); the rule reads the time.
-        let hour = now.with_timezone(&settings.tz).format("%Y-%m-%dT%H").to_string();
+        let hour = now.with_timezone(&settings.rules.tz).format("%Y-%m-%dT%H").to_string();
         let error = result.as_ref().err().map(one_line);
         wh.record_delivery(&Delivery {
             report_kind: &kind,

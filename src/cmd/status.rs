@@ -6,8 +6,9 @@ use crate::cli::StatusArgs;
 use crate::config::Settings;
 use crate::error::redact_url;
 use crate::report::local;
+use crate::transform::rules::changed_keys;
 use crate::warehouse::jobs::JobRunRecord;
-use crate::warehouse::runs::RunRecord;
+use crate::warehouse::runs::{RULES_KEY, RunRecord};
 use crate::warehouse::status::Counts;
 use crate::warehouse::{OpenMode, Warehouse};
 
@@ -17,6 +18,7 @@ struct Status {
     backend: &'static str,
     dify: Option<String>,
     timezone: String,
+    rules: RulesStatus,
     cursor: Option<String>,
     newest_message: Option<String>,
     counts: Counts,
@@ -25,17 +27,44 @@ struct Status {
     last_jobs: Vec<JobRunRecord>,
 }
 
+/// The rules in force against those the warehouse was derived under.
+#[derive(Serialize)]
+struct RulesStatus {
+    /// The fingerprint of the rules in force (as `report --format json` shows it).
+    fingerprint: String,
+    /// What changed since the warehouse was derived; empty when it is current.
+    changed: Vec<String>,
+}
+
+/// The rules status: status only looks, it derives nothing (the next command that reads the
+/// numbers does, docs/metrics.md §8).
+async fn rules_status(wh: &Warehouse, settings: &Settings) -> anyhow::Result<RulesStatus> {
+    let rules = match crate::pipeline::offline_rules(wh, settings).await {
+        Ok(rules) => rules,
+        Err(e) if crate::error::exit_code(&e) == 1 => settings.rules.clone(),
+        Err(e) => return Err(e),
+    };
+    let changed = match wh.meta(RULES_KEY).await? {
+        Some(stored) if stored != rules.canonical() && wh.has_messages().await? => {
+            changed_keys(&stored, &rules)
+        }
+        _ => Vec::new(),
+    };
+    Ok(RulesStatus { fingerprint: rules.fingerprint(), changed })
+}
+
 /// Runs `itstat status`.
 pub async fn run(settings: &Settings, args: &StatusArgs) -> anyhow::Result<()> {
     crate::testing::maybe_panic("status");
     let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await?;
-    let tz = settings.tz;
+    let tz = settings.rules.tz;
     let fmt = |t: chrono::NaiveDateTime| local(tz, t).format("%Y-%m-%d %H:%M:%S %Z").to_string();
     let status = Status {
         warehouse: wh.shown_url.clone(),
         backend: wh.backend(),
         dify: settings.dify.url.as_deref().map(redact_url),
         timezone: settings.rules.timezone.clone(),
+        rules: rules_status(&wh, settings).await?,
         cursor: wh.cursor().await?.map(fmt),
         newest_message: wh.newest_message().await?.map(fmt),
         counts: wh.counts().await?,
@@ -57,6 +86,15 @@ fn render_text(s: &Status, fmt: &dyn Fn(chrono::NaiveDateTime) -> String) -> Str
     out.push_str(&format!("warehouse:      {} ({})\n", s.warehouse, s.backend));
     out.push_str(&format!("dify:           {}\n", s.dify.clone().unwrap_or_else(|| "not configured".into())));
     out.push_str(&format!("timezone:       {}\n", s.timezone));
+    out.push_str(&format!("rules:          {}", s.rules.fingerprint));
+    if s.rules.changed.is_empty() {
+        out.push('\n');
+    } else {
+        out.push_str(&format!(
+            " — changed since the warehouse was derived ({}); the next report, `messages`, `mark` or `ingest` derives it again\n",
+            s.rules.changed.join(", ")
+        ));
+    }
     out.push_str(&format!("cursor:         {}\n", s.cursor.clone().unwrap_or_else(none)));
     out.push_str(&format!("newest message: {}\n", s.newest_message.clone().unwrap_or_else(none)));
     let c = &s.counts;

@@ -1,23 +1,13 @@
 //! The detail rows of a report (sessions, messages, unanswered questions, manual work, users,
-//! the rules in force), as plain rows for renderers.
+//! the version), as plain rows for renderers.
 //!
 //! Computed by `transform::detail` from the same loaded frames as the KPIs; renderers only
 //! lay them out. All times here are local wall-clock times in the report's time zone.
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-/// How a session ended, for readers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Answered, no transfer, no manual handling.
-    SelfResolved,
-    /// At least one transfer message.
-    Transfer,
-    /// An operator marked a message as handled by a human.
-    Manual,
-    /// No answered message (errors or pending only).
-    Unresolved,
-}
+use crate::transform::messages::MessageState;
+pub use crate::transform::sessions::Outcome;
 
 /// One bot session that starts in the period.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,17 +28,9 @@ pub struct SessionDetail {
 }
 
 impl SessionDetail {
-    /// The session's outcome; manual handling wins over a transfer.
+    /// The session's outcome (`transform::sessions::Outcome::of`).
     pub fn outcome(&self) -> Outcome {
-        if self.is_manual {
-            Outcome::Manual
-        } else if self.is_transfer {
-            Outcome::Transfer
-        } else if self.is_self_resolved {
-            Outcome::SelfResolved
-        } else {
-            Outcome::Unresolved
-        }
+        Outcome::of(self.is_manual, self.is_transfer, self.is_self_resolved)
     }
 }
 
@@ -60,8 +42,7 @@ pub struct MessageDetail {
     pub user_key: String,
     pub question: String,
     pub answer: String,
-    /// `answered`, `error` or `pending`.
-    pub state: String,
+    pub state: MessageState,
     /// Effective knowledge-base hit (marks applied).
     pub kb_hit: bool,
     /// An operator's knowledge verdict decided `kb_hit`.
@@ -121,21 +102,6 @@ pub struct UserRow {
     pub transfers: i64,
 }
 
-/// The rules the numbers were computed with, for the Definitions sheet.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct RulesInForce {
-    pub timezone: String,
-    pub identity: String,
-    pub session_window: String,
-    pub session_mode: String,
-    pub kb_miss: Vec<String>,
-    pub kb_miss_regex: Vec<String>,
-    pub transfer: Vec<String>,
-    pub transfer_regex: Vec<String>,
-    pub exclude_invoke_from: Vec<String>,
-    pub exclude_users: Vec<String>,
-}
-
 /// Everything below the KPIs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReportDetail {
@@ -149,7 +115,6 @@ pub struct ReportDetail {
     pub manual: Vec<ManualRow>,
     /// Most messages first.
     pub users: Vec<UserRow>,
-    pub rules: RulesInForce,
     /// itstat's version.
     pub version: String,
 }
@@ -174,7 +139,6 @@ pub struct DetailInputs {
     pub messages: Vec<DetailMessage>,
     pub entries: Vec<DetailEntry>,
     pub marks: Vec<DetailMark>,
-    pub rules: RulesInForce,
 }
 
 fn in_period(column: &str, period: &Period) -> Expr {
@@ -199,7 +163,6 @@ pub fn assemble(tz: Tz, period: &Period, inputs: DetailInputs) -> anyhow::Result
         unanswered: unanswered_rows(&unanswered)?,
         manual: manual_rows(inputs.entries, inputs.marks, tz),
         users: user_rows(&users)?,
-        rules: inputs.rules,
         version: env!("CARGO_PKG_VERSION").to_string(),
     })
 }

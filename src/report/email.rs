@@ -109,7 +109,7 @@ pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
         period_word = lang.pick("统计期", "Period"),
         span = span(data),
         tz_word = lang.pick("时区", "time zone"),
-        tz = escape(&data.timezone),
+        tz = escape(&data.rules.timezone),
         through_word = lang.pick("数据截至", "data through"),
         through = through(data),
         k = lang.pick("指标", "KPI"),
@@ -128,7 +128,7 @@ pub fn plain(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
         subject(data, lang),
         span(data),
         lang.pick("时区", "time zone"),
-        short(&data.timezone, 64),
+        short(&data.rules.timezone, 64),
         lang.pick("数据截至", "data through"),
         through(data),
     );
@@ -203,7 +203,7 @@ mod tests {
         ReportData {
             period,
             previous_period: period.previous(),
-            timezone: "Asia/Shanghai".into(),
+            rules: crate::transform::rules::tests::rules(""),
             totals: Kpis { messages: 120, sessions: 40, kb_hit_rate: Some(0.75), ..Kpis::default() },
             previous: Kpis { messages: 100, sessions: 44, kb_hit_rate: Some(0.5), ..Kpis::default() },
             daily: vec![(date(22), Kpis::default())],

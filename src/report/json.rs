@@ -1,4 +1,5 @@
-//! The JSON object of metrics.md §7.
+//! The JSON object of docs/metrics.md §7, with `rules`: the rules in force the numbers were
+//! computed under (their values and fingerprint, §8).
 
 use serde::Serialize;
 
@@ -28,6 +29,17 @@ struct ReportJson<'a> {
     daily: Vec<DayJson<'a>>,
     generated_at: String,
     data_through: Option<String>,
+    rules: serde_json::Value,
+}
+
+/// `rules`: the fingerprint first, then the values (`transform::rules::RulesInForce::values`).
+fn rules_json(data: &ReportData) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    object.insert("fingerprint".into(), data.rules.fingerprint().into());
+    if let serde_json::Value::Object(values) = data.rules.values() {
+        object.extend(values);
+    }
+    serde_json::Value::Object(object)
 }
 
 const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%:z";
@@ -39,13 +51,14 @@ pub fn render(data: &ReportData) -> String {
             kind: data.period.kind,
             start: data.period.start.to_string(),
             end: data.period.end.to_string(),
-            timezone: &data.timezone,
+            timezone: &data.rules.timezone,
         },
         totals: &data.totals,
         previous: &data.previous,
         daily: data.daily.iter().map(|(d, k)| DayJson { date: d.to_string(), kpis: k }).collect(),
         generated_at: data.generated_at.format(TIME_FORMAT).to_string(),
         data_through: data.data_through.map(|t| t.format(TIME_FORMAT).to_string()),
+        rules: rules_json(data),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }

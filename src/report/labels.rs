@@ -2,6 +2,7 @@
 //! sheet names and column headers. Every renderer (workbook, Markdown, email) takes its words
 //! from here, so the formats use the same names.
 
+use crate::transform::messages::MessageState;
 use serde::Serialize;
 
 /// The label language.
@@ -281,11 +282,11 @@ pub fn report_title(kind: crate::cli::PeriodKind, lang: Lang) -> &'static str {
 }
 
 /// A message state in words.
-pub fn state_name(state: &str, lang: Lang) -> &'static str {
+pub fn state_name(state: MessageState, lang: Lang) -> &'static str {
     match state {
-        "answered" => lang.pick("已回答", "answered"),
-        "error" => lang.pick("出错", "error"),
-        _ => lang.pick("未完成", "pending"),
+        MessageState::Answered => lang.pick("已回答", "answered"),
+        MessageState::Error => lang.pick("出错", "error"),
+        MessageState::Pending => lang.pick("未完成", "pending"),
     }
 }
 

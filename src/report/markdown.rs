@@ -56,7 +56,7 @@ pub fn render(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
         data.period.start,
         data.period.end,
         lang.pick("时区", "time zone"),
-        data.timezone,
+        data.rules.timezone,
         lang.pick("数据截至", "data through"),
         through
     );

@@ -17,10 +17,10 @@ use anyhow::Context;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
-use crate::config::{Identity, SessionMode, Settings};
+use crate::transform::RulesInForce;
 use crate::transform::kpi::{self, Kpis};
 use crate::warehouse::Warehouse;
-use detail::{ReportDetail, RulesInForce};
+use detail::ReportDetail;
 use period::Period;
 
 /// Everything a report shows.
@@ -28,7 +28,9 @@ use period::Period;
 pub struct ReportData {
     pub period: Period,
     pub previous_period: Period,
-    pub timezone: String,
+    /// The rules in force the numbers were computed under (the JSON's `rules`, the
+    /// Definitions sheet); its `timezone` is the report's.
+    pub rules: RulesInForce,
     pub totals: Kpis,
     pub previous: Kpis,
     pub daily: Vec<(NaiveDate, Kpis)>,
@@ -42,14 +44,15 @@ pub fn local(tz: Tz, utc: NaiveDateTime) -> DateTime<Tz> {
     tz.from_utc_datetime(&utc)
 }
 
-/// Computes the KPIs of `period` (and the detail rows when `with_detail`).
+/// Computes the KPIs of `period` (and the detail rows when `with_detail`) from a warehouse
+/// derived under `rules` (`pipeline::open_current`).
 pub async fn build(
     wh: &Warehouse,
-    settings: &Settings,
+    rules: &RulesInForce,
     period: Period,
     with_detail: bool,
 ) -> anyhow::Result<(ReportData, Option<ReportDetail>)> {
-    let tz = settings.tz;
+    let tz = rules.tz;
     let previous_period = period.previous();
     let messages = wh.report_messages(previous_period.start, period.end).await?;
     let entries = wh.report_entries(previous_period.start, period.end).await?;
@@ -63,7 +66,6 @@ pub async fn build(
     } else {
         None
     };
-    let rules = rules_in_force(settings);
     let (totals, previous, daily, detail) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let messages = kpi::prepare(messages)?;
         let totals = kpi::compute(&messages, &entries, period.start, period.end)?;
@@ -82,7 +84,6 @@ pub async fn build(
                     messages: messages_rows,
                     entries: entry_rows,
                     marks: mark_rows,
-                    rules,
                 },
             )?),
             None => None,
@@ -94,7 +95,7 @@ pub async fn build(
     let data = ReportData {
         period,
         previous_period,
-        timezone: settings.rules.timezone.clone(),
+        rules: rules.clone(),
         totals,
         previous,
         daily,
@@ -102,28 +103,4 @@ pub async fn build(
         data_through: newest.map(|t| local(tz, t)),
     };
     Ok((data, detail))
-}
-
-/// The rules of the settings, in words, for the Definitions sheet.
-pub fn rules_in_force(settings: &Settings) -> RulesInForce {
-    let r = &settings.rules;
-    RulesInForce {
-        timezone: r.timezone.clone(),
-        identity: match &r.identity {
-            Identity::EndUser => "end_user".to_string(),
-            Identity::Input { key } => format!("input: {key}"),
-            Identity::QueryRegex { pattern } => format!("query_regex: {pattern}"),
-        },
-        session_window: humantime::format_duration(r.session_window).to_string(),
-        session_mode: match r.session_mode {
-            SessionMode::Anchored => "anchored".to_string(),
-            SessionMode::Idle => "idle".to_string(),
-        },
-        kb_miss: r.kb_miss.clone(),
-        kb_miss_regex: r.kb_miss_regex.clone(),
-        transfer: r.transfer.clone(),
-        transfer_regex: r.transfer_regex.clone(),
-        exclude_invoke_from: r.exclude_invoke_from.clone(),
-        exclude_users: r.exclude_users.clone(),
-    }
 }

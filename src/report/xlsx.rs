@@ -18,12 +18,13 @@ use rust_xlsxwriter::{
 
 use super::ReportData;
 use super::detail::{
-    ManualKind, ManualRow, MessageDetail, Outcome, ReportDetail, RulesInForce, SessionDetail, UnansweredRow,
-    UserRow,
+    ManualKind, ManualRow, MessageDetail, Outcome, ReportDetail, SessionDetail, UnansweredRow, UserRow,
 };
 use super::labels::{self, KPIS, KpiKind, KpiLabel, Lang};
 use super::period::Period;
+use crate::transform::RulesInForce;
 use crate::transform::kpi::Kpis;
+use crate::transform::rules::Identity;
 
 /// Rows of an Excel sheet, the header row included.
 const EXCEL_MAX_ROWS: u32 = 1_048_576;
@@ -60,7 +61,7 @@ fn render(data: &ReportData, detail: &ReportDetail, lang: Lang, max_rows: u32) -
     overview(&mut book, &ctx, data).context("writing the overview sheet")?;
     daily(&mut book, &ctx, &data.daily).context("writing the daily sheet")?;
     detail_sheets(&mut book, &ctx, detail)?;
-    definitions(&mut book, &ctx, detail).context("writing the definitions sheet")?;
+    definitions(&mut book, &ctx, data, detail).context("writing the definitions sheet")?;
     book.save_to_buffer().context("packing the workbook")
 }
 
@@ -488,7 +489,7 @@ fn heading(ws: &mut Worksheet, ctx: &Ctx, data: &ReportData) -> Result<(), XlsxE
     let rows = [
         (ctx.pick("统计期", "Period"), Value::Text(Cow::Owned(span(&data.period))), &s.text),
         (ctx.pick("对比期", "Compared with"), Value::Text(Cow::Owned(span(&data.previous_period))), &s.text),
-        (ctx.pick("时区", "Time zone"), text(&data.timezone), &s.text),
+        (ctx.pick("时区", "Time zone"), text(&data.rules.timezone), &s.text),
         (ctx.pick("生成时间", "Generated at"), Value::DateTime(data.generated_at.naive_local()), &s.datetime),
         (ctx.pick("数据截至", "Data through"), through, through_format),
     ];
@@ -762,7 +763,7 @@ fn message_cells(m: &MessageDetail, lang: Lang) -> Vec<Value<'_>> {
         text(&m.user_key),
         text(&m.question),
         text(&m.answer),
-        text(labels::state_name(&m.state, lang)),
+        text(labels::state_name(m.state, lang)),
         Value::Text(kb_hit_text(m.kb_hit, m.kb_overridden, lang)),
         text(labels::yes_no(m.transfer, lang)),
         text(labels::yes_no(m.manual, lang)),
@@ -863,7 +864,12 @@ fn definition_columns(lang: Lang) -> [Column; 3] {
 
 /// What each KPI means, then the rules in force and the version, so a reader can tell how
 /// the numbers were made. Constant memory because rules are configured text, like user text.
-fn definitions(book: &mut Workbook, ctx: &Ctx, detail: &ReportDetail) -> anyhow::Result<()> {
+fn definitions(
+    book: &mut Workbook,
+    ctx: &Ctx,
+    data: &ReportData,
+    detail: &ReportDetail,
+) -> anyhow::Result<()> {
     let columns = definition_columns(ctx.lang);
     let ws = book.add_worksheet_with_constant_memory().context("creating the definitions sheet")?;
     ws.set_name(Sheet::Definitions.name(ctx.lang))?;
@@ -874,7 +880,7 @@ fn definitions(book: &mut Workbook, ctx: &Ctx, detail: &ReportDetail) -> anyhow:
     }
     let mut row = KPIS.len() as u32 + 2;
     write_text(ws, ctx, row, 0, ctx.pick("生效规则", "Rules in force"), &ctx.styles.header)?;
-    for (label, key, value) in rules_rows(&detail.rules, ctx.lang) {
+    for (label, key, value) in rules_rows(&data.rules, ctx.lang) {
         row += 1;
         write_text(ws, ctx, row, 0, label, &ctx.styles.label)?;
         write_text(ws, ctx, row, 1, key, &ctx.styles.text)?;
@@ -887,17 +893,32 @@ fn definitions(book: &mut Workbook, ctx: &Ctx, detail: &ReportDetail) -> anyhow:
     Ok(())
 }
 
-/// The rules as (label, config key, value); lists joined with "; ".
+/// The rules as (label, config key, value), the values as `report --format json` shows them
+/// (phrases and patterns NFKC-normalised, as applied); lists joined with "; ".
 fn rules_rows(rules: &RulesInForce, lang: Lang) -> Vec<(&'static str, &'static str, Cow<'_, str>)> {
     let p = |zh, en| lang.pick(zh, en);
     let list = |items: &[String]| {
         if items.is_empty() { Cow::Borrowed(p("（无）", "(none)")) } else { Cow::Owned(items.join("; ")) }
     };
+    let identity = match &rules.identity {
+        Identity::EndUser => Cow::Borrowed("end_user"),
+        Identity::Input { key } => Cow::Owned(format!("input: {key}")),
+        Identity::QueryRegex { pattern } => Cow::Owned(format!("query_regex: {pattern}")),
+    };
+    let apps = match rules.apps.ids() {
+        None => Cow::Borrowed(p("（全部）", "(every app)")),
+        Some(ids) => list(ids),
+    };
     vec![
         (p("时区", "Time zone"), "timezone", Cow::Borrowed(rules.timezone.as_str())),
-        (p("用户识别", "User identity"), "identity", Cow::Borrowed(rules.identity.as_str())),
-        (p("会话窗口", "Session window"), "session.window", Cow::Borrowed(rules.session_window.as_str())),
-        (p("会话模式", "Session mode"), "session.mode", Cow::Borrowed(rules.session_mode.as_str())),
+        (p("应用", "Apps"), "dify.apps", apps),
+        (p("用户识别", "User identity"), "identity", identity),
+        (
+            p("会话窗口", "Session window"),
+            "session.window",
+            Cow::Owned(humantime::format_duration(rules.session_window).to_string()),
+        ),
+        (p("会话模式", "Session mode"), "session.mode", Cow::Borrowed(rules.session_mode.name())),
         (p("未命中话术", "KB miss phrases"), "rules.kb_miss", list(&rules.kb_miss)),
         (p("未命中正则", "KB miss regexes"), "rules.kb_miss_regex", list(&rules.kb_miss_regex)),
         (p("转人工话术", "Transfer phrases"), "rules.transfer", list(&rules.transfer)),
@@ -908,6 +929,7 @@ fn rules_rows(rules: &RulesInForce, lang: Lang) -> Vec<(&'static str, &'static s
             list(&rules.exclude_invoke_from),
         ),
         (p("排除的用户", "Excluded users"), "dify.exclude_users", list(&rules.exclude_users)),
+        (p("规则指纹", "Rules fingerprint"), "rules", Cow::Owned(rules.fingerprint())),
     ]
 }
 
@@ -921,6 +943,7 @@ mod tests {
 
     use super::*;
     use crate::cli::PeriodKind;
+    use crate::transform::messages::MessageState;
 
     const HOSTILE: &[&str] = &[
         "=1+1",
@@ -971,7 +994,9 @@ mod tests {
         ReportData {
             period,
             previous_period: period.previous(),
-            timezone: "Asia/Shanghai".into(),
+            rules: crate::transform::rules::tests::rules(
+                "[rules]\nkb_miss = [\"抱歉\", \"=not a formula\"]\ntransfer_regex = []",
+            ),
             totals: Kpis { satisfaction_rate: None, ..busy(5) },
             previous: Kpis { kb_hit_rate: Some(0.6), ..busy(4) },
             daily,
@@ -987,7 +1012,7 @@ mod tests {
             user_key: question.to_string(),
             question: question.to_string(),
             answer: answer.to_string(),
-            state: "answered".into(),
+            state: MessageState::Answered,
             kb_hit: i.is_multiple_of(2),
             kb_overridden: i == 1,
             transfer: false,
@@ -1046,11 +1071,6 @@ mod tests {
                     transfers: 0,
                 })
                 .collect(),
-            rules: RulesInForce {
-                timezone: "Asia/Shanghai".into(),
-                kb_miss: vec!["抱歉".into(), "=not a formula".into()],
-                ..RulesInForce::default()
-            },
             version: "0.1.0".into(),
         }
     }
@@ -1422,8 +1442,10 @@ mod tests {
         }
         let rules = KPIS.len() as u32 + 2;
         assert_eq!(string(&defs, rules, 0), "Rules in force");
-        assert_eq!(string(&defs, rules + 5, 2), "抱歉; =not a formula");
-        assert_eq!(string(&defs, rules + 6, 2), "(none)");
-        assert_eq!(string(&defs, rules + 12, 2), "0.1.0");
+        assert_eq!(string(&defs, rules + 2, 2), "(every app)");
+        assert_eq!(string(&defs, rules + 6, 2), "=not a formula; 抱歉", "sorted, as applied");
+        assert_eq!(string(&defs, rules + 7, 2), "(none)");
+        assert_eq!(string(&defs, rules + 12, 2), week().rules.fingerprint(), "the JSON's fingerprint");
+        assert_eq!(string(&defs, rules + 14, 2), "0.1.0");
     }
 }

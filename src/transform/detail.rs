@@ -27,7 +27,7 @@ fn normalised(expr: Expr) -> Expr {
 /// `last_asked` (max `local_time`), most frequent first, then most recent.
 pub fn unanswered(messages: LazyFrame) -> LazyFrame {
     messages
-        .filter(col("state").eq(lit("answered")).and(col("kb_hit").not()))
+        .filter(super::marks::unhit())
         .with_column(normalised(col("question")).alias("question"))
         .group_by([col("question")])
         .agg([len().cast(DataType::Int64).alias("count"), col("local_time").max().alias("last_asked")])

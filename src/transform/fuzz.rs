@@ -1,12 +1,12 @@
 //! Property tests ("fuzz") of the rules: `messages::classify` over arbitrary queries, answers
-//! and rule phrases never fails and agrees with `Rules::explain_*` (the words `messages show`
+//! and rule phrases never fails and agrees with `RulesInForce::explain_*` (the words `messages show`
 //! prints); `sessions::openers` over arbitrary times keeps its invariants. Case count:
 //! proptest's default (256), or `PROPTEST_CASES`.
 
 use polars::prelude::*;
 use proptest::prelude::*;
 
-use super::Rules;
+use super::RulesInForce;
 use super::messages::classify;
 use super::sessions::openers;
 use crate::config::{FlagOverrides, SessionMode, Settings};
@@ -34,7 +34,7 @@ fn phrase() -> impl Strategy<Value = String> {
         .prop_filter("a phrase is not blank", |p| !p.trim().is_empty())
 }
 
-fn rules(kb_miss: Vec<String>, transfer: Vec<String>, with_regex: bool) -> Rules {
+fn rules(kb_miss: Vec<String>, transfer: Vec<String>, with_regex: bool) -> RulesInForce {
     let quote = |v: &[String]| {
         v.iter().map(|p| toml::Value::String(p.clone()).to_string()).collect::<Vec<_>>().join(", ")
     };
@@ -45,7 +45,7 @@ fn rules(kb_miss: Vec<String>, transfer: Vec<String>, with_regex: bool) -> Rules
     };
     let config =
         format!("[rules]\nkb_miss = [{}]\ntransfer = [{}]\n{regex}", quote(&kb_miss), quote(&transfer));
-    Rules::new(&Settings::from_toml(&config, &FlagOverrides::default()).expect("valid rules"))
+    Settings::from_toml(&config, &FlagOverrides::default()).expect("valid rules").rules
 }
 
 fn frame(rows: &[(String, String, &str)]) -> DataFrame {
@@ -104,7 +104,7 @@ proptest! {
         } else {
             "[identity]\nsource = \"input\"\ninput = \"user_name\"\n"
         };
-        let rules = Rules::new(&Settings::from_toml(identity, &FlagOverrides::default()).unwrap());
+        let rules = Settings::from_toml(identity, &FlagOverrides::default()).unwrap().rules;
         let df = classify(frame(&rows), &rules).expect("classify never fails");
         let users: Vec<Option<&str>> = df.column("user_key").unwrap().str().unwrap().iter().collect();
         prop_assert!(users.iter().all(|u| u.is_some_and(|u| !u.is_empty())), "{:?}", users);

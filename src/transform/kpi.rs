@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
+use super::messages::MessageState;
 use super::time::epoch_days;
 use super::{marks, sessions};
 
@@ -130,7 +131,7 @@ fn count_if(e: Expr) -> Expr {
 }
 
 fn message_counts(msgs: &DataFrame) -> PolarsResult<MessageCounts> {
-    let answered = || col("state").eq(lit("answered"));
+    let answered = || MessageState::Answered.is();
     let latency = || col("latency_s").filter(answered());
     let row = msgs
         .clone()
@@ -138,8 +139,8 @@ fn message_counts(msgs: &DataFrame) -> PolarsResult<MessageCounts> {
         .select([
             len().cast(DataType::Int64).alias("messages"),
             count_if(answered()).alias("answered"),
-            count_if(col("state").eq(lit("error"))).alias("errors"),
-            count_if(col("state").eq(lit("pending"))).alias("pending"),
+            count_if(MessageState::Error.is()).alias("errors"),
+            count_if(MessageState::Pending.is()).alias("pending"),
             count_if(answered().and(col("kb_hit"))).alias("kb_hits"),
             count_if(answered().and(col("transfer"))).alias("transfer_messages"),
             count_if(col("has_like")).alias("likes"),

@@ -7,10 +7,59 @@
 
 use polars::prelude::*;
 
-use super::Rules;
-use super::rules::nfkc;
+use super::RulesInForce;
+use super::rules::{Identity, nfkc};
 use super::time::{date_of_micros, local_micros};
-use crate::config::Identity;
+
+/// A message's state (docs/metrics.md §2). Frames and the warehouse carry it as its
+/// [`MessageState::as_str`] text; Rust code uses the enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageState {
+    /// `status = 'normal'` and a non-blank answer.
+    Answered,
+    /// `status = 'error'`.
+    Error,
+    /// Anything else: a blank answer (still being generated, or never finished) or `paused`.
+    Pending,
+}
+
+impl MessageState {
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Answered => "answered",
+            MessageState::Error => "error",
+            MessageState::Pending => "pending",
+        }
+    }
+
+    /// The state of a stored text; anything unknown is pending (it is re-read).
+    pub fn from_stored(text: &str) -> MessageState {
+        match text {
+            "answered" => MessageState::Answered,
+            "error" => MessageState::Error,
+            _ => MessageState::Pending,
+        }
+    }
+
+    /// Expression: the frame's `state` column is this state.
+    pub fn is(self) -> Expr {
+        col("state").eq(lit(self.as_str()))
+    }
+}
+
+impl std::fmt::Display for MessageState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<String> for MessageState {
+    fn from(text: String) -> MessageState {
+        MessageState::from_stored(&text)
+    }
+}
 
 /// The dify2openai shape: the question is what follows the last `here is my question:` line.
 const DIFY2OPENAI_QUESTION: &str = r"(?s)^\s*here is our talk history:.*here is my question:[ \t]*\r?\n(.*)$";
@@ -20,7 +69,7 @@ pub const DERIVED_COLUMNS: &[&str] =
     &["question", "state", "user_key", "local_time", "local_date", "included", "kb_hit", "transfer"];
 
 /// Adds the derived columns to a raw frame.
-pub fn classify(raw: DataFrame, rules: &Rules) -> PolarsResult<DataFrame> {
+pub fn classify(raw: DataFrame, rules: &RulesInForce) -> PolarsResult<DataFrame> {
     raw.lazy()
         .with_columns([
             question().alias("question"),
@@ -49,10 +98,10 @@ fn question() -> Expr {
 fn state() -> Expr {
     let has_answer = col("answer").str().strip_chars(lit(NULL)).str().len_bytes().gt(lit(0));
     when(col("status").eq(lit("error")))
-        .then(lit("error"))
+        .then(lit(MessageState::Error.as_str()))
         .when(col("status").eq(lit("normal")).and(has_answer))
-        .then(lit("answered"))
-        .otherwise(lit("pending"))
+        .then(lit(MessageState::Answered.as_str()))
+        .otherwise(lit(MessageState::Pending.as_str()))
 }
 
 /// The user key by the configured source; `unknown` when it cannot be found.
@@ -100,10 +149,10 @@ fn normalised(expr: Expr) -> Expr {
 
 /// Included: of a selected app, not an excluded `invoke_from` (NULL is included) and not an
 /// excluded user.
-fn included(rules: &Rules) -> Expr {
+fn included(rules: &RulesInForce) -> Expr {
     let excluded_source = any_equal(col("invoke_from"), &rules.exclude_invoke_from).fill_null(lit(false));
     let excluded_user = any_equal(col("user_key"), &rules.exclude_users);
-    let selected_app = match &rules.apps {
+    let selected_app = match rules.apps.ids() {
         Some(ids) => any_equal(col("app_id"), ids),
         None => lit(true),
     };
@@ -123,27 +172,23 @@ fn any_match(phrases: &[String], regexes: &[String]) -> Expr {
 }
 
 fn answered() -> Expr {
-    col("state").eq(lit("answered"))
+    MessageState::Answered.is()
 }
 
 /// Knowledge-base hit by rule: answered and no miss phrase or regex.
-fn kb_hit(rules: &Rules) -> Expr {
+fn kb_hit(rules: &RulesInForce) -> Expr {
     answered().and(any_match(&rules.kb_miss, &rules.kb_miss_regex).not())
 }
 
 /// Transfer to a human by rule: answered and a transfer phrase or regex.
-fn transfer(rules: &Rules) -> Expr {
+fn transfer(rules: &RulesInForce) -> Expr {
     answered().and(any_match(&rules.transfer, &rules.transfer_regex))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{FlagOverrides, Settings};
-
-    fn rules(toml: &str) -> Rules {
-        Rules::new(&Settings::from_toml(toml, &FlagOverrides::default()).unwrap())
-    }
+    use crate::transform::rules::tests::rules;
 
     fn raw(rows: &[(&str, &str, &str, Option<&str>)]) -> DataFrame {
         // (query, answer, status, invoke_from)
@@ -240,16 +285,21 @@ mod tests {
         assert_eq!(bools(&df, "included"), [false]);
     }
 
+    fn with_apps(ids: &[&str]) -> RulesInForce {
+        let mut rules = rules("");
+        rules.apps = crate::transform::rules::AppSelection::Ids(ids.iter().map(|s| s.to_string()).collect());
+        rules
+    }
+
     #[test]
     fn only_the_selected_apps_are_included() {
         let rows =
             [("q", "a", "normal", None), ("q", "a", "normal", None), ("q", "a", "normal", Some("debugger"))];
-        let df = classify(raw(&rows), &rules("").with_apps(Some(vec!["app-a".into()]))).unwrap();
+        let df = classify(raw(&rows), &with_apps(&["app-a"])).unwrap();
         assert_eq!(bools(&df, "included"), [true, false, false]);
-        let df =
-            classify(raw(&rows), &rules("").with_apps(Some(vec!["app-a".into(), "app-b".into()]))).unwrap();
+        let df = classify(raw(&rows), &with_apps(&["app-a", "app-b"])).unwrap();
         assert_eq!(bools(&df, "included"), [true, true, false]);
-        let df = classify(raw(&rows), &rules("").with_apps(None)).unwrap();
+        let df = classify(raw(&rows), &rules("")).unwrap();
         assert_eq!(bools(&df, "included"), [true, true, false]);
     }
 

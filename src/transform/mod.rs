@@ -1,10 +1,13 @@
 //! Transform: the help desk's rules, as pure functions over Polars frames.
 //!
-//! Every business rule of `metrics.md` lives here and nowhere else: which messages count, the
-//! user key, the question, the message state, the knowledge-base and transfer verdicts
-//! ([`messages`]), operator marks ([`marks`]), sessions ([`sessions`]) and the KPIs ([`kpi`]).
-//! Nothing in this module does I/O; callers hand frames in and get frames out.
+//! Every business rule of `docs/metrics.md` lives here and nowhere else: the rules in force
+//! ([`rules`]), which messages count, the user key, the question, the message state, the
+//! knowledge-base and transfer verdicts ([`messages`]), operator marks ([`marks`]), sessions
+//! ([`sessions`], derived for the warehouse by [`derive`]), the KPIs ([`kpi`]) and the report's
+//! detail tables ([`detail`]). Nothing in this module does I/O; callers hand facts in and get
+//! derived values out.
 
+pub mod derive;
 pub mod detail;
 pub mod kpi;
 pub mod marks;
@@ -16,4 +19,4 @@ pub mod time;
 #[cfg(test)]
 mod fuzz;
 
-pub use rules::Rules;
+pub use rules::RulesInForce;

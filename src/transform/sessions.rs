@@ -4,15 +4,61 @@
 //! [`assign`] orders each user's messages by (`created_at`, `id`) and opens sessions by the
 //! configured mode; the session id is the id of its first message, so it is stable across runs.
 //! [`summarize`] turns messages with session ids and effective flags into one row per session.
-//! Callers hand in whole sessions: the warehouse loads each affected user's messages from the
-//! start of the session that holds the first changed message (see `warehouse::sessions`),
-//! which is why batch borders never split or change a session.
+//! Callers hand in whole sessions: [`restart_point`] says where a user's sessions must be
+//! recomputed from, and the pipeline loads each affected user's messages from there, which is
+//! why batch borders never split or change a session. [`Outcome`] orders what a session
+//! amounts to for readers.
 
+use chrono::NaiveDateTime;
 use polars::prelude::*;
 
-use super::Rules;
+use super::RulesInForce;
+use super::messages::MessageState;
+use super::rules::SessionMode;
 use super::time::local_date;
-use crate::config::SessionMode;
+
+/// Where a user's sessions must be recomputed from when the message at `first_changed`
+/// (time, id) is new, changed or marked: the start of the stored session holding the user's
+/// message just before it (`previous`: that session's start and id). Sessions that start
+/// earlier cannot change, since each opener depends only on the messages before it (both
+/// modes, docs/metrics.md §3); everything from there on can. Without an earlier message, the
+/// changed message itself.
+pub fn restart_point(
+    first_changed: (NaiveDateTime, String),
+    previous: Option<(NaiveDateTime, String)>,
+) -> (NaiveDateTime, String) {
+    previous.unwrap_or(first_changed)
+}
+
+/// How a session ended, for readers (the Sessions sheet): manual handling wins over a
+/// transfer, a transfer over self-resolution; a session with no answered message is
+/// unresolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered, no transfer, no manual handling.
+    SelfResolved,
+    /// At least one transfer message.
+    Transfer,
+    /// An operator marked a message as handled by a human.
+    Manual,
+    /// No answered message (errors or pending only).
+    Unresolved,
+}
+
+impl Outcome {
+    /// The outcome of a session's flags.
+    pub fn of(is_manual: bool, is_transfer: bool, is_self_resolved: bool) -> Outcome {
+        if is_manual {
+            Outcome::Manual
+        } else if is_transfer {
+            Outcome::Transfer
+        } else if is_self_resolved {
+            Outcome::SelfResolved
+        } else {
+            Outcome::Unresolved
+        }
+    }
+}
 
 /// For messages sorted by (user, time, id): the index of the message that opens each one's
 /// session. A message opens a session when it is its user's first, or when it is `window` or
@@ -38,7 +84,7 @@ pub fn openers(users: &[&str], times: &[i64], window_us: i64, mode: SessionMode)
 /// Adds `session_id`, `session_start` (UTC microseconds) and `session_date` (local `Date`) to a
 /// frame of included messages with `message_id`, `user_key` and `created_at`. The result is
 /// sorted by user, time and id.
-pub fn assign(df: DataFrame, rules: &Rules) -> PolarsResult<DataFrame> {
+pub fn assign(df: DataFrame, rules: &RulesInForce) -> PolarsResult<DataFrame> {
     let df = df.sort(
         ["user_key", "created_at", "message_id"],
         SortMultipleOptions::default().with_maintain_order(true),
@@ -46,7 +92,7 @@ pub fn assign(df: DataFrame, rules: &Rules) -> PolarsResult<DataFrame> {
     let users: Vec<&str> = df.column("user_key")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
     let ids: Vec<&str> = df.column("message_id")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
     let times: Vec<i64> = df.column("created_at")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
-    let open = openers(&users, &times, rules.window_us, rules.mode);
+    let open = openers(&users, &times, rules.window_us(), rules.session_mode);
     let session_ids: Vec<&str> = open.iter().map(|&o| ids[o]).collect();
     let session_starts: Vec<i64> = open.iter().map(|&o| times[o]).collect();
     let session_id = Column::new("session_id".into(), session_ids);
@@ -60,7 +106,7 @@ pub fn assign(df: DataFrame, rules: &Rules) -> PolarsResult<DataFrame> {
 /// One row per session from messages carrying `session_id`, `session_start`, `session_date`,
 /// `user_key`, `created_at`, `state` and the effective `kb_hit`, `transfer` and `manual`.
 pub fn summarize(messages: LazyFrame) -> LazyFrame {
-    let answered = col("state").eq(lit("answered"));
+    let answered = MessageState::Answered.is();
     let count_if = |e: Expr| e.cast(DataType::Int64).sum();
     messages
         .group_by([col("session_id")])
@@ -71,8 +117,8 @@ pub fn summarize(messages: LazyFrame) -> LazyFrame {
             col("session_date").first().alias("local_date"),
             len().cast(DataType::Int64).alias("messages"),
             count_if(answered.clone()).alias("answered"),
-            count_if(col("state").eq(lit("error"))).alias("errors"),
-            count_if(col("state").eq(lit("pending"))).alias("pending"),
+            count_if(MessageState::Error.is()).alias("errors"),
+            count_if(MessageState::Pending.is()).alias("pending"),
             count_if(answered.clone().and(col("kb_hit"))).alias("kb_hits"),
             count_if(answered.and(col("transfer"))).alias("transfer_messages"),
             count_if(col("manual")).alias("manual_messages"),
@@ -123,7 +169,7 @@ mod tests {
 
     #[test]
     fn ties_on_time_are_ordered_by_id() {
-        let rules = Rules::new(&crate::config::Settings::from_toml("", &Default::default()).unwrap());
+        let rules = crate::transform::rules::tests::rules("");
         let df = df!(
             "message_id" => ["b", "a", "c"],
             "user_key" => ["u", "u", "u"],

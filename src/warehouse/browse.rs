@@ -4,6 +4,7 @@ use anyhow::Context;
 use chrono::NaiveDateTime;
 
 use super::Warehouse;
+use crate::transform::messages::MessageState;
 use crate::with_pool;
 
 /// A listed message, with its current marks.
@@ -15,7 +16,8 @@ pub struct ListedMessage {
     pub user_key: String,
     pub question: String,
     pub answer: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: MessageState,
     pub kb_hit: bool,
     pub transfer: bool,
     pub session_id: Option<String>,
@@ -37,7 +39,8 @@ pub struct FullMessage {
     pub answer: String,
     pub status: String,
     pub error: Option<String>,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: MessageState,
     pub kb_hit: bool,
     pub transfer: bool,
     pub included: bool,
@@ -56,7 +59,8 @@ pub struct SessionMember {
     pub message_id: String,
     pub local_time: NaiveDateTime,
     pub question: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: MessageState,
 }
 
 /// Filters of `itstat messages` that SQL applies.

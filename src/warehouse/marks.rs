@@ -2,8 +2,10 @@
 //!
 //! Marks are append-only: each row is one decision on one field; the current value of a field
 //! is its latest row by `marked_at`, then `mark_id` (not by `mark_id` alone: a legacy migration
-//! run late appends marks with their historic times, which must not override newer ones). Writing marks also recomputes the `sessions` rows they touch, in the same
-//! transaction, so BI tools see them at once (reports always apply the current marks).
+//! run late appends marks with their historic times, which must not override newer ones; the
+//! view `current_marks` says which row is current). Appending marks says which users'
+//! sessions they touch; the pipeline derives those again in the same transaction, so BI tools
+//! see them at once.
 
 use std::collections::HashSet;
 
@@ -12,7 +14,6 @@ use chrono::NaiveDateTime;
 
 use super::sessions::{Affected, earliest_per_user};
 use super::{Tx, Warehouse};
-use crate::transform::Rules;
 use crate::{with_conn, with_pool};
 
 /// One mark to append.
@@ -128,6 +129,17 @@ impl Warehouse {
         Ok(n > 0)
     }
 
+    /// The current mark of each field of a message (the view `current_marks`).
+    pub async fn current_marks_of(&self, message_id: &str) -> anyhow::Result<Vec<MarkRow>> {
+        with_pool!(self, pool, Db => {
+            sqlx::query_as::<_, MarkRow>(include_str!("../../sql/warehouse/marks_current_of.sql"))
+                .bind(message_id)
+                .fetch_all(pool)
+                .await
+        })
+        .context("reading marks")
+    }
+
     /// Every mark of a message in the order they take effect: by time, then id.
     pub async fn mark_history(&self, message_id: &str) -> anyhow::Result<Vec<MarkRow>> {
         with_pool!(self, pool, Db => {
@@ -141,14 +153,13 @@ impl Warehouse {
 }
 
 impl Tx {
-    /// Appends marks (skipping exact duplicates when `skip_existing`) and recomputes the
-    /// sessions of the messages' users. Returns how many marks were written.
+    /// Appends marks (skipping exact duplicates when `skip_existing`). Returns how many marks
+    /// were written and, per user, the first position whose session they touch.
     pub async fn append_marks(
         &mut self,
         marks: &[NewMark],
         skip_existing: bool,
-        rules: &Rules,
-    ) -> anyhow::Result<usize> {
+    ) -> anyhow::Result<(usize, Vec<Affected>)> {
         let mut written = 0;
         let mut affected = Vec::new();
         for m in marks {
@@ -174,8 +185,7 @@ impl Tx {
                 affected.push(a);
             }
         }
-        self.recompute_sessions(&earliest_per_user(affected), rules).await?;
-        Ok(written)
+        Ok((written, earliest_per_user(affected)))
     }
 
     async fn mark_exists(&mut self, m: &NewMark) -> anyhow::Result<bool> {

@@ -13,6 +13,7 @@ use super::rows::MessageRow;
 use super::sqlite_bulk::{Binder, FromSqliteRow, query_rows};
 use super::{Tx, Warehouse};
 use crate::extract::RawMessage;
+use crate::transform::derive::SessionCols;
 use crate::{with_conn, with_pool};
 
 const INSERT_SQL: &str = include_str!("../../sql/warehouse/messages_insert.sql");
@@ -20,9 +21,6 @@ const UPSERT_TAIL_SQL: &str = include_str!("../../sql/warehouse/messages_upsert_
 const EXISTING_SQL: &str = include_str!("../../sql/warehouse/messages_existing.sql");
 const PENDING_SQL: &str = include_str!("../../sql/warehouse/messages_pending.sql");
 const STORED_RAW_SQL: &str = include_str!("../../sql/warehouse/messages_stored_raw.sql");
-
-/// A message's session columns: session id, its start (UTC) and its local date.
-pub type SessionCols = (String, NaiveDateTime, chrono::NaiveDate);
 
 const INSERT_WITH_SESSIONS_SQL: &str = include_str!("../../sql/warehouse/messages_insert_with_sessions.sql");
 const SESSIONS_TAIL_SQL: &str = include_str!("../../sql/warehouse/messages_upsert_sessions_tail.sql");
@@ -110,7 +108,7 @@ impl Tx {
                         .push_bind(&r.answer)
                         .push_bind(&r.status)
                         .push_bind(&r.error)
-                        .push_bind(&r.state)
+                        .push_bind(r.state.as_str())
                         .push_bind(r.kb_hit)
                         .push_bind(r.transfer)
                         .push_bind(r.included)
@@ -134,9 +132,9 @@ impl Tx {
                         .push_bind(now);
                     if let Some(sessions) = sessions {
                         let s = sessions.get(r.message_id.as_str());
-                        b.push_bind(s.map(|s| s.0.clone()))
-                            .push_bind(s.map(|s| s.1))
-                            .push_bind(s.map(|s| s.2));
+                        b.push_bind(s.map(|s| s.session_id.clone()))
+                            .push_bind(s.map(|s| s.session_start))
+                            .push_bind(s.map(|s| s.session_date));
                     }
                 });
                 qb.push(tail.as_str());
@@ -158,7 +156,7 @@ fn bind_message(
     b.push(&r.message_id)?.push(&r.app_id)?.push(&r.conversation_id)?;
     b.time(r.created_at)?.opt_time(r.updated_at)?.time(r.local_time)?.date(r.local_date)?;
     b.push(&r.user_key)?.push(&r.query)?.push(&r.question)?.push(&r.answer)?;
-    b.push(&r.status)?.push(&r.error)?.push(&r.state)?;
+    b.push(&r.status)?.push(&r.error)?.push(r.state.as_str())?;
     b.push(r.kb_hit)?.push(r.transfer)?.push(r.included)?;
     b.push(&r.invoke_from)?.push(&r.from_source)?.push(&r.from_end_user_id)?.push(&r.from_account_id)?;
     b.push(&r.end_user_session_id)?.push(&r.account_email)?.push(&r.inputs)?;
@@ -168,7 +166,8 @@ fn bind_message(
     b.push(r.content_hash)?.push(now)?;
     if let Some(sessions) = sessions {
         let s = sessions.get(r.message_id.as_str());
-        b.push(s.map(|s| s.0.as_str()))?.opt_time(s.map(|s| s.1))?.opt_date(s.map(|s| s.2))?;
+        b.push(s.map(|s| s.session_id.as_str()))?;
+        b.opt_time(s.map(|s| s.session_start))?.opt_date(s.map(|s| s.session_date))?;
     }
     Ok(())
 }

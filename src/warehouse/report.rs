@@ -7,6 +7,7 @@ use polars::prelude::*;
 use super::sqlite_bulk::{FromSqliteRow, query_rows, sqlx_date};
 use super::{Pool, Warehouse};
 use crate::extract::frame::micros;
+use crate::transform::messages::MessageState;
 use crate::transform::time::epoch_days;
 use crate::with_pool;
 
@@ -171,7 +172,8 @@ pub struct DetailMessage {
     pub user_key: String,
     pub question: String,
     pub answer: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: MessageState,
     pub kb_hit: bool,
     pub transfer: bool,
     pub latency_s: f64,
@@ -212,7 +214,7 @@ impl FromSqliteRow for DetailMessage {
             user_key: row.get(3)?,
             question: row.get(4)?,
             answer: row.get(5)?,
-            state: row.get(6)?,
+            state: MessageState::from_stored(&row.get::<_, String>(6)?),
             kb_hit: row.get(7)?,
             transfer: row.get(8)?,
             latency_s: row.get(9)?,

@@ -11,6 +11,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
 use crate::extract::frame::from_micros;
+use crate::transform::messages::MessageState;
 use crate::transform::time::from_epoch_days;
 
 /// One message as stored, minus session columns and bookkeeping.
@@ -29,7 +30,7 @@ pub struct MessageRow {
     pub answer: String,
     pub status: String,
     pub error: Option<String>,
-    pub state: String,
+    pub state: MessageState,
     pub kb_hit: bool,
     pub transfer: bool,
     pub included: bool,
@@ -60,7 +61,7 @@ impl MessageRow {
         (&self.message_id, &self.app_id, &self.conversation_id).hash(&mut h);
         (self.created_at, self.updated_at, self.local_time, self.local_date).hash(&mut h);
         (&self.user_key, &self.query, &self.question, &self.answer, &self.status, &self.error).hash(&mut h);
-        (&self.state, self.kb_hit, self.transfer, self.included, &self.invoke_from).hash(&mut h);
+        (self.state.as_str(), self.kb_hit, self.transfer, self.included, &self.invoke_from).hash(&mut h);
         (&self.from_source, &self.from_end_user_id, &self.from_account_id).hash(&mut h);
         (&self.end_user_session_id, &self.account_email, &self.inputs).hash(&mut h);
         (self.message_tokens, self.answer_tokens, self.latency_s.to_bits()).hash(&mut h);
@@ -146,7 +147,7 @@ pub fn message_rows(df: &DataFrame) -> PolarsResult<Vec<MessageRow>> {
                 answer: answer[i].unwrap_or_default().to_string(),
                 status: status[i].unwrap_or_default().to_string(),
                 error: owned(error[i]),
-                state: state[i].unwrap_or("pending").to_string(),
+                state: MessageState::from_stored(state[i].unwrap_or_default()),
                 kb_hit: kb_hit[i].unwrap_or(false),
                 transfer: transfer[i].unwrap_or(false),
                 included: included[i].unwrap_or(true),

@@ -1,34 +1,30 @@
-//! The session pass: recomputes the sessions of the users a batch touched, in the batch's
-//! transaction, so every committed state has whole, correct sessions.
+//! Session columns and rows: loading what `transform::derive` needs, and storing what it
+//! derived. No session rule is decided here (docs/metrics.md §3 lives in `transform`).
 //!
-//! For each affected user the pass starts at the session holding the message just before the
-//! first touched one (sessions before it cannot change), reloads everything from there, runs
-//! `transform::sessions`, writes changed session columns and replaces the user's session rows
-//! from that point on. A full rebuild (after a rule change) starts every user at their first
-//! message and takes the users a group at a time, so its memory follows the group, not the
-//! table.
+//! For a set of affected users (each with the first position that changed), the warehouse
+//! looks up the stored session just before that position ([`Tx::restart_points`]; the rule
+//! that picks the restart point is `transform::sessions::restart_point`), loads every included
+//! message from there on with its marks and stored session ([`Tx::session_inputs`]), and
+//! after the derivation writes the changed session columns and replaces the users' session
+//! rows from there on ([`Tx::apply_sessions`]). All of it runs in the caller's transaction.
 
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
-use polars::prelude::*;
 use sqlx::QueryBuilder;
 
 use std::collections::{HashMap, HashSet};
 
 use super::Tx;
-use super::messages::SessionCols;
-use super::rows::MessageRow;
 use super::sqlite_bulk::{Binder, FromSqliteRow, query_rows};
-use crate::extract::frame::{from_micros, micros};
-use crate::transform::time::from_epoch_days;
-use crate::transform::{Rules, marks, sessions};
+use crate::transform::derive::{Assignment, SessionCols, SessionInput, SessionRow};
+use crate::transform::messages::MessageState;
 use crate::with_conn;
 
 const ROWS_PER_STATEMENT: usize = 2000;
 const SESSIONS_INSERT_SQL: &str = include_str!("../../sql/warehouse/sessions_insert.sql");
 const SESSIONS_UPSERT_TAIL_SQL: &str = include_str!("../../sql/warehouse/sessions_upsert_tail.sql");
 
-/// A user whose sessions must be recomputed from (`from_at`, `from_id`) on.
+/// A user whose sessions must be derived again from (`from_at`, `from_id`) on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Affected {
     pub user_key: String,
@@ -52,54 +48,19 @@ pub fn earliest_per_user(items: impl IntoIterator<Item = Affected>) -> Vec<Affec
     map.into_iter().map(|(user_key, (from_at, from_id))| Affected { user_key, from_at, from_id }).collect()
 }
 
-/// What [`Tx::write_merged`] computed.
-struct Merged {
-    stats: SessionStats,
-    inputs: Vec<SessionInput>,
-    assigned: Vec<Assigned>,
-}
-
-/// The last session of every user seen so far in a first full load, carried from batch to
-/// batch. A first load reads Dify oldest first, so a batch can only extend a user's last
-/// session or open new ones after it: the messages of that session are all the next batch
-/// needs, and carrying them spares re-reading them through the (user, time) index, which the
-/// load builds only at its end.
-#[derive(Debug, Default)]
-pub struct OpenSessions {
-    by_user: HashMap<String, Vec<SessionInput>>,
-}
-
-impl OpenSessions {
-    /// Keeps, for each user in `assigned`, the inputs of their last session, marked as stored
-    /// in it.
-    fn keep_last(&mut self, inputs: &[SessionInput], assigned: &[Assigned]) {
-        let session_of: HashMap<&str, (NaiveDateTime, &str)> = assigned
-            .iter()
-            .map(|a| (a.message_id.as_str(), (a.session_start, a.session_id.as_str())))
-            .collect();
-        // A user's sessions follow each other: the last is the one that started last.
-        let mut last: HashMap<&str, (NaiveDateTime, &str)> = HashMap::new();
-        for input in inputs {
-            if let Some(&session) = session_of.get(input.message_id.as_str()) {
-                let entry = last.entry(input.user_key.as_str()).or_insert(session);
-                *entry = (*entry).max(session);
-            }
-        }
-        let mut kept: HashMap<String, Vec<SessionInput>> = HashMap::new();
-        for input in inputs {
-            let session = session_of.get(input.message_id.as_str());
-            if session.is_some() && session == last.get(input.user_key.as_str()) {
-                let mut input = input.clone();
-                input.old_session_id = session.map(|s| s.1.to_string());
-                kept.entry(input.user_key.clone()).or_default().push(input);
-            }
-        }
-        self.by_user.extend(kept);
-    }
-}
-
+/// An affected user's first changed position and the stored session just before it.
 #[derive(Debug, Clone, sqlx::FromRow)]
-struct SessionInput {
+pub struct Anchor {
+    pub user_key: String,
+    pub from_at: NaiveDateTime,
+    pub from_id: String,
+    pub previous_start: Option<NaiveDateTime>,
+    pub previous_id: Option<String>,
+}
+
+/// A row of `session_messages.sql`, decoded.
+#[derive(Debug, sqlx::FromRow)]
+struct StoredInput {
     message_id: String,
     user_key: String,
     created_at: NaiveDateTime,
@@ -107,11 +68,35 @@ struct SessionInput {
     kb_hit: bool,
     transfer: bool,
     old_session_id: Option<String>,
+    old_session_start: Option<NaiveDateTime>,
+    old_session_date: Option<NaiveDate>,
     kb_mark: Option<bool>,
     manual_mark: Option<bool>,
 }
 
-impl FromSqliteRow for SessionInput {
+impl From<StoredInput> for SessionInput {
+    fn from(r: StoredInput) -> SessionInput {
+        let stored = match (r.old_session_id, r.old_session_start, r.old_session_date) {
+            (Some(session_id), Some(session_start), Some(session_date)) => {
+                Some(SessionCols { session_id, session_start, session_date })
+            }
+            _ => None,
+        };
+        SessionInput {
+            message_id: r.message_id,
+            user_key: r.user_key,
+            created_at: r.created_at,
+            state: MessageState::from_stored(&r.state),
+            kb_hit: r.kb_hit,
+            transfer: r.transfer,
+            kb_mark: r.kb_mark,
+            manual_mark: r.manual_mark,
+            stored,
+        }
+    }
+}
+
+impl FromSqliteRow for StoredInput {
     const COLUMNS: &'static [&'static str] = &[
         "message_id",
         "user_key",
@@ -120,13 +105,15 @@ impl FromSqliteRow for SessionInput {
         "kb_hit",
         "transfer",
         "old_session_id",
+        "old_session_start",
+        "old_session_date",
         "kb_mark",
         "manual_mark",
     ];
 
     /// A row of `session_messages.sql`.
-    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionInput> {
-        Ok(SessionInput {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredInput> {
+        Ok(StoredInput {
             message_id: row.get(0)?,
             user_key: row.get(1)?,
             created_at: row.get(2)?,
@@ -134,236 +121,83 @@ impl FromSqliteRow for SessionInput {
             kb_hit: row.get(4)?,
             transfer: row.get(5)?,
             old_session_id: row.get(6)?,
-            kb_mark: row.get(7)?,
-            manual_mark: row.get(8)?,
+            old_session_start: row.get(7)?,
+            old_session_date: row.get(8)?,
+            kb_mark: row.get(9)?,
+            manual_mark: row.get(10)?,
         })
     }
 }
 
-/// Counts of what the pass changed.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SessionStats {
-    pub messages_moved: usize,
-    pub sessions_written: usize,
-}
-
 /// A user with included messages: the first one's time and how many there are.
 #[derive(Debug, Clone, sqlx::FromRow)]
-struct UserExtent {
-    user_key: String,
-    first_at: NaiveDateTime,
-    messages: i64,
+pub struct UserExtent {
+    pub user_key: String,
+    pub first_at: NaiveDateTime,
+    pub messages: i64,
 }
 
-/// Splits `users` into consecutive groups holding at most `limit` messages each; a user with
-/// more than `limit` messages makes a group alone (a user's sessions are never split).
-fn user_groups(users: &[UserExtent], limit: usize) -> Vec<&[UserExtent]> {
-    let mut groups = Vec::new();
-    let (mut start, mut rows) = (0, 0usize);
-    for (i, user) in users.iter().enumerate() {
-        let n = usize::try_from(user.messages).unwrap_or(0);
-        if i > start && rows + n > limit {
-            groups.push(&users[start..i]);
-            (start, rows) = (i, 0);
-        }
-        rows += n;
-    }
-    if start < users.len() {
-        groups.push(&users[start..]);
-    }
-    groups
+/// How [`Tx::apply_sessions`] writes session rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionWrite {
+    /// Replace the users' rows from their restart points (in the scratch table) on.
+    ReplaceFromRestart,
+    /// Insert, replacing a stored row of the same id (a first load, whose restart points are
+    /// not in the scratch table: it has no earlier rows to drop).
+    Upsert,
 }
 
 impl Tx {
-    /// Recomputes the sessions of `affected` users.
-    pub async fn recompute_sessions(
-        &mut self,
-        affected: &[Affected],
-        rules: &Rules,
-    ) -> anyhow::Result<SessionStats> {
-        if affected.is_empty() {
-            return Ok(SessionStats::default());
-        }
-        let started = std::time::Instant::now();
-        self.prepare_scratch(affected).await?;
-        let inputs = self.load_session_inputs().await?;
-        let loaded = started.elapsed();
-        let (assigned, summary) =
-            compute(&inputs, rules).map_err(anyhow::Error::from).context("computing sessions")?;
-        let computed = started.elapsed();
-        let moved = self.apply_assignments(&inputs, &assigned).await?;
-        let applied = started.elapsed();
-        let written = self.replace_sessions(&summary).await?;
-        tracing::debug!(
-            messages = inputs.len(),
-            load = ?loaded,
-            compute = ?(computed - loaded),
-            apply = ?(applied - computed),
-            replace = ?(started.elapsed() - applied),
-            "Recomputed sessions."
-        );
-        Ok(SessionStats { messages_moved: moved, sessions_written: written })
+    /// The stored session before each affected user's first changed position.
+    pub async fn restart_anchors(&mut self, affected: &[Affected]) -> anyhow::Result<Vec<Anchor>> {
+        self.fill_scratch(affected).await?;
+        with_conn!(self, conn, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/session_anchor.sql")).fetch_all(&mut *conn).await
+        })
+        .context("finding where sessions restart")
     }
 
-    /// Recomputes every session from scratch (after a rule change): drops every session row,
-    /// then computes and writes the sessions of the users a group of about `group_rows`
-    /// messages at a time, so memory does not grow with the table.
-    pub async fn rebuild_all_sessions(
-        &mut self,
-        rules: &Rules,
-        group_rows: usize,
-    ) -> anyhow::Result<SessionStats> {
+    /// Records the users' restart points, from which [`Tx::session_inputs`] loads and
+    /// [`Tx::apply_sessions`] replaces.
+    pub async fn set_restart_points(&mut self, restart: &[Affected]) -> anyhow::Result<()> {
+        self.fill_scratch(restart).await
+    }
+
+    /// Every included message of the users of [`Tx::set_restart_points`] from their restart
+    /// points on, with current marks and stored session columns.
+    pub async fn session_inputs(&mut self) -> anyhow::Result<Vec<SessionInput>> {
+        const SQL: &str = include_str!("../../sql/warehouse/session_messages.sql");
+        let rows: Vec<StoredInput> = match self {
+            // A full rebuild reads every message, a group of users at a time (see sqlite_bulk).
+            Tx::Sqlite(t) => query_rows(t, SQL, &[]).await,
+            Tx::Postgres(t) => sqlx::query_as(SQL).fetch_all(&mut **t).await.map_err(anyhow::Error::from),
+        }
+        .context("loading messages for sessions")?;
+        Ok(rows.into_iter().map(SessionInput::from).collect())
+    }
+
+    /// Every user with included messages, by user key.
+    pub async fn user_extents(&mut self) -> anyhow::Result<Vec<UserExtent>> {
+        with_conn!(self, conn, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/session_user_extents.sql")).fetch_all(&mut *conn).await
+        })
+        .context("listing users")
+    }
+
+    /// Drops every session row and the session columns of excluded messages: the start of a
+    /// rebuild of all sessions.
+    pub async fn clear_sessions(&mut self) -> anyhow::Result<()> {
         with_conn!(self, conn, Db => {
             sqlx::query("DELETE FROM sessions").execute(&mut *conn).await?;
             sqlx::query(include_str!("../../sql/warehouse/session_clear_excluded.sql")).execute(&mut *conn).await?;
             Ok::<_, sqlx::Error>(())
         })
-        .context("clearing sessions")?;
-        let users: Vec<UserExtent> = with_conn!(self, conn, Db => {
-            sqlx::query_as(include_str!("../../sql/warehouse/session_user_extents.sql")).fetch_all(&mut *conn).await
-        })
-        .context("listing users")?;
-        let mut stats = SessionStats::default();
-        for group in user_groups(&users, group_rows.max(1)) {
-            // From each user's first message on: the pass finds no earlier session to anchor
-            // to and no session rows left to replace, so it computes and writes them all.
-            let from_start: Vec<Affected> = group
-                .iter()
-                .map(|u| Affected {
-                    user_key: u.user_key.clone(),
-                    from_at: u.first_at,
-                    from_id: String::new(),
-                })
-                .collect();
-            let done = self.recompute_sessions(&from_start, rules).await?;
-            stats.messages_moved += done.messages_moved;
-            stats.sessions_written += done.sessions_written;
-        }
-        tracing::debug!(users = users.len(), moved = stats.messages_moved, "Rebuilt all sessions.");
-        Ok(stats)
+        .context("clearing sessions")
     }
 
-    /// Writes a batch's new and changed rows together with their sessions: the sessions are
-    /// computed first, from the stored messages of the affected users (from their anchors on)
-    /// merged with the batch, so each row is written once; stored rows whose session moved
-    /// are updated, and the users' session rows replaced. `affected` must hold the position
-    /// of every batch row (and the old position of changed ones).
-    pub async fn write_batch_with_sessions(
-        &mut self,
-        rows: &[&MessageRow],
-        affected: &[Affected],
-        rules: &Rules,
-        now: NaiveDateTime,
-    ) -> anyhow::Result<SessionStats> {
-        if rows.is_empty() {
-            return Ok(SessionStats::default());
-        }
-        let started = std::time::Instant::now();
-        self.prepare_scratch(affected).await?;
-        let batch_ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
-        let stored: Vec<SessionInput> = self
-            .load_session_inputs()
-            .await?
-            .into_iter()
-            .filter(|i| !batch_ids.contains(i.message_id.as_str()))
-            .collect();
-        tracing::debug!(elapsed = ?started.elapsed(), stored = stored.len(), "Loaded stored sessions.");
-        let written = self.write_merged(rows, stored, rules, now, false).await?;
-        Ok(written.stats)
-    }
-
-    /// Writes a batch of a first full load (see [`OpenSessions`]): like
-    /// [`Tx::write_batch_with_sessions`], but each user's open session comes from `open`
-    /// instead of the warehouse, and session rows are upserted by id instead of replaced from
-    /// the anchor on, so neither needs the secondary indexes the load builds at its end.
-    pub async fn write_first_load_batch(
-        &mut self,
-        rows: &[&MessageRow],
-        open: &mut OpenSessions,
-        rules: &Rules,
-        now: NaiveDateTime,
-    ) -> anyhow::Result<SessionStats> {
-        if rows.is_empty() {
-            return Ok(SessionStats::default());
-        }
-        let users: HashSet<&str> = rows.iter().filter(|r| r.included).map(|r| r.user_key.as_str()).collect();
-        let stored: Vec<SessionInput> =
-            users.iter().flat_map(|u| open.by_user.remove(*u).unwrap_or_default()).collect();
-        let written = self.write_merged(rows, stored, rules, now, true).await?;
-        open.keep_last(&written.inputs, &written.assigned);
-        Ok(written.stats)
-    }
-
-    /// Computes the sessions of `stored` (whole sessions of the batch's users, from their
-    /// anchors on) merged with the batch, writes each batch row once with its session, moves
-    /// stored rows whose session changed, and writes the session rows: replacing the users'
-    /// rows from their anchors on, or, in a `first_load` (whose rows are all new), upserting
-    /// them by session id.
-    async fn write_merged(
-        &mut self,
-        rows: &[&MessageRow],
-        mut inputs: Vec<SessionInput>,
-        rules: &Rules,
-        now: NaiveDateTime,
-        first_load: bool,
-    ) -> anyhow::Result<Merged> {
-        let started = std::time::Instant::now();
-        let stored = inputs.len();
-        let batch_ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
-        let mut ids = batch_ids.clone();
-        ids.extend(inputs.iter().map(|i| i.message_id.as_str()));
-        let marks = self.current_marks(&ids).await?;
-        // Marks can be added while a load runs: carried inputs take the current ones too.
-        for input in &mut inputs {
-            (input.kb_mark, input.manual_mark) =
-                marks.get(input.message_id.as_str()).copied().unwrap_or((input.kb_mark, input.manual_mark));
-        }
-        inputs.extend(rows.iter().filter(|r| r.included).map(|r| {
-            let (kb_mark, manual_mark) = marks.get(r.message_id.as_str()).copied().unwrap_or_default();
-            SessionInput {
-                message_id: r.message_id.clone(),
-                user_key: r.user_key.clone(),
-                created_at: r.created_at,
-                state: r.state.clone(),
-                kb_hit: r.kb_hit,
-                transfer: r.transfer,
-                old_session_id: None,
-                kb_mark,
-                manual_mark,
-            }
-        }));
-        let (assigned, summary) =
-            compute(&inputs, rules).map_err(anyhow::Error::from).context("computing sessions")?;
-        let computed = started.elapsed();
-        let sessions: HashMap<&str, SessionCols> = assigned
-            .iter()
-            .filter(|a| batch_ids.contains(a.message_id.as_str()))
-            .map(|a| (a.message_id.as_str(), (a.session_id.clone(), a.session_start, a.session_date)))
-            .collect();
-        self.upsert_messages(rows, now, Some(&sessions), first_load).await?;
-        let upserted = started.elapsed();
-        let moved = self.apply_assignments(&inputs[..stored], &assigned).await?;
-        let written = if first_load {
-            self.insert_sessions(&summary, true).await?;
-            summary.len()
-        } else {
-            self.replace_sessions(&summary).await?
-        };
-        tracing::debug!(
-            compute = ?computed,
-            upsert = ?(upserted - computed),
-            sessions = ?(started.elapsed() - upserted),
-            "Wrote batch with sessions."
-        );
-        Ok(Merged {
-            stats: SessionStats { messages_moved: moved, sessions_written: written },
-            inputs,
-            assigned,
-        })
-    }
-
-    /// The current marks (kb_hit, manual) of these messages; none when no mark exists at all.
-    async fn current_marks(
+    /// The current marks (kb_hit, manual) of these messages (the view `current_marks`); none
+    /// when no mark exists at all.
+    pub async fn current_marks(
         &mut self,
         ids: &HashSet<&str>,
     ) -> anyhow::Result<HashMap<String, (Option<bool>, Option<bool>)>> {
@@ -384,7 +218,7 @@ impl Tx {
                 for id in chunk {
                     list.push_bind(*id);
                 }
-                qb.push(") ORDER BY k.marked_at, k.mark_id");
+                qb.push(")");
                 qb.build_query_as().fetch_all(&mut *conn).await
             })
             .context("reading marks")?;
@@ -400,9 +234,26 @@ impl Tx {
         Ok(out)
     }
 
-    /// Lists `affected` in the connection's scratch tables and moves each back to the start of
-    /// the session holding the message just before it.
-    async fn prepare_scratch(&mut self, affected: &[Affected]) -> anyhow::Result<()> {
+    /// Stores derived sessions: the changed session columns of stored messages, and the
+    /// session rows (see [`SessionWrite`]).
+    pub async fn apply_sessions(
+        &mut self,
+        changed: &[&Assignment],
+        rows: &[SessionRow],
+        write: SessionWrite,
+    ) -> anyhow::Result<()> {
+        self.write_assignments(changed).await?;
+        if write == SessionWrite::ReplaceFromRestart {
+            with_conn!(self, conn, Db => {
+                sqlx::query(include_str!("../../sql/warehouse/session_delete.sql")).execute(&mut *conn).await.map(|_| ())
+            })
+            .context("replacing sessions")?;
+        }
+        self.insert_sessions(rows, write == SessionWrite::Upsert).await
+    }
+
+    /// Lists positions in the connection's scratch table `affected_users` (emptied first).
+    async fn fill_scratch(&mut self, positions: &[Affected]) -> anyhow::Result<()> {
         let temp_sql = if matches!(self, Tx::Sqlite(_)) {
             include_str!("../../sql/warehouse/sqlite/session_temp.sql")
         } else {
@@ -410,7 +261,7 @@ impl Tx {
         };
         with_conn!(self, conn, Db => sqlx::raw_sql(temp_sql).execute(&mut *conn).await.map(|_| ()))
             .context("preparing the session pass")?;
-        for chunk in affected.chunks(ROWS_PER_STATEMENT) {
+        for chunk in positions.chunks(ROWS_PER_STATEMENT) {
             with_conn!(self, conn, Db => {
                 let mut qb = QueryBuilder::<Db>::new("INSERT INTO affected_users (user_key, from_at, from_id) ");
                 qb.push_values(chunk, |mut b, a| {
@@ -420,65 +271,33 @@ impl Tx {
             })
             .context("listing affected users")?;
         }
-        with_conn!(self, conn, Db => {
-            sqlx::query(include_str!("../../sql/warehouse/session_anchor.sql")).execute(&mut *conn).await.map(|_| ())
-        })
-        .context("finding session starts")?;
         Ok(())
     }
 
-    async fn load_session_inputs(&mut self) -> anyhow::Result<Vec<SessionInput>> {
-        const SQL: &str = include_str!("../../sql/warehouse/session_messages.sql");
-        match self {
-            // A full rebuild reads every message, a group of users at a time (see sqlite_bulk).
-            Tx::Sqlite(t) => query_rows(t, SQL, &[]).await,
-            Tx::Postgres(t) => sqlx::query_as(SQL).fetch_all(&mut **t).await.map_err(anyhow::Error::from),
+    /// Writes the session columns of these messages.
+    async fn write_assignments(&mut self, changed: &[&Assignment]) -> anyhow::Result<()> {
+        if changed.is_empty() {
+            return Ok(());
         }
-        .context("loading messages for sessions")
-    }
-
-    /// Writes session columns of messages whose session changed; returns how many.
-    async fn apply_assignments(
-        &mut self,
-        inputs: &[SessionInput],
-        assigned: &[Assigned],
-    ) -> anyhow::Result<usize> {
-        let old: std::collections::HashMap<&str, Option<&str>> =
-            inputs.iter().map(|i| (i.message_id.as_str(), i.old_session_id.as_deref())).collect();
-        // Only the given (stored) messages: a batch's own rows get their session on insert.
-        let changed: Vec<&Assigned> = assigned
-            .iter()
-            .filter(|a| matches!(old.get(a.message_id.as_str()), Some(prev) if *prev != Some(a.session_id.as_str())))
-            .collect();
+        with_conn!(self, conn, Db => sqlx::query("DELETE FROM session_assign").execute(&mut *conn).await.map(|_| ()))
+            .context("writing sessions")?;
         for chunk in changed.chunks(ROWS_PER_STATEMENT) {
             with_conn!(self, conn, Db => {
                 let mut qb = QueryBuilder::<Db>::new(
                     "INSERT INTO session_assign (message_id, session_id, session_start, session_date) ",
                 );
                 qb.push_values(chunk, |mut b, a| {
-                    b.push_bind(&a.message_id).push_bind(&a.session_id).push_bind(a.session_start).push_bind(a.session_date);
+                    let s = &a.session;
+                    b.push_bind(&a.message_id).push_bind(&s.session_id).push_bind(s.session_start).push_bind(s.session_date);
                 });
                 qb.build().execute(&mut *conn).await.map(|_| ())
             })
             .context("writing sessions")?;
         }
-        if !changed.is_empty() {
-            with_conn!(self, conn, Db => {
-                sqlx::query(include_str!("../../sql/warehouse/session_apply.sql")).execute(&mut *conn).await.map(|_| ())
-            })
-            .context("writing sessions")?;
-        }
-        Ok(changed.len())
-    }
-
-    /// Replaces the affected users' session rows from their starting points on.
-    async fn replace_sessions(&mut self, summary: &[SessionRow]) -> anyhow::Result<usize> {
         with_conn!(self, conn, Db => {
-            sqlx::query(include_str!("../../sql/warehouse/session_delete.sql")).execute(&mut *conn).await.map(|_| ())
+            sqlx::query(include_str!("../../sql/warehouse/session_apply.sql")).execute(&mut *conn).await.map(|_| ())
         })
-        .context("replacing sessions")?;
-        self.insert_sessions(summary, false).await?;
-        Ok(summary.len())
+        .context("writing sessions")
     }
 
     /// Inserts session rows; with `upsert`, a stored row of the same id is replaced.
@@ -523,35 +342,6 @@ impl Tx {
     }
 }
 
-/// A message's computed session.
-#[derive(Debug)]
-struct Assigned {
-    message_id: String,
-    session_id: String,
-    session_start: NaiveDateTime,
-    session_date: NaiveDate,
-}
-
-/// One `sessions` row.
-#[derive(Debug)]
-struct SessionRow {
-    session_id: String,
-    user_key: String,
-    started_at: NaiveDateTime,
-    ended_at: NaiveDateTime,
-    local_date: NaiveDate,
-    messages: i64,
-    answered: i64,
-    errors: i64,
-    pending: i64,
-    kb_hits: i64,
-    transfer_messages: i64,
-    manual_messages: i64,
-    is_transfer: bool,
-    is_manual: bool,
-    is_self_resolved: bool,
-}
-
 /// Binds a session row for the SQLite writer, in the column order of `sessions_insert.sql`.
 fn bind_session(b: &mut Binder<'_, '_>, s: &SessionRow) -> rusqlite::Result<()> {
     b.push(&s.session_id)?.push(&s.user_key)?.time(s.started_at)?.time(s.ended_at)?.date(s.local_date)?;
@@ -561,70 +351,23 @@ fn bind_session(b: &mut Binder<'_, '_>, s: &SessionRow) -> rusqlite::Result<()> 
     Ok(())
 }
 
-fn compute(inputs: &[SessionInput], rules: &Rules) -> PolarsResult<(Vec<Assigned>, Vec<SessionRow>)> {
-    let frame = df!(
-        "message_id" => inputs.iter().map(|i| i.message_id.as_str()).collect::<Vec<_>>(),
-        "user_key" => inputs.iter().map(|i| i.user_key.as_str()).collect::<Vec<_>>(),
-        "created_at" => inputs.iter().map(|i| micros(i.created_at)).collect::<Vec<_>>(),
-        "state" => inputs.iter().map(|i| i.state.as_str()).collect::<Vec<_>>(),
-        "kb_hit" => inputs.iter().map(|i| i.kb_hit).collect::<Vec<_>>(),
-        "transfer" => inputs.iter().map(|i| i.transfer).collect::<Vec<_>>(),
-        "kb_mark" => inputs.iter().map(|i| i.kb_mark).collect::<Vec<_>>(),
-        "manual_mark" => inputs.iter().map(|i| i.manual_mark).collect::<Vec<_>>(),
-    )?;
-    let with_sessions = sessions::assign(frame, rules)?;
-    let effective = marks::apply(with_sessions.clone().lazy());
-    let summary = sessions::summarize(effective).collect()?;
-    Ok((assigned_rows(&with_sessions)?, session_rows(&summary)?))
-}
-
-fn assigned_rows(df: &DataFrame) -> PolarsResult<Vec<Assigned>> {
-    let ids = df.column("message_id")?.str()?;
-    let sids = df.column("session_id")?.str()?;
-    let starts = df.column("session_start")?.i64()?;
-    let dates = df.column("session_date")?.cast(&DataType::Int32)?;
-    let dates = dates.i32()?;
-    Ok((0..df.height())
-        .map(|i| Assigned {
-            message_id: ids.get(i).unwrap_or_default().to_string(),
-            session_id: sids.get(i).unwrap_or_default().to_string(),
-            session_start: from_micros(starts.get(i).unwrap_or_default()),
-            session_date: from_epoch_days(dates.get(i).unwrap_or_default()),
-        })
-        .collect())
-}
-
-fn session_rows(df: &DataFrame) -> PolarsResult<Vec<SessionRow>> {
-    let s = |n: &str| -> PolarsResult<StringChunked> { Ok(df.column(n)?.str()?.clone()) };
-    let i =
-        |n: &str| -> PolarsResult<Int64Chunked> { Ok(df.column(n)?.cast(&DataType::Int64)?.i64()?.clone()) };
-    let b = |n: &str| -> PolarsResult<BooleanChunked> { Ok(df.column(n)?.bool()?.clone()) };
-    let (sid, user) = (s("session_id")?, s("user_key")?);
-    let (started, ended, date) = (i("started_at")?, i("ended_at")?, i("local_date")?);
-    let (messages, answered, errors, pending) = (i("messages")?, i("answered")?, i("errors")?, i("pending")?);
-    let (kb_hits, transfer_messages, manual_messages) =
-        (i("kb_hits")?, i("transfer_messages")?, i("manual_messages")?);
-    let (is_transfer, is_manual, is_self_resolved) =
-        (b("is_transfer")?, b("is_manual")?, b("is_self_resolved")?);
-    Ok((0..df.height())
-        .map(|r| SessionRow {
-            session_id: sid.get(r).unwrap_or_default().to_string(),
-            user_key: user.get(r).unwrap_or_default().to_string(),
-            started_at: from_micros(started.get(r).unwrap_or_default()),
-            ended_at: from_micros(ended.get(r).unwrap_or_default()),
-            local_date: from_epoch_days(date.get(r).unwrap_or_default() as i32),
-            messages: messages.get(r).unwrap_or_default(),
-            answered: answered.get(r).unwrap_or_default(),
-            errors: errors.get(r).unwrap_or_default(),
-            pending: pending.get(r).unwrap_or_default(),
-            kb_hits: kb_hits.get(r).unwrap_or_default(),
-            transfer_messages: transfer_messages.get(r).unwrap_or_default(),
-            manual_messages: manual_messages.get(r).unwrap_or_default(),
-            is_transfer: is_transfer.get(r).unwrap_or_default(),
-            is_manual: is_manual.get(r).unwrap_or_default(),
-            is_self_resolved: is_self_resolved.get(r).unwrap_or_default(),
-        })
-        .collect())
+/// Splits `users` into consecutive groups holding at most `limit` messages each; a user with
+/// more than `limit` messages makes a group alone (a user's sessions are never split).
+pub fn user_groups(users: &[UserExtent], limit: usize) -> Vec<&[UserExtent]> {
+    let mut groups = Vec::new();
+    let (mut start, mut rows) = (0, 0usize);
+    for (i, user) in users.iter().enumerate() {
+        let n = usize::try_from(user.messages).unwrap_or(0);
+        if i > start && rows + n > limit {
+            groups.push(&users[start..i]);
+            (start, rows) = (i, 0);
+        }
+        rows += n;
+    }
+    if start < users.len() {
+        groups.push(&users[start..]);
+    }
+    groups
 }
 
 #[cfg(test)]

@@ -1,0 +1,375 @@
+//! Applying the derivation (docs/metrics.md §8) to the warehouse: the one path by which
+//! verdicts and sessions reach it, for every command.
+//!
+//! Each function loads the facts the derivation needs from the warehouse, calls the pure
+//! functions of `transform` (`messages::classify`, `sessions::restart_point`,
+//! `derive::derive_sessions`) and hands the result back to the warehouse, inside the caller's
+//! transaction:
+//! - [`write_batch`]: an ingest batch's new and changed messages with their users' sessions;
+//! - [`rederive_users`]: the sessions of users whose marks changed (`mark`, `import legacy`);
+//! - [`reclassify`]: every stored message and every session, after the rules changed.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+use polars::prelude::PolarsResult;
+use tracing::{debug, info};
+
+use crate::extract::{RawMessage, frame};
+use crate::transform::derive::{Assignment, Derived, SessionCols, SessionInput, derive_sessions};
+use crate::transform::{RulesInForce, messages, sessions};
+use crate::warehouse::messages::{Stored, StoredRaw};
+use crate::warehouse::rows::{MessageRow, message_rows};
+use crate::warehouse::runs::RULES_KEY;
+use crate::warehouse::sessions::{Affected, SessionWrite, earliest_per_user, user_groups};
+use crate::warehouse::{Tx, Warehouse};
+
+/// What a derivation pass wrote.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SessionStats {
+    /// Stored messages whose session columns changed.
+    pub messages_moved: usize,
+    /// Session rows written.
+    pub sessions_written: usize,
+}
+
+/// Runs the per-message rules on raw rows: the warehouse rows with their verdicts.
+pub fn classify(rows: &[RawMessage], rules: &RulesInForce) -> PolarsResult<Vec<MessageRow>> {
+    let raw = frame::to_frame(rows)?;
+    let classified = messages::classify(raw, rules)?;
+    message_rows(&classified)
+}
+
+/// [`classify`] off the async runtime (it is CPU-bound).
+pub async fn classify_off_runtime(
+    rows: Vec<RawMessage>,
+    rules: &RulesInForce,
+) -> anyhow::Result<Vec<MessageRow>> {
+    let rules = rules.clone();
+    tokio::task::spawn_blocking(move || classify(&rows, &rules))
+        .await
+        .context("classifying messages")?
+        .context("classifying messages")
+}
+
+/// Where each affected user's sessions are derived again from (`transform::sessions::restart_point`).
+async fn restart_points(tx: &mut Tx, affected: &[Affected]) -> anyhow::Result<Vec<Affected>> {
+    let anchors = tx.restart_anchors(affected).await?;
+    Ok(anchors
+        .into_iter()
+        .map(|a| {
+            let previous = a.previous_start.zip(a.previous_id);
+            let (from_at, from_id) = sessions::restart_point((a.from_at, a.from_id), previous);
+            Affected { user_key: a.user_key, from_at, from_id }
+        })
+        .collect())
+}
+
+/// Derives the sessions of `inputs` off the async runtime.
+async fn derive(
+    inputs: Vec<SessionInput>,
+    rules: &RulesInForce,
+) -> anyhow::Result<(Vec<SessionInput>, Derived)> {
+    let rules = rules.clone();
+    tokio::task::spawn_blocking(move || {
+        let derived = derive_sessions(&inputs, &rules)?;
+        Ok::<_, polars::prelude::PolarsError>((inputs, derived))
+    })
+    .await
+    .context("computing sessions")?
+    .context("computing sessions")
+}
+
+/// Derives again the sessions of `affected` users from their restart points on, and stores
+/// them.
+pub async fn rederive_users(
+    tx: &mut Tx,
+    affected: &[Affected],
+    rules: &RulesInForce,
+) -> anyhow::Result<SessionStats> {
+    if affected.is_empty() {
+        return Ok(SessionStats::default());
+    }
+    let restart = restart_points(tx, affected).await?;
+    tx.set_restart_points(&restart).await?;
+    let inputs = tx.session_inputs().await?;
+    let (inputs, derived) = derive(inputs, rules).await?;
+    let changed = derived.changed(&inputs);
+    tx.apply_sessions(&changed, &derived.sessions, SessionWrite::ReplaceFromRestart).await?;
+    Ok(SessionStats { messages_moved: changed.len(), sessions_written: derived.sessions.len() })
+}
+
+/// The last session of every user seen so far in a first full load, carried from batch to
+/// batch. A first load reads Dify oldest first, so a batch can only extend a user's last
+/// session or open new ones after it: the messages of that session are all the next batch
+/// needs, and carrying them spares re-reading them through the (user, time) index, which the
+/// load builds only at its end.
+#[derive(Debug, Default)]
+pub struct OpenSessions {
+    by_user: HashMap<String, Vec<SessionInput>>,
+}
+
+impl OpenSessions {
+    /// The carried open sessions of the batch's users, taken out.
+    fn take_users(&mut self, rows: &[&MessageRow]) -> Vec<SessionInput> {
+        let users: HashSet<&str> = rows.iter().filter(|r| r.included).map(|r| r.user_key.as_str()).collect();
+        users.iter().flat_map(|u| self.by_user.remove(*u).unwrap_or_default()).collect()
+    }
+
+    /// Keeps, for each user, the inputs of their last derived session, as stored in it.
+    fn keep_last(&mut self, inputs: Vec<SessionInput>, derived: &Derived) {
+        let session_of: HashMap<&str, &SessionCols> =
+            derived.assignments.iter().map(|a| (a.message_id.as_str(), &a.session)).collect();
+        // A user's sessions follow each other: the last is the one that started last.
+        let mut last: HashMap<String, (NaiveDateTime, String)> = HashMap::new();
+        for input in &inputs {
+            if let Some(s) = session_of.get(input.message_id.as_str()) {
+                let key = (s.session_start, s.session_id.clone());
+                let entry = last.entry(input.user_key.clone()).or_insert_with(|| key.clone());
+                if key > *entry {
+                    *entry = key;
+                }
+            }
+        }
+        for mut input in inputs {
+            let Some(s) = session_of.get(input.message_id.as_str()) else { continue };
+            if last.get(&input.user_key).is_some_and(|l| l.1 == s.session_id) {
+                input.stored = Some((*s).clone());
+                self.by_user.entry(input.user_key.clone()).or_default().push(input);
+            }
+        }
+    }
+}
+
+/// Writes a batch's new and changed rows together with their users' sessions, in `tx`.
+///
+/// The sessions are derived first, from the stored messages of the affected users (from their
+/// restart points on) merged with the batch, so each row is written once with its session;
+/// stored rows whose session columns changed are updated, and the users' session rows
+/// replaced. `affected` holds the position of every batch row (and the old position of
+/// changed ones). In a first load (`open`), each user's open session comes from memory
+/// instead of the warehouse, and session rows are upserted by id, so neither needs the
+/// indexes the load builds at its end.
+pub async fn write_batch(
+    tx: &mut Tx,
+    rows: &[&MessageRow],
+    affected: &[Affected],
+    rules: &RulesInForce,
+    now: NaiveDateTime,
+    mut open: Option<&mut OpenSessions>,
+) -> anyhow::Result<SessionStats> {
+    if rows.is_empty() {
+        return Ok(SessionStats::default());
+    }
+    let started = Instant::now();
+    let batch_ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+    let (stored, write) = match open.as_deref_mut() {
+        Some(open) => (open.take_users(rows), SessionWrite::Upsert),
+        None => {
+            let restart = restart_points(tx, affected).await?;
+            tx.set_restart_points(&restart).await?;
+            let loaded = tx.session_inputs().await?;
+            let stored = loaded.into_iter().filter(|i| !batch_ids.contains(i.message_id.as_str())).collect();
+            (stored, SessionWrite::ReplaceFromRestart)
+        }
+    };
+    // Marks can be added while a first load runs: carried inputs take the current ones.
+    let refresh = write == SessionWrite::Upsert;
+    let (stored, mut inputs) = with_current_marks(tx, stored, refresh, rows).await?;
+    let n_stored = stored.len();
+    inputs.splice(0..0, stored);
+    let (inputs, derived) = derive(inputs, rules).await?;
+    let loaded = started.elapsed();
+    let batch_sessions: HashMap<&str, SessionCols> = derived
+        .assignments
+        .iter()
+        .filter(|a| batch_ids.contains(a.message_id.as_str()))
+        .map(|a| (a.message_id.as_str(), a.session.clone()))
+        .collect();
+    tx.upsert_messages(rows, now, Some(&batch_sessions), write == SessionWrite::Upsert).await?;
+    let changed: Vec<&Assignment> = derived.changed(&inputs[..n_stored]);
+    tx.apply_sessions(&changed, &derived.sessions, write).await?;
+    let stats = SessionStats { messages_moved: changed.len(), sessions_written: derived.sessions.len() };
+    debug!(derive = ?loaded, write = ?(started.elapsed() - loaded), "Wrote batch with sessions.");
+    if let Some(open) = open {
+        open.keep_last(inputs, &derived);
+    }
+    Ok(stats)
+}
+
+/// The batch's included rows as inputs, with their current marks; with `refresh`, the
+/// stored inputs take their current marks too.
+async fn with_current_marks(
+    tx: &mut Tx,
+    mut stored: Vec<SessionInput>,
+    refresh: bool,
+    rows: &[&MessageRow],
+) -> anyhow::Result<(Vec<SessionInput>, Vec<SessionInput>)> {
+    let mut ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+    if refresh {
+        ids.extend(stored.iter().map(|i| i.message_id.as_str()));
+    }
+    let marks = tx.current_marks(&ids).await?;
+    if refresh {
+        for input in &mut stored {
+            (input.kb_mark, input.manual_mark) =
+                marks.get(input.message_id.as_str()).copied().unwrap_or_default();
+        }
+    }
+    let batch = rows
+        .iter()
+        .filter(|r| r.included)
+        .map(|r| {
+            let (kb_mark, manual_mark) = marks.get(r.message_id.as_str()).copied().unwrap_or_default();
+            SessionInput {
+                message_id: r.message_id.clone(),
+                user_key: r.user_key.clone(),
+                created_at: r.created_at,
+                state: r.state,
+                kb_hit: r.kb_hit,
+                transfer: r.transfer,
+                kb_mark,
+                manual_mark,
+                stored: None,
+            }
+        })
+        .collect();
+    Ok((stored, batch))
+}
+
+/// What a batch changes: the rows to write and the users whose sessions they touch.
+pub struct WritePlan<'a> {
+    pub rows: Vec<&'a MessageRow>,
+    pub affected: Vec<Affected>,
+    pub new: usize,
+    pub changed: usize,
+}
+
+/// Compares classified rows with the stored state of their ids: new and changed rows are
+/// written, and the users they belong to (and, for a changed row, belonged to) have their
+/// sessions derived again from that row on.
+pub fn plan_against<'a>(rows: &'a [MessageRow], stored: &HashMap<String, Stored>) -> WritePlan<'a> {
+    let mut plan = WritePlan { rows: Vec::new(), affected: Vec::new(), new: 0, changed: 0 };
+    for row in rows {
+        match stored.get(&row.message_id) {
+            Some(old) if old.content_hash == row.content_hash => continue,
+            Some(old) => {
+                plan.changed += 1;
+                if old.included {
+                    plan.affected.push(Affected {
+                        user_key: old.user_key.clone(),
+                        from_at: old.created_at,
+                        from_id: row.message_id.clone(),
+                    });
+                }
+            }
+            None => plan.new += 1,
+        }
+        if row.included {
+            plan.affected.push(Affected {
+                user_key: row.user_key.clone(),
+                from_at: row.created_at,
+                from_id: row.message_id.clone(),
+            });
+        }
+        plan.rows.push(row);
+    }
+    plan.affected = earliest_per_user(std::mem::take(&mut plan.affected));
+    plan
+}
+
+/// A page of stored rows being classified on a blocking thread, with their stored state.
+struct Classifying {
+    handle: tokio::task::JoinHandle<PolarsResult<Vec<MessageRow>>>,
+    stored: HashMap<String, Stored>,
+}
+
+impl Classifying {
+    fn start(page: Vec<StoredRaw>, rules: &RulesInForce) -> Classifying {
+        let stored = page.iter().map(|p| (p.raw.id.clone(), p.stored())).collect();
+        let raw: Vec<RawMessage> = page.into_iter().map(|p| p.raw).collect();
+        let rules = rules.clone();
+        let handle = tokio::task::spawn_blocking(move || classify(&raw, &rules));
+        Classifying { handle, stored }
+    }
+
+    async fn finish(self) -> anyhow::Result<(Vec<MessageRow>, HashMap<String, Stored>)> {
+        let classified =
+            self.handle.await.context("classifying messages")?.context("classifying messages")?;
+        Ok((classified, self.stored))
+    }
+}
+
+/// A full re-derivation takes users in groups of about this many batches' worth of messages
+/// (100,000 by default): a few hundred MiB at most, whatever the size of the table.
+const SESSION_GROUP_BATCHES: usize = 5;
+
+/// Derives every stored message and every session again under `rules`, in one transaction,
+/// and records the rules: the warehouse then equals a fresh full ingest under them (for the
+/// messages it holds). Classifying a page of stored rows runs beside reading the next one;
+/// sessions are derived a group of users at a time, so memory stays flat however big the
+/// table. Returns how many stored messages changed.
+pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize) -> anyhow::Result<usize> {
+    let started = Instant::now();
+    let mut tx = wh.begin().await?;
+    let (mut after, mut total, mut changed) = (String::new(), 0usize, 0usize);
+    let mut classifying: Option<Classifying> = None;
+    loop {
+        let page = tx.stored_raw(&after, batch_size as i64).await?;
+        if let Some(last) = page.last() {
+            after = last.raw.id.clone();
+            total += page.len();
+        }
+        let next = (!page.is_empty()).then(|| Classifying::start(page, rules));
+        if let Some(done) = classifying.take() {
+            let (classified, stored) = done.finish().await?;
+            let plan = plan_against(&classified, &stored);
+            changed += plan.changed;
+            tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None, false).await?;
+        }
+        match next {
+            Some(next) => classifying = Some(next),
+            None => break,
+        }
+    }
+    let reclassified = started.elapsed();
+    let stats = rederive_all(&mut tx, rules, batch_size.saturating_mul(SESSION_GROUP_BATCHES)).await?;
+    let sessions = started.elapsed();
+    tx.set_meta(RULES_KEY, &rules.canonical()).await?;
+    tx.commit().await?;
+    debug!(
+        reclassify_s = reclassified.as_secs_f64(),
+        sessions_s = (sessions - reclassified).as_secs_f64(),
+        commit_s = (started.elapsed() - sessions).as_secs_f64(),
+        moved = stats.messages_moved,
+        "Reclassify time spent."
+    );
+    info!(messages = total, changed, "Re-derived every stored message under the rules in force.");
+    Ok(changed)
+}
+
+/// Derives every session again: drops every session row, then derives and writes the
+/// sessions of the users a group of about `group_rows` messages at a time.
+async fn rederive_all(tx: &mut Tx, rules: &RulesInForce, group_rows: usize) -> anyhow::Result<SessionStats> {
+    tx.clear_sessions().await?;
+    let users = tx.user_extents().await?;
+    let mut stats = SessionStats::default();
+    for group in user_groups(&users, group_rows.max(1)) {
+        // From each user's first message on: there is no earlier session to restart from.
+        let from_start: Vec<Affected> = group
+            .iter()
+            .map(|u| Affected { user_key: u.user_key.clone(), from_at: u.first_at, from_id: String::new() })
+            .collect();
+        tx.set_restart_points(&from_start).await?;
+        let inputs = tx.session_inputs().await?;
+        let (inputs, derived) = derive(inputs, rules).await?;
+        let changed = derived.changed(&inputs);
+        tx.apply_sessions(&changed, &derived.sessions, SessionWrite::ReplaceFromRestart).await?;
+        stats.messages_moved += changed.len();
+        stats.sessions_written += derived.sessions.len();
+    }
+    debug!(users = users.len(), moved = stats.messages_moved, "Derived all sessions again.");
+    Ok(stats)
+}

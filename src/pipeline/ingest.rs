@@ -1,0 +1,637 @@
+//! The ingest run: extract → transform → warehouse, batch by batch (`itstat ingest`).
+//!
+//! The run, in order: take the ingest lock; open Dify read-only and resolve the app selection;
+//! derive the stored rows again if the rules in force (the selection included) changed;
+//! re-read messages still pending; stream messages from the cursor minus the look-back window
+//! (or from `--since`, or from the beginning with `--full`); for each batch, classify in
+//! Polars and write the new and changed rows, the sessions of the users they touch and the
+//! cursor in one transaction (`pipeline::derive`); finally mirror Dify's current feedback.
+//! Every step is recorded in `ingest_runs`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use tracing::{debug, info, warn};
+
+use super::derive::{self, OpenSessions, WritePlan, plan_against};
+use crate::config::Settings;
+use crate::error::one_line;
+use crate::extract::dify::{DifyReader, DifySource};
+use crate::extract::file::{ExportFile, ExportRow};
+use crate::extract::{FeedbackRow, RawMessage};
+use crate::transform::RulesInForce;
+use crate::transform::rules::AppSelection;
+use crate::warehouse::checkpoint::Checkpointer;
+use crate::warehouse::feedback;
+use crate::warehouse::lock::IngestLock;
+use crate::warehouse::rows::MessageRow;
+use crate::warehouse::runs::{APPS_CONFIG_KEY, APPS_KEY, RULES_KEY, RunCounts};
+use crate::warehouse::{OpenMode, Tx, Warehouse};
+
+/// Rows in the first batch a run reads from Dify (later batches hold `--batch-size`).
+const FIRST_BATCH: usize = 2_000;
+
+/// Which part of Dify's history a run reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// From the cursor minus the look-back window (all history when there is no cursor).
+    Incremental,
+    /// All history.
+    Full,
+    /// From the start of a local date.
+    Since(NaiveDate),
+    /// No Dify read: recompute from stored text.
+    Reclassify,
+    /// An export file instead of Dify.
+    File,
+}
+
+impl Scope {
+    fn name(self) -> &'static str {
+        match self {
+            Scope::Incremental => "incremental",
+            Scope::Full => "full",
+            Scope::Since(_) => "since",
+            Scope::Reclassify => "reclassify",
+            Scope::File => "file",
+        }
+    }
+}
+
+/// What one ingest run does, as the command line asked.
+#[derive(Debug, Clone)]
+pub struct IngestPlan {
+    /// Which part of Dify's history to read.
+    pub scope: Scope,
+    /// Rows per batch.
+    pub batch_size: usize,
+    /// How long to wait for another ingest to finish.
+    pub wait: Duration,
+}
+
+/// Runs an ingest.
+pub async fn run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path>) -> anyhow::Result<()> {
+    let scope = plan.scope;
+    let rules = settings.rules.clone();
+    let wh = Warehouse::open(&settings.warehouse_url, OpenMode::ReadWrite).await?;
+    let mut lock = wh.lock_ingest(plan.wait).await?;
+    wh.abandon_stale_runs().await?;
+    wh.ensure_indexes().await?;
+    let cursor_before = wh.cursor().await?;
+    let run_id = wh.start_run(scope.name(), cursor_before).await?;
+    let started = Instant::now();
+    let mut job = Ingest {
+        wh: &wh,
+        lock: &mut lock,
+        settings,
+        rules,
+        batch_size: plan.batch_size.max(1),
+        counts: RunCounts::default(),
+        timings: Timings::default(),
+        first_load: None,
+        checkpointer: None,
+    };
+    let result = match from_file {
+        Some(path) => job.run_file(path).await,
+        None => job.run(scope).await,
+    };
+    // The last background checkpoint ends before the pool closes and copies back the rest.
+    drop(job.checkpointer.take());
+    let cursor_after = wh.cursor().await.unwrap_or(cursor_before);
+    let counts = job.counts;
+    let t = &job.timings;
+    debug!(
+        classify_s = t.classify.as_secs_f64(),
+        compare_s = t.compare.as_secs_f64(),
+        write_s = t.write.as_secs_f64(),
+        commit_s = t.commit.as_secs_f64(),
+        "Time spent."
+    );
+    match &result {
+        Ok(()) => {
+            wh.finish_run(run_id, "ok", counts, cursor_after, None).await?;
+            info!(
+                read = counts.rows_read,
+                new = counts.rows_new,
+                changed = counts.rows_changed,
+                feedback = counts.feedback_changed,
+                seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
+                "Ingest finished."
+            );
+            println!(
+                "ingest: read {} messages, {} new, {} changed, {} feedback changes ({:.1} s)",
+                counts.rows_read,
+                counts.rows_new,
+                counts.rows_changed,
+                counts.feedback_changed,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Err(err) => {
+            let text = one_line(err);
+            if let Err(e) = wh.finish_run(run_id, "failed", counts, cursor_after, Some(&text)).await {
+                warn!(error = %e, "Could not record the failed run.");
+            }
+        }
+    }
+    lock.release().await;
+    wh.close().await;
+    result
+}
+
+/// The state of one ingest run.
+struct Ingest<'a> {
+    wh: &'a Warehouse,
+    lock: &'a mut IngestLock,
+    settings: &'a Settings,
+    /// The rules in force, with the app selection this run resolved.
+    rules: RulesInForce,
+    batch_size: usize,
+    counts: RunCounts,
+    timings: Timings,
+    /// Set while a first full load runs: the warehouse held no message when this read of all
+    /// of Dify began. Such a load knows every row is new (see `plan_writes`), carries each
+    /// user's open session in memory and builds the secondary indexes once at its end.
+    first_load: Option<OpenSessions>,
+    /// During a first load into SQLite: copies committed batches from the WAL into the file
+    /// on a thread of its own, beside the writer (`warehouse/checkpoint.rs`).
+    checkpointer: Option<Checkpointer>,
+}
+
+/// Where a run's time goes, per step, summed over batches (logged at the end; see
+/// docs/performance.md).
+#[derive(Debug, Default)]
+struct Timings {
+    /// Polars rules.
+    classify: Duration,
+    /// Comparing the batch with the stored rows.
+    compare: Duration,
+    /// Sessions computed and rows written with them.
+    write: Duration,
+    /// Cursor, state and commit.
+    commit: Duration,
+}
+
+impl Ingest<'_> {
+    /// Derives the stored rows again when asked to, or when the rules in force changed since
+    /// they were derived (docs/metrics.md §8).
+    async fn reclassify_if_needed(&mut self, scope: Scope) -> anyhow::Result<()> {
+        let stored_rules = self.wh.meta(RULES_KEY).await?;
+        let changed = stored_rules.as_deref().is_some_and(|r| r != self.rules.canonical());
+        if changed && scope != Scope::Reclassify {
+            let what = crate::transform::rules::changed_keys(
+                stored_rules.as_deref().unwrap_or_default(),
+                &self.rules,
+            );
+            info!(changed = %what.join(", "), "The rules in force changed since the last run; deriving the stored messages again.");
+        }
+        let asked = scope == Scope::Reclassify || scope == Scope::Full;
+        // An empty warehouse (a first load) has nothing to derive again.
+        if (changed || asked) && self.wh.has_messages().await? {
+            self.counts.rows_changed +=
+                derive::reclassify(self.wh, &self.rules, self.batch_size).await? as i64;
+        }
+        Ok(())
+    }
+
+    async fn run(&mut self, scope: Scope) -> anyhow::Result<()> {
+        if scope == Scope::Reclassify {
+            self.rules = super::offline_rules(self.wh, self.settings).await?;
+            return self.reclassify_if_needed(scope).await;
+        }
+        let source = DifySource::connect(self.settings.dify_url()?, self.settings.dify.timeout).await?;
+        let mut dify = source.reader().await?;
+        debug!(optional = ?dify.optional_present, "Probed the Dify schema.");
+        let apps = dify.resolve_apps(&self.settings.dify.apps).await?;
+        self.rules = self.settings.rules.clone().with_app_ids(apps.clone());
+        let apps_key = apps.join(",");
+        let stored_apps = self.wh.meta(APPS_KEY).await?;
+        let scope = match stored_apps {
+            Some(stored) if stored != apps_key && scope != Scope::Full => {
+                info!("The app selection changed; reading all of Dify's history.");
+                Scope::Full
+            }
+            _ => scope,
+        };
+        // Stored messages of apps no longer selected leave the numbers here (their `included`
+        // is part of the rules), and newly selected apps' history comes with the full read.
+        self.reclassify_if_needed(scope).await?;
+        let start = self.window_start(scope).await?;
+        if let Some(start) = start {
+            self.reread_pending(&mut dify, start).await?;
+        }
+        info!(from = ?start, "Reading Dify messages.");
+        if start.is_none() && !self.wh.has_messages().await? {
+            info!("The warehouse is empty: first full load, indexes built at the end.");
+            self.wh.drop_indexes().await?;
+            self.first_load = Some(OpenSessions::default());
+            // Only a speed-up: without it the close copies the WAL back, as any run's does.
+            self.checkpointer = self.wh.sqlite_path.as_deref().and_then(|path| {
+                Checkpointer::start(path)
+                    .inspect_err(|e| debug!(error = %e, "No background checkpoints."))
+                    .ok()
+            });
+        }
+        let read = self.read_while_writing(dify, start, &apps).await;
+        // Even when reading failed: the batches written are whole and deserve their indexes
+        // (a killed load gets them from the next run's `ensure_indexes`).
+        let indexed = match self.first_load.take() {
+            Some(_) => {
+                let step = Instant::now();
+                let built = self.wh.ensure_indexes().await;
+                debug!(seconds = step.elapsed().as_secs_f64(), "Built the indexes.");
+                if let Some(checkpointer) = &self.checkpointer {
+                    checkpointer.nudge();
+                }
+                built
+            }
+            None => Ok(()),
+        };
+        let mut dify = read?;
+        indexed?;
+        // Only now: a full re-read for a changed selection that stops half-way is started
+        // again by the next run, which still sees the old selection.
+        self.record_apps(&apps_key).await?;
+        self.sync_feedback(&mut dify, &apps).await?;
+        dify.finish().await?;
+        Ok(())
+    }
+
+    /// Records the app selection a complete read of Dify was made with.
+    async fn record_apps(&self, apps_key: &str) -> anyhow::Result<()> {
+        let config = self.settings.dify.apps.join("\n");
+        let stored = (self.wh.meta(APPS_KEY).await?, self.wh.meta(APPS_CONFIG_KEY).await?);
+        if stored == (Some(apps_key.to_string()), Some(config.clone())) {
+            return Ok(());
+        }
+        let mut tx = self.wh.begin().await?;
+        tx.set_meta(APPS_KEY, apps_key).await?;
+        tx.set_meta(APPS_CONFIG_KEY, &config).await?;
+        tx.commit().await
+    }
+
+    /// The rules for an export file: `[dify] apps` names resolve to the ids the file gives them
+    /// (`found`), or to those the last read of Dify found for the same names.
+    async fn file_rules(&self, found: &HashSet<String>) -> anyhow::Result<RulesInForce> {
+        let rules = self.settings.rules.clone();
+        if !matches!(rules.apps, AppSelection::Unresolved { .. }) {
+            return Ok(rules);
+        }
+        let wanted = &self.settings.dify.apps;
+        let mut ids: Vec<String> = found.iter().cloned().collect();
+        let same_names = self.wh.meta(APPS_CONFIG_KEY).await?.as_deref() == Some(&wanted.join("\n"));
+        match self.wh.meta(APPS_KEY).await? {
+            Some(stored) if same_names => {
+                ids.extend(stored.split(',').filter(|id| !id.is_empty()).map(str::to_string))
+            }
+            _ if found.is_empty() => warn!(
+                "`[dify] apps` names apps that were not read from Dify under these names yet; their messages count from the next `itstat ingest` from Dify."
+            ),
+            _ => {}
+        }
+        Ok(rules.with_app_ids(ids))
+    }
+
+    /// Streams Dify's messages from `start` and writes them batch by batch. Reading (decoding
+    /// Dify's rows and classifying them) runs on a task of its own, so it overlaps writing on
+    /// the other core; the channel holds one batch, which bounds memory to three batches.
+    /// When writing fails (or this future is dropped) the reader is stopped; when reading fails, the batches already read
+    /// are still written (each is whole, with its cursor) and the read error is returned.
+    async fn read_while_writing(
+        &mut self,
+        mut dify: DifyReader,
+        start: Option<NaiveDateTime>,
+        apps: &[String],
+    ) -> anyhow::Result<DifyReader> {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(1);
+        let (rules, apps, batch_size) = (self.rules.clone(), apps.to_vec(), self.batch_size);
+        let mut reader = AbortOnDrop(tokio::spawn(async move {
+            let mut classify_time = Duration::ZERO;
+            let read = async {
+                let mut rows = dify.messages_since(start, &apps);
+                let mut raw = Vec::with_capacity(batch_size);
+                // The first batch is small, so that the writer starts early instead of waiting
+                // for a whole batch to be read and classified.
+                let mut limit = batch_size.min(FIRST_BATCH);
+                loop {
+                    let row = rows.next().await?;
+                    let end = row.is_none();
+                    raw.extend(row);
+                    if raw.len() >= limit || (end && !raw.is_empty()) {
+                        limit = batch_size;
+                        let step = Instant::now();
+                        let batch = Batch::classify(std::mem::take(&mut raw), &rules).await?;
+                        classify_time += step.elapsed();
+                        sender.send(batch).await.map_err(|_| anyhow::anyhow!("the batch writer stopped"))?;
+                    }
+                    if end {
+                        return anyhow::Ok(());
+                    }
+                }
+            }
+            .await;
+            (dify, classify_time, read)
+        }));
+        let mut last_report = Instant::now();
+        while let Some(batch) = receiver.recv().await {
+            // On an error the reader is aborted as it is dropped.
+            self.write_classified(batch).await?;
+            if last_report.elapsed() > Duration::from_secs(5) {
+                info!(read = self.counts.rows_read, "Reading Dify messages…");
+                last_report = Instant::now();
+            }
+        }
+        let (dify, classify_time, read) =
+            (&mut reader.0).await.map_err(|e| anyhow::anyhow!("reading Dify stopped unexpectedly: {e}"))?;
+        self.timings.classify += classify_time;
+        read?;
+        Ok(dify)
+    }
+
+    /// Reads an export file: every row is upserted like a database row, and the feedback the
+    /// file carries becomes the current feedback of its messages.
+    async fn run_file(&mut self, path: &Path) -> anyhow::Result<()> {
+        let file = ExportFile::open(path)?;
+        let configured = &self.settings.rules.apps;
+        // The whole file is read once before anything is written: a bad row anywhere stops
+        // the run with the warehouse as it was. The same pass finds the ids of the apps the
+        // file names.
+        let found = apps_named_in(&file, configured.names(), self.batch_size).await?;
+        self.rules = self.file_rules(&found).await?;
+        self.reclassify_if_needed(Scope::File).await?;
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut feedback: Vec<FeedbackRow> = Vec::new();
+        let batch_size = self.batch_size;
+        file.read(batch_size, async |rows: Vec<ExportRow>| {
+            let mut messages = Vec::with_capacity(rows.len());
+            for row in rows {
+                if configured.admits(&row.message.app_id, row.app_name.as_deref()) {
+                    seen.insert(row.message.id.clone());
+                    feedback.extend(row.feedback);
+                    messages.push(row.message);
+                }
+            }
+            self.write_batch(messages).await
+        })
+        .await?;
+        let stored: Vec<FeedbackRow> = self
+            .wh
+            .stored_feedback(None)
+            .await?
+            .into_iter()
+            .filter(|f| seen.contains(&f.message_id))
+            .collect();
+        let diff = feedback::diff(feedback, stored);
+        if !diff.upserts.is_empty() || !diff.missing.is_empty() {
+            let mut tx = self.wh.begin().await?;
+            tx.apply_feedback(&diff.upserts, &diff.missing).await?;
+            tx.commit().await?;
+            self.counts.feedback_changed += (diff.upserts.len() + diff.missing.len()) as i64;
+        }
+        Ok(())
+    }
+
+    /// Where this run starts reading, in naive UTC; `None` for all history.
+    async fn window_start(&self, scope: Scope) -> anyhow::Result<Option<NaiveDateTime>> {
+        Ok(match scope {
+            Scope::Full | Scope::Reclassify | Scope::File => None,
+            Scope::Since(date) => {
+                Some(crate::report::period::local_midnight_utc(self.settings.rules.tz, date))
+            }
+            Scope::Incremental => {
+                let lookback = chrono::Duration::from_std(self.settings.dify.lookback).unwrap_or_default();
+                self.wh.cursor().await?.map(|c| c - lookback)
+            }
+        })
+    }
+
+    /// Re-reads messages still pending that are older than the window but younger than
+    /// `pending_max_age` (measured back from the cursor, the newest message seen).
+    async fn reread_pending(&mut self, dify: &mut DifyReader, start: NaiveDateTime) -> anyhow::Result<()> {
+        let Some(cursor) = self.wh.cursor().await? else { return Ok(()) };
+        let max_age = chrono::Duration::from_std(self.settings.dify.pending_max_age).unwrap_or_default();
+        let ids = self.wh.pending_ids(cursor - max_age, start).await?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        debug!(pending = ids.len(), "Re-reading pending messages.");
+        for chunk in ids.chunks(self.batch_size) {
+            let rows = dify.by_ids(chunk).await?;
+            self.write_batch(rows).await?;
+        }
+        Ok(())
+    }
+
+    /// Classifies a batch and writes new and changed rows, their users' sessions and the
+    /// cursor in one transaction.
+    async fn write_batch(&mut self, rows: Vec<RawMessage>) -> anyhow::Result<()> {
+        let step = Instant::now();
+        let batch = Batch::classify(rows, &self.rules).await?;
+        self.timings.classify += step.elapsed();
+        self.write_classified(batch).await
+    }
+
+    /// Writes a classified batch.
+    async fn write_classified(&mut self, batch: Batch) -> anyhow::Result<()> {
+        if batch.rows.is_empty() {
+            return Ok(());
+        }
+        self.counts.rows_read += batch.rows.len() as i64;
+        let (classified, newest) = (batch.rows, batch.newest);
+        let step = Instant::now();
+        let mut tx = self.wh.begin().await?;
+        let plan = plan_writes(&mut tx, &classified, self.first_load.is_some()).await?;
+        self.counts.rows_new += plan.new as i64;
+        self.counts.rows_changed += plan.changed as i64;
+        self.timings.compare += step.elapsed();
+        let step = Instant::now();
+        let now = chrono::Utc::now().naive_utc();
+        let stats = derive::write_batch(
+            &mut tx,
+            &plan.rows,
+            &plan.affected,
+            &self.rules,
+            now,
+            self.first_load.as_mut(),
+        )
+        .await?;
+        self.timings.write += step.elapsed();
+        let step = Instant::now();
+        if let Some(newest) = newest {
+            tx.advance_cursor(newest).await?;
+        }
+        tx.set_meta(RULES_KEY, &self.rules.canonical()).await?;
+        self.lock.ensure_held(&self.wh.place).await?;
+        crate::testing::maybe_hold_batch().await;
+        tx.commit().await?;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.nudge();
+        }
+        self.timings.commit += step.elapsed();
+        debug!(
+            rows = classified.len(),
+            written = plan.rows.len(),
+            sessions = stats.sessions_written,
+            "Committed batch."
+        );
+        crate::testing::maybe_abort_after_batch();
+        Ok(())
+    }
+
+    /// Brings the stored feedback to Dify's current state.
+    async fn sync_feedback(&mut self, dify: &mut DifyReader, apps: &[String]) -> anyhow::Result<()> {
+        let current = dify.feedbacks(apps).await?;
+        let stored = self.wh.stored_feedback(self.rules.apps.ids()).await?;
+        let diff = feedback::diff(current, stored);
+        let gone_ids: Vec<String> = diff.missing.iter().map(|(id, _)| id.clone()).collect();
+        let still_in_dify = dify.existing_ids(&gone_ids).await?;
+        let deletes: Vec<(String, String)> =
+            diff.missing.into_iter().filter(|(id, _)| still_in_dify.contains(id)).collect();
+        if diff.upserts.is_empty() && deletes.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.wh.begin().await?;
+        tx.apply_feedback(&diff.upserts, &deletes).await?;
+        tx.commit().await?;
+        self.counts.feedback_changed += (diff.upserts.len() + deletes.len()) as i64;
+        Ok(())
+    }
+}
+
+/// Reads a whole export file, checking every row, and returns the ids of the apps it names
+/// among `names` (the `[dify] apps` entries that are not ids).
+async fn apps_named_in(
+    file: &ExportFile,
+    names: &[String],
+    batch_size: usize,
+) -> anyhow::Result<HashSet<String>> {
+    let mut found = HashSet::new();
+    file.read(batch_size, async |rows: Vec<ExportRow>| {
+        for row in rows {
+            if row.app_name.as_ref().is_some_and(|n| names.contains(n)) {
+                found.insert(row.message.app_id);
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(found)
+}
+
+/// A spawned task that is aborted when its handle is dropped: when the ingest stops early
+/// (a write failed, or the scheduler abandoned the job), the Dify reader stops with it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A batch of classified rows and the newest Dify time it holds.
+struct Batch {
+    rows: Vec<MessageRow>,
+    newest: Option<NaiveDateTime>,
+}
+
+impl Batch {
+    async fn classify(rows: Vec<RawMessage>, rules: &RulesInForce) -> anyhow::Result<Batch> {
+        let newest = rows.iter().map(|r| r.created_at).max();
+        Ok(Batch { rows: derive::classify_off_runtime(rows, rules).await?, newest })
+    }
+}
+
+/// Compares a batch with the stored rows ([`plan_against`]).
+///
+/// `known_new` skips the comparison: a full read into a warehouse that was empty when the run
+/// began meets every message id once, so nothing can be stored yet.
+async fn plan_writes<'a>(
+    tx: &mut Tx,
+    rows: &'a [MessageRow],
+    known_new: bool,
+) -> anyhow::Result<WritePlan<'a>> {
+    let stored = if known_new {
+        HashMap::new()
+    } else {
+        let ids: Vec<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+        tx.existing(&ids).await?
+    };
+    Ok(plan_against(rows, &stored))
+}
+
+/// `--dry-run`: reads and classifies, counts what would change, writes nothing.
+pub async fn dry_run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path>) -> anyhow::Result<()> {
+    let (scope, batch_size) = (plan.scope, plan.batch_size.max(1));
+    let wh = match Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await {
+        Ok(wh) => Some(wh),
+        Err(e) if crate::error::exit_code(&e) == 1 => None,
+        Err(e) => return Err(e),
+    };
+    // Dify's rows, or the file's, and the rules with the app selection they are read with.
+    let mut dify = None;
+    let mut rules = settings.rules.clone();
+    if let Some(path) = from_file {
+        let file = ExportFile::open(path)?;
+        let found = apps_named_in(&file, settings.rules.apps.names(), batch_size).await?;
+        rules = rules.with_app_ids(found);
+    } else if scope != Scope::Reclassify {
+        let source = DifySource::connect(settings.dify_url()?, settings.dify.timeout).await?;
+        let mut reader = source.reader().await?;
+        let apps = reader.resolve_apps(&settings.dify.apps).await?;
+        rules = rules.with_app_ids(apps.clone());
+        dify = Some((reader, apps));
+    }
+    let (mut read, mut new, mut changed) = (0usize, 0usize, 0usize);
+    let mut count = async |rows: Vec<RawMessage>| -> anyhow::Result<()> {
+        read += rows.len();
+        let classified = derive::classify_off_runtime(rows, &rules).await?;
+        match &wh {
+            Some(wh) => {
+                let mut tx = wh.begin().await?;
+                let plan = plan_writes(&mut tx, &classified, false).await?;
+                new += plan.new;
+                changed += plan.changed;
+            }
+            None => new += classified.len(),
+        }
+        Ok(())
+    };
+    if let Some(path) = from_file {
+        let file = ExportFile::open(path)?;
+        let configured = &settings.rules.apps;
+        let selected = |row: &ExportRow| configured.admits(&row.message.app_id, row.app_name.as_deref());
+        file.read(batch_size, async |rows: Vec<ExportRow>| {
+            count(rows.into_iter().filter(|r| selected(r)).map(|r| r.message).collect()).await
+        })
+        .await?;
+    } else if let Some((mut reader, apps)) = dify {
+        let start = match (&wh, scope) {
+            (Some(wh), Scope::Incremental) => {
+                let lookback = chrono::Duration::from_std(settings.dify.lookback).unwrap_or_default();
+                wh.cursor().await?.map(|c| c - lookback)
+            }
+            (_, Scope::Since(date)) => {
+                Some(crate::report::period::local_midnight_utc(settings.rules.tz, date))
+            }
+            _ => None,
+        };
+        reader
+            .stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| count(rows).await)
+            .await?;
+        reader.finish().await?;
+    }
+    let reclassify = match &wh {
+        Some(wh) => {
+            wh.meta(RULES_KEY).await?.is_some_and(|r| r != rules.canonical()) || scope == Scope::Reclassify
+        }
+        None => false,
+    };
+    println!(
+        "dry run: read {read} messages: {new} new, {changed} changed, {} unchanged{}; nothing written",
+        read - new - changed,
+        if reclassify { "; stored messages would be reclassified" } else { "" }
+    );
+    Ok(())
+}
