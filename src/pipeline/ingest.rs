@@ -179,7 +179,7 @@ impl Ingest<'_> {
     /// they were derived (docs/metrics.md §8).
     async fn reclassify_if_needed(&mut self, scope: Scope) -> anyhow::Result<()> {
         let stored_rules = self.wh.meta(RULES_KEY).await?;
-        let changed = stored_rules.as_deref().is_some_and(|r| r != self.rules.canonical());
+        let changed = stored_rules.as_deref() != Some(self.rules.canonical().as_str());
         if changed && scope != Scope::Reclassify {
             let what = crate::transform::rules::changed_keys(
                 stored_rules.as_deref().unwrap_or_default(),
