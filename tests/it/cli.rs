@@ -151,6 +151,45 @@ async fn the_environment_overrides_the_config_file() {
     assert_eq!(zone(env.command(&flagged).env("ITSTAT_CONFIG", "other.toml")), "UTC");
 }
 
+/// `import legacy` takes the legacy database from ITSTAT_LEGACY_URL when `--from` is not
+/// given, so its password need not go on a command line; `--from` wins; `--help` names the
+/// variable but never shows its value; with neither, the error says both.
+#[tokio::test(flavor = "multi_thread")]
+async fn import_legacy_reads_its_url_from_the_environment() {
+    let mut s = Small::new();
+    let id = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a")).to_string();
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let mut env = sqlite_env("", Some(&dify.url));
+    env.ok(&["ingest"]);
+    let legacy = TestDb::create("legacy").await;
+    legacy
+        .exec(&format!(
+            "{LEGACY_SCHEMA}
+             INSERT INTO manual_intervention VALUES
+                 ('{id}', true, 'zhou', 'q', 'zhangsan', NULL, '2026-11-02 11:00', NULL);"
+        ))
+        .await;
+    let err = env.fails(&["import", "legacy"], 1);
+    let line = error_line(&err);
+    assert!(line.contains("`--from") && line.contains("ITSTAT_LEGACY_URL"), "{err}");
+
+    env.extra.push(("ITSTAT_LEGACY_URL".into(), legacy.url.clone()));
+    let out = env.ok(&["import", "legacy", "--dry-run"]);
+    assert!(out.contains("would migrate 1 marks (of 1)"), "{out}");
+    let out = env.ok(&["import", "legacy"]);
+    assert!(out.contains("migrated 1 marks (of 1)"), "{out}");
+
+    let unreachable = "postgres://ro:s3cr3t-pw@127.0.0.1:1/legacy";
+    env.extra = vec![("ITSTAT_LEGACY_URL".into(), unreachable.into())];
+    let out = env.ok(&["import", "legacy", "--from", &legacy.url]);
+    assert!(out.contains("migrated 0 marks (of 1)"), "`--from` wins over the environment: {out}");
+    let help = env.ok(&["import", "legacy", "--help"]);
+    assert!(help.contains("ITSTAT_LEGACY_URL"), "{help}");
+    assert!(!help.contains("s3cr3t-pw"), "--help shows the variable's value: {help}");
+    let err = env.fails(&["import", "legacy"], 2);
+    assert!(error_line(&err).contains("127.0.0.1:1/legacy") && !err.contains("s3cr3t-pw"), "{err}");
+}
+
 #[test]
 fn report_before_any_ingest_says_what_to_do() {
     let env = sqlite_env("", None);
