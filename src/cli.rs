@@ -307,15 +307,6 @@ pub enum ReportFormat {
     Md,
 }
 
-/// Label language of reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LangArg {
-    /// Chinese.
-    Zh,
-    /// English.
-    En,
-}
-
 /// `itstat report`.
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
@@ -346,7 +337,7 @@ pub struct ReportArgs {
 
     /// Label language. Default: `[report] lang`.
     #[arg(long, value_enum)]
-    pub lang: Option<LangArg>,
+    pub lang: Option<crate::config::Lang>,
 
     /// Email the report (with the workbook) to `--to` addresses or `[mail] to`.
     #[arg(long)]

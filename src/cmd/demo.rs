@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use crate::cli::{Cli, DemoArgs};
-use crate::config::{FlagOverrides, Settings};
+use crate::config::Settings;
 use crate::demo::export::write_csv;
 use crate::demo::generator::{GenConfig, generate};
 
@@ -58,7 +58,7 @@ fn demo_settings(dir: &Path) -> anyhow::Result<Settings> {
     );
     std::fs::write(dir.join("itstat.toml"), &toml)
         .with_context(|| format!("cannot write in {}", dir.display()))?;
-    let mut settings = Settings::from_toml(&toml, &FlagOverrides::default())?;
+    let mut settings = Settings::from_toml(&toml)?;
     // The environment must not point the demo at a real warehouse or Dify.
     settings.warehouse_url = format!("sqlite://{}", dir.join("itstat.db").display());
     settings.dify.url = None;

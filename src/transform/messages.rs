@@ -139,10 +139,10 @@ fn transfer(rules: &Rules) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{FlagOverrides, Settings};
+    use crate::config::Settings;
 
     fn rules(toml: &str) -> Rules {
-        Rules::new(&Settings::from_toml(toml, &FlagOverrides::default()).unwrap())
+        Rules::new(&Settings::from_toml(toml).unwrap())
     }
 
     fn raw(rows: &[(&str, &str, &str, Option<&str>)]) -> DataFrame {

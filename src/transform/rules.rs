@@ -113,11 +113,11 @@ fn first_match(text: &str, phrases: &[String], regexes: &[String]) -> Option<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{FlagOverrides, Settings};
+    use crate::config::Settings;
 
     #[test]
     fn phrases_are_normalised() {
-        let s = Settings::from_toml("[rules]\ntransfer = [\"ＩＴ热线\"]", &FlagOverrides::default()).unwrap();
+        let s = Settings::from_toml("[rules]\ntransfer = [\"ＩＴ热线\"]").unwrap();
         let rules = Rules::new(&s);
         assert_eq!(rules.transfer, vec!["IT热线"]);
         assert_eq!(rules.explain_transfer("请拨打 IT热线"), Some("phrase \"IT热线\"".into()));
@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn the_app_selection_is_part_of_the_fingerprint() {
-        let rules = Rules::new(&Settings::from_toml("", &FlagOverrides::default()).unwrap());
+        let rules = Rules::new(&Settings::from_toml("").unwrap());
         let every = rules.clone().with_apps(None);
         assert_eq!(every.fingerprint, rules.fingerprint, "the default changes nothing stored");
         let one = rules.clone().with_apps(Some(vec!["a".into()]));

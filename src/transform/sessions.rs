@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn ties_on_time_are_ordered_by_id() {
-        let rules = Rules::new(&crate::config::Settings::from_toml("", &Default::default()).unwrap());
+        let rules = Rules::new(&crate::config::Settings::from_toml("").unwrap());
         let df = df!(
             "message_id" => ["b", "a", "c"],
             "user_key" => ["u", "u", "u"],
