@@ -6,7 +6,11 @@
 //! `deny_unknown_fields`, so a typo is an error naming the file, the line and the keys that
 //! exist. Everything is validated and parsed here (durations, time zone, regexes, identity
 //! source, language, TLS mode, mail addresses), so commands receive typed values and never
-//! re-check them. This module does no database or network I/O.
+//! re-check them. Relative paths in a config file (a `sqlite://` warehouse, `[report] out_dir`,
+//! and their defaults) are resolved against the file's folder, so `--config
+//! some/dir/itstat.toml` works from any directory; the environment's and the flags' stay
+//! relative to the working directory, as the user typed them. This module does no database or
+//! network I/O.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,6 +25,13 @@ use crate::error::user_error;
 
 /// The default config file, read when it exists and no other is named.
 pub const DEFAULT_CONFIG_FILE: &str = "itstat.toml";
+
+/// The warehouse when neither `ITSTAT_WAREHOUSE_URL` nor `[warehouse] url` names one: in the
+/// working directory, or beside the config file when there is one.
+const DEFAULT_WAREHOUSE_URL: &str = "sqlite://itstat.db";
+
+/// The report folder when `[report] out_dir` is not set (resolved like the warehouse).
+const DEFAULT_OUT_DIR: &str = "reports";
 
 /// The label language of reports: `[report] lang`, and the value of `report --lang`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -311,7 +322,8 @@ impl Settings {
         build(file, config_path, &place)
     }
 
-    /// Settings from a TOML string, for tests and `itstat demo`.
+    /// Settings from a TOML string, for tests. Its relative paths stay relative to the working
+    /// directory: there is no file for them to be beside.
     pub fn from_toml(text: &str) -> anyhow::Result<Settings> {
         let file = parse_toml(text, "config")?;
         build(file, None, "config")
@@ -397,6 +409,8 @@ fn parse_toml(text: &str, place: &str) -> anyhow::Result<FileConfig> {
 }
 
 fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow::Result<Settings> {
+    // The folder the file's relative paths are relative to (`""` for `./itstat.toml`).
+    let base = config_path.as_deref().and_then(Path::parent);
     let timezone = file.timezone.unwrap_or_else(|| "Asia/Shanghai".into());
     let tz = parse_tz(&timezone).map_err(|m| user_error(format!("{place}: `timezone`: {m}")))?;
     let lookback = parse_duration(&file.dify.lookback, place, "dify.lookback")?;
@@ -414,8 +428,16 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
     check_regexes(&file.rules.kb_miss_regex, place, "rules.kb_miss_regex")?;
     check_regexes(&file.rules.transfer_regex, place, "rules.transfer_regex")?;
 
-    let warehouse_url =
-        env_var("ITSTAT_WAREHOUSE_URL").or(file.warehouse.url).unwrap_or_else(|| "sqlite://itstat.db".into());
+    let warehouse_url = match env_var("ITSTAT_WAREHOUSE_URL") {
+        Some(url) => url,
+        None => {
+            let url = file.warehouse.url.unwrap_or_else(|| DEFAULT_WAREHOUSE_URL.into());
+            match base {
+                Some(dir) => sqlite_url_beside(&url, dir),
+                None => url,
+            }
+        }
+    };
     check_warehouse_url(&warehouse_url, place)?;
     let dify_url = env_var("ITSTAT_DIFY_URL").or(file.dify.url);
     if let Some(url) = &dify_url {
@@ -427,7 +449,11 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
         "en" => Lang::En,
         other => bail_user!("{place}: `report.lang` is \"{other}\"; use \"zh\" or \"en\""),
     };
-    let out_dir = file.report.out_dir.unwrap_or_else(|| PathBuf::from("reports"));
+    let out_dir = file.report.out_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_OUT_DIR));
+    let out_dir = match base {
+        Some(dir) => path_beside(&out_dir, dir),
+        None => out_dir,
+    };
     let mail = build_mail(file.mail, place)?;
     let schedule = build_schedule(file.schedule, place)?;
 
@@ -550,6 +576,30 @@ fn parse_mailbox(address: &str, place: &str, key: &str) -> anyhow::Result<Mailbo
             "{place}: `{key}` (\"{address}\") is not an email address ({e}); write it as name@example.com or \"Name <name@example.com>\""
         ))
     })
+}
+
+/// `path` as seen from the working directory, when it was written relative to `dir`.
+fn path_beside(path: &Path, dir: &Path) -> PathBuf {
+    // `.` components are dropped, so `out_dir = "."` in `itstat-demo/itstat.toml` prints as
+    // `itstat-demo/…`, not `itstat-demo/./…`.
+    dir.join(path).components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+}
+
+/// A `sqlite://` URL whose relative file path was written relative to `dir`, as seen from the
+/// working directory; other URLs (PostgreSQL, an absolute or in-memory SQLite) as they are.
+fn sqlite_url_beside(url: &str, dir: &Path) -> String {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return url.to_string();
+    };
+    let (file, query) = rest.split_once('?').map_or((rest, None), |(f, q)| (f, Some(q)));
+    if file.is_empty() || file == ":memory:" || Path::new(file).is_absolute() || dir.as_os_str().is_empty() {
+        return url.to_string();
+    }
+    // sqlx percent-decodes the path, so the folder's own `%`, `?` and `#` are encoded.
+    let dir = dir.to_string_lossy().replace('%', "%25").replace('?', "%3F").replace('#', "%23");
+    let joined = path_beside(Path::new(file), Path::new(&dir));
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("sqlite://{}{query}", joined.display())
 }
 
 /// Parses an IANA time zone name.
@@ -757,5 +807,22 @@ mod tests {
         assert_eq!(to, ["boss@example.com", "lead@example.com"]);
         assert_eq!(s.mail.owner.unwrap().email.to_string(), "ops@example.com");
         assert_eq!(load("[mail]\ntls = \"tls\"").unwrap().mail.tls, TlsMode::Tls);
+    }
+
+    #[test]
+    fn relative_paths_in_a_file_are_beside_it() {
+        let dir = Path::new("some/dir");
+        assert_eq!(sqlite_url_beside("sqlite://itstat.db", dir), "sqlite://some/dir/itstat.db");
+        assert_eq!(sqlite_url_beside("sqlite:wh/x.db?mode=ro", dir), "sqlite://some/dir/wh/x.db?mode=ro");
+        assert_eq!(sqlite_url_beside("sqlite://./itstat.db", dir), "sqlite://some/dir/itstat.db");
+        assert_eq!(sqlite_url_beside("sqlite://../itstat.db", dir), "sqlite://some/dir/../itstat.db");
+        assert_eq!(sqlite_url_beside("sqlite://wh.db", Path::new("a?b%")), "sqlite://a%3Fb%25/wh.db");
+        for unchanged in ["sqlite:///var/lib/itstat.db", "sqlite::memory:", "postgres://wh@db/itstat"] {
+            assert_eq!(sqlite_url_beside(unchanged, dir), unchanged);
+        }
+        assert_eq!(sqlite_url_beside("sqlite://itstat.db", Path::new("")), "sqlite://itstat.db");
+        assert_eq!(path_beside(Path::new("."), dir), PathBuf::from("some/dir"));
+        assert_eq!(path_beside(Path::new("reports"), dir), PathBuf::from("some/dir/reports"));
+        assert_eq!(path_beside(Path::new("/srv/reports"), dir), PathBuf::from("/srv/reports"));
     }
 }

@@ -46,6 +46,23 @@ fn demo_from_an_empty_directory() {
     });
     let env = Env::new(None, &format!("sqlite://{}", dir.path().join("demo/itstat.db").display()), "");
     let week = env.report(&["--period", "week", "--date", "2026-11-22"]);
+    // The demo's config file names its warehouse relative to itself: it works from any folder.
+    let args = [
+        "--config",
+        "demo/itstat.toml",
+        "report",
+        "--format",
+        "json",
+        "--period",
+        "week",
+        "--date",
+        "2026-11-22",
+    ];
+    let mut from_its_config = env.command(&args);
+    let out = from_its_config.current_dir(dir.path()).env_remove("ITSTAT_WAREHOUSE_URL").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["totals"], week["totals"], "the demo's config file finds the demo warehouse");
     let from = chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
     let to = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     reference::assert_kpis_eq(
