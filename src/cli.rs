@@ -238,9 +238,11 @@ pub enum ImportCommand {
     },
     /// Migrate the legacy platform's marks and manual entries.
     Legacy {
-        /// The legacy database, `postgres://…/intervention_db`.
-        #[arg(long = "from", value_name = "POSTGRES_URL")]
-        from: String,
+        /// The legacy database, `postgres://…/intervention_db`. Default: `$ITSTAT_LEGACY_URL`,
+        /// which keeps its password off the command line (and out of the shell's history).
+        // The value is never shown in `--help`: it may hold a password.
+        #[arg(long = "from", env = "ITSTAT_LEGACY_URL", hide_env_values = true, value_name = "POSTGRES_URL")]
+        from: Option<String>,
         /// Read and convert everything; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -305,15 +307,6 @@ pub enum ReportFormat {
     Md,
 }
 
-/// Label language of reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LangArg {
-    /// Chinese.
-    Zh,
-    /// English.
-    En,
-}
-
 /// `itstat report`.
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
@@ -344,7 +337,7 @@ pub struct ReportArgs {
 
     /// Label language. Default: `[report] lang`.
     #[arg(long, value_enum)]
-    pub lang: Option<LangArg>,
+    pub lang: Option<crate::config::Lang>,
 
     /// Email the report (with the workbook) to `--to` addresses or `[mail] to`.
     #[arg(long)]

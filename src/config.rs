@@ -1,16 +1,23 @@
-//! Settings: the config file, the environment and the flags, merged once.
+//! Settings: the config file and the environment, merged once.
 //!
 //! Precedence is flag > environment variable > config file > built-in default
-//! (`../shared/spec/config.md`). The file is parsed with `deny_unknown_fields`, so a typo is an
-//! error naming the file, the line and the keys that exist. Everything is validated here
-//! (durations, time zone, regexes, identity source), so commands receive typed values and never
-//! re-check them. This module does no database or network I/O.
+//! (`../shared/spec/config.md`); the one command whose flags override settings
+//! (`report --out/--lang`) puts them on top in `crate::run_with`. The file is parsed with
+//! `deny_unknown_fields`, so a typo is an error naming the file, the line and the keys that
+//! exist. Everything is validated and parsed here (durations, time zone, regexes, identity
+//! source, language, TLS mode, mail addresses), so commands receive typed values and never
+//! re-check them. Relative paths in a config file (a `sqlite://` warehouse, `[report] out_dir`,
+//! and their defaults) are resolved against the file's folder, so `--config
+//! some/dir/itstat.toml` works from any directory; the environment's and the flags' stay
+//! relative to the working directory, as the user typed them. This module does no database or
+//! network I/O.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono_tz::Tz;
-use serde::Deserialize;
+use lettre::message::Mailbox;
+use serde::{Deserialize, Serialize};
 
 use crate::bail_user;
 use crate::error::user_error;
@@ -20,6 +27,34 @@ use crate::transform::rules::{RuleParts, RulesInForce, normalise_pattern};
 pub const DEFAULT_CONFIG_FILE: &str = "itstat.toml";
 
 pub use crate::transform::rules::{Identity, SessionMode};
+
+/// The warehouse when neither `ITSTAT_WAREHOUSE_URL` nor `[warehouse] url` names one: in the
+/// working directory, or beside the config file when there is one.
+const DEFAULT_WAREHOUSE_URL: &str = "sqlite://itstat.db";
+
+/// The report folder when `[report] out_dir` is not set (resolved like the warehouse).
+const DEFAULT_OUT_DIR: &str = "reports";
+
+/// The label language of reports: `[report] lang`, and the value of `report --lang`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Chinese.
+    Zh,
+    /// English.
+    En,
+}
+
+/// How the connection to the SMTP server is secured (`[mail] tls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// `starttls`: a plain connection that must be upgraded with STARTTLS (port 587).
+    StartTls,
+    /// `tls`: TLS from the first byte (port 465).
+    Tls,
+    /// `none`: no encryption, for a relay on localhost.
+    None,
+}
 
 /// Settings for reading Dify.
 #[derive(Debug, Clone)]
@@ -41,21 +76,30 @@ pub struct DifySettings {
 pub struct ReportSettings {
     /// Folder for written reports.
     pub out_dir: PathBuf,
-    /// Label language, `zh` or `en`.
-    pub lang: String,
+    /// Label language.
+    pub lang: Lang,
 }
 
-/// Mail settings (used by `report --mail` and `schedule`).
-#[derive(Debug, Clone, Default)]
+/// Mail settings (used by `report --mail` and `schedule`). The addresses are parsed when the
+/// config loads, so a typo stops every command at once, not the first report at night.
+#[derive(Debug, Clone)]
 pub struct MailSettings {
+    /// The SMTP server.
     pub host: Option<String>,
+    /// Its port.
     pub port: u16,
-    pub tls: String,
+    /// How the connection is secured.
+    pub tls: TlsMode,
+    /// Login, when the server wants one.
     pub username: Option<String>,
+    /// The password of the login (`ITSTAT_SMTP_PASSWORD` or `[mail] password`).
     pub password: Option<String>,
-    pub from: Option<String>,
-    pub to: Vec<String>,
-    pub owner: Option<String>,
+    /// The sender of reports and failure mail.
+    pub from: Option<Mailbox>,
+    /// The recipients of reports when `--to` gives none.
+    pub to: Vec<Mailbox>,
+    /// Who gets failure mail from `itstat schedule`.
+    pub owner: Option<Mailbox>,
     /// How long one delivery attempt may take.
     pub timeout: Duration,
 }
@@ -208,15 +252,6 @@ struct ScheduleFile {
 
 // ---- loading -------------------------------------------------------------------------------
 
-/// Values given on the command line that override the file and the environment.
-#[derive(Debug, Default, Clone)]
-pub struct FlagOverrides {
-    /// `--out`
-    pub out_dir: Option<PathBuf>,
-    /// `--lang`
-    pub lang: Option<String>,
-}
-
 /// Reads an environment variable, treating an empty value as unset.
 fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -224,8 +259,9 @@ fn env_var(name: &str) -> Option<String> {
 
 impl Settings {
     /// Loads the config file (`--config`/`$ITSTAT_CONFIG` already resolved by clap into `path`,
-    /// else `./itstat.toml` when it exists), applies the environment and the flags, validates.
-    pub fn load(path: Option<&Path>, flags: &FlagOverrides) -> anyhow::Result<Settings> {
+    /// else `./itstat.toml` when it exists), applies the environment, validates. A command's
+    /// own flags go on top in `crate::run_with`.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Settings> {
         let (file, config_path) = match path {
             Some(p) => (read_checked(p)?, Some(p.to_path_buf())),
             None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
@@ -236,13 +272,14 @@ impl Settings {
         };
         let place =
             config_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "defaults".to_string());
-        build(file, config_path, &place, flags)
+        build(file, config_path, &place)
     }
 
-    /// Settings from a TOML string, for tests and `itstat demo`.
-    pub fn from_toml(text: &str, flags: &FlagOverrides) -> anyhow::Result<Settings> {
+    /// Settings from a TOML string, for tests. Its relative paths stay relative to the working
+    /// directory: there is no file for them to be beside.
+    pub fn from_toml(text: &str) -> anyhow::Result<Settings> {
         let file = parse_toml(text, "config")?;
-        build(file, None, "config", flags)
+        build(file, None, "config")
     }
 
     /// The Dify URL, or an error that says where to set it.
@@ -324,12 +361,9 @@ fn parse_toml(text: &str, place: &str) -> anyhow::Result<FileConfig> {
     })
 }
 
-fn build(
-    file: FileConfig,
-    config_path: Option<PathBuf>,
-    place: &str,
-    flags: &FlagOverrides,
-) -> anyhow::Result<Settings> {
+fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow::Result<Settings> {
+    // The folder the file's relative paths are relative to (`""` for `./itstat.toml`).
+    let base = config_path.as_deref().and_then(Path::parent);
     let timezone = file.timezone.unwrap_or_else(|| "Asia/Shanghai".into());
     let tz = parse_tz(&timezone).map_err(|m| user_error(format!("{place}: `timezone`: {m}")))?;
     let lookback = parse_duration(&file.dify.lookback, place, "dify.lookback")?;
@@ -347,19 +381,32 @@ fn build(
     check_regexes(&file.rules.kb_miss_regex, place, "rules.kb_miss_regex")?;
     check_regexes(&file.rules.transfer_regex, place, "rules.transfer_regex")?;
 
-    let warehouse_url =
-        env_var("ITSTAT_WAREHOUSE_URL").or(file.warehouse.url).unwrap_or_else(|| "sqlite://itstat.db".into());
+    let warehouse_url = match env_var("ITSTAT_WAREHOUSE_URL") {
+        Some(url) => url,
+        None => {
+            let url = file.warehouse.url.unwrap_or_else(|| DEFAULT_WAREHOUSE_URL.into());
+            match base {
+                Some(dir) => sqlite_url_beside(&url, dir),
+                None => url,
+            }
+        }
+    };
     check_warehouse_url(&warehouse_url, place)?;
     let dify_url = env_var("ITSTAT_DIFY_URL").or(file.dify.url);
     if let Some(url) = &dify_url {
         check_dify_url(url, place)?;
     }
 
-    let lang = flags.lang.clone().or(file.report.lang).unwrap_or_else(|| "zh".into());
-    if lang != "zh" && lang != "en" {
-        bail_user!("{place}: `report.lang` is \"{lang}\"; use \"zh\" or \"en\"");
-    }
-    let out_dir = flags.out_dir.clone().or(file.report.out_dir).unwrap_or_else(|| PathBuf::from("reports"));
+    let lang = match file.report.lang.as_deref().unwrap_or("zh") {
+        "zh" => Lang::Zh,
+        "en" => Lang::En,
+        other => bail_user!("{place}: `report.lang` is \"{other}\"; use \"zh\" or \"en\""),
+    };
+    let out_dir = file.report.out_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_OUT_DIR));
+    let out_dir = match base {
+        Some(dir) => path_beside(&out_dir, dir),
+        None => out_dir,
+    };
     let mail = build_mail(file.mail, place)?;
     let schedule = build_schedule(file.schedule, place)?;
 
@@ -448,31 +495,27 @@ fn build_schedule(jobs: Vec<ScheduleFile>, place: &str) -> anyhow::Result<Vec<Sc
 }
 
 fn build_mail(file: MailFile, place: &str) -> anyhow::Result<MailSettings> {
-    let tls = file.tls.unwrap_or_else(|| "starttls".into());
-    if !matches!(tls.as_str(), "starttls" | "tls" | "none") {
-        bail_user!("{place}: `mail.tls` is \"{tls}\"; use \"starttls\", \"tls\" or \"none\"");
-    }
-    // Checked here, not when the first report is mailed (or, for the owner, when the first job
+    let tls = match file.tls.as_deref().unwrap_or("starttls") {
+        "starttls" => TlsMode::StartTls,
+        "tls" => TlsMode::Tls,
+        "none" => TlsMode::None,
+        other => bail_user!("{place}: `mail.tls` is \"{other}\"; use \"starttls\", \"tls\" or \"none\""),
+    };
+    // Parsed here, not when the first report is mailed (or, for the owner, when the first job
     // fails, at night): a typo is an error at once.
-    let addresses = file.from.iter().map(|a| ("mail.from".to_string(), a));
-    let addresses = addresses.chain(file.owner.iter().map(|a| ("mail.owner".to_string(), a)));
-    let addresses = addresses.chain(file.to.iter().enumerate().map(|(i, a)| (format!("mail.to[{i}]"), a)));
-    for (key, address) in addresses {
-        if let Err(e) = address.parse::<lettre::message::Mailbox>() {
-            bail_user!(
-                "{place}: `{key}` (\"{address}\") is not an email address ({e}); write it as name@example.com or \"Name <name@example.com>\""
-            );
-        }
-    }
+    let from = file.from.as_deref().map(|a| parse_mailbox(a, place, "mail.from")).transpose()?;
+    let owner = file.owner.as_deref().map(|a| parse_mailbox(a, place, "mail.owner")).transpose()?;
+    let to = file.to.iter().enumerate().map(|(i, a)| parse_mailbox(a, place, &format!("mail.to[{i}]")));
+    let to = to.collect::<anyhow::Result<Vec<Mailbox>>>()?;
     Ok(MailSettings {
         host: file.host,
         port: file.port.unwrap_or(587),
         tls,
         username: file.username,
         password: env_var("ITSTAT_SMTP_PASSWORD").or(file.password),
-        from: file.from,
-        to: file.to,
-        owner: file.owner,
+        from,
+        to,
+        owner,
         timeout: parse_positive_duration(
             file.timeout.as_deref().unwrap_or("60s"),
             place,
@@ -480,6 +523,38 @@ fn build_mail(file: MailFile, place: &str) -> anyhow::Result<MailSettings> {
             "60s",
         )?,
     })
+}
+
+fn parse_mailbox(address: &str, place: &str, key: &str) -> anyhow::Result<Mailbox> {
+    address.parse::<Mailbox>().map_err(|e| {
+        user_error(format!(
+            "{place}: `{key}` (\"{address}\") is not an email address ({e}); write it as name@example.com or \"Name <name@example.com>\""
+        ))
+    })
+}
+
+/// `path` as seen from the working directory, when it was written relative to `dir`.
+fn path_beside(path: &Path, dir: &Path) -> PathBuf {
+    // `.` components are dropped, so `out_dir = "."` in `itstat-demo/itstat.toml` prints as
+    // `itstat-demo/…`, not `itstat-demo/./…`.
+    dir.join(path).components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect()
+}
+
+/// A `sqlite://` URL whose relative file path was written relative to `dir`, as seen from the
+/// working directory; other URLs (PostgreSQL, an absolute or in-memory SQLite) as they are.
+fn sqlite_url_beside(url: &str, dir: &Path) -> String {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return url.to_string();
+    };
+    let (file, query) = rest.split_once('?').map_or((rest, None), |(f, q)| (f, Some(q)));
+    if file.is_empty() || file == ":memory:" || Path::new(file).is_absolute() || dir.as_os_str().is_empty() {
+        return url.to_string();
+    }
+    // sqlx percent-decodes the path, so the folder's own `%`, `?` and `#` are encoded.
+    let dir = dir.to_string_lossy().replace('%', "%25").replace('?', "%3F").replace('#', "%23");
+    let joined = path_beside(Path::new(file), Path::new(&dir));
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("sqlite://{}{query}", joined.display())
 }
 
 /// Parses an IANA time zone name.
@@ -572,7 +647,7 @@ mod tests {
     use super::*;
 
     fn load(text: &str) -> anyhow::Result<Settings> {
-        Settings::from_toml(text, &FlagOverrides::default())
+        Settings::from_toml(text)
     }
 
     #[test]
@@ -597,7 +672,9 @@ mod tests {
         assert_eq!(s.dify.lookback, Duration::from_secs(7200));
         assert_eq!(s.dify.pending_max_age, Duration::from_secs(86400));
         assert_eq!(s.dify.timeout, Duration::from_secs(600));
-        assert_eq!(s.report.lang, "zh");
+        assert_eq!(s.report.lang, Lang::Zh);
+        assert_eq!(s.report.out_dir, PathBuf::from("reports"));
+        assert_eq!(s.mail.tls, TlsMode::StartTls);
     }
 
     #[test]
@@ -660,10 +737,39 @@ mod tests {
     }
 
     #[test]
-    fn flags_override_the_file() {
-        let flags = FlagOverrides { lang: Some("en".into()), out_dir: Some("x".into()) };
-        let s = Settings::from_toml("[report]\nlang = \"zh\"\nout_dir = \"y\"", &flags).unwrap();
-        assert_eq!(s.report.lang, "en");
-        assert_eq!(s.report.out_dir, PathBuf::from("x"));
+    fn language_tls_and_addresses_are_parsed_once() {
+        let s = load(
+            "[report]\nlang = \"en\"\n[mail]\ntls = \"none\"\nfrom = \"IT 数据 <itstat@example.com>\"\n\
+             to = [\"boss@example.com\", \"Lead <lead@example.com>\"]\nowner = \"ops@example.com\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.report.lang, Lang::En);
+        assert_eq!(s.mail.tls, TlsMode::None);
+        let from = s.mail.from.unwrap();
+        assert_eq!(
+            (from.name.as_deref(), from.email.to_string().as_str()),
+            (Some("IT 数据"), "itstat@example.com")
+        );
+        let to: Vec<String> = s.mail.to.iter().map(|m| m.email.to_string()).collect();
+        assert_eq!(to, ["boss@example.com", "lead@example.com"]);
+        assert_eq!(s.mail.owner.unwrap().email.to_string(), "ops@example.com");
+        assert_eq!(load("[mail]\ntls = \"tls\"").unwrap().mail.tls, TlsMode::Tls);
+    }
+
+    #[test]
+    fn relative_paths_in_a_file_are_beside_it() {
+        let dir = Path::new("some/dir");
+        assert_eq!(sqlite_url_beside("sqlite://itstat.db", dir), "sqlite://some/dir/itstat.db");
+        assert_eq!(sqlite_url_beside("sqlite:wh/x.db?mode=ro", dir), "sqlite://some/dir/wh/x.db?mode=ro");
+        assert_eq!(sqlite_url_beside("sqlite://./itstat.db", dir), "sqlite://some/dir/itstat.db");
+        assert_eq!(sqlite_url_beside("sqlite://../itstat.db", dir), "sqlite://some/dir/../itstat.db");
+        assert_eq!(sqlite_url_beside("sqlite://wh.db", Path::new("a?b%")), "sqlite://a%3Fb%25/wh.db");
+        for unchanged in ["sqlite:///var/lib/itstat.db", "sqlite::memory:", "postgres://wh@db/itstat"] {
+            assert_eq!(sqlite_url_beside(unchanged, dir), unchanged);
+        }
+        assert_eq!(sqlite_url_beside("sqlite://itstat.db", Path::new("")), "sqlite://itstat.db");
+        assert_eq!(path_beside(Path::new("."), dir), PathBuf::from("some/dir"));
+        assert_eq!(path_beside(Path::new("reports"), dir), PathBuf::from("some/dir/reports"));
+        assert_eq!(path_beside(Path::new("/srv/reports"), dir), PathBuf::from("/srv/reports"));
     }
 }

@@ -26,7 +26,7 @@ pub mod transform;
 pub mod warehouse;
 
 use cli::{Cli, Command};
-use config::{FlagOverrides, Settings};
+use config::Settings;
 
 /// Runs one command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -36,10 +36,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Loads the settings of a command line: its config file and the environment.
 pub fn load_settings(cli: &Cli) -> anyhow::Result<Settings> {
-    Settings::load(cli.global.config.as_deref(), &FlagOverrides::default())
+    Settings::load(cli.global.config.as_deref())
 }
 
-/// The settings with the command's own flags (`report --out/--lang`) on top: flags win.
+/// The settings with the command's own flags (`report --out/--lang`) on top: flags win. The
+/// one place flags override settings; `--out` stays relative to the working directory.
 fn with_command_flags(settings: &Settings, command: &Command) -> Settings {
     let mut settings = settings.clone();
     if let Command::Report(args) = command {
@@ -47,10 +48,7 @@ fn with_command_flags(settings: &Settings, command: &Command) -> Settings {
             settings.report.out_dir = out.clone();
         }
         if let Some(lang) = args.lang {
-            settings.report.lang = match lang {
-                cli::LangArg::Zh => "zh".to_string(),
-                cli::LangArg::En => "en".to_string(),
-            };
+            settings.report.lang = lang;
         }
     }
     settings

@@ -16,7 +16,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tracing::warn;
 
 use crate::bail_user;
-use crate::config::MailSettings;
+use crate::config::{MailSettings, TlsMode};
 
 /// Attempts per message: the first try and two retries.
 const ATTEMPTS: u32 = 3;
@@ -31,12 +31,11 @@ fn transport(mail: &MailSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Exe
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(mail.port)
         .timeout(Some(mail.timeout));
-    builder = match mail.tls.as_str() {
-        "none" => builder.tls(Tls::None),
-        mode => {
-            let params = TlsParameters::new(host.to_string()).context("setting up TLS")?;
-            builder.tls(if mode == "tls" { Tls::Wrapper(params) } else { Tls::Required(params) })
-        }
+    let params = || TlsParameters::new(host.to_string()).context("setting up TLS");
+    builder = match mail.tls {
+        TlsMode::None => builder.tls(Tls::None),
+        TlsMode::Tls => builder.tls(Tls::Wrapper(params()?)),
+        TlsMode::StartTls => builder.tls(Tls::Required(params()?)),
     };
     if let Some(user) = &mail.username {
         builder =

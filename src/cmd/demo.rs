@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use crate::cli::{Cli, DemoArgs};
-use crate::config::{FlagOverrides, Settings};
+use crate::config::Settings;
 use crate::demo::export::write_csv;
 use crate::demo::generator::{GenConfig, generate};
 
@@ -46,19 +46,19 @@ pub async fn run(_settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Settings for the demo folder, also written as `DIR/itstat.toml` so the user can keep
-/// exploring the demo warehouse with other commands.
+/// The demo's config file. Its paths are relative to its folder, where the config loader
+/// resolves them, so it works from any directory and wherever the folder is moved.
+const DEMO_CONFIG: &str = "# Written by `itstat demo`; paths are relative to this folder.\n\
+     [warehouse]\nurl = \"sqlite://itstat.db\"\n\n[report]\nout_dir = \".\"\n\n\
+     [mail]\nhost = \"smtp.example.com\"\nfrom = \"IT 数据 <itstat@example.com>\"\nto = [\"manager@example.com\"]\n";
+
+/// Settings for the demo folder, written as `DIR/itstat.toml` and loaded from there: the
+/// demo runs with the settings the user then explores the demo warehouse with
+/// (`--config DIR/itstat.toml`).
 fn demo_settings(dir: &Path) -> anyhow::Result<Settings> {
-    let toml = format!(
-        "# The demo's settings (written by `itstat demo`).\n\
-         [warehouse]\nurl = \"sqlite://{db}\"\n\n[report]\nout_dir = \"{dir}\"\n\n\
-         [mail]\nhost = \"smtp.example.com\"\nfrom = \"IT 数据 <itstat@example.com>\"\nto = [\"manager@example.com\"]\n",
-        db = dir.join("itstat.db").display(),
-        dir = dir.display()
-    );
-    std::fs::write(dir.join("itstat.toml"), &toml)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    let mut settings = Settings::from_toml(&toml, &FlagOverrides::default())?;
+    let path = dir.join("itstat.toml");
+    std::fs::write(&path, DEMO_CONFIG).with_context(|| format!("cannot write in {}", dir.display()))?;
+    let mut settings = Settings::load(Some(&path))?;
     // The environment must not point the demo at a real warehouse or Dify.
     settings.warehouse_url = format!("sqlite://{}", dir.join("itstat.db").display());
     settings.dify.url = None;

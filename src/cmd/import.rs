@@ -1,8 +1,10 @@
 //! `itstat import`: manual entries from a spreadsheet, the empty template, and the legacy
-//! platform's data. Everything is validated before anything is written.
+//! platform's data (its URL from `--from` or `ITSTAT_LEGACY_URL`, so a password need not go
+//! on a command line). Everything is validated before anything is written.
 
 use std::path::Path;
 
+use crate::bail_user;
 use crate::cli::{ImportArgs, ImportCommand};
 use crate::cmd::ids::operator;
 use crate::config::Settings;
@@ -29,7 +31,11 @@ pub async fn run(settings: &Settings, args: &ImportArgs) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        ImportCommand::Legacy { from, dry_run } => legacy_import(settings, from, *dry_run).await,
+        ImportCommand::Legacy { from: Some(url), dry_run } => legacy_import(settings, url, *dry_run).await,
+        // Checked here rather than by clap, whose message would not name the variable.
+        ImportCommand::Legacy { from: None, .. } => bail_user!(
+            "`import legacy` needs the legacy database: give `--from postgres://…/intervention_db` or set ITSTAT_LEGACY_URL"
+        ),
     }
 }
 

@@ -45,7 +45,7 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
         bail_user!("`--to {}` is an address, which needs `--mail`", addresses[0]);
     }
     let formats = dedup(&args.format);
-    let lang = Lang::parse(&settings.report.lang);
+    let lang = settings.report.lang;
     let wants_detail = args.mail || formats.iter().any(|f| *f != ReportFormat::Json);
 
     // The numbers are those of the rules in force: a warehouse derived under others is
@@ -106,24 +106,24 @@ fn file_stem(period: &Period) -> String {
 
 fn mail_plan(settings: &Settings, addresses: &[&String]) -> anyhow::Result<MailPlan> {
     let mail = &settings.mail;
-    let listed: Vec<String> = if addresses.is_empty() {
-        mail.to.clone()
-    } else {
-        addresses.iter().map(|a| a.to_string()).collect()
-    };
-    if listed.is_empty() {
+    if addresses.is_empty() && mail.to.is_empty() {
         bail_user!("`--mail` needs a recipient: give `--to ADDR` or set `[mail] to` in itstat.toml");
     }
     if mail.host.is_none() {
         bail_user!("`--mail` needs an SMTP server: set `[mail] host` in itstat.toml");
     }
-    let Some(from) = &mail.from else {
+    let Some(from) = mail.from.clone() else {
         bail_user!("`--mail` needs a sender: set `[mail] from` in itstat.toml");
     };
-    let from = email::mailbox(from, "`[mail] from`")?;
+    // `--to` replaces `[mail] to` (parsed when the config loaded); only what was typed here
+    // is parsed here.
+    let listed = if addresses.is_empty() {
+        mail.to.clone()
+    } else {
+        addresses.iter().map(|a| email::mailbox(a, "`--to`")).collect::<anyhow::Result<Vec<Mailbox>>>()?
+    };
     let mut to: Vec<(String, Mailbox)> = Vec::new();
-    for text in listed {
-        let mailbox = email::mailbox(&text, "`--to` / `[mail] to`")?;
+    for mailbox in listed {
         let address = mailbox.email.to_string();
         // One mailbox once, however its address is written (the delivery log compares them
         // without case too).

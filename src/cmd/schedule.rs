@@ -30,7 +30,6 @@ use crate::bail_user;
 use crate::cli::ScheduleArgs;
 use crate::config::Settings;
 use crate::error::{exit_code, one_line};
-use crate::report::email::mailbox;
 use crate::schedule::{Job, catch_up, jobs, next_fire, owner_mail_due, parse_run, sleep_until_wall};
 use crate::warehouse::deliveries::Delivery;
 use crate::warehouse::{OpenMode, Warehouse};
@@ -425,11 +424,13 @@ async fn tell_owner(
 ) -> anyhow::Result<()> {
     let settings = &shared.settings;
     let (Some(owner), Some(from)) = (&settings.mail.owner, &settings.mail.from) else { return Ok(()) };
+    // The log holds the bare address, as for reports, however `[mail] owner` writes it.
+    let recipient = owner.email.to_string();
     let kind = format!("failure:{}", job.name);
     let now = Utc::now();
     let logged = match wh {
         // A log that cannot be read leaves the memory to keep the rule.
-        Some(wh) => wh.last_sent(&kind, owner).await.ok().flatten().map(|t| t.and_utc()),
+        Some(wh) => wh.last_sent(&kind, &recipient).await.ok().flatten().map(|t| t.and_utc()),
         None => None,
     };
     let remembered = shared.owner_mailed().get(&job.name).copied();
@@ -449,11 +450,7 @@ async fn tell_owner(
         job.command_line(),
         now.with_timezone(&settings.rules.tz).format("%Y-%m-%d %H:%M:%S %Z"),
     );
-    let message = Message::builder()
-        .from(mailbox(from, "`[mail] from`")?)
-        .to(mailbox(owner, "`[mail] owner`")?)
-        .subject(&subject)
-        .body(body)?;
+    let message = Message::builder().from(from.clone()).to(owner.clone()).subject(&subject).body(body)?;
     let result = crate::mail::send(&settings.mail, &message).await;
     if result.is_ok() {
         shared.owner_mailed().insert(job.name.clone(), now);
@@ -465,7 +462,7 @@ async fn tell_owner(
         wh.record_delivery(&Delivery {
             report_kind: &kind,
             period_label: &hour,
-            recipient: owner,
+            recipient: &recipient,
             subject: &subject,
             attachment: None,
             status: if result.is_ok() { "sent" } else { "failed" },

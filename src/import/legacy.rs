@@ -53,7 +53,9 @@ pub struct LegacyData {
 pub async fn read(url: &str, tz: Tz) -> anyhow::Result<LegacyData> {
     let place = url_place(url);
     let options: PgConnectOptions = crate::config::postgres_options(url).map_err(|e| {
-        crate::error::user_error(format!("`--from`: not a postgres:// URL for {place} ({e})"))
+        crate::error::user_error(format!(
+            "`--from`: not a postgres:// URL for {place} ({e}); fix `--from` or ITSTAT_LEGACY_URL"
+        ))
     })?;
     let mut conn: PgConnection = options
         .application_name("itstat")

@@ -2,22 +2,11 @@
 //! sheet names and column headers. Every renderer (workbook, Markdown, email) takes its words
 //! from here, so the formats use the same names.
 
+/// The label language, parsed by the config (`[report] lang`, `report --lang`).
+pub use crate::config::Lang;
 use crate::transform::messages::MessageState;
-use serde::Serialize;
-
-/// The label language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Lang {
-    Zh,
-    En,
-}
 
 impl Lang {
-    /// `zh` or `en` (validated by the config).
-    pub fn parse(code: &str) -> Lang {
-        if code == "en" { Lang::En } else { Lang::Zh }
-    }
-
     /// Picks the text of this language.
     pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
         match self {

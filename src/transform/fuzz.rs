@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use super::RulesInForce;
 use super::messages::classify;
 use super::sessions::openers;
-use crate::config::{FlagOverrides, SessionMode, Settings};
+use crate::config::{SessionMode, Settings};
 
 /// Text with the characters that matter to the rules: full-width forms NFKC folds, the
 /// default phrases, the dify2openai marker, control and direction characters, anything.
@@ -45,7 +45,7 @@ fn rules(kb_miss: Vec<String>, transfer: Vec<String>, with_regex: bool) -> Rules
     };
     let config =
         format!("[rules]\nkb_miss = [{}]\ntransfer = [{}]\n{regex}", quote(&kb_miss), quote(&transfer));
-    Settings::from_toml(&config, &FlagOverrides::default()).expect("valid rules").rules
+    Settings::from_toml(&config).expect("valid rules").rules
 }
 
 fn frame(rows: &[(String, String, &str)]) -> DataFrame {
@@ -104,7 +104,7 @@ proptest! {
         } else {
             "[identity]\nsource = \"input\"\ninput = \"user_name\"\n"
         };
-        let rules = Settings::from_toml(identity, &FlagOverrides::default()).unwrap().rules;
+        let rules = Settings::from_toml(identity).unwrap().rules;
         let df = classify(frame(&rows), &rules).expect("classify never fails");
         let users: Vec<Option<&str>> = df.column("user_key").unwrap().str().unwrap().iter().collect();
         prop_assert!(users.iter().all(|u| u.is_some_and(|u| !u.is_empty())), "{:?}", users);

@@ -335,7 +335,7 @@ pub(crate) mod tests {
 
     /// The rules of a config text.
     pub(crate) fn rules(toml: &str) -> RulesInForce {
-        Settings::from_toml(toml, &Default::default()).expect("a valid config").rules
+        Settings::from_toml(toml).expect("a valid config").rules
     }
 
     #[test]

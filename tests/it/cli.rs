@@ -151,6 +151,110 @@ async fn the_environment_overrides_the_config_file() {
     assert_eq!(zone(env.command(&flagged).env("ITSTAT_CONFIG", "other.toml")), "UTC");
 }
 
+/// Relative paths in a config file are beside the file: `--config some/dir/itstat.toml`, run
+/// from elsewhere, keeps its warehouse and writes its reports there (also the defaults, when
+/// the file leaves them out); paths from the environment and from flags stay relative to the
+/// working directory, and so do the defaults when there is no config file.
+#[tokio::test(flavor = "multi_thread")]
+async fn paths_in_a_config_file_are_relative_to_its_folder() {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let env = sqlite_env("", Some(&dify.url));
+    let root = env.path();
+    for dir in ["some/dir", "defaults", "elsewhere", "bare"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    let config = "[warehouse]\nurl = \"sqlite://wh.db\"\n[report]\nout_dir = \"out\"\n";
+    std::fs::write(root.join("some/dir/itstat.toml"), config).unwrap();
+    std::fs::write(root.join("defaults/itstat.toml"), "timezone = \"Asia/Shanghai\"\n").unwrap();
+    // The binary run in `cwd` (under the work dir) without ITSTAT_WAREHOUSE_URL.
+    let run = |cwd: &str, args: &[&str]| -> String {
+        let out = env
+            .command(args)
+            .current_dir(root.join(cwd))
+            .env_remove("ITSTAT_WAREHOUSE_URL")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{cwd}: itstat {args:?}: {stderr}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let day = ["report", "--date", "2026-11-02"];
+    let json = ["report", "--date", "2026-11-02", "--format", "json"];
+    let messages = |stdout: String| {
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["totals"]["messages"].clone()
+    };
+
+    run(".", &["--config", "some/dir/itstat.toml", "ingest"]);
+    assert!(root.join("some/dir/wh.db").exists() && !root.join("wh.db").exists());
+    let out = run(".", &[&["--config", "some/dir/itstat.toml"][..], &day].concat());
+    assert!(out.contains("wrote some/dir/out/itstat-day-2026-11-02.xlsx"), "{out}");
+    assert!(root.join("some/dir/out/itstat-day-2026-11-02.xlsx").exists());
+    // The same file from its own folder and from a third one: the same warehouse.
+    assert_eq!(messages(run("some/dir", &[&["--config", "itstat.toml"][..], &json].concat())), 1);
+    assert_eq!(
+        messages(run("elsewhere", &[&["--config", "../some/dir/itstat.toml"][..], &json].concat())),
+        1
+    );
+    // `--out` is relative to where it was typed.
+    run("elsewhere", &[&["--config", "../some/dir/itstat.toml"][..], &day, &["--out", "here"]].concat());
+    assert!(root.join("elsewhere/here/itstat-day-2026-11-02.xlsx").exists());
+    // ITSTAT_WAREHOUSE_URL too: `sqlite://itstat.db` is in the working directory.
+    env.ok(&["--config", "some/dir/itstat.toml", "ingest"]);
+    assert!(root.join("itstat.db").exists() && !root.join("some/dir/itstat.db").exists());
+    // A config file without the keys: the defaults are beside it as well.
+    run(".", &["--config", "defaults/itstat.toml", "ingest"]);
+    run(".", &[&["--config", "defaults/itstat.toml"][..], &day].concat());
+    assert!(root.join("defaults/itstat.db").exists());
+    assert!(root.join("defaults/reports/itstat-day-2026-11-02.xlsx").exists());
+    // No config file at all: the defaults are in the working directory.
+    run("bare", &["ingest"]);
+    run("bare", &day);
+    assert!(
+        root.join("bare/itstat.db").exists() && root.join("bare/reports/itstat-day-2026-11-02.xlsx").exists()
+    );
+}
+
+/// `import legacy` takes the legacy database from ITSTAT_LEGACY_URL when `--from` is not
+/// given, so its password need not go on a command line; `--from` wins; `--help` names the
+/// variable but never shows its value; with neither, the error says both.
+#[tokio::test(flavor = "multi_thread")]
+async fn import_legacy_reads_its_url_from_the_environment() {
+    let mut s = Small::new();
+    let id = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a")).to_string();
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let mut env = sqlite_env("", Some(&dify.url));
+    env.ok(&["ingest"]);
+    let legacy = TestDb::create("legacy").await;
+    legacy
+        .exec(&format!(
+            "{LEGACY_SCHEMA}
+             INSERT INTO manual_intervention VALUES
+                 ('{id}', true, 'zhou', 'q', 'zhangsan', NULL, '2026-11-02 11:00', NULL);"
+        ))
+        .await;
+    let err = env.fails(&["import", "legacy"], 1);
+    let line = error_line(&err);
+    assert!(line.contains("`--from") && line.contains("ITSTAT_LEGACY_URL"), "{err}");
+
+    env.extra.push(("ITSTAT_LEGACY_URL".into(), legacy.url.clone()));
+    let out = env.ok(&["import", "legacy", "--dry-run"]);
+    assert!(out.contains("would migrate 1 marks (of 1)"), "{out}");
+    let out = env.ok(&["import", "legacy"]);
+    assert!(out.contains("migrated 1 marks (of 1)"), "{out}");
+
+    let unreachable = "postgres://ro:s3cr3t-pw@127.0.0.1:1/legacy";
+    env.extra = vec![("ITSTAT_LEGACY_URL".into(), unreachable.into())];
+    let out = env.ok(&["import", "legacy", "--from", &legacy.url]);
+    assert!(out.contains("migrated 0 marks (of 1)"), "`--from` wins over the environment: {out}");
+    let help = env.ok(&["import", "legacy", "--help"]);
+    assert!(help.contains("ITSTAT_LEGACY_URL"), "{help}");
+    assert!(!help.contains("s3cr3t-pw"), "--help shows the variable's value: {help}");
+    let err = env.fails(&["import", "legacy"], 2);
+    assert!(error_line(&err).contains("127.0.0.1:1/legacy") && !err.contains("s3cr3t-pw"), "{err}");
+}
+
 #[test]
 fn report_before_any_ingest_says_what_to_do() {
     let env = sqlite_env("", None);

@@ -28,6 +28,7 @@ on_both_backends!(
     old_dify_schema_without_optional_columns,
     rule_change_reclassifies_without_reading_dify,
     reclassify_in_small_groups_equals_a_fresh_load,
+    #[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
     killed_ingest_resumes_to_the_same_warehouse,
     first_load_in_small_batches_equals_one_batch,
     marks_made_before_a_first_load_count_in_its_sessions,

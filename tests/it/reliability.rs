@@ -166,6 +166,7 @@ async fn assert_committed_state_is_whole(wh: &TestWarehouse, data: &Dataset) -> 
 // ---- 1. crash safety -----------------------------------------------------------------------
 
 on_both_backends!(
+    #[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
     ingest_aborted_after_random_batches_resumes_to_a_full_run,
     kill_9_mid_ingest_resumes_to_a_full_run,
     import_and_mark_killed_mid_way_write_all_or_nothing,
@@ -839,7 +840,9 @@ async fn full_disk_stops_cleanly_and_resumes() {
 
 on_both_backends!(
     ingests_started_together_end_as_one_full_run,
+    #[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
     report_during_ingest_sees_the_state_before_or_after,
+    #[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
     marks_during_ingest_are_all_kept,
     operators_marking_at_once_lose_nothing,
 );

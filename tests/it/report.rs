@@ -44,6 +44,7 @@ async fn small_env() -> (TestDb, Env) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
 async fn json_has_the_contract_shape() {
     let (_dify, env) = small_env().await;
     let mut cmd = env.command(&["report", "--format", "json", "--period", "week", "--date", "2026-11-04"]);
@@ -81,6 +82,7 @@ async fn json_has_the_contract_shape() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
 async fn without_a_date_the_last_complete_period() {
     let (_dify, env) = small_env().await;
     let mut cmd = env.command(&["report", "--format", "json"]);

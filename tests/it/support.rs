@@ -12,15 +12,17 @@ use sqlx::{AssertSqlSafe, Connection};
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// Runs `$name(backend)` once per warehouse backend, as separate tests `$name::sqlite` and
-/// `$name::postgres`.
+/// `$name::postgres`. Attributes written before a name (`#[cfg_attr(…, ignore)]`) go on both.
 macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
+    ($($(#[$meta:meta])* $name:ident),* $(,)?) => {$(
         mod $name {
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$meta])*
             async fn sqlite() {
                 super::$name(crate::support::Backend::Sqlite).await
             }
             #[tokio::test(flavor = "multi_thread")]
+            $(#[$meta])*
             async fn postgres() {
                 super::$name(crate::support::Backend::Postgres).await
             }

@@ -46,6 +46,23 @@ fn demo_from_an_empty_directory() {
     });
     let env = Env::new(None, &format!("sqlite://{}", dir.path().join("demo/itstat.db").display()), "");
     let week = env.report(&["--period", "week", "--date", "2026-11-22"]);
+    // The demo's config file names its warehouse relative to itself: it works from any folder.
+    let args = [
+        "--config",
+        "demo/itstat.toml",
+        "report",
+        "--format",
+        "json",
+        "--period",
+        "week",
+        "--date",
+        "2026-11-22",
+    ];
+    let mut from_its_config = env.command(&args);
+    let out = from_its_config.current_dir(dir.path()).env_remove("ITSTAT_WAREHOUSE_URL").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["totals"], week["totals"], "the demo's config file finds the demo warehouse");
     let from = chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
     let to = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
     reference::assert_kpis_eq(
@@ -186,6 +203,7 @@ fn schedule_then_signal(env: &Env, vars: &[(&str, &str)], signal: &str) -> (std:
 /// next time. A job still running when the scheduler stops (an ingest waiting on a Dify that
 /// never answers) is recorded `aborted`, not left `running`.
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
 async fn scheduler_records_a_panicking_job_and_an_abandoned_one() {
     let smtp = crate::reports::SmtpServer::start();
     // Connections to it complete (the kernel's backlog) but never get an answer.
@@ -272,6 +290,7 @@ async fn scheduled_ingest_equals_a_direct_one() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
 async fn scheduler_catches_up_a_missed_report_once() {
     let smtp = crate::reports::SmtpServer::start();
     let data = generate(&GenConfig { messages: 200, ..GenConfig::default() });
@@ -374,6 +393,7 @@ fn mailed_kpi_line(raw: &[u8], kpi: &str) -> String {
 /// it was down: the ingest jobs run once first (recorded in `job_runs`), then the report. It
 /// was built from the warehouse as it was before the outage, and then logged as delivered.
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
 async fn a_caught_up_report_is_built_after_a_fresh_ingest() {
     let smtp = crate::reports::SmtpServer::start();
     let data = generate(&GenConfig { messages: 200, ..GenConfig::default() });
@@ -422,6 +442,7 @@ async fn rename_database(from: &str, to: &str) {
 /// When the ingest before the catch-up fails (Dify not up yet after a reboot), the missed
 /// report is not sent from old data, nor lost: it waits for the first ingest that succeeds.
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
 async fn a_catch_up_waits_for_the_first_ingest_that_succeeds() {
     let smtp = crate::reports::SmtpServer::start();
     let data = generate(&GenConfig { messages: 200, ..GenConfig::default() });
@@ -465,6 +486,7 @@ async fn a_catch_up_waits_for_the_first_ingest_that_succeeds() {
 /// skipped with a warning that says what to do, instead of mailing an empty report (or
 /// failing) and logging the period as delivered.
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
 async fn without_a_warehouse_or_an_ingest_job_catch_up_is_skipped_with_a_warning() {
     let smtp = crate::reports::SmtpServer::start();
     let config = format!("{}{DAILY_REPORT_JOB}", scheduler_mail(smtp.port, "5s"));
@@ -491,6 +513,7 @@ async fn without_a_warehouse_or_an_ingest_job_catch_up_is_skipped_with_a_warning
 /// `aborted`. The signal handler was installed after the catch-up, so SIGTERM killed it and
 /// the run stayed `running`.
 #[tokio::test(flavor = "multi_thread")]
+#[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
 async fn a_stop_during_catch_up_exits_0_and_records_the_report_aborted() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let config = format!("{}{DAILY_REPORT_JOB}", scheduler_mail(silent.local_addr().unwrap().port(), "20s"));
@@ -663,6 +686,7 @@ async fn a_job_still_running_at_its_next_time_is_skipped_with_a_warning() {
 /// "now" pinned to the morning after the demo's last day, with the README's illustrative id
 /// replaced by the id its first command printed.
 #[test]
+#[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
 fn readme_walkthrough_runs() {
     let readme = include_str!("../../README.md");
     let dir = tempfile::tempdir().unwrap();
