@@ -11,6 +11,7 @@ mod reference;
 mod support;
 
 mod cli;
+mod derivation;
 mod export;
 mod ingest;
 mod operators;
