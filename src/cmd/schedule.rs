@@ -350,6 +350,20 @@ async fn run_job_on_thread(shared: Arc<Shared>, job: Job) -> bool {
     }
 }
 
+/// Runs a job's command with the config file as it is now: an edit of `itstat.toml` (a rule,
+/// a recipient) counts from the next job on, without restarting the scheduler, and the rules
+/// of every job are those the file says (docs/metrics.md §8). A file that no longer loads
+/// fails the job with its error. The jobs' times (`[[schedule]]`, `timezone`) are read at
+/// start. Settings made without a file (tests, `demo`) are used as they are.
+async fn run_current(settings: &Settings, command: &crate::cli::Command) -> anyhow::Result<()> {
+    let Some(path) = &settings.config_path else {
+        return crate::run_boxed(settings, command).await;
+    };
+    let current = Settings::load(Some(path))
+        .map_err(|e| e.context(format!("{} no longer loads, so the job did not run", path.display())))?;
+    crate::run_boxed(&current, command).await
+}
+
 /// Runs one job in-process, records it, and reports a failure; true if it succeeded. A
 /// warehouse that does not open (a PostgreSQL warehouse down) leaves the run unrecorded, but
 /// the job still runs and its failure still reaches the owner.
@@ -371,7 +385,7 @@ async fn run_job(shared: &Shared, job: &Job) -> bool {
     if let Some(id) = run_id {
         in_progress.add_id(id);
     }
-    let error = match AssertUnwindSafe(crate::run_boxed(settings, &job.command)).catch_unwind().await {
+    let error = match AssertUnwindSafe(run_current(settings, &job.command)).catch_unwind().await {
         Ok(result) => result.as_ref().err().map(one_line),
         Err(panic) => {
             Some(format!("itstat panicked (a bug; please report it): {}", panic_text(panic.as_ref())))

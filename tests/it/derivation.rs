@@ -37,6 +37,53 @@ on_both_backends!(
 /// Random cases of the property test, per backend (seeds `1..=CASES`).
 const CASES: u64 = 12;
 
+/// Broke (found while fixing the above): `itstat schedule` read `itstat.toml` once, at start,
+/// so after an edit its report jobs kept the old rules and derived the warehouse back to them
+/// at every run, while a report typed by hand used the new ones. Each job now loads the file
+/// as it is: its next run reports under the edited rules, equal to a report by hand.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduler_applies_an_edited_config_from_its_next_job() {
+    let mut s = Small::new();
+    s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", MISS));
+    s.msg(Msg::new("lisi", "2026-11-02 10:00:00", HIT));
+    let (_dify, _wh, env) = small_setup(&s, Backend::Sqlite, &Rules::default()).await;
+    let job = "\n[[schedule]]\nname = \"kpis\"\ncron = \"* * * * * *\"\n\
+               run = [\"report\", \"--date\", \"2026-11-02\", \"--format\", \"json\"]\n";
+    let with_job =
+        |rules: &Rules| std::fs::write(env.path().join("itstat.toml"), rules.toml() + job).unwrap();
+    with_job(&Rules::default());
+    let out = env.path().join("schedule.out");
+    let mut child = env
+        .command(&["schedule", "--no-catch-up"])
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let reports = || -> Vec<Value> {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        serde_json::Deserializer::from_str(&text).into_iter::<Value>().map_while(Result::ok).collect()
+    };
+    let wait_for = |what: &str, done: &dyn Fn(&[Value]) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !done(&reports()) {
+            assert!(std::time::Instant::now() < deadline, "{what} did not happen: {:?}", reports());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    wait_for("a report under the first rules", &|r| !r.is_empty());
+    let first = reports()[0]["rules"]["fingerprint"].clone();
+    assert_eq!(reports()[0]["totals"]["kb_hits"], 1);
+    let edited = Rules { kb_miss: vec![], ..Rules::default() };
+    with_job(&edited);
+    wait_for("a report under the edited rules", &|r| r.iter().any(|v| v["rules"]["fingerprint"] != first));
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    child.wait().unwrap();
+    let scheduled = reports().into_iter().rfind(|v| v["rules"]["fingerprint"] != first).unwrap();
+    let by_hand = env.report(&["--date", "2026-11-02"]);
+    assert_eq!(scheduled["totals"]["kb_hits"], 2, "no miss phrase: both answers are hits");
+    assert_no_diffs("the scheduled report after the edit", &report_diffs(&scheduled, &by_hand));
+}
+
 /// The default miss phrase (full-width comma), a half-width answer the generator writes with
 /// it, and an answer from the knowledge base.
 const MISS: &str = "抱歉，您的问题可能不在服务业务范围内";
