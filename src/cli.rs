@@ -2,7 +2,7 @@
 //!
 //! These types record what was typed; they do no I/O and hold no defaults that belong to the
 //! config file. `config::Settings::load` merges them with the environment and the file.
-//! Flag names are a contract with users' cron lines (`../shared/spec/config.md`).
+//! Flag names are a contract with users' cron lines (README, "Commands").
 
 use std::path::PathBuf;
 
@@ -300,7 +300,7 @@ pub enum PeriodKind {
 pub enum ReportFormat {
     /// The workbook: overview with charts, daily KPIs and detail sheets.
     Xlsx,
-    /// Print the KPI object of metrics.md §7 on stdout; writes no file.
+    /// Print the KPI object of docs/metrics.md §7 on stdout; writes no file.
     Json,
     /// A Markdown summary (headline KPIs, top unanswered questions), written as a file and
     /// printed on stdout unless JSON is printed too.

@@ -1,7 +1,7 @@
 //! Settings: the config file and the environment, merged once.
 //!
 //! Precedence is flag > environment variable > config file > built-in default
-//! (`../shared/spec/config.md`); the one command whose flags override settings
+//! (README, "Configuration"); the one command whose flags override settings
 //! (`report --out/--lang`) puts them on top in `crate::run_with`. The file is parsed with
 //! `deny_unknown_fields`, so a typo is an error naming the file, the line and the keys that
 //! exist. Everything is validated and parsed here (durations, time zone, regexes, identity

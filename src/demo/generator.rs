@@ -129,7 +129,7 @@ pub struct Dataset {
     pub feedbacks: Vec<Feedback>,
 }
 
-/// The legacy knowledge-base miss answer (metrics.md default `kb_miss`).
+/// The legacy knowledge-base miss answer (docs/metrics.md default `kb_miss`).
 pub const KB_MISS: &str = "抱歉，您的问题可能不在服务业务范围内";
 
 const QUESTIONS: &[&str] = &[

@@ -27,7 +27,7 @@ pub enum KpiKind {
     Seconds,
 }
 
-/// One KPI of metrics.md §5: its JSON key, labels, kind and definition.
+/// One KPI of docs/metrics.md §5: its JSON key, labels, kind and definition.
 #[derive(Debug, Clone, Copy)]
 pub struct KpiLabel {
     pub key: &'static str,

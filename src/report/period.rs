@@ -1,4 +1,4 @@
-//! Report periods (metrics.md §6): day, ISO week, calendar month, or custom dates.
+//! Report periods (docs/metrics.md §6): day, ISO week, calendar month, or custom dates.
 //!
 //! All dates are local to the configured time zone. A period is resolved once from the flags
 //! and knows its previous period, its days and its file-name label.

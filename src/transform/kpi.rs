@@ -1,4 +1,4 @@
-//! The numbers of metrics.md §5 for a range of local dates.
+//! The numbers of docs/metrics.md §5 for a range of local dates.
 //!
 //! Input frames (as loaded by `warehouse::report`):
 //! - messages: included bot messages whose local date or session date is in the loaded range,
@@ -21,7 +21,7 @@ use super::messages::MessageState;
 use super::time::epoch_days;
 use super::{marks, sessions};
 
-/// Every KPI of metrics.md §5, in the order of the contract.
+/// Every KPI of docs/metrics.md §5, in the order of the contract.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Kpis {
     pub messages: i64,

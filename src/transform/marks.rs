@@ -1,4 +1,4 @@
-//! Operator marks over rule verdicts (metrics.md §2).
+//! Operator marks over rule verdicts (docs/metrics.md §2).
 //!
 //! A message's current marks arrive as two nullable columns: `kb_mark` (an explicit knowledge
 //! verdict) and `manual_mark` (a human handled it). An explicit verdict overrides the rule; a

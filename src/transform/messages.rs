@@ -1,4 +1,4 @@
-//! Per-message rules (metrics.md §1–2): question, state, user key, local time and date,
+//! Per-message rules (docs/metrics.md §1–2): question, state, user key, local time and date,
 //! inclusion, knowledge-base hit and transfer.
 //!
 //! [`classify`] takes the raw frame of `extract::frame` and adds the derived columns. It is

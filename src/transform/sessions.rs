@@ -1,4 +1,4 @@
-//! Sessions (metrics.md §3): which messages of a user belong together, and what each session
+//! Sessions (docs/metrics.md §3): which messages of a user belong together, and what each session
 //! amounts to.
 //!
 //! [`assign`] orders each user's messages by (`created_at`, `id`) and opens sessions by the

@@ -2,7 +2,7 @@
 //! derived. No session rule is decided here (docs/metrics.md §3 lives in `transform`).
 //!
 //! For a set of affected users (each with the first position that changed), the warehouse
-//! looks up the stored session just before that position ([`Tx::restart_points`]; the rule
+//! looks up the stored session just before that position ([`Tx::restart_anchors`]; the rule
 //! that picks the restart point is `transform::sessions::restart_point`), loads every included
 //! message from there on with its marks and stored session ([`Tx::session_inputs`]), and
 //! after the derivation writes the changed session columns and replaces the users' session

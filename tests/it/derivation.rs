@@ -1,4 +1,4 @@
-//! One derivation (metrics.md §8): every number and flag is a function of the stored facts
+//! One derivation (docs/metrics.md §8): every number and flag is a function of the stored facts
 //! (messages, feedback, marks, manual entries) and the rules in force. Whatever sequence of
 //! ingests, config edits, marks and imports came before, every command's output equals what a
 //! fresh full ingest under the current config, with the same marks and entries, would give.
@@ -101,7 +101,7 @@ enum Identity {
     QueryRegex(&'static str),
 }
 
-/// Every rule of metrics.md §8, rendered as an `itstat.toml`.
+/// Every rule of docs/metrics.md §8, rendered as an `itstat.toml`.
 #[derive(Debug, Clone)]
 struct Rules {
     timezone: &'static str,
@@ -276,7 +276,7 @@ fn report_diffs(got: &Value, fresh: &Value) -> Vec<String> {
     out
 }
 
-/// The derived columns of `messages` (metrics.md §1–3), keyed by message id; `included` third.
+/// The derived columns of `messages` (docs/metrics.md §1–3), keyed by message id; `included` third.
 const DERIVED: &[&str] = &[
     "message_id",
     "app_id",

@@ -235,7 +235,7 @@ async fn blank_answers_are_re_read_until_pending_max_age(backend: Backend) {
     assert_eq!(totals(&env), (3, 0), "--full reads it again");
 }
 
-/// metrics.md §2, §6: dates are local to `timezone`, daylight saving included. Europe/Berlin
+/// docs/metrics.md §2, §6: dates are local to `timezone`, daylight saving included. Europe/Berlin
 /// leaves summer time on 2026-10-25 (a 25-hour day; 02:30 happens twice).
 async fn days_follow_the_configured_zone_across_daylight_saving(backend: Backend) {
     let mut s = Small::new();
@@ -410,7 +410,7 @@ async fn feedback_changed_removed_and_purged(backend: Backend) {
     assert_eq!(t["satisfaction_rate"].as_f64(), Some(1.0 / 3.0));
 }
 
-/// metrics.md §1: only the configured apps count. Narrowing `[dify] apps` after a load of
+/// docs/metrics.md §1: only the configured apps count. Narrowing `[dify] apps` after a load of
 /// every app must leave the other app's stored messages out of every number (they stay
 /// stored, and their feedback stays Dify's), and widening it again brings them back.
 async fn narrowing_the_apps_leaves_the_others_out(backend: Backend) {

@@ -4,7 +4,7 @@
 //! PostgreSQL comes from `ITSTAT_TEST_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); every test creates its own databases and
 //! drops them when done. Expected numbers are computed by hand or by `reference`, an
-//! independent implementation of metrics.md written with plain loops.
+//! independent implementation of docs/metrics.md written with plain loops.
 
 mod reference;
 #[macro_use]

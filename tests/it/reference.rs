@@ -1,4 +1,4 @@
-//! An independent implementation of metrics.md for the default rules, written with plain loops
+//! An independent implementation of docs/metrics.md for the default rules, written with plain loops
 //! over the generated Dify rows (no Polars, no warehouse), to check the binary's numbers.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -112,7 +112,7 @@ fn p95(mut v: Vec<f64>) -> Value {
     json!(v[lo] + (v[hi] - v[lo]) * (pos - lo as f64))
 }
 
-/// Every KPI of metrics.md §5 for local dates `from..=to` (no marks, no manual entries).
+/// Every KPI of docs/metrics.md §5 for local dates `from..=to` (no marks, no manual entries).
 pub fn kpis(msgs: &[RefMessage], from: NaiveDate, to: NaiveDate) -> Value {
     let inr = |d: NaiveDate| d >= from && d <= to;
     let dated: Vec<&RefMessage> = msgs.iter().filter(|m| m.included && inr(m.date)).collect();

@@ -288,6 +288,7 @@ async fn import_and_mark_killed_mid_way_write_all_or_nothing(backend: Backend) {
         let at = took.mul_f64((i as f64 + rng.random::<f64>()) / 8.0);
         tokio::time::sleep(at).await;
         let out = kill_9(&mut child);
+        settle(&wh).await;
         let n = wh.count("SELECT COUNT(*) FROM manual_entries").await;
         assert!(n == 0 || n == rows, "import killed after {at:?}: {n} of {rows} rows written");
         seen.insert((out.status.success(), n));
@@ -304,8 +305,24 @@ async fn import_and_mark_killed_mid_way_write_all_or_nothing(backend: Backend) {
         let mut child = spawn(&env, &["mark", "--from-file", "ids.txt", "--manual"], &[]);
         tokio::time::sleep(took.mul_f64((i as f64 + rng.random::<f64>()) / 6.0)).await;
         kill_9(&mut child);
+        settle(&wh).await;
         let n = wh.count("SELECT COUNT(*) FROM marks").await;
         assert!(n == 0 || n == ids.len() as i64, "mark killed: {n} of {} marks written", ids.len());
+    }
+}
+
+/// Waits until the killed process's PostgreSQL sessions are gone: the server notices a dead
+/// client only later, and a COMMIT it had already received still lands meanwhile (it made a
+/// count taken at once, and the next round's DELETE, race with it). SQLite has no server.
+async fn settle(wh: &TestWarehouse) {
+    if wh.backend != Backend::Postgres {
+        return;
+    }
+    let sql = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'itstat'";
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while wh.count(sql).await > 0 {
+        assert!(Instant::now() < deadline, "the killed process's sessions did not end");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

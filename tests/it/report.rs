@@ -1,4 +1,4 @@
-//! `itstat report --format json`: the shape of metrics.md §7 and period handling.
+//! `itstat report --format json`: the shape of docs/metrics.md §7 and period handling.
 
 use crate::support::*;
 use itstat::demo::pg::SchemaVersion;
