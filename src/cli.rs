@@ -55,6 +55,9 @@ pub enum Command {
     /// Show the warehouse, the cursor, row counts, the last ingest runs and each scheduled
     /// job's last run.
     Status(StatusArgs),
+    /// Evaluate the alert rules for a day and the ingest's health; exit 3 when an alert fires.
+    /// With `--notify`, tell `[mail] owner` and the WeCom group, once per alert episode.
+    Check(CheckArgs),
     /// Run the `[[schedule]]` jobs of the config until stopped (SIGTERM or Ctrl-C).
     Schedule(ScheduleArgs),
     /// Build a demo from generated data: an export file, a warehouse, workbooks and an email,
@@ -343,13 +346,50 @@ pub struct ReportArgs {
     #[arg(long)]
     pub mail: bool,
 
-    /// With `--mail`: write the `.eml` next to the workbook and send nothing.
+    /// Post the period's summary (headline KPIs, top unanswered questions) to the WeCom group
+    /// robot (`ITSTAT_WECOM_WEBHOOK` or `[wecom] webhook`), once per period unless `--force`.
+    #[arg(long)]
+    pub wecom: bool,
+
+    /// With `--mail`: write the `.eml` next to the workbook and send nothing; with `--wecom`:
+    /// print the summary and post nothing.
     #[arg(long)]
     pub dry_run: bool,
 
-    /// With `--mail`: send even to recipients who already received this report.
+    /// With `--mail` or `--wecom`: send even when this report already went out.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Output formats of `itstat check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// One line per alert.
+    Text,
+    /// `{"date": …, "alerts": [{"kind", "severity", "message", "value", "threshold", …}]}`.
+    Json,
+}
+
+/// `itstat check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The local day whose numbers are checked (YYYY-MM-DD). Default: yesterday, the last
+    /// complete day. The ingest's health is always checked as of now.
+    #[arg(long, value_name = "DATE")]
+    pub date: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+
+    /// Send each firing alert to `[alerts] notify` (default: `[mail] owner` and the WeCom
+    /// robot, whichever are configured), once per episode and again after `[alerts] repeat`.
+    #[arg(long)]
+    pub notify: bool,
+
+    /// With `--notify`: say what would be sent, send and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `itstat status`.

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bail_user;
 use crate::error::user_error;
+use crate::transform::alerts::Thresholds;
 use crate::transform::rules::{RuleParts, RulesInForce, normalise_pattern};
 
 /// The default config file, read when it exists and no other is named.
@@ -104,6 +105,47 @@ pub struct MailSettings {
     pub timeout: Duration,
 }
 
+/// Where `itstat check --notify` sends an alert (`[alerts] notify`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// Mail to `[mail] owner`.
+    Mail,
+    /// The WeCom group robot of `[wecom] webhook`.
+    Wecom,
+}
+
+impl Channel {
+    /// The name in `[alerts] notify` and in the delivery log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Mail => "mail",
+            Channel::Wecom => "wecom",
+        }
+    }
+}
+
+/// The alerts of `itstat check` (`[alerts]`, docs/alerts.md): the thresholds of the rules
+/// (`transform::alerts`) and where and how often they are sent.
+#[derive(Debug, Clone)]
+pub struct AlertSettings {
+    /// The thresholds; a rate threshold left unset turns its alert off.
+    pub thresholds: Thresholds,
+    /// Where `--notify` sends; `None` = every channel configured.
+    pub notify: Option<Vec<Channel>>,
+    /// An alert that keeps firing is not sent again sooner than this.
+    pub repeat: Duration,
+}
+
+/// The WeCom group robot (`[wecom]`).
+#[derive(Debug, Clone)]
+pub struct WecomSettings {
+    /// The robot's webhook URL with its key (`ITSTAT_WECOM_WEBHOOK` or `[wecom] webhook`): a
+    /// secret, never printed.
+    pub webhook: Option<String>,
+    /// How long one post may take.
+    pub timeout: Duration,
+}
+
 /// One `[[schedule]]` job.
 #[derive(Debug, Clone)]
 pub struct ScheduleJob {
@@ -128,6 +170,10 @@ pub struct Settings {
     pub report: ReportSettings,
     /// Mail settings.
     pub mail: MailSettings,
+    /// Alert rules.
+    pub alerts: AlertSettings,
+    /// The WeCom group robot.
+    pub wecom: WecomSettings,
     /// Scheduled jobs.
     pub schedule: Vec<ScheduleJob>,
 }
@@ -145,6 +191,8 @@ struct FileConfig {
     rules: RulesFile,
     report: ReportFile,
     mail: MailFile,
+    alerts: AlertsFile,
+    wecom: WecomFile,
     schedule: Vec<ScheduleFile>,
 }
 
@@ -242,6 +290,26 @@ struct MailFile {
     timeout: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct AlertsFile {
+    stale_after: Option<String>,
+    max_user_share: Option<f64>,
+    min_messages: Option<i64>,
+    min_kb_hit_rate: Option<f64>,
+    max_transfer_rate: Option<f64>,
+    max_error_rate: Option<f64>,
+    notify: Option<Vec<String>>,
+    repeat: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct WecomFile {
+    webhook: Option<String>,
+    timeout: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ScheduleFile {
@@ -317,6 +385,9 @@ fn secret_keys(file: &FileConfig) -> Vec<&'static str> {
     if file.mail.password.as_deref().is_some_and(|p| !p.is_empty()) {
         keys.push("[mail] password");
     }
+    if file.wecom.webhook.as_deref().is_some_and(|w| !w.is_empty()) {
+        keys.push("[wecom] webhook");
+    }
     keys
 }
 
@@ -332,7 +403,7 @@ fn exposed_secrets_warning(path: &Path, file: &FileConfig) -> Option<String> {
     }
     let shown = path.display();
     Some(format!(
-        "{shown} holds a password ({}) but other users can read it (mode {mode:03o}); run `chmod 600 {shown}`, or move the secret to ITSTAT_DIFY_URL, ITSTAT_WAREHOUSE_URL or ITSTAT_SMTP_PASSWORD",
+        "{shown} holds a password ({}) but other users can read it (mode {mode:03o}); run `chmod 600 {shown}`, or move the secret to ITSTAT_DIFY_URL, ITSTAT_WAREHOUSE_URL, ITSTAT_SMTP_PASSWORD or ITSTAT_WECOM_WEBHOOK",
         keys.join(", ")
     ))
 }
@@ -408,6 +479,8 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
         None => out_dir,
     };
     let mail = build_mail(file.mail, place)?;
+    let alerts = build_alerts(file.alerts, place)?;
+    let wecom = build_wecom(file.wecom, place)?;
     let schedule = build_schedule(file.schedule, place)?;
 
     let dify_apps = file.dify.apps.clone();
@@ -437,6 +510,8 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
         }),
         report: ReportSettings { out_dir, lang },
         mail,
+        alerts,
+        wecom,
         schedule,
     })
 }
@@ -523,6 +598,66 @@ fn build_mail(file: MailFile, place: &str) -> anyhow::Result<MailSettings> {
             "60s",
         )?,
     })
+}
+
+fn build_alerts(file: AlertsFile, place: &str) -> anyhow::Result<AlertSettings> {
+    let fraction = |value: Option<f64>, key: &str| -> anyhow::Result<Option<f64>> {
+        match value {
+            Some(v) if !(0.0..=1.0).contains(&v) => {
+                bail_user!("{place}: `alerts.{key}` is {v}; write a fraction from 0 to 1 (0.6 for 60 %)")
+            }
+            v => Ok(v),
+        }
+    };
+    let max_user_share = fraction(file.max_user_share, "max_user_share")?.unwrap_or(0.5);
+    let min_messages = file.min_messages.unwrap_or(50);
+    if min_messages < 0 {
+        bail_user!("{place}: `alerts.min_messages` is {min_messages}; write a count of 0 or more");
+    }
+    let notify = match file.notify {
+        None => None,
+        Some(names) => Some(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| match name.as_str() {
+                    "mail" => Ok(Channel::Mail),
+                    "wecom" => Ok(Channel::Wecom),
+                    other => {
+                        bail_user!("{place}: `alerts.notify[{i}]` is \"{other}\"; use \"mail\" or \"wecom\"")
+                    }
+                })
+                .collect::<anyhow::Result<Vec<Channel>>>()?,
+        ),
+    };
+    let stale_after = file.stale_after.as_deref().unwrap_or("2h");
+    let repeat = file.repeat.as_deref().unwrap_or("24h");
+    Ok(AlertSettings {
+        thresholds: Thresholds {
+            stale_after: parse_positive_duration(stale_after, place, "alerts.stale_after", "2h")?,
+            max_user_share,
+            min_messages,
+            min_kb_hit_rate: fraction(file.min_kb_hit_rate, "min_kb_hit_rate")?,
+            max_transfer_rate: fraction(file.max_transfer_rate, "max_transfer_rate")?,
+            max_error_rate: fraction(file.max_error_rate, "max_error_rate")?,
+        },
+        notify,
+        repeat: parse_duration(repeat, place, "alerts.repeat")?,
+    })
+}
+
+fn build_wecom(file: WecomFile, place: &str) -> anyhow::Result<WecomSettings> {
+    let webhook = env_var("ITSTAT_WECOM_WEBHOOK").or(file.webhook).filter(|w| !w.is_empty());
+    if let Some(url) = &webhook
+        && !matches!(url::Url::parse(url).map(|u| u.scheme().to_string()).as_deref(), Ok("https" | "http"))
+    {
+        // The URL is a secret: the message names the key, not the value.
+        bail_user!(
+            "{place}: `wecom.webhook` (or ITSTAT_WECOM_WEBHOOK) is not an http(s) URL; copy the robot's webhook address from the WeCom group settings"
+        );
+    }
+    let timeout = file.timeout.as_deref().unwrap_or("10s");
+    Ok(WecomSettings { webhook, timeout: parse_positive_duration(timeout, place, "wecom.timeout", "10s")? })
 }
 
 fn parse_mailbox(address: &str, place: &str, key: &str) -> anyhow::Result<Mailbox> {
@@ -675,6 +810,12 @@ mod tests {
         assert_eq!(s.report.lang, Lang::Zh);
         assert_eq!(s.report.out_dir, PathBuf::from("reports"));
         assert_eq!(s.mail.tls, TlsMode::StartTls);
+        // Only the two alerts that need no tuning run by default (docs/alerts.md).
+        assert_eq!(s.alerts.thresholds, Thresholds::default());
+        assert_eq!(s.alerts.thresholds.stale_after, Duration::from_secs(7200));
+        assert_eq!((s.alerts.thresholds.max_user_share, s.alerts.thresholds.min_messages), (0.5, 50));
+        assert_eq!(s.alerts.repeat, Duration::from_secs(86400));
+        assert!(s.alerts.notify.is_none() && s.wecom.webhook.is_none());
     }
 
     #[test]
@@ -693,6 +834,10 @@ mod tests {
             ("[dify]\ntimeout = \"0s\"", "`dify.timeout` must be longer than 0"),
             ("[mail]\ntimeout = \"0s\"", "`mail.timeout` must be longer than 0"),
             ("[session]\nmode = \"sliding\"", "`session.mode`"),
+            ("[alerts]\nmin_kb_hit_rate = 60", "`alerts.min_kb_hit_rate` is 60"),
+            ("[alerts]\nnotify = [\"sms\"]", "`alerts.notify[0]`"),
+            ("[alerts]\nstale_after = \"0s\"", "`alerts.stale_after` must be longer than 0"),
+            ("[wecom]\nwebhook = \"qyapi key\"", "`wecom.webhook`"),
             ("[rules]\ntransfer_regex = [\"(\"]", "`rules.transfer_regex[0]`"),
             ("[rules]\nkb_miss = [\"\"]", "`rules.kb_miss[0]`"),
             ("[identity]\nsource = \"input\"", "`identity.input`"),

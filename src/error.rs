@@ -33,9 +33,34 @@ macro_rules! bail_user {
     };
 }
 
-/// The process exit code for an error: 1 when the user is at fault, 2 otherwise.
+/// Not a failure: `itstat check` found alerts firing (exit 3, so cron and monitoring can act
+/// on it). It has printed them; `main` adds no `error:` line.
+#[derive(Debug)]
+pub struct AlertsFired(pub usize);
+
+impl fmt::Display for AlertsFired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} alert(s) fired", self.0)
+    }
+}
+
+impl std::error::Error for AlertsFired {}
+
+/// Whether `err` is [`AlertsFired`] (and nothing worse).
+pub fn is_alerts_fired(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<AlertsFired>().is_some()
+}
+
+/// The process exit code for an error: 3 when alerts fired, 1 when the user is at fault, 2
+/// otherwise.
 pub fn exit_code(err: &anyhow::Error) -> i32 {
-    if err.chain().any(|cause| cause.is::<UserError>()) { 1 } else { 2 }
+    if is_alerts_fired(err) {
+        3
+    } else if err.chain().any(|cause| cause.is::<UserError>()) {
+        1
+    } else {
+        2
+    }
 }
 
 /// Renders an error chain as one line, `outer: inner: innermost`, without repeated parts.
@@ -135,7 +160,8 @@ pub fn redact_url(raw: &str) -> String {
             let pairs: Vec<(String, String)> = parsed
                 .query_pairs()
                 .map(|(k, v)| {
-                    let secret = k.eq_ignore_ascii_case("password");
+                    // `key`: the WeCom robot's webhook carries its secret as `?key=…`.
+                    let secret = k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("key");
                     (k.into_owned(), if secret { "***".to_string() } else { v.into_owned() })
                 })
                 .collect();
@@ -148,6 +174,15 @@ pub fn redact_url(raw: &str) -> String {
         // mask by shape, since such a URL is echoed in the very error that refuses it.
         Err(_) => mask_unparsed(raw),
     }
+}
+
+/// Text (an error stored by an earlier run, a server's reply) with every URL in it passed
+/// through [`redact_url`], before it goes to a chat group or a mail.
+pub fn mask_secrets(text: &str) -> String {
+    static URL: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>()\[\]{}]+"#).expect("a valid pattern")
+    });
+    URL.replace_all(text, |c: &regex::Captures<'_>| redact_url(&c[0])).into_owned()
 }
 
 /// `scheme://user:secret@host…` → `scheme://user:***@host…`, and `password=…` query values
@@ -174,7 +209,9 @@ fn mask_unparsed(raw: &str) -> String {
             let masked: Vec<String> = query
                 .split('&')
                 .map(|pair| match pair.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("key") => {
+                        format!("{k}=***")
+                    }
                     _ => pair.to_string(),
                 })
                 .collect();
@@ -209,6 +246,15 @@ pub fn url_place(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_inside_text_are_masked() {
+        let text = "cannot reach postgres://ro:s3cret@db:5432/dify (timeout); posting to https://robot.example/send?key=abc-123 failed";
+        let masked = mask_secrets(text);
+        assert!(!masked.contains("s3cret") && !masked.contains("abc-123"), "{masked}");
+        assert!(masked.contains("postgres://ro:***@db:5432/dify (timeout)"), "{masked}");
+        assert!(masked.contains("key=***"), "{masked}");
+    }
 
     #[test]
     fn password_is_masked() {

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod fsutil;
 pub mod import;
 pub mod mail;
+pub mod notify;
 pub mod pipeline;
 pub mod report;
 pub mod schedule;
@@ -76,6 +77,7 @@ pub async fn run_with(settings: &Settings, command: &Command) -> anyhow::Result<
         Command::Mark(args) => cmd::mark::run(settings, args).await,
         Command::Import(args) => cmd::import::run(settings, args).await,
         Command::Status(args) => cmd::status::run(settings, args).await,
+        Command::Check(args) => cmd::check::run(settings, args).await,
         Command::Schedule(args) => cmd::schedule::run(settings, args).await,
         Command::Demo(args) => cmd::demo::run(settings, args).await,
         Command::Export(args) => cmd::export::run(settings, args).await,

@@ -1,7 +1,7 @@
 //! The `itstat` binary: parse the command line, set up logging, run, map errors to exit codes.
 //!
-//! Exit codes: 0 success, 1 the user's input is at fault, 2 anything else. Errors are one line
-//! on stderr, `error: …`; stdout carries only results.
+//! Exit codes: 0 success, 1 the user's input is at fault, 2 anything else, 3 `itstat check`
+//! found alerts firing. Errors are one line on stderr, `error: …`; stdout carries only results.
 
 use clap::Parser;
 use itstat::cli::Cli;
@@ -22,6 +22,8 @@ fn main() {
     };
     let code = match runtime.block_on(itstat::run(cli)) {
         Ok(()) => 0,
+        // `check` printed its alerts on stdout; exit 3 says the rest.
+        Err(err) if itstat::error::is_alerts_fired(&err) => 3,
         Err(err) => {
             eprintln!("error: {}", one_line(&err));
             exit_code(&err)

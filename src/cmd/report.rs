@@ -6,7 +6,9 @@
 //! to recipients the delivery log has not recorded for this report and period, unless
 //! `--force`; `--dry-run` writes the `.eml` instead of sending and records nothing. Each
 //! recipient's outcome is recorded on its own, so a refused address is tried again on the next
-//! run and the others are not mailed twice.
+//! run and the others are not mailed twice. `--wecom` posts the summary to the WeCom group,
+//! once per period in the same delivery log (recipient `wecom`). Numbers that may be
+//! incomplete carry warnings in every format (docs/alerts.md).
 
 use std::path::{Path, PathBuf};
 
@@ -17,11 +19,12 @@ use crate::bail_user;
 use crate::cli::{PeriodKind, ReportArgs, ReportFormat};
 use crate::config::Settings;
 use crate::fsutil::write_atomic;
+use crate::notify::WECOM_RECIPIENT;
 use crate::pipeline::{self, Access};
 use crate::report::detail::ReportDetail;
 use crate::report::labels::Lang;
 use crate::report::period::Period;
-use crate::report::{self, ReportData, email, json, markdown, xlsx};
+use crate::report::{self, ReportData, email, json, markdown, warnings, xlsx};
 use crate::warehouse::Warehouse;
 use crate::warehouse::deliveries::Delivery;
 
@@ -44,15 +47,24 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
     if !addresses.is_empty() && plan.is_none() {
         bail_user!("`--to {}` is an address, which needs `--mail`", addresses[0]);
     }
+    if args.wecom && !args.dry_run {
+        // Checked before any work, as the mail settings are.
+        crate::notify::wecom::Robot::new(&settings.wecom)?;
+    }
     let formats = dedup(&args.format);
     let lang = settings.report.lang;
-    let wants_detail = args.mail || formats.iter().any(|f| *f != ReportFormat::Json);
+    let wants_detail = args.mail || args.wecom || formats.iter().any(|f| *f != ReportFormat::Json);
 
     // The numbers are those of the rules in force: a warehouse derived under others is
     // derived again first (docs/metrics.md §8).
     let (wh, rules) = pipeline::open_current(settings, Access::Use).await?;
-    let (data, detail) = report::build(&wh, &rules, period, wants_detail).await?;
+    let (mut data, detail) = report::build(&wh, &rules, period, wants_detail).await?;
     let detail = detail.unwrap_or_default();
+    // No silent zeros: numbers that may be incomplete say so in every format (docs/alerts.md).
+    data.warnings = warnings::gather(&wh, settings, &data.period, lang).await?;
+    for w in &data.warnings {
+        tracing::warn!(kind = w.kind, "{}", w.message);
+    }
     let base = settings.report.out_dir.join(file_stem(&period));
     let prints_json = formats.contains(&ReportFormat::Json);
     if prints_json {
@@ -76,10 +88,57 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
             print!("{text}");
         }
     }
-    if let (Some(plan), Some((path, bytes))) = (plan, workbook) {
-        deliver(settings, &wh, &plan, args, (&data, &detail, lang), (&path, bytes)).await?;
-    }
+    // Mail and WeCom are tried both, whatever the other did; the first error is the exit's.
+    let mailed = match (plan, workbook) {
+        (Some(plan), Some((path, bytes))) => {
+            deliver(settings, &wh, &plan, args, (&data, &detail, lang), (&path, bytes)).await
+        }
+        _ => Ok(()),
+    };
+    let posted =
+        if args.wecom { post_to_wecom(settings, &wh, args, (&data, &detail, lang)).await } else { Ok(()) };
     wh.close().await;
+    mailed.and(posted)
+}
+
+/// Posts the period's summary to the WeCom group unless the delivery log has it already
+/// (`--force` posts again); `--dry-run` prints it and posts nothing.
+async fn post_to_wecom(
+    settings: &Settings,
+    wh: &Warehouse,
+    args: &ReportArgs,
+    (data, detail, lang): (&ReportData, &ReportDetail, Lang),
+) -> anyhow::Result<()> {
+    let kind = file_stem(&data.period);
+    let label = data.period.label();
+    let content = crate::notify::text::wecom_summary(data, detail, lang);
+    if args.dry_run {
+        println!("dry run: would post to WeCom:\n{content}");
+        return Ok(());
+    }
+    if let Some(when) = wh.sent_at(&kind, &label, WECOM_RECIPIENT).await?
+        && !args.force
+    {
+        let local = report::local(settings.rules.tz, when).format("%Y-%m-%d %H:%M");
+        println!("already posted to WeCom on {local}; use --force to post again");
+        return Ok(());
+    }
+    let robot = crate::notify::wecom::Robot::new(&settings.wecom)?;
+    let result = robot.post_markdown(&content).await;
+    let subject = email::subject(data, lang);
+    let error = result.as_ref().err().map(crate::error::one_line);
+    wh.record_delivery(&Delivery {
+        report_kind: &kind,
+        period_label: &label,
+        recipient: WECOM_RECIPIENT,
+        subject: &subject,
+        attachment: None,
+        status: if result.is_ok() { "sent" } else { "failed" },
+        error: error.as_deref(),
+    })
+    .await?;
+    result?;
+    println!("posted \"{subject}\" to WeCom");
     Ok(())
 }
 

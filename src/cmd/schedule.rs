@@ -386,7 +386,8 @@ async fn run_job(shared: &Shared, job: &Job) -> bool {
         in_progress.add_id(id);
     }
     let error = match AssertUnwindSafe(run_current(settings, &job.command)).catch_unwind().await {
-        Ok(result) => result.as_ref().err().map(one_line),
+        // A `check` that finds alerts did its job (it has notified); the job did not fail.
+        Ok(result) => result.as_ref().err().filter(|e| !crate::error::is_alerts_fired(e)).map(one_line),
         Err(panic) => {
             Some(format!("itstat panicked (a bug; please report it): {}", panic_text(panic.as_ref())))
         }

@@ -27,9 +27,12 @@ const TOP_UNANSWERED: usize = 5;
 /// The most characters of a question the mail shows.
 pub const SUMMARY_QUESTION_CHARS: usize = 200;
 
-/// The subject: report name and period, e.g. `IT客服机器人日报 2026-11-22`.
+/// The subject: report name and period, e.g. `IT客服机器人日报 2026-11-22`, marked when the
+/// numbers may be incomplete (docs/alerts.md), so it shows in the inbox list.
 pub fn subject(data: &ReportData, lang: Lang) -> String {
-    format!("{} {}", report_title(data.period.kind, lang), data.period.label())
+    let mark =
+        if data.warnings.is_empty() { "" } else { lang.pick("[数据不完整] ", "[incomplete data] ") };
+    format!("{mark}{} {}", report_title(data.period.kind, lang), data.period.label())
 }
 
 /// Escapes text for HTML text and attribute values; line breaks and tabs become spaces
@@ -60,6 +63,14 @@ fn span(data: &ReportData) -> String {
 /// The newest message the numbers include, or "–" before the first ingest.
 fn through(data: &ReportData) -> String {
     data.data_through.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "–".into())
+}
+
+/// The warnings of the report (docs/alerts.md), one red paragraph each.
+fn warnings_html(data: &ReportData) -> String {
+    data.warnings
+        .iter()
+        .map(|w| format!("<p style=\"color:#c62828;font-weight:bold\">⚠ {}</p>\n", escape(&w.message)))
+        .collect()
 }
 
 /// The HTML body: a heading, the headline KPIs against the previous period, the top
@@ -102,10 +113,11 @@ pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
     };
     format!(
         "<!DOCTYPE html>\n<html><body style=\"font-family:Arial,'Microsoft YaHei',sans-serif;font-size:14px;color:#222\">\n\
-<h2 style=\"color:#1f4e79\">{title}</h2>\n<p>{period_word} {span} · {tz_word} {tz} · {through_word} {through}</p>\n\
+<h2 style=\"color:#1f4e79\">{title}</h2>\n<p>{period_word} {span} · {tz_word} {tz} · {through_word} {through}</p>\n{warnings}\
 <table style=\"border-collapse:collapse\">\n<tr><th {th}>{k}</th><th {th}>{c}</th><th {th}>{p}</th><th {th}>{d}</th></tr>\n{rows}</table>\n\
 {unanswered_block}<p style=\"color:#555\">{note}</p>\n</body></html>\n",
         title = escape(&subject(data, lang)),
+        warnings = warnings_html(data),
         period_word = lang.pick("统计期", "Period"),
         span = span(data),
         tz_word = lang.pick("时区", "time zone"),
@@ -132,6 +144,12 @@ pub fn plain(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
         lang.pick("数据截至", "data through"),
         through(data),
     );
+    for w in &data.warnings {
+        out.push_str(&format!("⚠ {}\n", w.message));
+    }
+    if !data.warnings.is_empty() {
+        out.push('\n');
+    }
     for label in KPIS {
         let [name, now, before, change] = kpi_row(label, &data.totals, &data.previous, lang);
         out.push_str(&format!("{name}: {now} ({} {before}) {change}\n", lang.pick("上期", "previous")));
@@ -209,6 +227,7 @@ mod tests {
             daily: vec![(date(22), Kpis::default())],
             generated_at: Shanghai.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap(),
             data_through: Some(Shanghai.with_ymd_and_hms(2026, 11, 22, 23, 59, 0).unwrap()),
+            warnings: Vec::new(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The JSON object of docs/metrics.md §7, with `rules`: the rules in force the numbers were
-//! computed under (their values and fingerprint, §8).
+//! computed under (their values and fingerprint, §8), and `warnings`: why they may be
+//! incomplete (docs/alerts.md).
 
 use serde::Serialize;
 
@@ -30,6 +31,8 @@ struct ReportJson<'a> {
     generated_at: String,
     data_through: Option<String>,
     rules: serde_json::Value,
+    /// Why the numbers may be incomplete (docs/alerts.md); `[]` when they are not.
+    warnings: &'a [super::warnings::ReportWarning],
 }
 
 /// `rules`: the fingerprint first, then the values (`transform::rules::RulesInForce::values`).
@@ -59,6 +62,7 @@ pub fn render(data: &ReportData) -> String {
         generated_at: data.generated_at.format(TIME_FORMAT).to_string(),
         data_through: data.data_through.map(|t| t.format(TIME_FORMAT).to_string()),
         rules: rules_json(data),
+        warnings: &data.warnings,
     };
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }

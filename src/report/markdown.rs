@@ -60,6 +60,9 @@ pub fn render(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
         lang.pick("数据截至", "data through"),
         through
     );
+    for w in &data.warnings {
+        let _ = writeln!(out, "> **⚠ {}**\n", cell(&w.message));
+    }
     let header = [
         lang.pick("指标", "KPI"),
         lang.pick("本期", "This period"),

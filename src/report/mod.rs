@@ -11,6 +11,7 @@ pub mod json;
 pub mod labels;
 pub mod markdown;
 pub mod period;
+pub mod warnings;
 pub mod xlsx;
 
 use anyhow::Context;
@@ -37,6 +38,8 @@ pub struct ReportData {
     pub generated_at: DateTime<Tz>,
     /// The newest Dify message stored, local time.
     pub data_through: Option<DateTime<Tz>>,
+    /// Why the numbers may be incomplete (`warnings::gather`); empty when they are not.
+    pub warnings: Vec<warnings::ReportWarning>,
 }
 
 /// A naive UTC time in the report's time zone.
@@ -101,6 +104,7 @@ pub async fn build(
         daily,
         generated_at: crate::clock::now().with_timezone(&tz),
         data_through: newest.map(|t| local(tz, t)),
+        warnings: Vec::new(),
     };
     Ok((data, detail))
 }

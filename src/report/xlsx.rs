@@ -146,6 +146,7 @@ struct Styles {
     center: Format,
     muted: Format,
     note: Format,
+    warning: Format,
     int: Format,
     percent: Format,
     seconds: Format,
@@ -177,6 +178,7 @@ impl Styles {
             center: top().set_align(FormatAlign::Center),
             muted: top().set_align(FormatAlign::Right).set_font_color(Color::RGB(MUTED)),
             note: top().set_italic().set_font_color(Color::RGB(MUTED)),
+            warning: Format::new().set_bold().set_font_color(Color::RGB(0xC62828)),
             int: top().set_num_format("#,##0"),
             percent: top().set_num_format("0.0%"),
             seconds: top().set_num_format("0.00"),
@@ -481,6 +483,11 @@ fn heading(ws: &mut Worksheet, ctx: &Ctx, data: &ReportData) -> Result<(), XlsxE
     let s = &ctx.styles;
     write_text(ws, ctx, 0, 0, &title(data, ctx.lang), &s.title)?;
     ws.set_row_height(0, 24)?;
+    // Incomplete numbers say so above everything else (docs/alerts.md).
+    if !data.warnings.is_empty() {
+        let line: Vec<String> = data.warnings.iter().map(|w| format!("⚠ {}", w.message)).collect();
+        write_text(ws, ctx, 1, 0, &line.join("  "), &s.warning)?;
+    }
     let through = match data.data_through {
         Some(t) => Value::DateTime(t.naive_local()),
         None => text(ctx.pick("暂无数据", "no data yet")),
@@ -1002,6 +1009,7 @@ mod tests {
             daily,
             generated_at: Shanghai.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap(),
             data_through: Some(Shanghai.with_ymd_and_hms(2026, 11, 22, 23, 59, 0).unwrap()),
+            warnings: Vec::new(),
         }
     }
 

@@ -7,6 +7,7 @@
 //! constants. [`with_conn!`] writes one body for both backends; it is expanded once per
 //! backend, so each copy is type-checked against its own driver.
 
+pub mod alerts;
 pub mod browse;
 pub mod checkpoint;
 pub mod deliveries;
@@ -113,6 +114,13 @@ pub enum OpenMode {
 }
 
 impl Warehouse {
+    /// Whether a SQLite warehouse's file is missing (a PostgreSQL warehouse is never
+    /// "missing": its database is made by whoever runs the server).
+    pub fn is_missing(url: &str) -> bool {
+        url.starts_with("sqlite:")
+            && SqliteConnectOptions::from_str(url).is_ok_and(|o| !o.get_filename().exists())
+    }
+
     /// Opens (and for SQLite creates) the warehouse and applies pending migrations.
     pub async fn open(url: &str, mode: OpenMode) -> anyhow::Result<Warehouse> {
         let place = url_place(url);

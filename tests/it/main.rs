@@ -10,6 +10,7 @@ mod reference;
 #[macro_use]
 mod support;
 
+mod alerts;
 mod cli;
 mod derivation;
 mod export;

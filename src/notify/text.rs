@@ -1,0 +1,222 @@
+//! The words of alerts and of the WeCom summary, in the report language (docs/alerts.md).
+//!
+//! The WeCom robot renders a small Markdown dialect (bold, quotes, links and
+//! `<font color="info|comment|warning">`). Text that comes from users or from another
+//! system (a user key, a question, a stored error) is made inert first: Markdown and HTML
+//! characters are escaped, line breaks flattened, controls and direction marks shown as
+//! `\u{…}`, so a question cannot post a link or fake an alert.
+
+use std::fmt::Write;
+
+use chrono::NaiveDate;
+
+use crate::config::Lang;
+use crate::report::ReportData;
+use crate::report::detail::ReportDetail;
+use crate::report::format::kpi_row;
+use crate::report::labels::{HEADLINE, kpi_label, report_title};
+use crate::textsafe::{acts, cut, push_visible};
+use crate::transform::alerts::{AlertKind, Firing, Severity, Staleness};
+
+/// How many unanswered questions the WeCom summary lists.
+const TOP_UNANSWERED: usize = 5;
+/// The most characters of a question the WeCom summary shows.
+const QUESTION_CHARS: usize = 80;
+
+/// `0.4231` → `42.3%`.
+fn percent(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+/// Hours as text: `1.5 h`, or `3 d 4 h` for long ones.
+fn hours(h: f64, lang: Lang) -> String {
+    if h >= 48.0 {
+        let (d, rest) = ((h / 24.0).floor(), h % 24.0);
+        format!("{d:.0} {} {rest:.0} {}", lang.pick("天", "d"), lang.pick("小时", "h"))
+    } else {
+        format!("{h:.1} {}", lang.pick("小时", "h"))
+    }
+}
+
+/// Text from outside made inert for the robot's Markdown and for a mail or terminal line.
+pub fn inert(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for ch in cut(text, max_chars).chars() {
+        match ch {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '~' | '|' | '!' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if acts(c) => push_visible(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The one-line message of an alert: what happened, with its numbers, and what to do.
+pub fn message(f: &Firing, lang: Lang) -> String {
+    let date = f.date.map(|d| d.to_string()).unwrap_or_default();
+    let (n, total) = f.counts.unwrap_or((0, 0));
+    let value = f.value.map(percent).unwrap_or_else(|| "–".into());
+    let threshold = f.threshold.map(percent).unwrap_or_else(|| "–".into());
+    match f.kind {
+        AlertKind::StaleIngest => stale_message(f, lang),
+        AlertKind::OneUserKey => {
+            let key = inert(f.subject.as_deref().unwrap_or(""), 80);
+            match lang {
+                Lang::Zh => format!(
+                    "{date} 有 {value} 的消息（{n}/{total}）来自同一个用户标识「{key}」，超过上限 {threshold}：企业微信桥接很可能把所有提问都用一个用户发送，会话数和用户数因此失真。请在 itstat.toml 的 [identity] 中设置 source = \"input\" 或 \"query_regex\"，让每个人分开计数。"
+                ),
+                Lang::En => format!(
+                    "On {date}, one user key, \"{key}\", sent {value} of the messages ({n} of {total}), above the limit of {threshold}: the WeCom bridge probably sends every question under one user, so sessions and users collapse into one. Set `[identity]` in itstat.toml (source = \"input\" or \"query_regex\") so each person is counted."
+                ),
+            }
+        }
+        AlertKind::KbHitRateLow => match lang {
+            Lang::Zh => format!(
+                "{date} 知识库命中率 {value}（{n}/{total} 条已回答），低于 {threshold}：知识库是否刚更新或停止了检索？"
+            ),
+            Lang::En => format!(
+                "Knowledge-base hit rate on {date} was {value} ({n} of {total} answered), below {threshold}: did a knowledge-base update stop the retrieval?"
+            ),
+        },
+        AlertKind::TransferRateHigh => match lang {
+            Lang::Zh => format!("{date} 转人工率 {value}（{n}/{total} 个会话），高于 {threshold}。"),
+            Lang::En => {
+                format!("Transfer rate on {date} was {value} ({n} of {total} sessions), above {threshold}.")
+            }
+        },
+        AlertKind::ErrorRateHigh => match lang {
+            Lang::Zh => format!(
+                "{date} 出错率 {value}（{n}/{total} 条消息），高于 {threshold}：机器人在报错，请检查 Dify 应用和模型供应商。"
+            ),
+            Lang::En => format!(
+                "Error rate on {date} was {value} ({n} of {total} messages), above {threshold}: the bot is failing; check the Dify app and its model provider."
+            ),
+        },
+    }
+}
+
+fn stale_message(f: &Firing, lang: Lang) -> String {
+    let limit = hours(f.threshold.unwrap_or(0.0), lang);
+    match &f.staleness {
+        Some(Staleness::Failing { failures, last_error, since_success }) => {
+            let error = inert(last_error.as_deref().unwrap_or("–"), 300);
+            let age = since_success.map(|d| hours(d.as_secs_f64() / 3600.0, lang));
+            match lang {
+                Lang::Zh => format!(
+                    "最近 {failures} 次数据导入（itstat ingest）失败，最后的错误：{error}。{}报表中的数字可能过时；请修复后运行 itstat ingest。",
+                    age.map(|a| format!("上次成功在 {a} 前。")).unwrap_or_default()
+                ),
+                Lang::En => format!(
+                    "The last {failures} ingest run(s) failed; the last error: {error}. {}Reports may show old numbers; fix it and run `itstat ingest`.",
+                    age.map(|a| format!("The last success was {a} ago. ")).unwrap_or_default()
+                ),
+            }
+        }
+        Some(Staleness::Old { since_success }) => {
+            let age = hours(since_success.as_secs_f64() / 3600.0, lang);
+            match lang {
+                Lang::Zh => format!(
+                    "已经 {age} 没有成功的数据导入（上限 {limit}）：cron 任务或 itstat schedule 是否还在运行？"
+                ),
+                Lang::En => format!(
+                    "No successful ingest for {age} (limit {limit}): is the cron job or `itstat schedule` still running?"
+                ),
+            }
+        }
+        Some(Staleness::Never) | None => match lang {
+            Lang::Zh => "还没有一次成功的数据导入：报表只会显示零。请配置 [dify] url（或 ITSTAT_DIFY_URL）并运行 itstat ingest。".to_string(),
+            Lang::En => "No ingest has succeeded yet: reports would show only zeros. Configure `[dify] url` (or ITSTAT_DIFY_URL) and run `itstat ingest`.".to_string(),
+        },
+    }
+}
+
+/// `critical` / `warning`, as the JSON and the text output say it.
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "critical",
+        Severity::Warning => "warning",
+    }
+}
+
+/// The subject of an alert mail.
+pub fn mail_subject(f: &Firing, lang: Lang) -> String {
+    let what = match lang {
+        Lang::Zh => "itstat 告警",
+        Lang::En => "itstat alert",
+    };
+    format!("[{what}] {} ({})", f.kind.as_str(), severity_name(f.severity))
+}
+
+/// An alert as the WeCom group sees it.
+pub fn wecom_alert(f: &Firing, lang: Lang) -> String {
+    let colour = match f.severity {
+        Severity::Critical => "warning",
+        Severity::Warning => "comment",
+    };
+    format!(
+        "**{}** <font color=\"{colour}\">{} · {}</font>\n> {}",
+        lang.pick("itstat 告警", "itstat alert"),
+        f.kind.as_str(),
+        severity_name(f.severity),
+        message(f, lang)
+    )
+}
+
+/// The period's summary as the WeCom group sees it: the headline KPIs with their change, the
+/// warnings, and the top unanswered questions.
+pub fn wecom_summary(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "**{} {}**", report_title(data.period.kind, lang), data.period.label());
+    for w in &data.warnings {
+        let _ = writeln!(out, "<font color=\"warning\">⚠ {}</font>", inert(&w.message, 300));
+    }
+    for key in HEADLINE {
+        let Some(label) = kpi_label(key) else { continue };
+        let [name, now, _before, change] = kpi_row(label, &data.totals, &data.previous, lang);
+        let change = if change.is_empty() {
+            String::new()
+        } else {
+            format!(" <font color=\"comment\">{change}</font>")
+        };
+        let _ = writeln!(out, "> {name}: **{now}**{change}");
+    }
+    if !detail.unanswered.is_empty() {
+        let _ = writeln!(out, "\n{}", lang.pick("未命中知识库的问题：", "Top unanswered questions:"));
+        for (i, row) in detail.unanswered.iter().take(TOP_UNANSWERED).enumerate() {
+            let _ = writeln!(out, "{}. {} ({})", i + 1, inert(&row.question, QUESTION_CHARS), row.count);
+        }
+    }
+    out
+}
+
+/// The text output of `itstat check`.
+pub fn check_text(date: NaiveDate, firings: &[(Firing, String)]) -> String {
+    if firings.is_empty() {
+        return format!("ok: no alert fires (day checked: {date})\n");
+    }
+    let mut out = String::new();
+    for (f, message) in firings {
+        let _ = writeln!(out, "{} {}: {message}", severity_name(f.severity).to_uppercase(), f.kind.as_str());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_text_cannot_post_links_or_markup() {
+        let t = inert("[点我](http://evil.example) <font color=\"warning\">假告警</font>\n**x** `y`", 200);
+        assert!(!t.contains("](") && !t.contains("<font") && !t.contains('\n'), "{t}");
+        assert!(t.contains("\\[点我\\]") && t.contains("&lt;font"), "{t}");
+        assert_eq!(inert("a\u{202e}b", 10), "a\\u{202e}b");
+    }
+}

@@ -1,0 +1,162 @@
+//! The WeCom (企业微信) group robot: `POST {webhook}` with
+//! `{"msgtype": "markdown", "markdown": {"content": …}}`, the answer's `errcode` checked
+//! (docs/alerts.md, "WeCom").
+//!
+//! The webhook URL carries the robot's key, which lets anyone post into the group: it is never
+//! printed. Errors name the robot by host only, and reqwest's own errors are stripped of the
+//! URL. A post that times out, cannot connect or gets a 5xx is tried three times in all
+//! (pauses of 1 s and 3 s); an `errcode` is the robot's verdict on the message and is not
+//! retried, except 45009 (too many posts this minute), after a pause.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use tracing::warn;
+
+use crate::config::WecomSettings;
+use crate::error::user_error;
+
+/// The most bytes of markdown content the robot accepts.
+pub const MAX_CONTENT_BYTES: usize = 4096;
+/// Attempts per post: the first try and two retries.
+const ATTEMPTS: u32 = 3;
+/// Pause before the first retry; each later pause is three times longer.
+const FIRST_PAUSE: Duration = Duration::from_secs(1);
+/// The robot's "too many messages this minute".
+const RATE_LIMITED: i64 = 45009;
+
+/// The robot's answer.
+#[derive(Debug, Deserialize)]
+struct Answer {
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+}
+
+/// A robot to post to.
+pub struct Robot {
+    client: reqwest::Client,
+    url: String,
+    /// Where the robot is, safe to print: scheme and host.
+    pub shown: String,
+}
+
+impl Robot {
+    /// The robot of the settings, or an error naming where to configure it.
+    pub fn new(settings: &WecomSettings) -> anyhow::Result<Robot> {
+        let Some(url) = settings.webhook.clone() else {
+            return Err(user_error(
+                "no WeCom robot configured: set ITSTAT_WECOM_WEBHOOK (or `[wecom] webhook` in itstat.toml) to the group robot's webhook address",
+            ));
+        };
+        let shown = shown_place(&url);
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
+            .build()
+            .map_err(|e| anyhow::anyhow!("setting up HTTPS for the WeCom robot: {}", e.without_url()))?;
+        Ok(Robot { client, url, shown })
+    }
+
+    /// Posts `content` (cut to [`MAX_CONTENT_BYTES`]) as a markdown message.
+    pub async fn post_markdown(&self, content: &str) -> anyhow::Result<()> {
+        let body = serde_json::json!({
+            "msgtype": "markdown",
+            "markdown": { "content": fit(content, MAX_CONTENT_BYTES) },
+        });
+        let mut pause = FIRST_PAUSE;
+        let mut attempt = 1;
+        loop {
+            let (retry, error) = match self.attempt(&body).await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            if !retry || attempt == ATTEMPTS {
+                let after = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
+                anyhow::bail!("cannot post to the WeCom robot at {}{after}: {error}", self.shown);
+            }
+            warn!(attempt, robot = %self.shown, error = %error, "Posting to WeCom failed; retrying.");
+            tokio::time::sleep(pause).await;
+            pause *= 3;
+            attempt += 1;
+        }
+    }
+
+    /// One post: `Ok`, or whether to retry and why not.
+    async fn attempt(&self, body: &serde_json::Value) -> Result<(), (bool, String)> {
+        let response = self.client.post(&self.url).json(body).send().await.map_err(|e| {
+            let why =
+                if e.is_timeout() { "no answer in time".to_string() } else { e.without_url().to_string() };
+            (true, why)
+        })?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| (true, e.without_url().to_string()))?;
+        if status.is_server_error() {
+            return Err((true, format!("HTTP {status}")));
+        }
+        if !status.is_success() {
+            return Err((false, format!("HTTP {status}; check the webhook address")));
+        }
+        let answer: Answer = serde_json::from_str(&text).map_err(|_| {
+            (true, format!("the answer is not the robot's JSON: {}", crate::textsafe::short(&text, 120)))
+        })?;
+        match answer.errcode {
+            0 => Ok(()),
+            code => Err((
+                code == RATE_LIMITED,
+                format!(
+                    "the robot refused the message: errcode {code}: {}",
+                    crate::textsafe::short(&answer.errmsg, 200)
+                ),
+            )),
+        }
+    }
+}
+
+/// `https://host` of a webhook URL: enough to say which robot, without its key.
+fn shown_place(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            format!("{}://{}", u.scheme(), u.host_str().unwrap_or("?"))
+                + &u.port().map(|p| format!(":{p}")).unwrap_or_default()
+        }
+        Err(_) => "the configured webhook".to_string(),
+    }
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, ending in `…` when cut (the
+/// robot refuses longer content outright).
+pub fn fit(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let ellipsis = "\n…";
+    let mut end = max - ellipsis.len();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{ellipsis}", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_is_cut_on_a_character_boundary_within_the_limit() {
+        let text = "知识库".repeat(2000);
+        let cut = fit(&text, MAX_CONTENT_BYTES);
+        assert!(cut.len() <= MAX_CONTENT_BYTES && cut.ends_with('…'), "{}", cut.len());
+        assert_eq!(fit("short", MAX_CONTENT_BYTES), "short");
+    }
+
+    #[test]
+    fn the_robot_is_shown_without_its_key() {
+        assert_eq!(
+            shown_place("https://robot.example/cgi-bin/webhook/send?key=SECRET"),
+            "https://robot.example"
+        );
+        assert_eq!(shown_place("http://127.0.0.1:8080/send?key=SECRET"), "http://127.0.0.1:8080");
+        assert!(!shown_place("not a url key=SECRET").contains("SECRET"));
+    }
+}
