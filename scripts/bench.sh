@@ -9,6 +9,9 @@
 #   reclassify   itstat ingest --reclassify after a rule change
 #   month xlsx   report --period month --format xlsx over the full warehouse
 #   month json   report --period month --format json
+#   gaps-20k     grouping 20,000 distinct questions of 1,024 dimensions by meaning (the
+#                library's `gaps::cluster` on synthetic vectors with bge-m3's geometry; in
+#                --smoke, 1,200 questions with the debug test binary)
 # Each figure is the median of --runs runs (wall seconds, peak RSS from /usr/bin/time -v).
 #
 #   scripts/bench.sh [--messages N] [--runs K] [--binary PATH] [--keep] [--smoke]
@@ -27,13 +30,14 @@ messages=300000
 runs=3
 binary=""
 keep=0
+smoke=0
 while [ $# -gt 0 ]; do
   case $1 in
     --messages) messages=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --binary) binary=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    --smoke) messages=20000; runs=1; binary="${CARGO_TARGET_DIR:-target}/debug/itstat"; shift ;;
+    --smoke) messages=20000; runs=1; binary="${CARGO_TARGET_DIR:-target}/debug/itstat"; smoke=1; shift ;;
     *) echo "usage: $0 [--messages N] [--runs K] [--binary PATH] [--keep] [--smoke]" >&2; exit 1 ;;
   esac
 done
@@ -53,6 +57,11 @@ if [ -z "$binary" ]; then
   cargo build --release --locked >&2
   binary="${CARGO_TARGET_DIR:-target}/release/itstat"
 fi
+# The library's unit tests hold the knowledge-gaps scale run (an ignored test).
+if [ "$smoke" = 1 ]; then profile=(); gaps_n=1200; else profile=(--release); gaps_n=20000; fi
+gaps_bin=$(cargo test "${profile[@]}" --lib --locked --no-run 2>&1 | sed -n 's/.*Executable unittests src\/lib.rs (\(.*\))/\1/p' | tail -n 1)
+[ -n "$gaps_bin" ] || { echo "bench: could not build the library's tests" >&2; exit 2; }
+gaps_bin=$(realpath "$gaps_bin")
 binary=$(realpath "$binary")
 
 work=$(mktemp -d)
@@ -120,13 +129,15 @@ printf '[rules]\ntransfer = ["转人工"]\n' > changed.toml
 ITSTAT_CONFIG=changed.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure reclassify "$binary" ingest --reclassify
 ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure month-xlsx "$binary" report --period month --date 2026-10-15 --format xlsx --out reports
 ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure month-json "$binary" report --period month --date 2026-10-15 --format json
+ITSTAT_GAPS_BENCH_N=$gaps_n measure gaps-20k "$gaps_bin" gaps::cluster::tests::cluster_at_scale --exact --ignored --nocapture
+grep -h "gaps bench:" "$work/out" >&2 || true
 rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages")
 month_rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages WHERE local_date LIKE '2026-10-%'")
 
 printf '\nitstat benchmark: %s messages in Dify (%s in the warehouse after +10k), %s in the month reported; median of %s runs; %s cores\n\n' \
   "$messages" "$rows" "$month_rows" "$runs" "$(nproc)"
 printf '%-14s %10s %10s %12s %10s\n' step seconds "peak MiB" rows/s "× floor"
-for step in floor-copy floor-import floor full-sqlite full-postgres noop new-10k reclassify month-xlsx month-json; do
+for step in floor-copy floor-import floor full-sqlite full-postgres noop new-10k reclassify month-xlsx month-json gaps-20k; do
   s=${wall[$step]}; m=$(( ${rss[$step]} / 1024 ))
   case $step in
     floor*|full-*) rps=$(awk "BEGIN {printf \"%.0f\", $messages / ($s > 0 ? $s : 0.001)}") ;;

@@ -47,6 +47,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Find messages: a table of time, short id, user, question and flags.
     Messages(MessagesArgs),
+    /// The period's unanswered questions grouped by meaning (knowledge gaps), largest first:
+    /// what the knowledge base should answer next.
+    Gaps(GapsArgs),
     /// Record that a human handled a message, or correct its knowledge-base verdict.
     Mark(MarkArgs),
     /// Import manual entries from a spreadsheet, write the template, or migrate the legacy
@@ -359,6 +362,34 @@ pub struct ReportArgs {
     /// With `--mail` or `--wecom`: send even when this report already went out.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `itstat gaps`.
+#[derive(Debug, Clone, Args)]
+pub struct GapsArgs {
+    /// Period kind. Without `--date`, the last complete one (yesterday, last week, last month).
+    #[arg(long, value_enum, default_value_t = PeriodKind::Week)]
+    pub period: PeriodKind,
+
+    /// Any local date inside the period (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE", conflicts_with = "from")]
+    pub date: Option<String>,
+
+    /// First local date of a custom period (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+
+    /// Last local date of a custom period (YYYY-MM-DD), included.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+
+    /// Output format: a table, JSON, or CSV for the knowledge team's tracker.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+
+    /// Show at most this many groups (the largest).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
 }
 
 /// Output formats of `itstat check`.

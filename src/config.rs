@@ -146,6 +146,22 @@ pub struct WecomSettings {
     pub timeout: Duration,
 }
 
+/// The services that group unanswered questions by meaning (`[gaps]`, docs/gaps.md). Both
+/// speak the OpenAI API; without `embeddings_url` questions are grouped by wording only.
+#[derive(Debug, Clone)]
+pub struct GapsSettings {
+    /// Base URL of an OpenAI-compatible embeddings service (`POST {base}/embeddings`).
+    pub embeddings_url: Option<String>,
+    pub embeddings_model: String,
+    /// Base URL of an OpenAI-compatible chat service that names each group.
+    pub chat_url: Option<String>,
+    pub chat_model: Option<String>,
+    /// The bearer key of both (`ITSTAT_GAPS_API_KEY`): a secret, never printed.
+    pub api_key: Option<String>,
+    /// How long one request may take.
+    pub timeout: Duration,
+}
+
 /// One `[[schedule]]` job.
 #[derive(Debug, Clone)]
 pub struct ScheduleJob {
@@ -174,6 +190,8 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// The WeCom group robot.
     pub wecom: WecomSettings,
+    /// Grouping unanswered questions by meaning.
+    pub gaps: GapsSettings,
     /// Scheduled jobs.
     pub schedule: Vec<ScheduleJob>,
 }
@@ -193,6 +211,7 @@ struct FileConfig {
     mail: MailFile,
     alerts: AlertsFile,
     wecom: WecomFile,
+    gaps: GapsFile,
     schedule: Vec<ScheduleFile>,
 }
 
@@ -301,6 +320,16 @@ struct AlertsFile {
     max_error_rate: Option<f64>,
     notify: Option<Vec<String>>,
     repeat: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct GapsFile {
+    embeddings_url: Option<String>,
+    embeddings_model: Option<String>,
+    chat_url: Option<String>,
+    chat_model: Option<String>,
+    timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -481,6 +510,7 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
     let mail = build_mail(file.mail, place)?;
     let alerts = build_alerts(file.alerts, place)?;
     let wecom = build_wecom(file.wecom, place)?;
+    let gaps = build_gaps(file.gaps, place)?;
     let schedule = build_schedule(file.schedule, place)?;
 
     let dify_apps = file.dify.apps.clone();
@@ -512,6 +542,7 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
         mail,
         alerts,
         wecom,
+        gaps,
         schedule,
     })
 }
@@ -658,6 +689,36 @@ fn build_wecom(file: WecomFile, place: &str) -> anyhow::Result<WecomSettings> {
     }
     let timeout = file.timeout.as_deref().unwrap_or("10s");
     Ok(WecomSettings { webhook, timeout: parse_positive_duration(timeout, place, "wecom.timeout", "10s")? })
+}
+
+fn build_gaps(file: GapsFile, place: &str) -> anyhow::Result<GapsSettings> {
+    let check = |url: &Option<String>, key: &str| -> anyhow::Result<()> {
+        if let Some(u) = url
+            && !matches!(url::Url::parse(u).map(|u| u.scheme().to_string()).as_deref(), Ok("https" | "http"))
+        {
+            bail_user!("{place}: `gaps.{key}` is \"{u}\", not an http(s) URL (e.g. \"http://rag-host/v1\")");
+        }
+        Ok(())
+    };
+    let nonempty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let (embeddings_url, chat_url) = (nonempty(file.embeddings_url), nonempty(file.chat_url));
+    check(&embeddings_url, "embeddings_url")?;
+    check(&chat_url, "chat_url")?;
+    let chat_model = nonempty(file.chat_model);
+    if chat_url.is_some() && chat_model.is_none() {
+        bail_user!(
+            "{place}: `gaps.chat_url` is set but `gaps.chat_model` is not; name the chat model (e.g. \"Qwen3-30B-A3B-Instruct\")"
+        );
+    }
+    let timeout = file.timeout.as_deref().unwrap_or("30s");
+    Ok(GapsSettings {
+        embeddings_url,
+        embeddings_model: nonempty(file.embeddings_model).unwrap_or_else(|| "bge-m3".to_string()),
+        chat_url,
+        chat_model,
+        api_key: env_var("ITSTAT_GAPS_API_KEY"),
+        timeout: parse_positive_duration(timeout, place, "gaps.timeout", "30s")?,
+    })
 }
 
 fn parse_mailbox(address: &str, place: &str, key: &str) -> anyhow::Result<Mailbox> {

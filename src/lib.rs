@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod fsutil;
+pub mod gaps;
 pub mod import;
 pub mod mail;
 pub mod notify;
@@ -74,6 +75,7 @@ pub async fn run_with(settings: &Settings, command: &Command) -> anyhow::Result<
         Command::Ingest(args) => cmd::ingest::run(settings, args).await,
         Command::Report(args) => cmd::report::run(settings, args).await,
         Command::Messages(args) => cmd::messages::run(settings, args).await,
+        Command::Gaps(args) => cmd::gaps::run(settings, args).await,
         Command::Mark(args) => cmd::mark::run(settings, args).await,
         Command::Import(args) => cmd::import::run(settings, args).await,
         Command::Status(args) => cmd::status::run(settings, args).await,

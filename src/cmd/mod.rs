@@ -3,6 +3,7 @@
 pub mod check;
 pub mod demo;
 pub mod export;
+pub mod gaps;
 pub mod ids;
 pub mod import;
 pub mod ingest;

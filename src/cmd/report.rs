@@ -62,6 +62,11 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
     let detail = detail.unwrap_or_default();
     // No silent zeros: numbers that may be incomplete say so in every format (docs/alerts.md).
     data.warnings = warnings::gather(&wh, settings, &data.period, lang).await?;
+    let gaps = crate::gaps::find(&wh, settings, &data.period).await?;
+    if let Some(why) = &gaps.warning {
+        data.warnings.push(warnings::gaps_by_wording(why, lang));
+    }
+    data.gaps = Some(gaps);
     for w in &data.warnings {
         tracing::warn!(kind = w.kind, "{}", w.message);
     }

@@ -187,10 +187,12 @@ pub fn wecom_summary(data: &ReportData, detail: &ReportDetail, lang: Lang) -> St
         };
         let _ = writeln!(out, "> {name}: **{now}**{change}");
     }
-    if !detail.unanswered.is_empty() {
-        let _ = writeln!(out, "\n{}", lang.pick("未命中知识库的问题：", "Top unanswered questions:"));
-        for (i, row) in detail.unanswered.iter().take(TOP_UNANSWERED).enumerate() {
-            let _ = writeln!(out, "{}. {} ({})", i + 1, inert(&row.question, QUESTION_CHARS), row.count);
+    // The top knowledge gaps when computed, else the top unanswered questions (as the mail).
+    let (heading, items) = crate::report::email::top_list(data, detail, lang);
+    if !items.is_empty() {
+        let _ = writeln!(out, "\n{heading}:");
+        for (i, (question, count)) in items.iter().take(TOP_UNANSWERED).enumerate() {
+            let _ = writeln!(out, "{}. {} ({count})", i + 1, inert(question, QUESTION_CHARS));
         }
     }
     out

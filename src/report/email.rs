@@ -65,6 +65,21 @@ fn through(data: &ReportData) -> String {
     data.data_through.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "–".into())
 }
 
+/// The list the mail shows: the five largest knowledge gaps (docs/gaps.md) when they were
+/// computed, else the five most frequent unanswered questions; with its heading.
+pub fn top_list(data: &ReportData, detail: &ReportDetail, lang: Lang) -> (&'static str, Vec<(String, i64)>) {
+    match &data.gaps {
+        Some(gaps) => (
+            lang.pick("知识缺口（未命中问题按含义分组）", "Knowledge gaps (unanswered questions by meaning)"),
+            gaps.groups.iter().take(TOP_UNANSWERED).map(|g| (g.title.clone(), g.count)).collect(),
+        ),
+        None => (
+            lang.pick("未命中知识库的问题", "Top unanswered questions"),
+            detail.unanswered.iter().take(TOP_UNANSWERED).map(|r| (r.question.clone(), r.count)).collect(),
+        ),
+    }
+}
+
 /// The warnings of the report (docs/alerts.md), one red paragraph each.
 fn warnings_html(data: &ReportData) -> String {
     data.warnings
@@ -98,18 +113,18 @@ pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
             escape(&change)
         ));
     }
+    // The knowledge gaps when they were computed (the same questions, grouped by meaning),
+    // else the unanswered questions by their text.
+    let (heading, items) = top_list(data, detail, lang);
     let mut unanswered = String::new();
-    for row in detail.unanswered.iter().take(TOP_UNANSWERED) {
-        let question = escape(&cut(&row.question, SUMMARY_QUESTION_CHARS));
-        unanswered.push_str(&format!("<li>{question} ({})</li>\n", row.count));
+    for (question, count) in items {
+        let question = escape(&cut(&question, SUMMARY_QUESTION_CHARS));
+        unanswered.push_str(&format!("<li>{question} ({count})</li>\n"));
     }
     let unanswered_block = if unanswered.is_empty() {
         String::new()
     } else {
-        format!(
-            "<h3 style=\"color:#1f4e79\">{}</h3>\n<ol>\n{unanswered}</ol>\n",
-            lang.pick("未命中知识库的问题", "Top unanswered questions")
-        )
+        format!("<h3 style=\"color:#1f4e79\">{heading}</h3>\n<ol>\n{unanswered}</ol>\n")
     };
     format!(
         "<!DOCTYPE html>\n<html><body style=\"font-family:Arial,'Microsoft YaHei',sans-serif;font-size:14px;color:#222\">\n\
@@ -154,11 +169,12 @@ pub fn plain(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
         let [name, now, before, change] = kpi_row(label, &data.totals, &data.previous, lang);
         out.push_str(&format!("{name}: {now} ({} {before}) {change}\n", lang.pick("上期", "previous")));
     }
-    if !detail.unanswered.is_empty() {
-        out.push_str(&format!("\n{}\n", lang.pick("未命中知识库的问题", "Top unanswered questions")));
-        for (i, row) in detail.unanswered.iter().take(TOP_UNANSWERED).enumerate() {
-            let question = short(&row.question, SUMMARY_QUESTION_CHARS);
-            out.push_str(&format!("{}. {question} ({})\n", i + 1, row.count));
+    let (heading, items) = top_list(data, detail, lang);
+    if !items.is_empty() {
+        out.push_str(&format!("\n{heading}\n"));
+        for (i, (question, count)) in items.iter().enumerate() {
+            let question = short(question, SUMMARY_QUESTION_CHARS);
+            out.push_str(&format!("{}. {question} ({count})\n", i + 1));
         }
     }
     out.push_str(&format!(
@@ -228,6 +244,7 @@ mod tests {
             generated_at: Shanghai.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap(),
             data_through: Some(Shanghai.with_ymd_and_hms(2026, 11, 22, 23, 59, 0).unwrap()),
             warnings: Vec::new(),
+            gaps: None,
         }
     }
 

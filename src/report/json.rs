@@ -33,6 +33,50 @@ struct ReportJson<'a> {
     rules: serde_json::Value,
     /// Why the numbers may be incomplete (docs/alerts.md); `[]` when they are not.
     warnings: &'a [super::warnings::ReportWarning],
+    /// The knowledge gaps, largest first (docs/gaps.md); absent when not computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gaps: Option<Vec<GapJson<'a>>>,
+    /// `meaning` or `wording`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gaps_grouped_by: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct GapJson<'a> {
+    title: &'a str,
+    count: i64,
+    users: i64,
+    first_seen: String,
+    last_seen: String,
+    new: bool,
+    examples: &'a [String],
+    message_ids: &'a [String],
+}
+
+fn gaps_json(data: &ReportData) -> Option<Vec<GapJson<'_>>> {
+    let tz = data.rules.tz;
+    let at = |t: chrono::NaiveDateTime| {
+        chrono::TimeZone::from_local_datetime(&tz, &t)
+            .earliest()
+            .map(|l| l.format(TIME_FORMAT).to_string())
+            .unwrap_or_else(|| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+    };
+    let gaps = data.gaps.as_ref()?;
+    Some(
+        gaps.groups
+            .iter()
+            .map(|g| GapJson {
+                title: &g.title,
+                count: g.count,
+                users: g.users,
+                first_seen: at(g.first_seen),
+                last_seen: at(g.last_seen),
+                new: g.new,
+                examples: &g.examples,
+                message_ids: &g.message_ids,
+            })
+            .collect(),
+    )
 }
 
 /// `rules`: the fingerprint first, then the values (`transform::rules::RulesInForce::values`).
@@ -63,6 +107,8 @@ pub fn render(data: &ReportData) -> String {
         data_through: data.data_through.map(|t| t.format(TIME_FORMAT).to_string()),
         rules: rules_json(data),
         warnings: &data.warnings,
+        gaps: gaps_json(data),
+        gaps_grouped_by: data.gaps.as_ref().map(|g| g.grouped_by),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }

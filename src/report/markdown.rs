@@ -92,7 +92,42 @@ pub fn render(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
             let _ = writeln!(out, "| {} | {} | {} | {last} |", i + 1, question(&row.question), row.count);
         }
     }
+    gaps(&mut out, data, lang);
     out
+}
+
+/// The knowledge gaps: the unanswered questions grouped by meaning (docs/gaps.md).
+fn gaps(out: &mut String, data: &ReportData, lang: Lang) {
+    let Some(gaps) = &data.gaps else { return };
+    let _ = writeln!(out, "\n## {}\n", lang.pick("知识缺口（前 10）", "Knowledge gaps (top 10)"));
+    if gaps.groups.is_empty() {
+        let _ = writeln!(out, "{}", lang.pick("本期没有知识缺口。", "No knowledge gaps in this period."));
+        return;
+    }
+    let head = [
+        lang.pick("主题", "Topic"),
+        lang.pick("次数", "Count"),
+        lang.pick("用户数", "Users"),
+        lang.pick("新", "New"),
+        lang.pick("问法举例", "Asked as"),
+    ];
+    let _ = writeln!(out, "| # | {} |\n|---:|---|---:|---:|---|---|", head.join(" | "));
+    for (i, g) in gaps.groups.iter().take(TOP_UNANSWERED).enumerate() {
+        let new = if g.new { lang.pick("新", "new") } else { "" };
+        let examples: Vec<String> = g.examples.iter().take(3).map(|e| question(e)).collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {new} | {} |",
+            i + 1,
+            question(&g.title),
+            g.count,
+            g.users,
+            examples.join(" / ")
+        );
+    }
+    if gaps.grouped_by == "wording" {
+        let _ = writeln!(out, "\n{}", lang.pick("（按字面分组）", "(grouped by wording only)"));
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,8 @@ pub struct ReportData {
     pub data_through: Option<DateTime<Tz>>,
     /// Why the numbers may be incomplete (`warnings::gather`); empty when they are not.
     pub warnings: Vec<warnings::ReportWarning>,
+    /// The knowledge gaps (`crate::gaps::find`), when computed.
+    pub gaps: Option<crate::gaps::Gaps>,
 }
 
 /// A naive UTC time in the report's time zone.
@@ -105,6 +107,7 @@ pub async fn build(
         generated_at: crate::clock::now().with_timezone(&tz),
         data_through: newest.map(|t| local(tz, t)),
         warnings: Vec::new(),
+        gaps: None,
     };
     Ok((data, detail))
 }

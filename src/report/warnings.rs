@@ -17,7 +17,7 @@ use crate::warehouse::Warehouse;
 /// One warning, as every format shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportWarning {
-    /// `stale_ingest` or `period_not_covered`.
+    /// `stale_ingest`, `period_not_covered` or `gaps_by_wording`.
     pub kind: &'static str,
     /// The sentence, in the report language.
     pub message: String,
@@ -40,6 +40,16 @@ pub async fn gather(
         .iter()
         .map(|w| ReportWarning { kind: w.kind(), message: wording(w, lang, tz, period) })
         .collect())
+}
+
+/// The warning of knowledge gaps grouped by wording only because the embeddings service
+/// failed (docs/gaps.md).
+pub fn gaps_by_wording(why: &str, lang: Lang) -> ReportWarning {
+    let message = match lang {
+        Lang::Zh => format!("知识缺口仅按字面分组（grouped by wording only）：{why}"),
+        Lang::En => format!("Knowledge gaps grouped by wording only: {why}"),
+    };
+    ReportWarning { kind: "gaps_by_wording", message }
 }
 
 fn wording(w: &DataWarning, lang: Lang, tz: chrono_tz::Tz, period: &Period) -> String {

@@ -60,7 +60,7 @@ fn render(data: &ReportData, detail: &ReportDetail, lang: Lang, max_rows: u32) -
     book.use_zip_large_file(estimated_bytes(detail) > ZIP64_FROM_BYTES);
     overview(&mut book, &ctx, data).context("writing the overview sheet")?;
     daily(&mut book, &ctx, &data.daily).context("writing the daily sheet")?;
-    detail_sheets(&mut book, &ctx, detail)?;
+    detail_sheets(&mut book, &ctx, data, detail)?;
     definitions(&mut book, &ctx, data, detail).context("writing the definitions sheet")?;
     book.save_to_buffer().context("packing the workbook")
 }
@@ -93,6 +93,7 @@ enum Sheet {
     Sessions,
     Messages,
     Unanswered,
+    Gaps,
     Manual,
     Users,
     Definitions,
@@ -106,6 +107,7 @@ impl Sheet {
             Sheet::Sessions => lang.pick("会话", "Sessions"),
             Sheet::Messages => lang.pick("消息", "Messages"),
             Sheet::Unanswered => lang.pick("未命中", "Unanswered"),
+            Sheet::Gaps => lang.pick("知识缺口", "Knowledge gaps"),
             Sheet::Manual => lang.pick("人工", "Manual"),
             Sheet::Users => lang.pick("用户", "Users"),
             Sheet::Definitions => lang.pick("说明", "Definitions"),
@@ -674,7 +676,12 @@ fn daily(book: &mut Workbook, ctx: &Ctx, days: &[(NaiveDate, Kpis)]) -> anyhow::
 
 // ---- detail sheets -----------------------------------------------------------------------
 
-fn detail_sheets(book: &mut Workbook, ctx: &Ctx, detail: &ReportDetail) -> anyhow::Result<()> {
+fn detail_sheets(
+    book: &mut Workbook,
+    ctx: &Ctx,
+    data: &ReportData,
+    detail: &ReportDetail,
+) -> anyhow::Result<()> {
     let lang = ctx.lang;
     let name = |sheet: Sheet| sheet.name(lang);
     write_table(book, ctx, name(Sheet::Sessions), &session_columns(lang), &detail.sessions, |s| {
@@ -691,6 +698,9 @@ fn detail_sheets(book: &mut Workbook, ctx: &Ctx, detail: &ReportDetail) -> anyho
         &detail.unanswered,
         unanswered_cells,
     )?;
+    // The same questions grouped by meaning (docs/gaps.md); empty when not computed.
+    let gaps = data.gaps.as_ref().map(|g| g.groups.as_slice()).unwrap_or_default();
+    write_table(book, ctx, name(Sheet::Gaps), &gap_columns(lang), gaps, |g| gap_cells(g, lang))?;
     write_table(book, ctx, name(Sheet::Manual), &manual_columns(lang), &detail.manual, |m| {
         manual_cells(m, lang)
     })?;
@@ -811,6 +821,33 @@ fn unanswered_columns(lang: Lang) -> Vec<Column> {
 
 fn unanswered_cells(u: &UnansweredRow) -> Vec<Value<'_>> {
     vec![text(&u.question), int(u.count), Value::DateTime(u.last_asked)]
+}
+
+fn gap_columns(lang: Lang) -> Vec<Column> {
+    let p = |zh, en| lang.pick(zh, en);
+    vec![
+        col(p("主题", "Topic"), 36.0, Style::Wrap),
+        col(p("次数", "Count"), 8.0, Style::Int),
+        col(p("用户数", "Users"), 8.0, Style::Int),
+        col(p("首次提问", "First asked"), 19.0, Style::DateTime),
+        col(p("最近提问", "Last asked"), 19.0, Style::DateTime),
+        col(p("新", "New"), 6.0, Style::Center),
+        col(p("问法举例", "Examples"), 60.0, Style::Wrap),
+        col(p("消息 ID", "Message IDs"), 38.0, Style::Wrap),
+    ]
+}
+
+fn gap_cells(g: &crate::transform::gaps::Gap, lang: Lang) -> Vec<Value<'_>> {
+    vec![
+        text(&g.title),
+        int(g.count),
+        int(g.users),
+        Value::DateTime(g.first_seen),
+        Value::DateTime(g.last_seen),
+        text(if g.new { lang.pick("新", "new") } else { "" }),
+        Value::Text(Cow::Owned(g.examples.join("\n"))),
+        Value::Text(Cow::Owned(g.message_ids.join("\n"))),
+    ]
 }
 
 fn manual_columns(lang: Lang) -> Vec<Column> {
@@ -1010,6 +1047,7 @@ mod tests {
             generated_at: Shanghai.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap(),
             data_through: Some(Shanghai.with_ymd_and_hms(2026, 11, 22, 23, 59, 0).unwrap()),
             warnings: Vec::new(),
+            gaps: None,
         }
     }
 
@@ -1119,11 +1157,24 @@ mod tests {
     #[test]
     fn sheets_are_named_in_the_language_in_order() {
         let zh = open(workbook(&week(), &detail(), Lang::Zh).unwrap());
-        assert_eq!(zh.sheet_names(), ["概览", "每日", "会话", "消息", "未命中", "人工", "用户", "说明"]);
+        assert_eq!(
+            zh.sheet_names(),
+            ["概览", "每日", "会话", "消息", "未命中", "知识缺口", "人工", "用户", "说明"]
+        );
         let en = open(workbook(&week(), &detail(), Lang::En).unwrap());
         assert_eq!(
             en.sheet_names(),
-            ["Overview", "Daily", "Sessions", "Messages", "Unanswered", "Manual", "Users", "Definitions"]
+            [
+                "Overview",
+                "Daily",
+                "Sessions",
+                "Messages",
+                "Unanswered",
+                "Knowledge gaps",
+                "Manual",
+                "Users",
+                "Definitions"
+            ]
         );
     }
 
@@ -1187,7 +1238,8 @@ mod tests {
         assert_eq!(string(&manual, 1, 5), "+cmd|' /C calc'!A0");
         assert_eq!(string(&manual, 1, 6), "=HYPERLINK(\"http://x\")");
         assert_eq!(string(&sheet(&mut book, "会话"), 1, 0), "=1+1");
-        for name in ["概览", "每日", "会话", "消息", "未命中", "人工", "用户", "说明"] {
+        for name in ["概览", "每日", "会话", "消息", "未命中", "知识缺口", "人工", "用户", "说明"]
+        {
             assert!(formulas(&mut book, name).is_empty(), "sheet `{name}` has formulas");
         }
     }
@@ -1438,7 +1490,7 @@ mod tests {
         let mut book = open(workbook(&empty, &ReportDetail::default(), Lang::En).unwrap());
         let overview = sheet(&mut book, "Overview");
         assert_eq!(string(&overview, 6, 1), "no data yet");
-        assert_eq!(book.sheet_names().len(), 8);
+        assert_eq!(book.sheet_names().len(), 9);
     }
 
     #[test]

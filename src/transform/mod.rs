@@ -4,12 +4,13 @@
 //! ([`rules`]), which messages count, the user key, the question, the message state, the
 //! knowledge-base and transfer verdicts ([`messages`]), operator marks ([`marks`]), sessions
 //! ([`sessions`], derived for the warehouse by [`derive`]), the KPIs ([`kpi`]) and the report's
-//! detail tables ([`detail`]), and the alert rules of `itstat check` ([`alerts`]). Nothing in
+//! detail tables ([`detail`]) and knowledge gaps ([`gaps`]), and the alert rules of `itstat check` ([`alerts`]). Nothing in
 //! this module does I/O; callers hand facts in and get derived values out.
 
 pub mod alerts;
 pub mod derive;
 pub mod detail;
+pub mod gaps;
 pub mod kpi;
 pub mod marks;
 pub mod messages;

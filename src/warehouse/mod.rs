@@ -14,6 +14,7 @@ pub mod deliveries;
 pub mod entries;
 pub mod export;
 pub mod feedback;
+pub mod gaps;
 pub mod jobs;
 pub mod lock;
 pub mod marks;

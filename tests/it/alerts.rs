@@ -85,14 +85,15 @@ impl Robot {
     }
 }
 
-fn serve(mut stream: TcpStream, answer: Answer, requests: &Mutex<Vec<Value>>) {
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+/// Reads one HTTP/1.1 request: its head (request line and headers) and body.
+pub fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let header_end = loop {
         let n = stream.read(&mut chunk).unwrap_or(0);
         if n == 0 {
-            return;
+            return None;
         }
         buf.extend_from_slice(&chunk[..n]);
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
@@ -113,7 +114,21 @@ fn serve(mut stream: TcpStream, answer: Answer, requests: &Mutex<Vec<Value>>) {
         }
         buf.extend_from_slice(&chunk[..n]);
     }
-    let body: Value = serde_json::from_slice(&buf[header_end..]).unwrap_or(Value::Null);
+    Some((head, buf[header_end..].to_vec()))
+}
+
+/// Writes an HTTP/1.1 answer and closes.
+pub fn respond(stream: &mut TcpStream, status: u16, text: &str) {
+    let response = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        text.len()
+    );
+    let _ = stream.write_all(response.as_bytes());
+}
+
+fn serve(mut stream: TcpStream, answer: Answer, requests: &Mutex<Vec<Value>>) {
+    let Some((head, body)) = read_request(&mut stream) else { return };
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     requests.lock().unwrap().push(body.clone());
     let right_key = head.starts_with(&format!("POST /cgi-bin/webhook/send?key={KEY} "));
     let (status, text) = match answer {
@@ -134,11 +149,7 @@ fn serve(mut stream: TcpStream, answer: Answer, requests: &Mutex<Vec<Value>>) {
         Answer::Status(code) => (code, String::new()),
         Answer::Garbage => (200, "<html>gateway</html>".to_string()),
     };
-    let response = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-        text.len()
-    );
-    let _ = stream.write_all(response.as_bytes());
+    respond(&mut stream, status, &text);
 }
 
 /// 60 messages on 2026-11-02 made to fire every day alert: 40 from one user key ("bridge",

@@ -14,6 +14,7 @@ mod alerts;
 mod cli;
 mod derivation;
 mod export;
+mod gaps;
 mod ingest;
 mod operators;
 mod reliability;

@@ -226,7 +226,7 @@ async fn workbook_numbers_match_the_json() {
     assert!(out.contains("wrote reports/itstat-week-2026-W47.xlsx"), "{out}");
     let mut book = open_xlsx(&path);
     let names = book.sheet_names().to_vec();
-    assert_eq!(names, ["概览", "每日", "会话", "消息", "未命中", "人工", "用户", "说明"]);
+    assert_eq!(names, ["概览", "每日", "会话", "消息", "未命中", "知识缺口", "人工", "用户", "说明"]);
     let t = &json["totals"];
     assert_eq!(overview_value(&mut book, "概览", "消息数"), t["messages"].as_f64());
     assert_eq!(overview_value(&mut book, "概览", "会话总数"), t["sessions"].as_f64());

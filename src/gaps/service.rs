@@ -1,0 +1,235 @@
+//! The OpenAI-compatible services of knowledge gaps (docs/gaps.md): `POST {base}/embeddings`
+//! for vectors and `POST {base}/chat/completions` for a group's name, with the bearer key of
+//! `ITSTAT_GAPS_API_KEY`.
+//!
+//! Requests are batched ([`BATCH`] questions), bounded by `[gaps] timeout` each, and tried
+//! three times in all on a timeout, a dropped connection or a 5xx (pauses of 0.5 s and 1.5 s).
+//! An answer is checked before it is used: one finite vector per input, all of one length.
+//! Errors name the service by scheme and host only (no key, no path), and never panic: the
+//! caller falls back to grouping by wording.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use tracing::warn;
+
+use crate::config::GapsSettings;
+
+/// Questions per embeddings request.
+pub const BATCH: usize = 64;
+/// Attempts per request.
+const ATTEMPTS: u32 = 3;
+/// Pause before the first retry; each later pause is three times longer.
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
+
+/// One OpenAI-compatible endpoint.
+pub struct Service {
+    client: reqwest::Client,
+    base: String,
+    key: Option<String>,
+    /// Scheme and host, safe to print.
+    pub shown: String,
+}
+
+#[derive(Deserialize)]
+struct EmbeddingAnswer {
+    data: Vec<EmbeddingItem>,
+}
+
+#[derive(Deserialize)]
+struct EmbeddingItem {
+    #[serde(default)]
+    index: Option<usize>,
+    embedding: Vec<f32>,
+}
+
+#[derive(Deserialize)]
+struct ChatAnswer {
+    choices: Vec<ChatChoice>,
+}
+
+#[derive(Deserialize)]
+struct ChatChoice {
+    message: ChatMessage,
+}
+
+#[derive(Deserialize)]
+struct ChatMessage {
+    content: String,
+}
+
+impl Service {
+    /// The service at `base` (e.g. `http://rag-host/v1`).
+    pub fn new(base: &str, settings: &GapsSettings) -> anyhow::Result<Service> {
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
+            .build()
+            .map_err(|e| anyhow::anyhow!("setting up HTTP: {}", e.without_url()))?;
+        let shown = match url::Url::parse(base) {
+            Ok(u) => format!(
+                "{}://{}{}",
+                u.scheme(),
+                u.host_str().unwrap_or("?"),
+                u.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ),
+            Err(_) => "the configured service".to_string(),
+        };
+        Ok(Service {
+            client,
+            base: base.trim_end_matches('/').to_string(),
+            key: settings.api_key.clone(),
+            shown,
+        })
+    }
+
+    /// One vector per text, in order.
+    pub async fn embed(&self, model: &str, texts: &[String]) -> anyhow::Result<Vec<Vec<f32>>> {
+        let mut out: Vec<Vec<f32>> = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(BATCH) {
+            let body = serde_json::json!({ "model": model, "input": batch });
+            let answer: EmbeddingAnswer = self.post("embeddings", &body).await?;
+            let vectors = ordered(answer, batch.len()).map_err(|why| self.error(&why))?;
+            if let (Some(first), Some(v)) = (out.first(), vectors.first())
+                && first.len() != v.len()
+            {
+                return Err(self.error("the vectors changed length between two requests"));
+            }
+            out.extend(vectors);
+        }
+        Ok(out)
+    }
+
+    /// A short name for a group of questions, in the report language.
+    pub async fn name(&self, model: &str, examples: &[String], chinese: bool) -> anyhow::Result<String> {
+        let ask = if chinese {
+            "下面是员工向 IT 服务台提出、知识库没能回答的几个问题，它们问的是同一件事。请用不超过 15 个字概括这件事，只输出概括本身。"
+        } else {
+            "These questions to an IT help desk were not answered by the knowledge base and ask the same thing. Name that thing in at most 8 words; answer with the name only."
+        };
+        let list: Vec<String> =
+            examples.iter().map(|e| format!("- {}", crate::textsafe::short(e, 200))).collect();
+        let body = serde_json::json!({
+            "model": model,
+            "temperature": 0,
+            "max_tokens": 40,
+            "messages": [
+                {"role": "system", "content": ask},
+                {"role": "user", "content": list.join("\n")},
+            ],
+        });
+        let answer: ChatAnswer = self.post("chat/completions", &body).await?;
+        let text = answer.choices.into_iter().next().map(|c| c.message.content).unwrap_or_default();
+        // Reasoning models may think aloud first; only the last line is the name.
+        let name =
+            text.rsplit("</think>").next().unwrap_or_default().lines().rev().find(|l| !l.trim().is_empty());
+        let name = name.unwrap_or_default().trim().trim_matches(['"', '“', '”', '「', '」', '*']).to_string();
+        if name.is_empty() {
+            return Err(self.error("the chat model answered nothing"));
+        }
+        Ok(crate::textsafe::short(&name, 60))
+    }
+
+    /// POSTs `body` to `{base}/{path}` with retries; the answer parsed as `T`.
+    async fn post<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> anyhow::Result<T> {
+        let url = format!("{}/{path}", self.base);
+        let mut pause = FIRST_PAUSE;
+        let mut attempt = 1;
+        loop {
+            let (retry, why) = match self.attempt(&url, body).await {
+                Ok(text) => match serde_json::from_str::<T>(&text) {
+                    Ok(answer) => return Ok(answer),
+                    Err(e) => (false, format!("the answer is not the expected JSON ({e})")),
+                },
+                Err(e) => e,
+            };
+            if !retry || attempt == ATTEMPTS {
+                let after = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
+                return Err(self.error(&format!("{path}{after}: {why}")));
+            }
+            warn!(attempt, service = %self.shown, error = %why, "A gaps service request failed; retrying.");
+            tokio::time::sleep(pause).await;
+            pause *= 3;
+            attempt += 1;
+        }
+    }
+
+    /// One request: the answer's text, or whether to retry and why not.
+    async fn attempt(&self, url: &str, body: &serde_json::Value) -> Result<String, (bool, String)> {
+        let mut request = self.client.post(url).json(body);
+        if let Some(key) = &self.key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.map_err(|e| {
+            (true, if e.is_timeout() { "no answer in time".to_string() } else { e.without_url().to_string() })
+        })?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| {
+            (true, if e.is_timeout() { "no answer in time".to_string() } else { e.without_url().to_string() })
+        })?;
+        if status.is_server_error() {
+            return Err((true, format!("HTTP {status}")));
+        }
+        if !status.is_success() {
+            return Err((false, format!("HTTP {status}: {}", crate::textsafe::short(&text, 200))));
+        }
+        Ok(text)
+    }
+
+    fn error(&self, why: &str) -> anyhow::Error {
+        anyhow::anyhow!("{}: {why}", self.shown)
+    }
+}
+
+/// The vectors of an answer in input order, checked: one per input, finite, one length.
+fn ordered(answer: EmbeddingAnswer, expected: usize) -> Result<Vec<Vec<f32>>, String> {
+    if answer.data.len() != expected {
+        return Err(format!("{} vectors for {expected} questions", answer.data.len()));
+    }
+    let mut out: Vec<Option<Vec<f32>>> = vec![None; expected];
+    for (i, item) in answer.data.into_iter().enumerate() {
+        let at = item.index.unwrap_or(i);
+        match out.get_mut(at) {
+            Some(slot @ None) => *slot = Some(item.embedding),
+            _ => return Err(format!("a vector with a bad or repeated index {at}")),
+        }
+    }
+    let vectors: Vec<Vec<f32>> = out.into_iter().flatten().collect();
+    let dims = vectors.first().map_or(0, Vec::len);
+    if dims == 0 || vectors.iter().any(|v| v.len() != dims) {
+        return Err("vectors of different or zero length".into());
+    }
+    if vectors.iter().flatten().any(|x| !x.is_finite()) {
+        return Err("a vector with a value that is not a number".into());
+    }
+    Ok(vectors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(items: &[(Option<usize>, Vec<f32>)]) -> EmbeddingAnswer {
+        EmbeddingAnswer {
+            data: items
+                .iter()
+                .map(|(index, v)| EmbeddingItem { index: *index, embedding: v.clone() })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn answers_are_put_in_order_and_checked() {
+        let ok = answer(&[(Some(1), vec![0.0, 1.0]), (Some(0), vec![1.0, 0.0])]);
+        assert_eq!(ordered(ok, 2).unwrap(), vec![vec![1.0, 0.0], vec![0.0, 1.0]]);
+        assert!(ordered(answer(&[(None, vec![1.0])]), 2).is_err(), "too few");
+        assert!(ordered(answer(&[(Some(0), vec![1.0]), (Some(0), vec![1.0])]), 2).is_err(), "repeated");
+        assert!(ordered(answer(&[(None, vec![1.0]), (None, vec![1.0, 2.0])]), 2).is_err(), "lengths");
+        assert!(ordered(answer(&[(None, vec![f32::NAN])]), 1).is_err(), "NaN");
+        assert!(ordered(answer(&[(Some(5), vec![1.0])]), 1).is_err(), "index out of range");
+    }
+}
