@@ -94,32 +94,37 @@ async fn vectors(
     let mut got: HashMap<String, Vec<f32>> = HashMap::new();
     let mut warning = None;
     if !missing.is_empty() {
-        let texts: Vec<String> = missing.iter().map(|&i| questions[i].text.clone()).collect();
-        let asked = match Service::new(base, &settings.gaps) {
-            Ok(service) => service.embed(model, &texts).await,
-            Err(e) => Err(e),
-        };
-        match asked {
-            Ok(vectors) => {
-                let consistent =
-                    cached.values().next().is_none_or(|c| vectors.first().is_none_or(|v| v.len() == c.len()));
-                if consistent {
-                    let fresh: Vec<(String, Vec<f32>)> =
-                        missing.iter().map(|&i| questions[i].key.clone()).zip(vectors).collect();
-                    wh.cache_vectors(model, &fresh).await?;
-                    got.extend(fresh);
-                } else {
-                    warning = Some(format!(
-                        "the embeddings service at {base_shown} answered vectors of another length than those cached for {model}",
-                        base_shown = shown(base)
-                    ));
+        // Batch by batch, each cached as it arrives: a service that fails half-way keeps what
+        // it gave for the next report.
+        let service = Service::new(base, &settings.gaps);
+        let mut dims = cached.values().next().map(Vec::len);
+        for batch in missing.chunks(service::BATCH) {
+            let texts: Vec<String> = batch.iter().map(|&i| questions[i].text.clone()).collect();
+            let asked = match &service {
+                Ok(service) => service.embed(model, &texts).await,
+                Err(e) => Err(anyhow::anyhow!("{}", crate::error::one_line(e))),
+            };
+            let vectors = match asked {
+                Ok(vectors) => vectors,
+                Err(e) => {
+                    let text = crate::error::one_line(&e);
+                    warn!(service = %shown(base), error = %text, "The embeddings service failed; grouping by wording.");
+                    warning = Some(format!("embeddings service {text}"));
+                    break;
                 }
+            };
+            if vectors.first().is_some_and(|v| dims.is_some_and(|d| d != v.len())) {
+                warning = Some(format!(
+                    "the embeddings service at {} answered vectors of another length than those cached for {model}",
+                    shown(base)
+                ));
+                break;
             }
-            Err(e) => {
-                let text = crate::error::one_line(&e);
-                warn!(service = %shown(base), error = %text, "The embeddings service failed; grouping by wording.");
-                warning = Some(format!("embeddings service {text}"));
-            }
+            dims = dims.or(vectors.first().map(Vec::len));
+            let fresh: Vec<(String, Vec<f32>)> =
+                batch.iter().map(|&i| questions[i].key.clone()).zip(vectors).collect();
+            wh.cache_vectors(model, &fresh).await?;
+            got.extend(fresh);
         }
     }
     let out = questions.iter().map(|q| cached.get(&q.key).or_else(|| got.get(&q.key)).cloned()).collect();
