@@ -1,5 +1,11 @@
-//! The report email: subject, HTML summary with the KPI table, a plain-text alternative and
-//! the workbook attached. Builds the message only; `mail` sends it.
+//! The report email: subject, HTML summary with the KPI table and the trend chart, a
+//! plain-text alternative and the workbook attached. Builds the message only; `mail` sends it.
+//!
+//! The MIME tree: `multipart/mixed` holding `multipart/alternative` (text/plain, then
+//! `multipart/related` with the HTML and the chart PNG it shows by `cid:` [`CHART_ID`]) and the
+//! workbook. The chart has no text (`chart`): its legend and scale are words in the HTML. Should
+//! it fail to render, the mail goes without it (text/plain and text/html alone), with a warning
+//! in the log: the numbers matter more than the picture.
 //!
 //! User text (the top unanswered questions) is made inert in both parts. In the HTML it is
 //! escaped (`<script>` arrives as text, `"` cannot close an attribute), and control characters
@@ -13,9 +19,10 @@
 
 use lettre::Message;
 use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
 use super::ReportData;
+use super::chart::{self, COUNTS, Chart, HEIGHT, RATES, Series, WIDTH};
 use super::detail::ReportDetail;
 use super::format::kpi_row;
 use super::labels::{HEADLINE, KPIS, Lang, kpi_label, report_title};
@@ -26,6 +33,8 @@ use crate::textsafe::{acts, cut, push_visible, short};
 const TOP_UNANSWERED: usize = 5;
 /// The most characters of a question the mail shows.
 pub const SUMMARY_QUESTION_CHARS: usize = 200;
+/// The Content-ID of the trend chart; the HTML shows it as `cid:trend@itstat`.
+pub const CHART_ID: &str = "trend@itstat";
 
 /// The subject: report name and period, e.g. `IT客服机器人日报 2026-11-22`, marked when the
 /// numbers may be incomplete (docs/alerts.md), so it shows in the inbox list.
@@ -88,9 +97,10 @@ fn warnings_html(data: &ReportData) -> String {
         .collect()
 }
 
-/// The HTML body: a heading, the headline KPIs against the previous period, the top
-/// unanswered questions, and a pointer to the workbook.
-pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
+/// The HTML body: a heading, the headline KPIs against the previous period, the trend chart
+/// (when there is one) with its legend and scale, the knowledge gaps or top unanswered
+/// questions, and a pointer to the workbook.
+pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang, chart: Option<&Chart>) -> String {
     let th = "style=\"text-align:left;padding:4px 10px;border-bottom:2px solid #1f4e79;\"";
     let td = "style=\"padding:4px 10px;border-bottom:1px solid #ddd;\"";
     let num = "style=\"padding:4px 10px;border-bottom:1px solid #ddd;text-align:right;\"";
@@ -130,7 +140,7 @@ pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
         "<!DOCTYPE html>\n<html><body style=\"font-family:Arial,'Microsoft YaHei',sans-serif;font-size:14px;color:#222\">\n\
 <h2 style=\"color:#1f4e79\">{title}</h2>\n<p>{period_word} {span} · {tz_word} {tz} · {through_word} {through}</p>\n{warnings}\
 <table style=\"border-collapse:collapse\">\n<tr><th {th}>{k}</th><th {th}>{c}</th><th {th}>{p}</th><th {th}>{d}</th></tr>\n{rows}</table>\n\
-{unanswered_block}<p style=\"color:#555\">{note}</p>\n</body></html>\n",
+{chart_block}{unanswered_block}<p style=\"color:#555\">{note}</p>\n</body></html>\n",
         title = escape(&subject(data, lang)),
         warnings = warnings_html(data),
         period_word = lang.pick("统计期", "Period"),
@@ -144,7 +154,64 @@ pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
         p = lang.pick("上期", "Previous"),
         d = lang.pick("变化", "Change"),
         note = lang.pick("完整数据见附件工作簿。", "The attached workbook has every number and detail."),
+        chart_block = chart.map(|c| chart_block(data, c, lang)).unwrap_or_default(),
     )
+}
+
+/// The chart, shown by `cid:`, and in words what the picture leaves out: which colour is
+/// which KPI, and the scale of each panel.
+fn chart_block(data: &ReportData, chart: &Chart, lang: Lang) -> String {
+    let small = "style=\"font-size:13px;color:#555;margin:4px 0\"";
+    let [top, bottom] = panel_words(chart, lang);
+    format!(
+        "<h3 style=\"color:#1f4e79\">{heading} {days}</h3>\n\
+<img src=\"cid:{CHART_ID}\" alt=\"{alt}\" width=\"{WIDTH}\" height=\"{HEIGHT}\" style=\"display:block;width:100%;max-width:{WIDTH}px;height:auto;border:0\">\n\
+<p {small}>{top}</p>\n<p {small}>{bottom}</p>\n",
+        heading = lang.pick("每日趋势", "Daily trend"),
+        days = trend_span(data),
+        alt = lang.pick("每日消息数、会话数与比率趋势图", "Chart of the daily messages, sessions and rates"),
+    )
+}
+
+/// "2026-11-09 – 2026-11-22": the days the chart shows.
+fn trend_span(data: &ReportData) -> String {
+    match (data.trend.first(), data.trend.last()) {
+        (Some((first, _)), Some((last, _))) if first != last => format!("{first} – {last}"),
+        (Some((first, _)), _) => first.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// What each panel shows and its scale, for the lines under the chart.
+fn panel_words(chart: &Chart, lang: Lang) -> [String; 2] {
+    let (counts, rates) = (legend(&COUNTS, lang), legend(&RATES, lang));
+    let (top, step) = (chart.count_top, chart.count_step);
+    match lang {
+        Lang::Zh => [
+            format!("上图，每日：{counts}；纵轴 0–{top}，每格 {step}。"),
+            format!(
+                "下图，每日：{rates}；纵轴 0–100%，每格 25%。当天没有分母的比率不画，线在那里断开。竖线标出每周一。"
+            ),
+        ],
+        Lang::En => [
+            format!("Top, per day: {counts}; from 0 to {top}, a grid line every {step}."),
+            format!(
+                "Bottom, per day: {rates}; from 0 to 100%, a grid line every 25%. A rate with nothing to divide by that day is left out, so its line breaks there. Vertical lines mark Mondays."
+            ),
+        ],
+    }
+}
+
+/// A coloured square and the KPI's name for each series, in the colours of the chart.
+fn legend(series: &[Series], lang: Lang) -> String {
+    let items: Vec<String> = series
+        .iter()
+        .filter_map(|s| {
+            let label = kpi_label(s.key)?;
+            Some(format!("<span style=\"color:{}\">■</span>&nbsp;{}", s.hex(), escape(label.name(lang))))
+        })
+        .collect();
+    items.join(lang.pick("、", ", "))
 }
 
 /// The plain-text alternative: what the HTML says, and every KPI with its previous value and
@@ -192,7 +259,7 @@ pub fn mailbox(text: &str, place: &str) -> anyhow::Result<Mailbox> {
     }
 }
 
-/// The whole message with the workbook attached.
+/// The whole message with the trend chart and the workbook attached.
 pub fn message(
     from: &Mailbox,
     to: &[Mailbox],
@@ -201,13 +268,47 @@ pub fn message(
     lang: Lang,
     workbook: (&str, Vec<u8>),
 ) -> anyhow::Result<Message> {
+    compose(from, to, (data, detail, lang), chart_or_none(data).as_ref(), workbook)
+}
+
+/// The trend chart of the report's days, or `None` with a warning: a mail without the picture
+/// is better than no mail.
+fn chart_or_none(data: &ReportData) -> Option<Chart> {
+    match chart::render(&data.trend) {
+        Ok(chart) => Some(chart),
+        Err(error) => {
+            tracing::warn!("the mail goes without its trend chart: {error:#}");
+            None
+        }
+    }
+}
+
+/// The message of [`message`], with `chart` shown in the HTML or, without one, the HTML alone.
+fn compose(
+    from: &Mailbox,
+    to: &[Mailbox],
+    (data, detail, lang): (&ReportData, &ReportDetail, Lang),
+    chart: Option<&Chart>,
+    workbook: (&str, Vec<u8>),
+) -> anyhow::Result<Message> {
     let mut builder = Message::builder().from(from.clone()).subject(subject(data, lang));
     for m in to {
         builder = builder.to(m.clone());
     }
+    let html = html(data, detail, lang, chart);
+    let alternatives = MultiPart::alternative().singlepart(SinglePart::plain(plain(data, detail, lang)));
+    let alternatives = match chart {
+        Some(chart) => {
+            let png = ContentType::parse("image/png")?;
+            let image = Attachment::new_inline_with_name(CHART_ID.to_string(), "trend.png".to_string())
+                .body(chart.png.clone(), png);
+            alternatives.multipart(MultiPart::related().singlepart(SinglePart::html(html)).singlepart(image))
+        }
+        None => alternatives.singlepart(SinglePart::html(html)),
+    };
     let xlsx = ContentType::parse("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")?;
     let body = MultiPart::mixed()
-        .multipart(MultiPart::alternative_plain_html(plain(data, detail, lang), html(data, detail, lang)))
+        .multipart(alternatives)
         .singlepart(Attachment::new(workbook.0.to_string()).body(workbook.1, xlsx));
     Ok(builder.multipart(body)?)
 }
@@ -241,11 +342,35 @@ mod tests {
             totals: Kpis { messages: 120, sessions: 40, kb_hit_rate: Some(0.75), ..Kpis::default() },
             previous: Kpis { messages: 100, sessions: 44, kb_hit_rate: Some(0.5), ..Kpis::default() },
             daily: vec![(date(22), Kpis::default())],
+            trend: fortnight(),
             generated_at: Shanghai.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap(),
             data_through: Some(Shanghai.with_ymd_and_hms(2026, 11, 22, 23, 59, 0).unwrap()),
             warnings: Vec::new(),
             gaps: None,
         }
+    }
+
+    /// The 14 days a day report's chart shows; the 15th had no sessions (rates `None`).
+    fn fortnight() -> Vec<(NaiveDate, Kpis)> {
+        (9..=22)
+            .map(|d| {
+                let n = i64::from(d);
+                let rate = (d != 15).then(|| f64::from(d) / 30.0);
+                let k = Kpis {
+                    messages: 5 * n,
+                    sessions: 2 * n,
+                    kb_hit_rate: rate,
+                    self_resolution_rate: rate,
+                    transfer_rate: rate.map(|r| 1.0 - r),
+                    ..Kpis::default()
+                };
+                (date(d), k)
+            })
+            .collect()
+    }
+
+    fn chart() -> Chart {
+        chart::render(&fortnight()).unwrap()
     }
 
     fn date(d: u32) -> NaiveDate {
@@ -286,13 +411,50 @@ mod tests {
 
     #[test]
     fn html_holds_the_questions_inert() {
-        let html = html(&day(), &unanswered(HOSTILE), Lang::Zh);
+        let html = html(&day(), &unanswered(HOSTILE), Lang::Zh, Some(&chart()));
         assert!(html.contains("<li>&lt;script&gt;alert(1)&lt;/script&gt; (3)</li>"), "{html}");
         assert!(html.contains("<li>&quot;&gt;&lt;img src=x onerror=alert(1)&gt; (3)</li>"), "{html}");
         assert!(html.contains("AT&amp;amp;T \\u{1b}[31mred\\u{1b}[0m \\u{9b}2J \\u{7}"), "{html}");
         assert!(html.contains("abc\\u{202e}fdp.exe"), "{html}");
-        assert!(!html.contains("<script") && !html.contains("<img"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        assert_eq!(html.matches("<img").count(), 1, "the chart's alone: {html}");
+        assert!(html.contains("<img src=\"cid:trend@itstat\""), "{html}");
         assert_eq!(acting(&html), Vec::<char>::new());
+    }
+
+    #[test]
+    fn html_shows_the_chart_after_the_kpis_with_its_legend_and_scale_in_words() {
+        let chart = chart();
+        assert_eq!((chart.count_top, chart.count_step), (150, 50), "110 messages on the 22nd");
+        let zh = html(&day(), &unanswered(&["问题"]), Lang::Zh, Some(&chart));
+        let (table, img, questions) = (zh.find("</table>"), zh.find("<img"), zh.find("<ol>"));
+        assert!(table < img && img < questions, "between the KPIs and the questions: {zh}");
+        assert!(zh.contains("<h3 style=\"color:#1f4e79\">每日趋势 2026-11-09 – 2026-11-22</h3>"), "{zh}");
+        assert!(zh.contains("alt=\"每日消息数、会话数与比率趋势图\" width=\"600\" height=\"300\""), "{zh}");
+        assert!(zh.contains("max-width:600px;height:auto"), "fits a phone: {zh}");
+        for (colour, name) in [
+            ("#0072b2", "消息数"),
+            ("#e69f00", "会话总数"),
+            ("#009e73", "知识库命中率"),
+            ("#cc79a7", "自助解决率"),
+            ("#d55e00", "转人工率"),
+        ] {
+            assert!(
+                zh.contains(&format!("<span style=\"color:{colour}\">■</span>&nbsp;{name}")),
+                "{name}: {zh}"
+            );
+        }
+        assert!(zh.contains("纵轴 0–150，每格 50。"), "{zh}");
+        assert!(zh.contains("纵轴 0–100%，每格 25%。") && zh.contains("线在那里断开"), "{zh}");
+
+        let en = html(&day(), &unanswered(&[]), Lang::En, Some(&chart));
+        assert!(en.contains(">Daily trend 2026-11-09 – 2026-11-22</h3>"), "{en}");
+        assert!(en.contains("&nbsp;Messages, <span") && en.contains("&nbsp;Transfer rate;"), "{en}");
+        assert!(en.contains("from 0 to 150, a grid line every 50."), "{en}");
+        assert!(en.contains("from 0 to 100%, a grid line every 25%."), "{en}");
+
+        let without = html(&day(), &unanswered(&[]), Lang::Zh, None);
+        assert!(!without.contains("<img") && !without.contains("每日趋势"), "{without}");
     }
 
     #[test]
@@ -312,7 +474,7 @@ mod tests {
     fn a_huge_question_is_cut_in_the_summary() {
         let huge = format!("{}<b>end</b>", "问".repeat(400_000));
         let detail = unanswered(&[&huge]);
-        let html = html(&day(), &detail, Lang::Zh);
+        let html = html(&day(), &detail, Lang::Zh, Some(&chart()));
         assert!(html.len() < 20_000, "the summary holds {} bytes", html.len());
         assert!(html.contains(&format!("<li>{}… (3)</li>", "问".repeat(SUMMARY_QUESTION_CHARS - 1))));
         let plain = plain(&day(), &detail, Lang::Zh);
@@ -320,41 +482,93 @@ mod tests {
         assert!(!plain.contains("end"));
     }
 
-    #[test]
-    fn message_is_text_and_html_alternatives_with_the_workbook_attached() {
+    /// A parsed message's parts, by MIME type and tree.
+    struct Tree<'a>(mail_parser::Message<'a>);
+
+    impl Tree<'_> {
+        fn kind(&self, i: usize) -> String {
+            let ct = self.0.parts[i].content_type().unwrap();
+            format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or_default())
+        }
+
+        fn children(&self, i: usize) -> Vec<usize> {
+            match &self.0.parts[i].body {
+                PartType::Multipart(ids) => ids.iter().map(|&id| id as usize).collect(),
+                other => panic!("part {i} is not multipart: {other:?}"),
+            }
+        }
+
+        fn kinds(&self, parts: &[usize]) -> Vec<String> {
+            parts.iter().map(|&i| self.kind(i)).collect()
+        }
+
+        fn text(&self, i: usize) -> &str {
+            match &self.0.parts[i].body {
+                PartType::Text(text) | PartType::Html(text) => text,
+                other => panic!("part {i} is {other:?}"),
+            }
+        }
+
+        /// Checks the workbook attachment, the second child of `multipart/mixed`.
+        fn assert_workbook(&self, top: &[usize]) {
+            let attachment = &self.0.parts[top[1]];
+            assert_eq!(
+                self.kind(top[1]),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            );
+            assert_eq!(attachment.content_disposition().map(|d| d.ctype()), Some("attachment"));
+            assert_eq!(attachment.attachment_name(), Some("itstat-day-2026-11-22.xlsx"));
+            assert_eq!(attachment.contents(), b"PK\x03\x04 not really a workbook");
+        }
+    }
+
+    fn sample(chart: Option<&Chart>) -> Vec<u8> {
         let from = mailbox("IT 数据 <itstat@example.com>", "from").unwrap();
         let to = [mailbox("boss@example.com", "to").unwrap()];
         let workbook = ("itstat-day-2026-11-22.xlsx", b"PK\x03\x04 not really a workbook".to_vec());
-        let msg = message(&from, &to, &day(), &unanswered(HOSTILE), Lang::Zh, workbook).unwrap();
-        let raw = msg.formatted();
-        let parsed = MessageParser::default().parse(&raw).unwrap();
-        assert_eq!(parsed.subject(), Some("IT客服机器人日报 2026-11-22"));
-        let kind = |i: usize| {
-            let ct = parsed.parts[i].content_type().unwrap();
-            format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or_default())
+        let parts = (&day(), &unanswered(HOSTILE), Lang::Zh);
+        let msg = match chart {
+            Some(_) => message(&from, &to, parts.0, parts.1, parts.2, workbook).unwrap(),
+            None => compose(&from, &to, parts, None, workbook).unwrap(),
         };
-        let children = |i: usize| match &parsed.parts[i].body {
-            PartType::Multipart(ids) => ids.iter().map(|&id| id as usize).collect::<Vec<_>>(),
-            other => panic!("part {i} is not multipart: {other:?}"),
-        };
-        assert_eq!(kind(0), "multipart/mixed");
-        let top = children(0);
-        assert_eq!(top.len(), 2, "the alternatives and the attachment");
-        assert_eq!(kind(top[0]), "multipart/alternative");
-        let alternatives = children(top[0]);
-        assert_eq!(alternatives.iter().map(|&i| kind(i)).collect::<Vec<_>>(), ["text/plain", "text/html"]);
-        match &parsed.parts[alternatives[0]].body {
-            PartType::Text(text) => assert!(text.contains("消息数: 120 (上期 100) ▲ 20"), "{text}"),
-            other => panic!("the plain part is {other:?}"),
-        }
-        match &parsed.parts[alternatives[1]].body {
-            PartType::Html(html) => assert!(html.contains("&lt;script&gt;"), "{html}"),
-            other => panic!("the html part is {other:?}"),
-        }
-        let attachment = &parsed.parts[top[1]];
-        assert_eq!(kind(top[1]), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-        assert_eq!(attachment.content_disposition().map(|d| d.ctype()), Some("attachment"));
-        assert_eq!(attachment.attachment_name(), Some("itstat-day-2026-11-22.xlsx"));
-        assert_eq!(attachment.contents(), b"PK\x03\x04 not really a workbook");
+        msg.formatted()
+    }
+
+    #[test]
+    fn message_is_text_and_html_with_an_inline_chart_and_the_workbook_attached() {
+        let raw = sample(Some(&chart()));
+        let tree = Tree(MessageParser::default().parse(&raw).unwrap());
+        assert_eq!(tree.0.subject(), Some("IT客服机器人日报 2026-11-22"));
+        assert_eq!(tree.kind(0), "multipart/mixed");
+        let top = tree.children(0);
+        assert_eq!(tree.kinds(&top)[0], "multipart/alternative", "the alternatives, then the workbook");
+        assert_eq!(top.len(), 2);
+        let alternatives = tree.children(top[0]);
+        assert_eq!(tree.kinds(&alternatives), ["text/plain", "multipart/related"]);
+        assert!(tree.text(alternatives[0]).contains("消息数: 120 (上期 100) ▲ 20"));
+        let related = tree.children(alternatives[1]);
+        assert_eq!(tree.kinds(&related), ["text/html", "image/png"]);
+        let html = tree.text(related[0]);
+        assert!(html.contains("&lt;script&gt;") && html.contains("src=\"cid:trend@itstat\""), "{html}");
+        let image = &tree.0.parts[related[1]];
+        assert_eq!(image.content_id(), Some(CHART_ID));
+        assert_eq!(image.content_disposition().map(|d| d.ctype()), Some("inline"));
+        assert_eq!(image.contents(), chart().png, "the chart of the report's days");
+        let decoder = png::Decoder::new(std::io::Cursor::new(image.contents()));
+        let info = decoder.read_info().expect("a PNG").info().clone();
+        assert_eq!((info.width, info.height), (2 * WIDTH, 2 * HEIGHT));
+        tree.assert_workbook(&top);
+    }
+
+    #[test]
+    fn a_mail_without_a_chart_is_text_and_html_alone() {
+        let raw = sample(None);
+        let tree = Tree(MessageParser::default().parse(&raw).unwrap());
+        let top = tree.children(0);
+        let alternatives = tree.children(top[0]);
+        assert_eq!(tree.kinds(&alternatives), ["text/plain", "text/html"]);
+        let html = tree.text(alternatives[1]);
+        assert!(!html.contains("cid:") && !html.contains("<img"), "{html}");
+        tree.assert_workbook(&top);
     }
 }

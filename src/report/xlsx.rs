@@ -1032,7 +1032,7 @@ mod tests {
     fn week() -> ReportData {
         let period = Period { kind: PeriodKind::Week, start: date(16), end: date(22) };
         // Wednesday and Saturday had no traffic: all zeros, rates null.
-        let daily = (16..=22)
+        let daily: Vec<(NaiveDate, Kpis)> = (16..=22)
             .map(|d| (date(d), if d == 18 || d == 21 { Kpis::default() } else { busy(1) }))
             .collect();
         ReportData {
@@ -1043,6 +1043,7 @@ mod tests {
             ),
             totals: Kpis { satisfaction_rate: None, ..busy(5) },
             previous: Kpis { kb_hit_rate: Some(0.6), ..busy(4) },
+            trend: daily.clone(),
             daily,
             generated_at: Shanghai.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap(),
             data_through: Some(Shanghai.with_ymd_and_hms(2026, 11, 22, 23, 59, 0).unwrap()),

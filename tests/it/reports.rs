@@ -162,10 +162,13 @@ struct ReportMail {
     html: String,
     attachment_name: String,
     attachment: Vec<u8>,
+    /// The inline trend chart the HTML shows (`cid:`), PNG bytes.
+    chart: Vec<u8>,
 }
 
 /// Parses `raw` and insists on the structure mail clients need: `multipart/mixed` holding a
-/// `multipart/alternative` (text/plain, then text/html, both UTF-8) and the workbook as an
+/// `multipart/alternative` (text/plain, then `multipart/related` with the text/html, both
+/// UTF-8, and the inline chart PNG the HTML shows by its Content-ID) and the workbook as an
 /// attachment with the xlsx content type.
 fn report_mail(raw: &[u8]) -> ReportMail {
     use mail_parser::PartType;
@@ -187,16 +190,25 @@ fn report_mail(raw: &[u8]) -> ReportMail {
     assert_eq!(top.len(), 2, "alternatives and one attachment");
     assert_eq!(kind(top[0]), "multipart/alternative");
     let alternatives = children(top[0]);
-    assert_eq!(alternatives.iter().map(|&i| kind(i)).collect::<Vec<_>>(), ["text/plain", "text/html"]);
+    assert_eq!(
+        alternatives.iter().map(|&i| kind(i)).collect::<Vec<_>>(),
+        ["text/plain", "multipart/related"]
+    );
+    let related = children(alternatives[1]);
+    assert_eq!(related.iter().map(|&i| kind(i)).collect::<Vec<_>>(), ["text/html", "image/png"]);
     let plain = match &msg.parts[alternatives[0]].body {
         PartType::Text(t) => t.to_string(),
         other => panic!("the text/plain part holds {other:?}"),
     };
-    let html = match &msg.parts[alternatives[1]].body {
+    let html = match &msg.parts[related[0]].body {
         PartType::Html(h) => h.to_string(),
         other => panic!("the text/html part holds {other:?}"),
     };
-    alternatives.iter().for_each(|&i| utf8(i));
+    [alternatives[0], related[0]].into_iter().for_each(utf8);
+    let image = &msg.parts[related[1]];
+    let cid = image.content_id().expect("the chart has a Content-ID");
+    assert!(html.contains(&format!("<img src=\"cid:{cid}\"")), "the HTML shows the chart {cid}: {html}");
+    assert_eq!(image.content_disposition().map(|d| d.ctype()), Some("inline"));
     let file = &msg.parts[top[1]];
     assert_eq!(kind(top[1]), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
     assert_eq!(file.content_disposition().map(|d| d.ctype()), Some("attachment"));
@@ -206,7 +218,16 @@ fn report_mail(raw: &[u8]) -> ReportMail {
         html,
         attachment_name: file.attachment_name().unwrap_or_default().to_string(),
         attachment: file.contents().to_vec(),
+        chart: image.contents().to_vec(),
     }
+}
+
+/// The width and height of a PNG, which must decode.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    let mut reader = png::Decoder::new(Cursor::new(bytes)).read_info().expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a size")];
+    let frame = reader.next_frame(&mut pixels).expect("PNG pixels");
+    (frame.width, frame.height)
 }
 
 /// Characters that would act instead of showing: controls other than line breaks, and
@@ -350,7 +371,8 @@ async fn hostile_questions_reach_the_mail_inert() {
     let html = &mail.html;
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
     assert!(html.contains("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"), "{html}");
-    assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<b>end"), "{html}");
+    assert!(!html.contains("<script") && !html.contains("<b>end"), "{html}");
+    assert_eq!(html.matches("<img").count(), 1, "the trend chart's alone: {html}");
     assert!(html.contains("AT&amp;amp;T"), "an entity typed by a user shows as typed: {html}");
     assert!(html.contains("\\u{1b}[31mred\\u{1b}[0m \\u{9b}2J \\u{7}bell"), "{html}");
     assert!(html.contains("abc\\u{202e}fdp.exe \\u{2066}x\\u{2067}y\\u{2068}z\\u{2069}"), "{html}");
@@ -406,6 +428,10 @@ async fn mail_goes_once_per_period_unless_forced() {
     let rate = t["kb_hit_rate"].as_f64().unwrap() * 100.0;
     assert!(mail.plain.contains(&format!("知识库命中率: {rate:.1}% (上期 ")), "{}", mail.plain);
     assert!(mail.html.contains("<table") && mail.html.contains(&format!("<b>{}</b>", t["messages"])));
+    // The chart of a day report shows the fortnight ending on it, drawn without a font.
+    let (width, height) = png_size(&mail.chart);
+    assert_eq!((width, height), (1200, 600), "600×300 at twice the density");
+    assert!(mail.html.contains("2026-11-07 – 2026-11-20</h3>"), "{}", mail.html);
 
     // A cron re-run sends nothing; --force sends again; a new recipient gets it once.
     let out = env.ok(&["report", "--date", "2026-11-20", "--mail"]);
@@ -546,6 +572,7 @@ async fn dry_run_mail_writes_the_eml_and_records_no_delivery() {
     assert_eq!(mail.attachment_name, "itstat-week-2026-W47.xlsx");
     let workbook = std::fs::read(env.path().join("reports/itstat-week-2026-W47.xlsx")).unwrap();
     assert_eq!(mail.attachment, workbook, "the .eml holds the workbook written beside it");
+    assert!(mail.html.contains("2026-11-16 – 2026-11-22</h3>"), "the week's days: {}", mail.html);
     let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
     let to: Vec<&str> = parsed.to().unwrap().iter().filter_map(|a| a.address()).collect();
     assert_eq!(to, ["manager@example.com", "lead@example.com"]);
