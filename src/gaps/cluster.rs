@@ -29,6 +29,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::transform::gaps::{find, union};
+
 /// Neighbours per question.
 pub const K: usize = 10;
 /// Above this many questions, vectors are projected before the neighbour search.
@@ -262,21 +264,6 @@ fn largest_first(parent: &mut [usize]) -> Vec<usize> {
     let id: std::collections::HashMap<usize, usize> =
         order.iter().enumerate().map(|(k, &(_, _, r))| (r, k)).collect();
     roots.iter().map(|r| id[r]).collect()
-}
-
-fn find(parent: &mut [usize], mut i: usize) -> usize {
-    while parent[i] != i {
-        parent[i] = parent[parent[i]];
-        i = parent[i];
-    }
-    i
-}
-
-fn union(parent: &mut [usize], a: usize, b: usize) {
-    let (ra, rb) = (find(parent, a), find(parent, b));
-    if ra != rb {
-        parent[ra.max(rb)] = ra.min(rb);
-    }
 }
 
 /// The dot product, in eight lanes so it vectorises.

@@ -21,7 +21,8 @@ use tracing::warn;
 
 use crate::config::{Lang, Settings};
 use crate::report::period::Period;
-use crate::transform::gaps::{Distinct, Gap, GapMessage, assemble, distinct, wording_labels};
+use crate::transform::gaps;
+use crate::transform::gaps::{Distinct, Gap, GapMessage, assemble, distinct, number, union, wording_labels};
 use crate::transform::marks::{effective, is_unhit};
 use crate::warehouse::Warehouse;
 use service::Service;
@@ -146,24 +147,19 @@ fn group(keys: &[String], vectors: &[Option<Vec<f32>>]) -> (Vec<usize>, Vec<Opti
     let dense: Vec<Vec<f32>> = with.iter().filter_map(|&i| vectors[i].clone()).collect();
     let meaning = cluster::cluster(&dense);
     let wording = wording_labels(keys);
+    // A question joins every group it shares a member with: the components of the union of
+    // both labellings.
     let mut parent: Vec<usize> = (0..keys.len()).collect();
     let mut first_of: HashMap<(u8, usize), usize> = HashMap::new();
-    for (i, label) in wording.iter().enumerate() {
-        link(&mut parent, &mut first_of, (0, *label), i);
+    let members = wording.iter().enumerate().map(|(i, &l)| ((0, l), i));
+    for (label, i) in members.chain(meaning.iter().enumerate().map(|(j, &l)| ((1, l), with[j]))) {
+        let first = *first_of.entry(label).or_insert(i);
+        union(&mut parent, first, i);
     }
-    for (j, label) in meaning.iter().enumerate() {
-        link(&mut parent, &mut first_of, (1, *label), with[j]);
-    }
-    let roots: Vec<usize> = (0..keys.len()).map(|i| root(&mut parent, i)).collect();
-    let mut ids: HashMap<usize, usize> = HashMap::new();
-    let labels: Vec<usize> = roots
-        .iter()
-        .map(|r| {
-            let next = ids.len();
-            *ids.entry(*r).or_insert(next)
-        })
-        .collect();
-    let mut central = vec![None; ids.len()];
+    let roots: Vec<usize> = (0..keys.len()).map(|i| gaps::find(&mut parent, i)).collect();
+    let labels = number(&roots);
+    let groups = labels.iter().max().map_or(0, |m| m + 1);
+    let mut central = vec![None; groups];
     for (label, slot) in central.iter_mut().enumerate() {
         let members: Vec<usize> = (0..with.len()).filter(|&j| labels[with[j]] == label).collect();
         if !members.is_empty() {
@@ -172,28 +168,6 @@ fn group(keys: &[String], vectors: &[Option<Vec<f32>>]) -> (Vec<usize>, Vec<Opti
         }
     }
     (labels, central)
-}
-
-fn link(parent: &mut [usize], first_of: &mut HashMap<(u8, usize), usize>, label: (u8, usize), i: usize) {
-    match first_of.get(&label) {
-        Some(&j) => {
-            let (a, b) = (root(parent, i), root(parent, j));
-            if a != b {
-                parent[a.max(b)] = a.min(b);
-            }
-        }
-        None => {
-            first_of.insert(label, i);
-        }
-    }
-}
-
-fn root(parent: &mut [usize], mut i: usize) -> usize {
-    while parent[i] != i {
-        parent[i] = parent[parent[i]];
-        i = parent[i];
-    }
-    i
 }
 
 /// Asks the chat model to name the largest groups; a failure keeps the central question.

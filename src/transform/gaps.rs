@@ -139,7 +139,8 @@ fn jaccard(a: &BTreeSet<(char, char)>, b: &BTreeSet<(char, char)>) -> f64 {
     if all == 0 { 1.0 } else { shared as f64 / all as f64 }
 }
 
-fn find(parent: &mut [usize], mut i: usize) -> usize {
+/// The root of `i` in a union-find forest (`parent[i] == i` at a root), halving paths.
+pub fn find(parent: &mut [usize], mut i: usize) -> usize {
     while parent[i] != i {
         parent[i] = parent[parent[i]];
         i = parent[i];
@@ -147,7 +148,8 @@ fn find(parent: &mut [usize], mut i: usize) -> usize {
     i
 }
 
-fn union(parent: &mut [usize], a: usize, b: usize) {
+/// Joins the sets of `a` and `b`; the smaller index becomes the root.
+pub fn union(parent: &mut [usize], a: usize, b: usize) {
     let (ra, rb) = (find(parent, a), find(parent, b));
     if ra != rb {
         parent[ra.max(rb)] = ra.min(rb);
@@ -155,7 +157,7 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 }
 
 /// Any labels renumbered 0.. in order of first appearance.
-fn number(labels: &[usize]) -> Vec<usize> {
+pub fn number(labels: &[usize]) -> Vec<usize> {
     let mut ids: HashMap<usize, usize> = HashMap::new();
     labels
         .iter()
