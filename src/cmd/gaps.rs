@@ -41,12 +41,7 @@ pub async fn run(settings: &Settings, args: &GapsArgs) -> anyhow::Result<()> {
 
 fn as_json(found: &Gaps, period: &Period, settings: &Settings) -> serde_json::Value {
     let tz = settings.rules.tz;
-    let at = |t: chrono::NaiveDateTime| {
-        chrono::TimeZone::from_local_datetime(&tz, &t)
-            .earliest()
-            .map(|l| l.format("%Y-%m-%dT%H:%M:%S%:z").to_string())
-            .unwrap_or_default()
-    };
+    let at = |t: chrono::NaiveDateTime| crate::report::json::local_time(tz, t);
     let groups: Vec<serde_json::Value> = found
         .groups
         .iter()

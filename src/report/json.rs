@@ -53,14 +53,18 @@ struct GapJson<'a> {
     message_ids: &'a [String],
 }
 
+/// A local wall-clock time with its offset (`2026-11-02T09:00:00+08:00`); a time a DST change
+/// skipped is shown without one.
+pub fn local_time(tz: chrono_tz::Tz, t: chrono::NaiveDateTime) -> String {
+    chrono::TimeZone::from_local_datetime(&tz, &t)
+        .earliest()
+        .map(|l| l.format(TIME_FORMAT).to_string())
+        .unwrap_or_else(|| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+}
+
 fn gaps_json(data: &ReportData) -> Option<Vec<GapJson<'_>>> {
     let tz = data.rules.tz;
-    let at = |t: chrono::NaiveDateTime| {
-        chrono::TimeZone::from_local_datetime(&tz, &t)
-            .earliest()
-            .map(|l| l.format(TIME_FORMAT).to_string())
-            .unwrap_or_else(|| t.format("%Y-%m-%dT%H:%M:%S").to_string())
-    };
+    let at = |t: chrono::NaiveDateTime| local_time(tz, t);
     let gaps = data.gaps.as_ref()?;
     Some(
         gaps.groups
