@@ -20,6 +20,7 @@ pub mod import;
 pub mod mail;
 pub mod notify;
 pub mod pipeline;
+pub mod progress;
 pub mod report;
 pub mod schedule;
 pub mod testing;

@@ -244,6 +244,22 @@ impl DifyReader {
         Ok(())
     }
 
+    /// How many messages [`DifyReader::messages_since`] returns for the same arguments.
+    pub async fn count_since(
+        &mut self,
+        since: Option<NaiveDateTime>,
+        apps: &[String],
+    ) -> anyhow::Result<u64> {
+        let read = sqlx::query_as::<_, (i64,)>(include_str!("../../sql/dify/count_since.sql"))
+            .bind(since)
+            .bind(apps)
+            .fetch_one(&mut self.conn);
+        let (n,) = within(self.timeout, read)
+            .await
+            .with_context(|| format!("cannot count Dify messages at {}", self.place))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// The messages created at or after `since` (all when `None`), oldest first, one by one
     /// as Dify sends them.
     pub fn messages_since<'a>(

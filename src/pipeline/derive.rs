@@ -18,6 +18,7 @@ use polars::prelude::PolarsResult;
 use tracing::{debug, info};
 
 use crate::extract::{RawMessage, frame};
+use crate::progress::Progress;
 use crate::transform::derive::{Assignment, Derived, SessionCols, SessionInput, derive_sessions};
 use crate::transform::{RulesInForce, messages, sessions};
 use crate::warehouse::messages::{Stored, StoredRaw};
@@ -312,16 +313,20 @@ const SESSION_GROUP_BATCHES: usize = 5;
 /// sessions are derived a group of users at a time, so memory stays flat however big the
 /// table. Returns how many stored messages changed.
 pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize) -> anyhow::Result<usize> {
+    // Compared by content hash below: stored hashes of an older version first become current.
+    super::rehash::rehash_if_needed(wh, batch_size).await?;
     let started = Instant::now();
     let mut tx = wh.begin().await?;
     let (mut after, mut total, mut changed) = (String::new(), 0usize, 0usize);
     let mut classifying: Option<Classifying> = None;
+    let mut progress = Progress::start("Reclassifying", Some(tx.message_count().await?));
     loop {
         let page = tx.stored_raw(&after, batch_size as i64).await?;
         if let Some(last) = page.last() {
             after = last.raw.id.clone();
             total += page.len();
         }
+        progress.add(page.len() as u64);
         let next = (!page.is_empty()).then(|| Classifying::start(page, rules));
         if let Some(done) = classifying.take() {
             let (classified, stored) = done.finish().await?;
@@ -334,6 +339,7 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
             None => break,
         }
     }
+    progress.finish();
     let reclassified = started.elapsed();
     let stats = rederive_all(&mut tx, rules, batch_size.saturating_mul(SESSION_GROUP_BATCHES)).await?;
     let sessions = started.elapsed();

@@ -21,12 +21,13 @@ use crate::error::one_line;
 use crate::extract::dify::{DifyReader, DifySource};
 use crate::extract::file::{ExportFile, ExportRow};
 use crate::extract::{FeedbackRow, RawMessage};
+use crate::progress::Progress;
 use crate::transform::RulesInForce;
 use crate::transform::rules::AppSelection;
 use crate::warehouse::checkpoint::Checkpointer;
 use crate::warehouse::feedback;
 use crate::warehouse::lock::IngestLock;
-use crate::warehouse::rows::MessageRow;
+use crate::warehouse::rows::{CONTENT_HASH_KEY, CONTENT_HASH_VERSION, MessageRow};
 use crate::warehouse::runs::{APPS_CONFIG_KEY, APPS_KEY, RULES_KEY, RunCounts};
 use crate::warehouse::{OpenMode, Tx, Warehouse};
 
@@ -81,6 +82,7 @@ pub async fn run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path
     wh.ensure_indexes().await?;
     let cursor_before = wh.cursor().await?;
     let run_id = wh.start_run(scope.name(), cursor_before).await?;
+
     let started = Instant::now();
     let mut job = Ingest {
         wh: &wh,
@@ -177,7 +179,11 @@ struct Timings {
 impl Ingest<'_> {
     /// Derives the stored rows again when asked to, or when the rules in force changed since
     /// they were derived (docs/metrics.md §8).
+    ///
+    /// Stored content hashes of an older version are brought to the current one first, so
+    /// that the comparisons that follow see only real changes (`pipeline::rehash`).
     async fn reclassify_if_needed(&mut self, scope: Scope) -> anyhow::Result<()> {
+        super::rehash::rehash_if_needed(self.wh, self.batch_size).await?;
         let stored_rules = self.wh.meta(RULES_KEY).await?;
         let changed = stored_rules.as_deref() != Some(self.rules.canonical().as_str());
         if changed && scope != Scope::Reclassify {
@@ -222,7 +228,7 @@ impl Ingest<'_> {
         if let Some(start) = start {
             self.reread_pending(&mut dify, start).await?;
         }
-        info!(from = ?start, "Reading Dify messages.");
+        debug!(from = ?start, "Reading Dify messages.");
         if start.is_none() && !self.wh.has_messages().await? {
             info!("The warehouse is empty: first full load, indexes built at the end.");
             self.wh.drop_indexes().await?;
@@ -305,6 +311,7 @@ impl Ingest<'_> {
         start: Option<NaiveDateTime>,
         apps: &[String],
     ) -> anyhow::Result<DifyReader> {
+        let total = dify.count_since(start, apps).await?;
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(1);
         let (rules, apps, batch_size) = (self.rules.clone(), apps.to_vec(), self.batch_size);
         let mut reader = AbortOnDrop(tokio::spawn(async move {
@@ -334,15 +341,14 @@ impl Ingest<'_> {
             .await;
             (dify, classify_time, read)
         }));
-        let mut last_report = Instant::now();
+        let mut progress = Progress::start("Reading Dify", Some(total));
         while let Some(batch) = receiver.recv().await {
+            let rows = batch.rows.len() as u64;
             // On an error the reader is aborted as it is dropped.
             self.write_classified(batch).await?;
-            if last_report.elapsed() > Duration::from_secs(5) {
-                info!(read = self.counts.rows_read, "Reading Dify messages…");
-                last_report = Instant::now();
-            }
+            progress.add(rows);
         }
+        progress.finish();
         let (dify, classify_time, read) =
             (&mut reader.0).await.map_err(|e| anyhow::anyhow!("reading Dify stopped unexpectedly: {e}"))?;
         self.timings.classify += classify_time;
@@ -433,8 +439,16 @@ impl Ingest<'_> {
         self.write_classified(batch).await
     }
 
-    /// Writes a classified batch.
+    /// Writes a classified batch; a connection lost on the way names the warehouse.
     async fn write_classified(&mut self, batch: Batch) -> anyhow::Result<()> {
+        let place = self.wh.place.clone();
+        self.write_classified_in_tx(batch).await.map_err(|e| {
+            let lost = e.chain().any(|c| matches!(c.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::Io(_))));
+            if lost { e.context(format!("lost the connection to the warehouse at {place}")) } else { e }
+        })
+    }
+
+    async fn write_classified_in_tx(&mut self, batch: Batch) -> anyhow::Result<()> {
         if batch.rows.is_empty() {
             return Ok(());
         }
@@ -621,6 +635,19 @@ pub async fn dry_run(settings: &Settings, plan: &IngestPlan, from_file: Option<&
             .stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| count(rows).await)
             .await?;
         reader.finish().await?;
+    }
+    let stale_hashes = match &wh {
+        Some(wh) => {
+            wh.meta(CONTENT_HASH_KEY).await?.as_deref() != Some(CONTENT_HASH_VERSION)
+                && wh.has_messages().await?
+        }
+        None => false,
+    };
+    if stale_hashes {
+        // Their hashes are of another version: every compared row looks changed.
+        println!(
+            "dry run: the stored messages carry content hashes of an older itstat; the next ingest hashes them again first, and the counts below take every stored row read for changed"
+        );
     }
     let reclassify = match &wh {
         Some(wh) => {

@@ -12,6 +12,7 @@
 
 pub mod derive;
 pub mod ingest;
+pub mod rehash;
 
 use std::collections::HashSet;
 use std::time::Duration;

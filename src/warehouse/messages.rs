@@ -4,29 +4,24 @@
 //! rows are written; the caller learns which users' sessions must be recomputed.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
-use sqlx::QueryBuilder;
+use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use super::rows::MessageRow;
-use super::sqlite_bulk::{Binder, FromSqliteRow, query_rows};
+use super::sqlite_bulk::{FromSqliteRow, query_rows, with_raw_connection};
+use super::table::{Column, Decode, Field, Kind, Row, Sink, Table, Value};
+use super::write::Conflict;
 use super::{Tx, Warehouse};
 use crate::extract::RawMessage;
 use crate::transform::derive::SessionCols;
 use crate::{with_conn, with_pool};
 
-const INSERT_SQL: &str = include_str!("../../sql/warehouse/messages_insert.sql");
-const UPSERT_TAIL_SQL: &str = include_str!("../../sql/warehouse/messages_upsert_tail.sql");
 const EXISTING_SQL: &str = include_str!("../../sql/warehouse/messages_existing.sql");
 const PENDING_SQL: &str = include_str!("../../sql/warehouse/messages_pending.sql");
 const STORED_RAW_SQL: &str = include_str!("../../sql/warehouse/messages_stored_raw.sql");
-
-const INSERT_WITH_SESSIONS_SQL: &str = include_str!("../../sql/warehouse/messages_insert_with_sessions.sql");
-const SESSIONS_TAIL_SQL: &str = include_str!("../../sql/warehouse/messages_upsert_sessions_tail.sql");
-
-/// Rows per multi-row statement (PostgreSQL): 38 columns × 400 values per statement.
-const ROWS_PER_STATEMENT: usize = 400;
 /// Ids per `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 900;
 
@@ -64,8 +59,9 @@ impl Tx {
     /// Inserts or replaces these rows. With `sessions`, each row's session columns are written
     /// too (NULL for rows without one: excluded messages); without, stored session columns
     /// are kept and new rows start without a session. `all_new` says that none of the rows
-    /// can be stored yet (a first load): SQLite then inserts them plainly, since such a load
-    /// has dropped the key index that an upsert needs (`Warehouse::drop_indexes`).
+    /// can be stored yet (a first load): they are then inserted plainly — on SQLite such a
+    /// load has dropped the key index an upsert needs (`Warehouse::drop_indexes`), on
+    /// PostgreSQL they are copied straight into the table.
     pub async fn upsert_messages(
         &mut self,
         rows: &[&MessageRow],
@@ -73,103 +69,80 @@ impl Tx {
         sessions: Option<&HashMap<&str, SessionCols>>,
         all_new: bool,
     ) -> anyhow::Result<()> {
-        let (head, tail) = match sessions {
-            Some(_) => (INSERT_WITH_SESSIONS_SQL, format!("{UPSERT_TAIL_SQL}{SESSIONS_TAIL_SQL}")),
-            None => (INSERT_SQL, UPSERT_TAIL_SQL.to_string()),
-        };
-        if let Tx::Sqlite(t) = self {
-            let mut rows = rows.to_vec();
-            let tail = if all_new { String::new() } else { tail };
-            if !all_new {
-                // In key order, each page of the key index is visited once per batch.
-                rows.sort_unstable_by(|a, b| a.message_id.cmp(&b.message_id));
+        let mut rows = rows.to_vec();
+        if !all_new && matches!(self, Tx::Sqlite(_)) {
+            // In key order, each page of SQLite's key index is visited once per batch.
+            rows.sort_unstable_by(|a, b| a.message_id.cmp(&b.message_id));
+        }
+        let conflict = if all_new { Conflict::None } else { Conflict::Update };
+        match sessions {
+            Some(sessions) => {
+                let rows: Vec<WithSession> = rows
+                    .iter()
+                    .map(|row| WithSession {
+                        message: Written { row, first_seen_at: now },
+                        session: sessions.get(row.message_id.as_str()),
+                    })
+                    .collect();
+                self.write_rows(&rows, conflict).await
             }
-            let now = super::sqlite_bulk::sqlx_time(now);
-            return super::sqlite_bulk::execute_each(t, head, &tail, &rows, |b, r| {
-                bind_message(b, r, &now, sessions)
-            })
-            .await
-            .context("writing messages to the warehouse");
+            None => {
+                let rows: Vec<Written> = rows.iter().map(|row| Written { row, first_seen_at: now }).collect();
+                self.write_rows(&rows, conflict).await
+            }
         }
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            with_conn!(self, conn, Db => {
-                let mut qb = QueryBuilder::<Db>::new(head);
-                qb.push_values(chunk.iter(), |mut b, r| {
-                    b.push_bind(&r.message_id)
-                        .push_bind(&r.app_id)
-                        .push_bind(&r.conversation_id)
-                        .push_bind(r.created_at)
-                        .push_bind(r.updated_at)
-                        .push_bind(r.local_time)
-                        .push_bind(r.local_date)
-                        .push_bind(&r.user_key)
-                        .push_bind(&r.query)
-                        .push_bind(&r.question)
-                        .push_bind(&r.answer)
-                        .push_bind(&r.status)
-                        .push_bind(&r.error)
-                        .push_bind(r.state.as_str())
-                        .push_bind(r.kb_hit)
-                        .push_bind(r.transfer)
-                        .push_bind(r.included)
-                        .push_bind(&r.invoke_from)
-                        .push_bind(&r.from_source)
-                        .push_bind(&r.from_end_user_id)
-                        .push_bind(&r.from_account_id)
-                        .push_bind(&r.end_user_session_id)
-                        .push_bind(&r.account_email)
-                        .push_bind(&r.inputs)
-                        .push_bind(r.message_tokens)
-                        .push_bind(r.answer_tokens)
-                        .push_bind(r.latency_s)
-                        .push_bind(r.total_price)
-                        .push_bind(&r.currency)
-                        .push_bind(&r.parent_message_id)
-                        .push_bind(&r.app_mode)
-                        .push_bind(&r.conversation_name)
-                        .push_bind(r.conversation_deleted)
-                        .push_bind(r.content_hash)
-                        .push_bind(now);
-                    if let Some(sessions) = sessions {
-                        let s = sessions.get(r.message_id.as_str());
-                        b.push_bind(s.map(|s| s.session_id.clone()))
-                            .push_bind(s.map(|s| s.session_start))
-                            .push_bind(s.map(|s| s.session_date));
-                    }
-                });
-                qb.push(tail.as_str());
-                qb.build().execute(&mut *conn).await.map(|_| ())
-            })
-            .context("writing messages to the warehouse")?;
-        }
-        Ok(())
     }
 }
 
-/// Binds a row for the SQLite writer, in the column order of `upsert_messages`.
-fn bind_message(
-    b: &mut Binder<'_, '_>,
-    r: &MessageRow,
-    now: &str,
-    sessions: Option<&HashMap<&str, SessionCols>>,
-) -> rusqlite::Result<()> {
-    b.push(&r.message_id)?.push(&r.app_id)?.push(&r.conversation_id)?;
-    b.time(r.created_at)?.opt_time(r.updated_at)?.time(r.local_time)?.date(r.local_date)?;
-    b.push(&r.user_key)?.push(&r.query)?.push(&r.question)?.push(&r.answer)?;
-    b.push(&r.status)?.push(&r.error)?.push(r.state.as_str())?;
-    b.push(r.kb_hit)?.push(r.transfer)?.push(r.included)?;
-    b.push(&r.invoke_from)?.push(&r.from_source)?.push(&r.from_end_user_id)?.push(&r.from_account_id)?;
-    b.push(&r.end_user_session_id)?.push(&r.account_email)?.push(&r.inputs)?;
-    b.push(r.message_tokens)?.push(r.answer_tokens)?.push(r.latency_s)?.push(r.total_price)?;
-    b.push(&r.currency)?.push(&r.parent_message_id)?.push(&r.app_mode)?;
-    b.push(&r.conversation_name)?.push(r.conversation_deleted)?;
-    b.push(r.content_hash)?.push(now)?;
-    if let Some(sessions) = sessions {
-        let s = sessions.get(r.message_id.as_str());
-        b.push(s.map(|s| s.session_id.as_str()))?;
-        b.opt_time(s.map(|s| s.session_start))?.opt_date(s.map(|s| s.session_date))?;
+/// A message row as an ingest writes it: with the time it was first seen, which an upsert
+/// keeps as stored.
+struct Written<'a> {
+    row: &'a MessageRow,
+    first_seen_at: NaiveDateTime,
+}
+
+impl Row for Written<'_> {
+    fn table() -> &'static Table {
+        static TABLE: LazyLock<Table> = LazyLock::new(|| {
+            let first_seen = Column { name: "first_seen_at", kind: Kind::Time, nullable: false };
+            MessageRow::table().extended(&[first_seen], &["first_seen_at"])
+        });
+        &TABLE
     }
-    Ok(())
+
+    fn write(&self, sink: &mut impl Sink) -> anyhow::Result<()> {
+        self.row.write(sink)?;
+        sink.put(self.first_seen_at.value())
+    }
+}
+
+/// [`Written`] with the row's session columns (`None`: the row has no session).
+struct WithSession<'a> {
+    message: Written<'a>,
+    session: Option<&'a SessionCols>,
+}
+
+impl Row for WithSession<'_> {
+    fn table() -> &'static Table {
+        static TABLE: LazyLock<Table> = LazyLock::new(|| {
+            let column = |name, kind| Column { name, kind, nullable: true };
+            let extra = [
+                column("session_id", Kind::Text),
+                column("session_start", Kind::Time),
+                column("session_date", Kind::Date),
+            ];
+            Written::table().extended(&extra, &["first_seen_at"])
+        });
+        &TABLE
+    }
+
+    fn write(&self, sink: &mut impl Sink) -> anyhow::Result<()> {
+        self.message.write(sink)?;
+        let s = self.session;
+        sink.put(Value::Text(s.map(|s| s.session_id.as_str())))?;
+        sink.put(Value::Time(s.map(|s| s.session_start)))?;
+        sink.put(Value::Date(s.map(|s| s.session_date)))
+    }
 }
 
 /// A stored message as Dify gave it, and what [`Tx::existing`] would say of it.
@@ -290,5 +263,73 @@ impl Warehouse {
         })
         .context("reading pending messages")?;
         Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+}
+
+/// A stored message's recomputed content hash (`hash_update`, a scratch table).
+struct HashUpdate {
+    message_id: String,
+    content_hash: i64,
+}
+
+crate::table!(HashUpdate => "hash_update", key(message_id), keep() { message_id: String, content_hash: i64 });
+
+impl Tx {
+    /// How many messages are stored.
+    pub async fn message_count(&mut self) -> anyhow::Result<u64> {
+        let (n,): (i64,) = with_conn!(self, conn, Db => {
+            sqlx::query_as("SELECT COUNT(*) FROM messages").fetch_one(&mut *conn).await
+        })
+        .context("counting stored messages")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Stored messages after `after_id` (by id), at most `limit`, as rows.
+    pub async fn stored_rows(&mut self, after_id: &str, limit: i64) -> anyhow::Result<Vec<MessageRow>> {
+        let sql = format!(
+            "SELECT {} FROM messages WHERE message_id > $1 ORDER BY message_id LIMIT $2",
+            MessageRow::table().column_list()
+        );
+        match self {
+            Tx::Sqlite(t) => {
+                with_raw_connection(t, |db| {
+                    let mut statement = db.prepare(&sql)?;
+                    let rows =
+                        statement.query_map(rusqlite::params![after_id, limit], MessageRow::from_sqlite)?;
+                    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                })
+                .await
+            }
+            Tx::Postgres(t) => {
+                let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+                    .bind(after_id)
+                    .bind(limit)
+                    .fetch_all(&mut **t)
+                    .await?;
+                rows.iter()
+                    .map(MessageRow::from_pg)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(anyhow::Error::from)
+            }
+        }
+        .context("reading stored messages")
+    }
+
+    /// Sets the content hash of stored messages (id, hash).
+    pub async fn set_content_hashes(&mut self, hashes: Vec<(String, i64)>) -> anyhow::Result<()> {
+        const SCRATCH: &str = "CREATE TEMP TABLE IF NOT EXISTS hash_update (message_id TEXT PRIMARY KEY, content_hash BIGINT NOT NULL); DELETE FROM hash_update";
+        const APPLY: &str = "UPDATE messages SET content_hash = h.content_hash FROM hash_update h WHERE messages.message_id = h.message_id";
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        with_conn!(self, conn, Db => sqlx::raw_sql(SCRATCH).execute(&mut *conn).await.map(|_| ()))
+            .context("re-hashing stored messages")?;
+        let rows: Vec<HashUpdate> = hashes
+            .into_iter()
+            .map(|(message_id, content_hash)| HashUpdate { message_id, content_hash })
+            .collect();
+        self.write_rows(&rows, Conflict::None).await?;
+        with_conn!(self, conn, Db => sqlx::raw_sql(APPLY).execute(&mut *conn).await.map(|_| ()))
+            .context("re-hashing stored messages")
     }
 }

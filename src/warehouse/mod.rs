@@ -25,6 +25,8 @@ pub mod runs;
 pub mod sessions;
 pub mod sqlite_bulk;
 pub mod status;
+pub mod table;
+pub mod write;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -15,14 +15,14 @@ use sqlx::QueryBuilder;
 use std::collections::{HashMap, HashSet};
 
 use super::Tx;
-use super::sqlite_bulk::{Binder, FromSqliteRow, query_rows};
+use super::sqlite_bulk::{FromSqliteRow, query_rows};
+use super::table::{Column, Field, Kind, Row, Sink, Table};
+use super::write::Conflict;
 use crate::transform::derive::{Assignment, SessionCols, SessionInput, SessionRow};
 use crate::transform::messages::MessageState;
 use crate::with_conn;
 
 const ROWS_PER_STATEMENT: usize = 2000;
-const SESSIONS_INSERT_SQL: &str = include_str!("../../sql/warehouse/sessions_insert.sql");
-const SESSIONS_UPSERT_TAIL_SQL: &str = include_str!("../../sql/warehouse/sessions_upsert_tail.sql");
 
 /// A user whose sessions must be derived again from (`from_at`, `from_id`) on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -261,17 +261,7 @@ impl Tx {
         };
         with_conn!(self, conn, Db => sqlx::raw_sql(temp_sql).execute(&mut *conn).await.map(|_| ()))
             .context("preparing the session pass")?;
-        for chunk in positions.chunks(ROWS_PER_STATEMENT) {
-            with_conn!(self, conn, Db => {
-                let mut qb = QueryBuilder::<Db>::new("INSERT INTO affected_users (user_key, from_at, from_id) ");
-                qb.push_values(chunk, |mut b, a| {
-                    b.push_bind(&a.user_key).push_bind(a.from_at).push_bind(&a.from_id);
-                });
-                qb.build().execute(&mut *conn).await.map(|_| ())
-            })
-            .context("listing affected users")?;
-        }
-        Ok(())
+        self.write_rows(positions, Conflict::None).await
     }
 
     /// Writes the session columns of these messages.
@@ -281,19 +271,7 @@ impl Tx {
         }
         with_conn!(self, conn, Db => sqlx::query("DELETE FROM session_assign").execute(&mut *conn).await.map(|_| ()))
             .context("writing sessions")?;
-        for chunk in changed.chunks(ROWS_PER_STATEMENT) {
-            with_conn!(self, conn, Db => {
-                let mut qb = QueryBuilder::<Db>::new(
-                    "INSERT INTO session_assign (message_id, session_id, session_start, session_date) ",
-                );
-                qb.push_values(chunk, |mut b, a| {
-                    let s = &a.session;
-                    b.push_bind(&a.message_id).push_bind(&s.session_id).push_bind(s.session_start).push_bind(s.session_date);
-                });
-                qb.build().execute(&mut *conn).await.map(|_| ())
-            })
-            .context("writing sessions")?;
-        }
+        self.write_rows(changed, Conflict::None).await?;
         with_conn!(self, conn, Db => {
             sqlx::query(include_str!("../../sql/warehouse/session_apply.sql")).execute(&mut *conn).await.map(|_| ())
         })
@@ -302,53 +280,65 @@ impl Tx {
 
     /// Inserts session rows; with `upsert`, a stored row of the same id is replaced.
     async fn insert_sessions(&mut self, summary: &[SessionRow], upsert: bool) -> anyhow::Result<()> {
-        let tail = if upsert { SESSIONS_UPSERT_TAIL_SQL } else { "" };
-        if let Tx::Sqlite(t) = self {
+        let mut sorted: Vec<&SessionRow> = summary.iter().collect();
+        if matches!(self, Tx::Sqlite(_)) {
             // In key order, each page of the primary-key index is visited once per batch.
-            let mut sorted: Vec<&SessionRow> = summary.iter().collect();
             sorted.sort_unstable_by(|a, b| a.session_id.cmp(&b.session_id));
-            return super::sqlite_bulk::execute_each(t, SESSIONS_INSERT_SQL, tail, &sorted, |b, s| {
-                bind_session(b, s)
-            })
-            .await
-            .context("writing sessions");
         }
-        for chunk in summary.chunks(ROWS_PER_STATEMENT / 2) {
-            with_conn!(self, conn, Db => {
-                let mut qb = QueryBuilder::<Db>::new(SESSIONS_INSERT_SQL);
-                qb.push_values(chunk, |mut b, s| {
-                    b.push_bind(&s.session_id)
-                        .push_bind(&s.user_key)
-                        .push_bind(s.started_at)
-                        .push_bind(s.ended_at)
-                        .push_bind(s.local_date)
-                        .push_bind(s.messages)
-                        .push_bind(s.answered)
-                        .push_bind(s.errors)
-                        .push_bind(s.pending)
-                        .push_bind(s.kb_hits)
-                        .push_bind(s.transfer_messages)
-                        .push_bind(s.manual_messages)
-                        .push_bind(s.is_transfer)
-                        .push_bind(s.is_manual)
-                        .push_bind(s.is_self_resolved);
-                });
-                qb.push(tail);
-                qb.build().execute(&mut *conn).await.map(|_| ())
-            })
-            .context("writing sessions")?;
-        }
-        Ok(())
+        self.write_rows(&sorted, if upsert { Conflict::Update } else { Conflict::None }).await
     }
 }
 
-/// Binds a session row for the SQLite writer, in the column order of `sessions_insert.sql`.
-fn bind_session(b: &mut Binder<'_, '_>, s: &SessionRow) -> rusqlite::Result<()> {
-    b.push(&s.session_id)?.push(&s.user_key)?.time(s.started_at)?.time(s.ended_at)?.date(s.local_date)?;
-    b.push(s.messages)?.push(s.answered)?.push(s.errors)?.push(s.pending)?;
-    b.push(s.kb_hits)?.push(s.transfer_messages)?.push(s.manual_messages)?;
-    b.push(s.is_transfer)?.push(s.is_manual)?.push(s.is_self_resolved)?;
-    Ok(())
+crate::table!(SessionRow => "sessions", key(session_id), keep() {
+    session_id: String,
+    user_key: String,
+    started_at: NaiveDateTime,
+    ended_at: NaiveDateTime,
+    local_date: NaiveDate,
+    messages: i64,
+    answered: i64,
+    errors: i64,
+    pending: i64,
+    kb_hits: i64,
+    transfer_messages: i64,
+    manual_messages: i64,
+    is_transfer: bool,
+    is_manual: bool,
+    is_self_resolved: bool,
+});
+
+// The scratch table of restart points (`sql/warehouse/*/session_temp.sql`).
+crate::table!(Affected => "affected_users", key(user_key), keep() {
+    user_key: String,
+    from_at: NaiveDateTime,
+    from_id: String,
+});
+
+/// The scratch table of changed session columns (`sql/warehouse/*/session_temp.sql`).
+static SESSION_ASSIGN: Table = Table {
+    name: "session_assign",
+    key: &["message_id"],
+    keep_on_update: &[],
+    columns: &[
+        Column { name: "message_id", kind: Kind::Text, nullable: false },
+        Column { name: "session_id", kind: Kind::Text, nullable: false },
+        Column { name: "session_start", kind: Kind::Time, nullable: false },
+        Column { name: "session_date", kind: Kind::Date, nullable: false },
+    ],
+};
+
+impl Row for Assignment {
+    fn table() -> &'static Table {
+        &SESSION_ASSIGN
+    }
+
+    fn write(&self, sink: &mut impl Sink) -> anyhow::Result<()> {
+        let s = &self.session;
+        sink.put(self.message_id.value())?;
+        sink.put(s.session_id.value())?;
+        sink.put(s.session_start.value())?;
+        sink.put(s.session_date.value())
+    }
 }
 
 /// Splits `users` into consecutive groups holding at most `limit` messages each; a user with

@@ -1,50 +1,44 @@
-//! Bulk writes and reads of a SQLite warehouse on sqlx's own connection handle, through
-//! rusqlite.
+//! Bulk work on a SQLite warehouse through rusqlite, on sqlx's own connection handle
+//! ([`with_raw_connection`]): the writer of `warehouse/write.rs` and the bulk reader
+//! [`query_rows`].
 //!
 //! sqlx binds a multi-row statement by copying every value into an argument buffer of its own
 //! and hands it to SQLite on its worker thread; for the 20,000-row batches of an ingest that
-//! copying, not SQLite, was most of the writer's time (docs/performance.md). Here each row is
-//! bound straight from the batch into one prepared statement, executed once per row — the way
-//! SQLite is fastest — on the same connection and inside the same transaction as everything
-//! else the batch writes. Reading is the mirror image: sqlx hands each row from its worker
-//! thread to the caller over a channel and decodes it there, which made the report's read of
-//! 100,000 messages three and a half times slower (`query_rows`). sqlx's handle stays locked
-//! meanwhile, so its worker thread cannot use the connection at the same time. The SQL is the
-//! same text the PostgreSQL path runs (`$N` placeholders, which SQLite numbers the same way);
-//! values are encoded exactly as sqlx encodes them (times `%F %T%.f`, dates `%F`, booleans
-//! 0/1), so both paths store identical rows.
+//! copying, not SQLite, was most of the writer's time (docs/performance.md). The writer binds
+//! each row straight from the batch into one prepared statement, executed once per row — the
+//! way SQLite is fastest — on the same connection and inside the same transaction as
+//! everything else the batch writes. Reading is the mirror image: sqlx hands each row from its
+//! worker thread to the caller over a channel and decodes it there, which made the report's
+//! read of 100,000 messages three and a half times slower. The SQL is the same text the
+//! PostgreSQL path runs (`$N` placeholders, which SQLite numbers the same way); values are
+//! encoded exactly as sqlx encodes them (times `%F %T%.f`, dates `%F`, booleans 0/1), so both
+//! paths store identical rows.
 
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
-use rusqlite::Statement;
 use sqlx::SqliteConnection;
 
-/// Runs `head VALUES (?, …) tail` once per item, binding each item with `bind`; `head` is
-/// `INSERT INTO table (col, …)`, and there is one `?` per column it names.
-pub async fn execute_each<T>(
+/// Runs `f` on a rusqlite connection over sqlx's own handle of `conn`, which stays locked
+/// meanwhile (sqlx's worker thread cannot use it). On a multi-threaded runtime `f` runs under
+/// `block_in_place`, so the tasks queued on this worker (the Dify reader) move to another one
+/// instead of waiting behind a batch's writes.
+///
+/// Why not sqlx: it copies every bound value into an argument buffer of its own and hands
+/// rows across threads one by one; binding straight from the batch made writing a batch's
+/// 20,000 message rows 0.45 → 0.1 s, and reading the month report's rows 1.96 → 0.5 s
+/// (docs/performance.md, "The first load" item 2 and "Reading through rusqlite").
+pub async fn with_raw_connection<T>(
     conn: &mut SqliteConnection,
-    head: &str,
-    tail: &str,
-    items: &[T],
-    bind: impl Fn(&mut Binder<'_, '_>, &T) -> rusqlite::Result<()>,
-) -> anyhow::Result<()> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    let columns = column_count(head);
-    let sql = format!("{head} VALUES ({}){tail}", vec!["?"; columns].join(", "));
+    f: impl FnOnce(&rusqlite::Connection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let mut handle = conn.lock_handle().await.context("locking the SQLite connection")?;
     // SAFETY: the handle is locked for as long as `db` lives, so sqlx does not use the
-    // connection meanwhile, and `from_handle` neither takes ownership nor closes it.
+    // connection meanwhile, and `from_handle` neither takes ownership nor closes it. The
+    // measurements above are why this is not sqlx's API.
     let db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }?;
-    let mut statement = db.prepare(&sql)?;
-    for item in items {
-        let mut binder = Binder { statement: &mut statement, next: 1 };
-        bind(&mut binder, item)?;
-        debug_assert_eq!(binder.next, columns + 1, "bound values must match the columns");
-        statement.raw_execute()?;
-    }
-    Ok(())
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_thread { tokio::task::block_in_place(|| f(&db)) } else { f(&db) }
 }
 
 /// A row type read by position from a SQLite query ([`query_rows`]).
@@ -65,62 +59,24 @@ pub async fn query_rows<T: FromSqliteRow>(
     params: &[&dyn rusqlite::ToSql],
 ) -> anyhow::Result<Vec<T>> {
     let columns = T::COLUMNS;
-    let mut handle = conn.lock_handle().await.context("locking the SQLite connection")?;
-    // SAFETY: as in `execute_each`.
-    let db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }?;
-    let mut statement = db.prepare(sql)?;
-    let returned = statement.column_names();
-    anyhow::ensure!(returned == columns, "the query returns {returned:?}, its reader expects {columns:?}");
-    for (i, value) in params.iter().enumerate() {
-        statement.raw_bind_parameter(i + 1, value)?;
-    }
-    let mut rows = statement.raw_query();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(T::from_sqlite(row)?);
-    }
-    Ok(out)
-}
-
-/// The number of columns in the parenthesised list of `INSERT INTO table (a, b, …)`.
-fn column_count(head: &str) -> usize {
-    let list = head.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map_or("", |(l, _)| l);
-    list.split(',').filter(|c| !c.trim().is_empty()).count()
-}
-
-/// Binds values in column order.
-pub struct Binder<'s, 'c> {
-    statement: &'s mut Statement<'c>,
-    next: usize,
-}
-
-impl Binder<'_, '_> {
-    /// Binds the next value.
-    pub fn push<V: rusqlite::ToSql>(&mut self, value: V) -> rusqlite::Result<&mut Self> {
-        self.statement.raw_bind_parameter(self.next, value)?;
-        self.next += 1;
-        Ok(self)
-    }
-
-    /// Binds a time as sqlx stores it.
-    pub fn time(&mut self, value: NaiveDateTime) -> rusqlite::Result<&mut Self> {
-        self.push(sqlx_time(value))
-    }
-
-    /// Binds an optional time as sqlx stores it.
-    pub fn opt_time(&mut self, value: Option<NaiveDateTime>) -> rusqlite::Result<&mut Self> {
-        self.push(value.map(sqlx_time))
-    }
-
-    /// Binds a date as sqlx stores it.
-    pub fn date(&mut self, value: NaiveDate) -> rusqlite::Result<&mut Self> {
-        self.push(sqlx_date(value))
-    }
-
-    /// Binds an optional date as sqlx stores it.
-    pub fn opt_date(&mut self, value: Option<NaiveDate>) -> rusqlite::Result<&mut Self> {
-        self.push(value.map(sqlx_date))
-    }
+    with_raw_connection(conn, |db| {
+        let mut statement = db.prepare(sql)?;
+        let returned = statement.column_names();
+        anyhow::ensure!(
+            returned == columns,
+            "the query returns {returned:?}, its reader expects {columns:?}"
+        );
+        for (i, value) in params.iter().enumerate() {
+            statement.raw_bind_parameter(i + 1, value)?;
+        }
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(T::from_sqlite(row)?);
+        }
+        Ok(out)
+    })
+    .await
 }
 
 /// `t` as sqlx writes a time to SQLite, `t.format("%F %T%.f")`: the fraction has 0, 3, 6 or 9
@@ -232,14 +188,6 @@ mod tests {
             let err = query_rows::<Misread>(&mut conn, sql, &[&day]).await.unwrap_err();
             assert!(err.to_string().contains("its reader expects"), "{err}");
         });
-    }
-
-    #[test]
-    fn columns_are_counted_from_the_insert_head() {
-        assert_eq!(column_count("INSERT INTO t (a, b,\n c) "), 3);
-        assert_eq!(column_count(include_str!("../../sql/warehouse/messages_insert.sql")), 35);
-        assert_eq!(column_count(include_str!("../../sql/warehouse/messages_insert_with_sessions.sql")), 38);
-        assert_eq!(column_count(include_str!("../../sql/warehouse/sessions_insert.sql")), 15);
     }
 
     #[test]

@@ -33,6 +33,7 @@ on_both_backends!(
     first_load_in_small_batches_equals_one_batch,
     marks_made_before_a_first_load_count_in_its_sessions,
     second_ingest_waits_then_gives_up,
+    hashes_of_an_older_itstat_are_recomputed_once,
 );
 
 /// The secondary indexes of messages and sessions (migrations/*/0001, less 0004's).
@@ -739,4 +740,40 @@ async fn a_sqlite_warehouse_keyed_the_old_way_is_upgraded() {
     env.ok(&["ingest"]);
     assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, 2, "updated in place");
     assert_eq!(env.report(&["--date", "2026-11-02"])["totals"]["answered"], 2);
+}
+
+/// A warehouse whose rows carry content hashes of an older itstat (made with
+/// `std::hash::Hash`, before the hash version was recorded) is hashed again once, before the
+/// next ingest compares anything: no stored row looks changed, every hash equals the one a
+/// fresh load computes, and the following run has nothing to re-hash.
+async fn hashes_of_an_older_itstat_are_recomputed_once(backend: Backend) {
+    use itstat::progress::thousands;
+    let data = generate(&GenConfig { messages: 900, ..GenConfig::default() });
+    let (_dify, env, wh) = setup(&data, backend, "").await;
+    env.ok(&["ingest"]);
+    let hashes = "SELECT message_id || ' ' || CAST(content_hash AS TEXT) FROM messages ORDER BY message_id";
+    let fresh = wh.query_strings(hashes).await;
+    let (messages, sessions) = (wh.messages_dump().await, wh.sessions_dump().await);
+    // As an older itstat left it: other hashes, no version.
+    wh.exec("UPDATE messages SET content_hash = content_hash / 2 + 7; DELETE FROM meta WHERE key = 'content_hash_version'")
+        .await;
+    assert_ne!(wh.query_strings(hashes).await, fresh);
+    let out = env.command(&["ingest", "--full"]).env("ITSTAT_LOG", "itstat=info").output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains(" 0 new, 0 changed"), "{stdout}");
+    // Not on a terminal: the progress of the read is logged, starting with its size.
+    assert!(
+        stderr.contains(&format!("Reading Dify: {} rows to go.", thousands(data.messages.len() as u64))),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Hashed the stored messages again"), "{stderr}");
+    assert_eq!(wh.query_strings(hashes).await, fresh);
+    assert_eq!(wh.messages_dump().await, messages);
+    assert_eq!(wh.sessions_dump().await, sessions);
+    let version = wh.query_strings("SELECT value FROM meta WHERE key = 'content_hash_version'").await;
+    assert_eq!(version, ["2"]);
+    let again = env.command(&["ingest"]).env("ITSTAT_LOG", "itstat=info").output().unwrap();
+    assert!(again.status.success());
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("Hashed the stored messages again"));
 }

@@ -1,1 +1,0 @@
-INSERT INTO sessions (session_id, user_key, started_at, ended_at, local_date, messages, answered, errors, pending, kb_hits, transfer_messages, manual_messages, is_transfer, is_manual, is_self_resolved) 
