@@ -1,3 +1,3 @@
--- Appends one operator mark (marks are never updated or deleted).
+-- Appends operator marks, one values tuple per mark (marks are never updated or deleted).
 INSERT INTO marks (message_id, field, value, operator, note, marked_at, source)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+{{values}}

@@ -2,9 +2,12 @@
 //! knowledge-base verdict. Marks are appended, never changed; `--history` shows them.
 //!
 //! Every id is resolved before anything is written: one unknown or ambiguous id and the whole
-//! call changes nothing. `--from-file` takes a list of ids or a CSV, also the one
+//! call changes nothing. Ids, the messages' current flags and the marks are read and written
+//! in batches, so a file of thousands of ids costs a few queries (docs/warehouse.md,
+//! "Operator commands"). `--from-file` takes a list of ids or a CSV, also the one
 //! `itstat messages --format csv` prints: only the values a row changes are marked.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use crate::bail_user;
@@ -18,6 +21,7 @@ use crate::pipeline::{self, Access};
 use crate::textsafe::short;
 use crate::transform::RulesInForce;
 use crate::transform::messages::MessageState;
+use crate::warehouse::browse::MarkTarget;
 use crate::warehouse::marks::NewMark;
 use crate::warehouse::{OpenMode, Warehouse};
 
@@ -119,16 +123,17 @@ async fn mark(rules: &RulesInForce, wh: &Warehouse, args: &MarkArgs) -> anyhow::
         );
     }
     let typed: Vec<String> = requests.iter().map(|r| r.typed.clone()).collect();
-    resolve_all(wh, &typed).await?;
+    // Every id is resolved (a few queries for any number) before anything is written.
+    let ids = resolve_all(wh, &typed).await?;
+    let targets = targets(wh, &ids).await?;
     let who = operator(args.operator.as_deref());
     let now = chrono::Utc::now().naive_utc();
     let mut marks = Vec::new();
     // (whether it marks, the line that says what), in the order of the request.
     let mut lines = Vec::new();
-    for r in &requests {
-        let id = resolve_one(wh, &r.typed).await.map_err(user_error)?;
-        let message = wh.full_message(&id).await?;
-        let brief = match &message {
+    for (r, id) in requests.iter().zip(ids) {
+        let target = targets.get(&id);
+        let brief = match target {
             Some(m) => format!(
                 "{}, {}, {}",
                 short(&m.user_key, 20),
@@ -140,7 +145,7 @@ async fn mark(rules: &RulesInForce, wh: &Warehouse, args: &MarkArgs) -> anyhow::
         let fields = if r.row.is_empty() {
             Fields { note: r.row.note.clone().or_else(|| base.note.clone()), ..base.clone() }
         } else {
-            wanted(&base, &r.row, current(wh, &id, message.as_ref()).await?)
+            wanted(&base, &r.row, current(target))
         };
         if fields.is_empty() {
             lines.push((
@@ -192,18 +197,24 @@ async fn mark(rules: &RulesInForce, wh: &Warehouse, args: &MarkArgs) -> anyhow::
     Ok(())
 }
 
+/// The messages to mark, by id, read in a few queries for any number of ids.
+async fn targets(wh: &Warehouse, ids: &[String]) -> anyhow::Result<HashMap<String, MarkTarget>> {
+    let mut distinct = ids.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    Ok(wh.mark_targets(&distinct).await?.into_iter().map(|t| (t.message_id.clone(), t)).collect())
+}
+
 /// The message's current flags: its latest marks over the rules' verdicts.
-async fn current(
-    wh: &Warehouse,
-    id: &str,
-    message: Option<&crate::warehouse::browse::FullMessage>,
-) -> anyhow::Result<Current> {
-    let current = wh.current_marks_of(id).await?;
-    let latest = |field: &str| current.iter().find(|k| k.field == field).and_then(|k| k.value);
-    let (state, kb_rule) = message.map_or((MessageState::Pending, false), |m| (m.state, m.kb_hit));
-    let stored = Stored { state, kb_hit: kb_rule, kb_mark: latest("kb_hit"), manual_mark: latest("manual") };
+fn current(target: Option<&MarkTarget>) -> Current {
+    let stored = match target {
+        Some(t) => {
+            Stored { state: t.state, kb_hit: t.kb_hit, kb_mark: t.kb_mark, manual_mark: t.manual_mark }
+        }
+        None => Stored { state: MessageState::Pending, kb_hit: false, kb_mark: None, manual_mark: None },
+    };
     let (kb_hit, manual) = stored.effective();
-    Ok(Current { manual, kb_hit, kb_marked: latest("kb_hit").is_some() })
+    Current { manual, kb_hit, kb_marked: stored.kb_mark.is_some() }
 }
 
 /// What a file row asks for. A cell equal to the message's current value is as if empty: a

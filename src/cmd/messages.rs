@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
-use super::ids::{resolve_one, short_id};
+use super::ids::{resolve_one, short_ids};
 use crate::bail_user;
 use crate::cli::{ListFormat, MessagesArgs, MessagesCommand};
 use crate::config::Settings;
@@ -19,7 +19,7 @@ use crate::transform::RulesInForce;
 use crate::transform::marks;
 use crate::transform::messages::MessageState;
 use crate::warehouse::Warehouse;
-use crate::warehouse::browse::{ListFilter, ListedMessage};
+use crate::warehouse::browse::ListFilter;
 
 /// A listed message with effective flags, as printed.
 #[derive(Debug, Serialize)]
@@ -86,12 +86,6 @@ pub(crate) struct Stored {
     pub manual_mark: Option<bool>,
 }
 
-impl From<&ListedMessage> for Stored {
-    fn from(r: &ListedMessage) -> Self {
-        Stored { state: r.state, kb_hit: r.kb_hit, kb_mark: r.kb_mark, manual_mark: r.manual_mark }
-    }
-}
-
 impl Stored {
     /// Effective flags (`transform::marks::effective`): (kb_hit, manual).
     pub(crate) fn effective(&self) -> (bool, bool) {
@@ -101,28 +95,30 @@ impl Stored {
 
 async fn list(settings: &Settings, wh: &Warehouse, args: &MessagesArgs) -> anyhow::Result<()> {
     let (from, to) = range(settings, args)?;
-    let filter = ListFilter { from, to, user: args.user.clone(), grep: args.grep.clone() };
-    let rows = wh.list_messages(&filter).await?;
-    let flags: Vec<(bool, bool)> = rows.iter().map(|r| Stored::from(r).effective()).collect();
-    let mut listed: Vec<Listed> = rows
+    let filter = ListFilter {
+        from,
+        to,
+        user: args.user.clone(),
+        grep: args.grep.clone(),
+        unhit: args.unhit,
+        transfer: args.transfer,
+        manual: args.manual,
+        limit: args.limit,
+    };
+    let mut listed: Vec<Listed> = wh
+        .list_messages(&filter)
+        .await?
         .into_iter()
-        .zip(flags)
-        .filter(|(r, (kb, manual))| {
-            (!args.unhit || marks::is_unhit(r.state, *kb))
-                && (!args.transfer || r.transfer)
-                && (!args.manual || *manual)
-        })
-        .take(args.limit)
-        .map(|(r, (kb, manual))| Listed {
+        .map(|r| Listed {
             id: r.message_id,
             time: r.local_time.format("%Y-%m-%d %H:%M:%S").to_string(),
             user: r.user_key,
             question: r.question,
             answer: r.answer,
             state: r.state,
-            kb_hit: kb,
+            kb_hit: r.kb_hit,
             transfer: r.transfer,
-            manual,
+            manual: r.manual,
             session_id: r.session_id,
         })
         .collect();
@@ -131,11 +127,8 @@ async fn list(settings: &Settings, wh: &Warehouse, args: &MessagesArgs) -> anyho
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&listed)?),
         ListFormat::Csv => print_csv(&listed)?,
         ListFormat::Table => {
-            let mut shorts = Vec::with_capacity(listed.len());
-            for r in &listed {
-                shorts.push(short_id(wh, &r.id).await?);
-            }
-            print_table(&listed, &shorts)
+            let ids: Vec<String> = listed.iter().map(|r| r.id.clone()).collect();
+            print_table(&listed, &short_ids(wh, &ids).await?)
         }
     }
     Ok(())

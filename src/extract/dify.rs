@@ -29,6 +29,7 @@ const MESSAGE_COLUMNS_SQL: &str = include_str!("../../sql/dify/message_columns.s
 const MESSAGES_SINCE_SQL: &str = include_str!("../../sql/dify/messages_since.sql");
 const MESSAGES_BY_ID_SQL: &str = include_str!("../../sql/dify/messages_by_id.sql");
 const FEEDBACKS_SQL: &str = include_str!("../../sql/dify/feedbacks.sql");
+const FEEDBACK_SUMMARY_SQL: &str = include_str!("../../sql/dify/feedback_summary.sql");
 const EXISTING_IDS_SQL: &str = include_str!("../../sql/dify/existing_ids.sql");
 const BEGIN_SQL: &str = include_str!("../../sql/dify/begin.sql");
 
@@ -284,9 +285,35 @@ impl DifyReader {
             .with_context(|| format!("re-reading pending Dify messages at {} failed", self.place))
     }
 
-    /// Every current feedback row of the selected apps.
-    pub async fn feedbacks(&mut self, apps: &[String]) -> anyhow::Result<Vec<FeedbackRow>> {
-        let read = sqlx::query_as::<_, FeedbackRow>(FEEDBACKS_SQL).bind(apps).fetch_all(&mut self.conn);
+    /// A summary of the selected apps' current feedback per bucket of message ids (their
+    /// first `bucket_chars` characters): (bucket, rows, checksum), one row per bucket.
+    pub async fn feedback_summary(
+        &mut self,
+        apps: &[String],
+        bucket_chars: usize,
+    ) -> anyhow::Result<Vec<(String, i64, String)>> {
+        let read = sqlx::query_as(FEEDBACK_SUMMARY_SQL)
+            .bind(apps)
+            .bind(bucket_chars as i32)
+            .fetch_all(&mut self.conn);
+        within(self.timeout, read)
+            .await
+            .with_context(|| format!("reading Dify feedback at {} failed", self.place))
+    }
+
+    /// The current feedback rows of the selected apps on the messages of some buckets (their
+    /// first `bucket_chars` characters; `None`: every message).
+    pub async fn feedbacks(
+        &mut self,
+        apps: &[String],
+        bucket_chars: usize,
+        buckets: Option<&[String]>,
+    ) -> anyhow::Result<Vec<FeedbackRow>> {
+        let read = sqlx::query_as::<_, FeedbackRow>(FEEDBACKS_SQL)
+            .bind(apps)
+            .bind(bucket_chars as i32)
+            .bind(buckets)
+            .fetch_all(&mut self.conn);
         within(self.timeout, read)
             .await
             .with_context(|| format!("reading Dify feedback at {} failed", self.place))

@@ -260,7 +260,7 @@ impl Ingest<'_> {
         // Only now: a full re-read for a changed selection that stops half-way is started
         // again by the next run, which still sees the old selection.
         self.record_apps(&apps_key).await?;
-        self.sync_feedback(&mut dify, &apps).await?;
+        self.sync_feedback(&mut dify, &apps, scope == Scope::Full).await?;
         dify.finish().await?;
         Ok(())
     }
@@ -494,20 +494,43 @@ impl Ingest<'_> {
         Ok(())
     }
 
-    /// Brings the stored feedback to Dify's current state.
-    async fn sync_feedback(&mut self, dify: &mut DifyReader, apps: &[String]) -> anyhow::Result<()> {
-        let current = dify.feedbacks(apps).await?;
-        let stored = self.wh.stored_feedback(self.rules.apps.ids()).await?;
+    /// Brings the stored feedback to Dify's current state, reading only the buckets of
+    /// message ids whose feedback changed since the last run (`warehouse::feedback`).
+    /// `everything` (`--full`) compares every bucket, whatever the kept summary says.
+    async fn sync_feedback(
+        &mut self,
+        dify: &mut DifyReader,
+        apps: &[String],
+        everything: bool,
+    ) -> anyhow::Result<()> {
+        let summary =
+            feedback::Summary::new(apps, dify.feedback_summary(apps, feedback::BUCKET_CHARS).await?);
+        let kept = if everything { None } else { self.wh.feedback_summary().await? };
+        let changed = summary.changed_since(kept.as_ref());
+        if changed.as_ref().is_some_and(Vec::is_empty) {
+            debug!(buckets = summary.len(), changed = 0, dify_rows = 0, "Feedback unchanged in Dify.");
+            return Ok(());
+        }
+        let buckets = changed.as_deref();
+        let current = dify.feedbacks(apps, feedback::BUCKET_CHARS, buckets).await?;
+        let stored = self.wh.stored_feedback_in(self.rules.apps.ids(), buckets).await?;
+        debug!(
+            buckets = summary.len(),
+            changed = buckets.map_or("all".to_string(), |b| b.len().to_string()),
+            dify_rows = current.len(),
+            stored_rows = stored.len(),
+            "Comparing feedback."
+        );
         let diff = feedback::diff(current, stored);
         let gone_ids: Vec<String> = diff.missing.iter().map(|(id, _)| id.clone()).collect();
         let still_in_dify = dify.existing_ids(&gone_ids).await?;
         let deletes: Vec<(String, String)> =
             diff.missing.into_iter().filter(|(id, _)| still_in_dify.contains(id)).collect();
-        if diff.upserts.is_empty() && deletes.is_empty() {
-            return Ok(());
-        }
         let mut tx = self.wh.begin().await?;
-        tx.apply_feedback(&diff.upserts, &deletes).await?;
+        if !diff.upserts.is_empty() || !deletes.is_empty() {
+            tx.apply_feedback(&diff.upserts, &deletes).await?;
+        }
+        tx.keep_feedback_summary(&summary).await?;
         tx.commit().await?;
         self.counts.feedback_changed += (diff.upserts.len() + deletes.len()) as i64;
         Ok(())

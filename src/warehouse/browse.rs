@@ -1,13 +1,17 @@
-//! Reading messages for operators: `itstat messages` and `itstat messages show`.
+//! Reading messages for operators: `itstat messages`, `itstat messages show` and what
+//! `itstat mark` compares a file with. Filters, effective flags and the limit of a listing are
+//! applied in SQL, so a listing reads what it prints (docs/warehouse.md, "Operator commands").
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
+use sqlx::QueryBuilder;
 
 use super::Warehouse;
+use super::marks::split_values;
 use crate::transform::messages::MessageState;
 use crate::with_pool;
 
-/// A listed message, with its current marks.
+/// A listed message, with its effective flags (marks applied, docs/metrics.md §2).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ListedMessage {
     pub message_id: String,
@@ -18,12 +22,31 @@ pub struct ListedMessage {
     pub answer: String,
     #[sqlx(try_from = "String")]
     pub state: MessageState,
+    /// Effective: the operator's verdict over the rule's, and only for an answered message.
     pub kb_hit: bool,
     pub transfer: bool,
+    /// Effective: the current manual mark.
+    pub manual: bool,
     pub session_id: Option<String>,
+}
+
+/// A message `itstat mark` is about to mark: a brief, the rule's verdict and current marks.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MarkTarget {
+    pub message_id: String,
+    pub user_key: String,
+    pub local_time: NaiveDateTime,
+    pub question: String,
+    #[sqlx(try_from = "String")]
+    pub state: MessageState,
+    /// The rule's verdict.
+    pub kb_hit: bool,
     pub kb_mark: Option<bool>,
     pub manual_mark: Option<bool>,
 }
+
+/// Ids per [`Warehouse::mark_targets`] query.
+const IDS_PER_QUERY: usize = 500;
 
 /// One message whole.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -73,6 +96,14 @@ pub struct ListFilter {
     pub user: Option<String>,
     /// Plain text to find (any case).
     pub grep: Option<String>,
+    /// Only answered messages the knowledge base missed (effective verdict).
+    pub unhit: bool,
+    /// Only messages whose answer hands over to a human.
+    pub transfer: bool,
+    /// Only messages marked as handled by a human.
+    pub manual: bool,
+    /// At most this many, the newest.
+    pub limit: usize,
 }
 
 /// A LIKE pattern matching `text` anywhere, with `%`, `_` and `\` taken literally.
@@ -89,19 +120,45 @@ pub fn like_pattern(text: &str) -> String {
 }
 
 impl Warehouse {
-    /// Included messages matching the filter, newest first.
+    /// The newest included messages matching the filter, newest first: one query, which
+    /// reads no more rows than it returns beyond those the filters pass over.
     pub async fn list_messages(&self, f: &ListFilter) -> anyhow::Result<Vec<ListedMessage>> {
         let pattern = f.grep.as_deref().map(like_pattern);
+        let limit = i64::try_from(f.limit).unwrap_or(i64::MAX);
         with_pool!(self, pool, Db => {
             sqlx::query_as::<_, ListedMessage>(include_str!("../../sql/warehouse/list_messages.sql"))
                 .bind(f.from)
                 .bind(f.to)
                 .bind(f.user.as_deref())
                 .bind(pattern.as_deref())
+                .bind(f.unhit)
+                .bind(f.transfer)
+                .bind(f.manual)
+                .bind(limit)
                 .fetch_all(pool)
                 .await
         })
         .context("reading messages")
+    }
+
+    /// The stored messages among `ids`, with what `itstat mark` compares a file row with, in
+    /// one query per [`IDS_PER_QUERY`].
+    pub async fn mark_targets(&self, ids: &[String]) -> anyhow::Result<Vec<MarkTarget>> {
+        let (head, tail) = split_values(include_str!("../../sql/warehouse/mark_targets.sql"));
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let rows: Vec<MarkTarget> = with_pool!(self, pool, Db => {
+                let mut qb = QueryBuilder::<Db>::new(head);
+                qb.push_values(chunk, |mut b, id| {
+                    b.push_bind(id.as_str());
+                });
+                qb.push(tail);
+                qb.build_query_as().fetch_all(pool).await
+            })
+            .context("reading messages")?;
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     /// One message whole.

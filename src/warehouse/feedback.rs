@@ -1,20 +1,37 @@
 //! Feedback: the warehouse mirrors Dify's current `message_feedbacks`.
 //!
-//! Dify updates a rating in place and hard-deletes a withdrawn one, on messages of any age, so
-//! every run compares all of Dify's feedback with the stored rows. A stored row missing from
-//! Dify is dropped only when its message still exists there: when Dify purged the message, the
-//! vote it had is kept with it.
+//! Dify updates a rating in place and hard-deletes a withdrawn one, on messages of any age,
+//! and bumps `updated_at` on an update only since 1.10, so no time cursor finds every change.
+//! Instead each run asks Dify for a [`Summary`] of its feedback: per bucket of message ids
+//! (their first [`BUCKET_CHARS`] characters), the row count and a sum of row hashes. The
+//! summary the stored feedback was last brought to is kept in `meta`; only the buckets whose
+//! summary differs are read from Dify and compared with the stored rows of the same buckets
+//! (docs/warehouse.md, "Operator commands"). Any other write of feedback (an export file)
+//! forgets the kept summary, so the next run compares everything.
+//!
+//! A stored row missing from Dify is dropped only when its message still exists there: when
+//! Dify purged the message, the vote it had is kept with it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
+use super::marks::{prefix_upper, split_values};
+use super::runs::FEEDBACK_SUMMARY_KEY;
 use super::{Tx, Warehouse};
 use crate::extract::FeedbackRow;
 use crate::{with_conn, with_pool};
 
 type Key = (String, String);
+
+/// The characters of a message id that name its bucket: 256 buckets of hex UUIDs, so a run
+/// that sees a few new votes reads a few 256ths of the feedback.
+pub const BUCKET_CHARS: usize = 2;
+
+/// Buckets per stored-feedback query (two bound values each).
+const BUCKETS_PER_QUERY: usize = 256;
 
 /// The changes that bring the stored feedback to Dify's current state.
 #[derive(Debug, Default)]
@@ -39,6 +56,52 @@ pub fn diff(dify: Vec<FeedbackRow>, stored: Vec<FeedbackRow>) -> FeedbackDiff {
     FeedbackDiff { upserts, missing }
 }
 
+/// Dify's feedback of an app selection in brief: per bucket, "rows:checksum"
+/// (sql/dify/feedback_summary.sql). Two summaries that agree on a bucket mean the same rows
+/// in it (up to a 60-bit hash collision).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The app selection (ids joined by commas, empty: every app).
+    apps: String,
+    buckets: BTreeMap<String, String>,
+}
+
+impl Summary {
+    /// A summary from Dify's rows of (bucket, rows, checksum).
+    pub fn new(apps: &[String], rows: Vec<(String, i64, String)>) -> Summary {
+        Summary {
+            apps: apps.join(","),
+            buckets: rows.into_iter().map(|(b, n, sum)| (b, format!("{n}:{sum}"))).collect(),
+        }
+    }
+
+    /// How many buckets hold feedback.
+    pub fn len(&self) -> usize {
+        self.buckets.len()
+    }
+
+    /// Whether no bucket holds feedback.
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    /// The buckets that differ from `last` (present in either, with other rows or none);
+    /// `None` when everything must be compared: no summary kept, or one of other apps.
+    pub fn changed_since(&self, last: Option<&Summary>) -> Option<Vec<String>> {
+        let last = last.filter(|l| l.apps == self.apps)?;
+        let mut changed: Vec<String> = self
+            .buckets
+            .keys()
+            .chain(last.buckets.keys())
+            .filter(|b| self.buckets.get(*b) != last.buckets.get(*b))
+            .cloned()
+            .collect();
+        changed.sort();
+        changed.dedup();
+        Some(changed)
+    }
+}
+
 /// A stored feedback row and the app of its message.
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct StoredFeedback {
@@ -56,17 +119,58 @@ impl Warehouse {
             sqlx::query_as::<_, StoredFeedback>(include_str!("../../sql/warehouse/feedback_all.sql")).fetch_all(pool).await
         })
         .context("reading stored feedback")?;
-        let selected = |f: &StoredFeedback| match (apps, &f.app_id) {
-            (Some(ids), Some(app)) => ids.contains(app),
-            _ => true,
-        };
-        Ok(rows.into_iter().filter(selected).map(|f| f.row).collect())
+        Ok(of_apps(rows, apps))
+    }
+
+    /// [`Warehouse::stored_feedback`] of the messages in some buckets (`None`: every message):
+    /// each bucket is a key range of the feedback table.
+    pub async fn stored_feedback_in(
+        &self,
+        apps: Option<&[String]>,
+        buckets: Option<&[String]>,
+    ) -> anyhow::Result<Vec<FeedbackRow>> {
+        let Some(buckets) = buckets else { return self.stored_feedback(apps).await };
+        let (head, tail) = split_values(include_str!("../../sql/warehouse/feedback_in_buckets.sql"));
+        let mut rows = Vec::new();
+        for chunk in buckets.chunks(BUCKETS_PER_QUERY) {
+            let found: Vec<StoredFeedback> = with_pool!(self, pool, Db => {
+                let mut qb = QueryBuilder::<Db>::new(head);
+                qb.push_values(chunk, |mut b, bucket| {
+                    b.push_bind(bucket.as_str()).push_bind(prefix_upper(bucket));
+                });
+                qb.push(tail);
+                qb.build_query_as().fetch_all(pool).await
+            })
+            .context("reading stored feedback")?;
+            rows.extend(found);
+        }
+        Ok(of_apps(rows, apps))
+    }
+
+    /// The summary of Dify's feedback the stored feedback was last brought to, if it is still
+    /// good.
+    pub async fn feedback_summary(&self) -> anyhow::Result<Option<Summary>> {
+        let kept = self.meta(FEEDBACK_SUMMARY_KEY).await?;
+        // Empty (forgotten) or unreadable (another itstat's): compare everything once.
+        Ok(kept.and_then(|text| serde_json::from_str(&text).ok()))
     }
 }
 
+/// The rows of the selected apps' messages (`None`: all); a row whose message is not stored
+/// counts as selected.
+fn of_apps(rows: Vec<StoredFeedback>, apps: Option<&[String]>) -> Vec<FeedbackRow> {
+    let selected = |f: &StoredFeedback| match (apps, &f.app_id) {
+        (Some(ids), Some(app)) => ids.contains(app),
+        _ => true,
+    };
+    rows.into_iter().filter(selected).map(|f| f.row).collect()
+}
+
 impl Tx {
-    /// Writes new and changed rows and deletes withdrawn ones.
+    /// Writes new and changed rows and deletes withdrawn ones. Forgets the kept [`Summary`]:
+    /// the stored feedback no longer follows from it (a sync keeps a new one after this).
     pub async fn apply_feedback(&mut self, upserts: &[FeedbackRow], deletes: &[Key]) -> anyhow::Result<()> {
+        self.set_meta(FEEDBACK_SUMMARY_KEY, "").await?;
         for chunk in upserts.chunks(1000) {
             with_conn!(self, conn, Db => {
                 let mut qb = QueryBuilder::<Db>::new(include_str!("../../sql/warehouse/feedback_insert.sql"));
@@ -94,5 +198,36 @@ impl Tx {
             .context("deleting withdrawn feedback")?;
         }
         Ok(())
+    }
+
+    /// Keeps the summary of Dify's feedback the stored feedback now follows.
+    pub async fn keep_feedback_summary(&mut self, summary: &Summary) -> anyhow::Result<()> {
+        let text = serde_json::to_string(summary).context("writing the feedback summary")?;
+        self.set_meta(FEEDBACK_SUMMARY_KEY, &text).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(apps: &[&str], buckets: &[(&str, i64, &str)]) -> Summary {
+        let apps: Vec<String> = apps.iter().map(|a| a.to_string()).collect();
+        Summary::new(&apps, buckets.iter().map(|(b, n, s)| (b.to_string(), *n, s.to_string())).collect())
+    }
+
+    #[test]
+    fn only_buckets_that_differ_are_read_again() {
+        let last = summary(&[], &[("0a", 2, "17"), ("1b", 1, "5"), ("2c", 1, "9")]);
+        // 0a: same; 1b: one row withdrawn and another added (same count, other sum);
+        // 2c: all withdrawn; 3d: new.
+        let now = summary(&[], &[("0a", 2, "17"), ("1b", 1, "6"), ("3d", 1, "4")]);
+        assert_eq!(now.changed_since(Some(&last)), Some(vec!["1b".into(), "2c".into(), "3d".into()]));
+        assert_eq!(now.changed_since(Some(&now)), Some(vec![]));
+        assert_eq!(now.changed_since(None), None, "nothing kept: compare everything");
+        let other_apps = summary(&["app"], &[("0a", 2, "17"), ("1b", 1, "6"), ("3d", 1, "4")]);
+        assert_eq!(now.changed_since(Some(&other_apps)), None, "another selection: compare everything");
+        let text = serde_json::to_string(&now).unwrap();
+        assert_eq!(serde_json::from_str::<Summary>(&text).unwrap(), now);
     }
 }

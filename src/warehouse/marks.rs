@@ -7,10 +7,11 @@
 //! sessions they touch; the pipeline derives those again in the same transaction, so BI tools
 //! see them at once.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
+use sqlx::QueryBuilder;
 
 use super::sessions::{Affected, earliest_per_user};
 use super::{Tx, Warehouse};
@@ -61,23 +62,96 @@ pub enum Resolved {
     Many(Vec<String>),
 }
 
+/// Typed prefixes per resolving query: two bound values each, well under both backends'
+/// limits on bound values.
+const PREFIXES_PER_QUERY: usize = 500;
+
+/// Listed ids per neighbour query.
+const IDS_PER_QUERY: usize = 500;
+
+/// The first text after every text that starts with `prefix` (its last character
+/// incremented): "starts with `prefix`" is the key range `[prefix, upper)`. Ids are ASCII, so
+/// byte order and character order agree.
+pub fn prefix_upper(prefix: &str) -> String {
+    let mut upper: Vec<char> = prefix.chars().collect();
+    match upper.pop() {
+        Some(last) => {
+            upper.push(char::from_u32(last as u32 + 1).unwrap_or(char::MAX));
+            upper.into_iter().collect()
+        }
+        // Every text starts with the empty prefix; callers never pass it.
+        None => char::MAX.to_string(),
+    }
+}
+
+/// A stored id and its neighbours in key order.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Neighbours {
+    pub message_id: String,
+    pub before_id: Option<String>,
+    pub after_id: Option<String>,
+}
+
 impl Warehouse {
     /// Resolves a full id or a unique prefix (lowercase hex and hyphens).
     pub async fn resolve_id(&self, prefix: &str) -> anyhow::Result<Resolved> {
-        let ids: Vec<(String,)> = with_pool!(self, pool, Db => {
-            sqlx::query_as(include_str!("../../sql/warehouse/ids_by_prefix.sql"))
-                .bind(prefix)
-                .bind(prefix.chars().count() as i64)
-                .fetch_all(pool)
-                .await
-        })
-        .context("looking up message ids")?;
-        let mut ids: Vec<String> = ids.into_iter().map(|(id,)| id).collect();
-        Ok(match ids.len() {
-            0 => Resolved::None,
-            1 => Resolved::One(ids.remove(0)),
-            _ => Resolved::Many(ids),
-        })
+        let mut found = self.resolve_ids(&[prefix.to_string()]).await?;
+        Ok(found.remove(prefix).unwrap_or(Resolved::None))
+    }
+
+    /// Resolves many full ids or prefixes (lowercase hex and hyphens) in one query per
+    /// [`PREFIXES_PER_QUERY`]: each key range is a seek on the message key index.
+    pub async fn resolve_ids(&self, prefixes: &[String]) -> anyhow::Result<HashMap<String, Resolved>> {
+        let mut distinct: Vec<&String> = prefixes.iter().collect();
+        distinct.sort();
+        distinct.dedup();
+        let mut found: HashMap<String, Vec<String>> = HashMap::new();
+        let (head, tail) = split_values(include_str!("../../sql/warehouse/ids_by_prefix.sql"));
+        for chunk in distinct.chunks(PREFIXES_PER_QUERY) {
+            let rows: Vec<(String, String)> = with_pool!(self, pool, Db => {
+                let mut qb = QueryBuilder::<Db>::new(head);
+                qb.push_values(chunk, |mut b, p| {
+                    b.push_bind(p.as_str()).push_bind(prefix_upper(p));
+                });
+                qb.push(tail);
+                qb.build_query_as().fetch_all(pool).await
+            })
+            .context("looking up message ids")?;
+            for (prefix, id) in rows {
+                found.entry(prefix).or_default().push(id);
+            }
+        }
+        Ok(distinct
+            .into_iter()
+            .map(|p| {
+                let mut ids = found.remove(p).unwrap_or_default();
+                let resolved = match ids.len() {
+                    0 => Resolved::None,
+                    1 => Resolved::One(ids.remove(0)),
+                    _ => Resolved::Many(ids),
+                };
+                (p.clone(), resolved)
+            })
+            .collect())
+    }
+
+    /// The neighbours in key order of stored ids, in one query per [`IDS_PER_QUERY`].
+    pub async fn id_neighbours(&self, ids: &[String]) -> anyhow::Result<Vec<Neighbours>> {
+        let (head, tail) = split_values(include_str!("../../sql/warehouse/id_neighbours.sql"));
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let rows: Vec<Neighbours> = with_pool!(self, pool, Db => {
+                let mut qb = QueryBuilder::<Db>::new(head);
+                qb.push_values(chunk, |mut b, id| {
+                    b.push_bind(id.as_str());
+                });
+                qb.push(tail);
+                qb.build_query_as().fetch_all(pool).await
+            })
+            .context("reading message ids")?;
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     /// When a stored message was asked (naive UTC): the date of a legacy mark that has none,
@@ -152,40 +226,57 @@ impl Warehouse {
     }
 }
 
+/// Marks per insert statement (seven bound values each).
+const MARKS_PER_INSERT: usize = 500;
+
 impl Tx {
     /// Appends marks (skipping exact duplicates when `skip_existing`). Returns how many marks
-    /// were written and, per user, the first position whose session they touch.
+    /// were written and, per user, the first position whose session they touch. Without
+    /// `skip_existing` (operators' marks) the marks go in one insert per [`MARKS_PER_INSERT`];
+    /// the legacy migration checks each mark against those before it, so it writes one by one.
     pub async fn append_marks(
         &mut self,
         marks: &[NewMark],
         skip_existing: bool,
     ) -> anyhow::Result<(usize, Vec<Affected>)> {
-        let mut written = 0;
-        let mut affected = Vec::new();
-        for m in marks {
-            if skip_existing && self.mark_exists(m).await? {
-                continue;
+        let mut written: Vec<&NewMark> = Vec::with_capacity(marks.len());
+        if skip_existing {
+            for m in marks {
+                if !self.mark_exists(m).await? {
+                    self.insert_marks(std::slice::from_ref(&m)).await?;
+                    written.push(m);
+                }
             }
-            with_conn!(self, conn, Db => {
-                sqlx::query(include_str!("../../sql/warehouse/mark_insert.sql"))
-                    .bind(&m.message_id)
-                    .bind(m.field)
-                    .bind(m.value)
-                    .bind(&m.operator)
-                    .bind(&m.note)
-                    .bind(m.marked_at)
-                    .bind(m.source)
-                    .execute(&mut *conn)
-                    .await
-                    .map(|_| ())
-            })
-            .context("writing marks")?;
-            written += 1;
-            if let Some(a) = self.affected_by(&m.message_id).await? {
-                affected.push(a);
+        } else {
+            written.extend(marks);
+            for chunk in written.chunks(MARKS_PER_INSERT) {
+                self.insert_marks(chunk).await?;
             }
         }
-        Ok((written, earliest_per_user(affected)))
+        let mut ids: Vec<String> = written.iter().map(|m| m.message_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        let affected = self.affected_by(&ids).await?;
+        Ok((written.len(), earliest_per_user(affected)))
+    }
+
+    async fn insert_marks(&mut self, marks: &[&NewMark]) -> anyhow::Result<()> {
+        let (head, tail) = split_values(include_str!("../../sql/warehouse/mark_insert.sql"));
+        with_conn!(self, conn, Db => {
+            let mut qb = QueryBuilder::<Db>::new(head);
+            qb.push_values(marks, |mut b, m| {
+                b.push_bind(&m.message_id)
+                    .push_bind(m.field)
+                    .push_bind(m.value)
+                    .push_bind(&m.operator)
+                    .push_bind(&m.note)
+                    .push_bind(m.marked_at)
+                    .push_bind(m.source);
+            });
+            qb.push(tail);
+            qb.build().execute(&mut *conn).await.map(|_| ())
+        })
+        .context("writing marks")
     }
 
     async fn mark_exists(&mut self, m: &NewMark) -> anyhow::Result<bool> {
@@ -205,20 +296,35 @@ impl Tx {
         Ok(n > 0)
     }
 
-    /// The session position a mark on this message touches (none when the message is not
-    /// stored yet, or excluded).
-    async fn affected_by(&mut self, message_id: &str) -> anyhow::Result<Option<Affected>> {
-        let row: Option<(String, NaiveDateTime, bool)> = with_conn!(self, conn, Db => {
-            sqlx::query_as(include_str!("../../sql/warehouse/message_users.sql"))
-                .bind(message_id)
-                .fetch_optional(&mut *conn)
-                .await
-        })
-        .context("reading messages")?;
-        Ok(row.filter(|r| r.2).map(|(user_key, from_at, _)| Affected {
-            user_key,
-            from_at,
-            from_id: message_id.to_string(),
-        }))
+    /// The session positions marks on these messages touch (none for a message not stored
+    /// yet, or excluded), in one query per [`IDS_PER_QUERY`].
+    async fn affected_by(&mut self, ids: &[String]) -> anyhow::Result<Vec<Affected>> {
+        let (head, tail) = split_values(include_str!("../../sql/warehouse/messages_users_of.sql"));
+        let mut affected = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let rows: Vec<(String, String, NaiveDateTime, bool)> = with_conn!(self, conn, Db => {
+                let mut qb = QueryBuilder::<Db>::new(head);
+                qb.push_values(chunk, |mut b, id| {
+                    b.push_bind(id.as_str());
+                });
+                qb.push(tail);
+                qb.build_query_as().fetch_all(&mut *conn).await
+            })
+            .context("reading messages")?;
+            affected.extend(
+                rows.into_iter().filter(|r| r.3).map(|(from_id, user_key, from_at, _)| Affected {
+                    user_key,
+                    from_at,
+                    from_id,
+                }),
+            );
+        }
+        Ok(affected)
     }
+}
+
+/// A statement with a `{{values}}` placeholder, split around it (the values list is built with
+/// bound parameters).
+pub(crate) fn split_values(sql: &'static str) -> (&'static str, &'static str) {
+    sql.split_once("{{values}}").expect("the statement has a {{values}} placeholder")
 }

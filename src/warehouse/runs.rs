@@ -15,6 +15,9 @@ pub const RULES_KEY: &str = "rules";
 pub const APPS_KEY: &str = "apps";
 /// The `meta` key of the `[dify] apps` entries (ids or names) [`APPS_KEY`] was resolved from.
 pub const APPS_CONFIG_KEY: &str = "apps_config";
+/// The `meta` key of the summary of Dify's feedback the stored feedback was last brought to
+/// (`warehouse::feedback::Summary`); empty when another write of feedback made it stale.
+pub const FEEDBACK_SUMMARY_KEY: &str = "feedback_summary";
 
 const CURSOR_FORMAT: &str = "%Y-%m-%d %H:%M:%S%.6f";
 

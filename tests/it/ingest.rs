@@ -777,3 +777,185 @@ async fn hashes_of_an_older_itstat_are_recomputed_once(backend: Backend) {
     assert!(again.status.success());
     assert!(!String::from_utf8_lossy(&again.stderr).contains("Hashed the stored messages again"));
 }
+
+on_both_backends!(
+    feedback_updated_in_place_is_seen,
+    feedback_withdrawn_is_dropped,
+    feedback_withdrawn_and_added_in_one_interval,
+    unchanged_feedback_buckets_are_not_read_again,
+    feedback_from_an_export_file_is_compared_again,
+);
+
+/// Dify's current feedback, one text per row, as the warehouse should mirror it.
+async fn dify_feedback(dify: &TestDb) -> Vec<String> {
+    let mut conn = dify.connect().await;
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT message_id::text || '|' || from_source || '|' || rating || '|' || COALESCE(content, '∅')
+         FROM message_feedbacks ORDER BY message_id, from_source",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    rows.into_iter().map(|(r,)| r).collect()
+}
+
+/// The stored feedback, in [`dify_feedback`]'s form.
+async fn stored_feedback(wh: &TestWarehouse) -> Vec<String> {
+    wh.dump("feedbacks", &["message_id", "from_source", "rating", "content"], "message_id, from_source").await
+}
+
+/// Three messages of one app with a user like on each; the feedback is ingested.
+async fn three_liked(backend: Backend) -> (TestDb, Env, TestWarehouse, [uuid::Uuid; 3]) {
+    let mut s = Small::new();
+    let m1 = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let m2 = s.msg(Msg::new("lisi", "2026-11-02 09:10:00", "b"));
+    let m3 = s.msg(Msg::new("wangwu", "2026-11-02 09:20:00", "c"));
+    let (dify, env, wh) = setup(&s.data, backend, "").await;
+    let app = s.app_id();
+    dify.exec(&format!(
+        "INSERT INTO message_feedbacks (app_id, conversation_id, message_id, rating, from_source) VALUES
+         ('{app}', '{app}', '{m1}', 'like', 'user'), ('{app}', '{app}', '{m2}', 'like', 'user'),
+         ('{app}', '{app}', '{m3}', 'like', 'user');"
+    ))
+    .await;
+    env.ok(&["ingest"]);
+    assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
+    (dify, env, wh, [m1, m2, m3])
+}
+
+/// Dify before 1.10 changes a rating in place without touching `updated_at`: the change is
+/// seen all the same, and so is a changed reason alone.
+async fn feedback_updated_in_place_is_seen(backend: Backend) {
+    let (dify, env, wh, [m1, m2, _]) = three_liked(backend).await;
+    dify.exec(&format!("UPDATE message_feedbacks SET rating = 'dislike' WHERE message_id = '{m1}'")).await;
+    let out = env.ok(&["ingest"]);
+    assert!(out.contains(" 1 feedback changes"), "{out}");
+    assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
+    dify.exec(&format!("UPDATE message_feedbacks SET content = '太慢' WHERE message_id = '{m2}'")).await;
+    let out = env.ok(&["ingest"]);
+    assert!(out.contains(" 1 feedback changes"), "{out}");
+    assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
+    assert!(stored_feedback(&wh).await.iter().any(|r| r.ends_with("|like|太慢")));
+    let t = env.report(&["--date", "2026-11-02"])["totals"].clone();
+    assert_eq!((t["likes"].as_i64(), t["dislikes"].as_i64()), (Some(2), Some(1)));
+}
+
+async fn feedback_withdrawn_is_dropped(backend: Backend) {
+    let (dify, env, wh, [_, m2, _]) = three_liked(backend).await;
+    dify.exec(&format!("DELETE FROM message_feedbacks WHERE message_id = '{m2}'")).await;
+    let out = env.ok(&["ingest"]);
+    assert!(out.contains(" 1 feedback changes"), "{out}");
+    assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
+    assert_eq!(wh.count("SELECT COUNT(*) FROM feedbacks").await, 2);
+    assert_eq!(env.report(&["--date", "2026-11-02"])["totals"]["likes"], 2);
+}
+
+/// One vote withdrawn and another given between two runs, on messages of the same bucket:
+/// Dify holds as many rows as before, and the warehouse still follows.
+async fn feedback_withdrawn_and_added_in_one_interval(backend: Backend) {
+    let (dify, env, wh, [m1, m2, _]) = three_liked(backend).await;
+    let app: String = {
+        let mut conn = dify.connect().await;
+        sqlx::query_scalar("SELECT app_id::text FROM message_feedbacks LIMIT 1")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    };
+    dify.exec(&format!(
+        "DELETE FROM message_feedbacks WHERE message_id = '{m2}';
+         INSERT INTO message_feedbacks (app_id, conversation_id, message_id, rating, from_source)
+         VALUES ('{app}', '{app}', '{m1}', 'dislike', 'admin');"
+    ))
+    .await;
+    let out = env.ok(&["ingest"]);
+    assert!(out.contains(" 2 feedback changes"), "{out}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM feedbacks").await, 3, "as many rows as before");
+    assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
+    let t = env.report(&["--date", "2026-11-02"])["totals"].clone();
+    assert_eq!((t["likes"].as_i64(), t["dislikes"].as_i64()), (Some(2), Some(1)));
+}
+
+/// The `Comparing feedback.` debug line of an ingest's stderr: how many Dify rows it read.
+fn feedback_rows_read(stderr: &str) -> Option<usize> {
+    let line = stderr.lines().find(|l| l.contains("Comparing feedback."))?;
+    let field = line.split_whitespace().find_map(|w| w.strip_prefix("dify_rows="))?;
+    Some(field.parse().unwrap())
+}
+
+/// An ingest with debug logs; returns stderr.
+fn ingest_logged(env: &Env) -> String {
+    let out = env.command(&["ingest"]).env("ITSTAT_LOG", "itstat=debug").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
+/// A run reads from Dify only the feedback of the buckets of message ids whose feedback
+/// changed: none when nothing changed, one bucket's rows for one new vote.
+async fn unchanged_feedback_buckets_are_not_read_again(backend: Backend) {
+    let data =
+        generate(&GenConfig { messages: 3_000, days: 10, users: 60, seed: 11, ..GenConfig::default() });
+    assert!(data.feedbacks.len() > 100, "{} feedback rows", data.feedbacks.len());
+    let (dify, env, wh) = setup(&data, backend, "").await;
+    let first = ingest_logged(&env);
+    assert_eq!(feedback_rows_read(&first), Some(data.feedbacks.len()), "a first run compares all: {first}");
+    assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
+    let second = ingest_logged(&env);
+    assert!(second.contains("Feedback unchanged in Dify."), "{second}");
+    assert_eq!(feedback_rows_read(&second), None, "{second}");
+    // One rating changes in place: only its bucket (1/256 of the ids) is read again.
+    let voted = data.feedbacks[0].message_id;
+    dify.exec(&format!(
+        "UPDATE message_feedbacks SET rating = CASE rating WHEN 'like' THEN 'dislike' ELSE 'like' END
+         WHERE message_id = '{voted}'"
+    ))
+    .await;
+    let third = ingest_logged(&env);
+    let read = feedback_rows_read(&third).unwrap();
+    let bucket = &voted.to_string()[..2];
+    let in_bucket = data.feedbacks.iter().filter(|f| f.message_id.to_string().starts_with(bucket)).count();
+    assert_eq!(read, in_bucket, "{third}");
+    assert!(read < data.feedbacks.len() / 4, "{read} of {}", data.feedbacks.len());
+    assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
+}
+
+/// An export file writes feedback too (it becomes the current feedback of its messages);
+/// the next run from Dify compares all feedback again, so the warehouse ends up with Dify's
+/// although Dify's feedback did not change.
+async fn feedback_from_an_export_file_is_compared_again(backend: Backend) {
+    let mut s = Small::new();
+    let m1 = s.msg(Msg::new("zhangsan", "2026-11-02 09:00:00", "a"));
+    let (dify, env, wh) = setup(&s.data, backend, "").await;
+    let m = s.data.messages[0].clone();
+    let vote = |rating: &str| itstat::demo::generator::Feedback {
+        id: uuid::Uuid::from_u128(0xfeed),
+        app_id: m.app_id,
+        conversation_id: m.conversation_id,
+        message_id: m1,
+        rating: rating.into(),
+        content: None,
+        from_source: "user".into(),
+        from_end_user_id: m.from_end_user_id,
+        from_account_id: None,
+        created_at: m.created_at + Duration::minutes(1),
+    };
+    dify.exec(&format!(
+        "INSERT INTO message_feedbacks (app_id, conversation_id, message_id, rating, from_source)
+         VALUES ('{}', '{}', '{m1}', 'like', 'user')",
+        m.app_id, m.conversation_id
+    ))
+    .await;
+    env.ok(&["ingest"]);
+    assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
+    let disliked = Dataset { feedbacks: vec![vote("dislike")], ..s.data.clone() };
+    itstat::demo::export::write_csv(&disliked, &env.path().join("export.csv")).unwrap();
+    env.ok(&["ingest", "--from-file", "export.csv"]);
+    assert_eq!(
+        wh.count("SELECT COUNT(*) FROM feedbacks WHERE rating = 'dislike'").await,
+        1,
+        "the file's vote"
+    );
+    let out = env.ok(&["ingest"]);
+    assert!(out.contains(" 1 feedback changes"), "{out}");
+    assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
+}

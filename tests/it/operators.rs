@@ -22,6 +22,9 @@ on_both_backends!(
     messages_filters_narrow_the_list,
     manual_sheet_lists_the_marks_and_entries_of_the_period,
     users_with_messages_and_entries_count_once,
+    listed_flags_follow_the_marks_rule,
+    short_ids_are_the_shortest_unique_prefixes,
+    thousands_of_ids_cost_a_few_queries,
 );
 
 /// Two users on 2026-11-02: zhangsan (one answered message, self-resolved) and lisi (a KB miss).
@@ -583,5 +586,204 @@ async fn users_with_messages_and_entries_count_once(backend: Backend) {
             t["manual_sessions"].as_i64()
         ),
         (Some(3), Some(4), Some(2), Some(1))
+    );
+}
+
+/// `itstat messages` applies the effective flags in SQL (sql/warehouse/list_messages.sql);
+/// `transform::marks` is the same rule in Rust, for the reports and `mark`. Both must agree on
+/// every combination of state, rule verdict, kb mark (none, auto, yes, no) and manual mark
+/// (none, yes, no): in the flags listed, in what `--unhit` and `--manual` keep, and under a
+/// `--limit` applied after the filters.
+async fn listed_flags_follow_the_marks_rule(backend: Backend) {
+    use itstat::transform::marks::{effective, is_unhit};
+    use itstat::transform::messages::MessageState;
+    let states = ["answered", "error", "pending"];
+    let kb_marks: [Option<Option<bool>>; 4] = [None, Some(None), Some(Some(true)), Some(Some(false))];
+    let manual_marks = [None, Some(true), Some(false)];
+    let mut cases = Vec::new();
+    for state in states {
+        for kb_rule in [true, false] {
+            for kb_mark in kb_marks {
+                for manual_mark in manual_marks {
+                    cases.push((state, kb_rule, kb_mark, manual_mark));
+                }
+            }
+        }
+    }
+    let mut s = Small::new();
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap().and_hms_opt(8, 0, 0).unwrap();
+    let times: Vec<String> = (0..cases.len())
+        .map(|i| (start + chrono::Duration::minutes(i as i64)).format("%Y-%m-%d %H:%M:%S").to_string())
+        .collect();
+    let ids: Vec<String> =
+        times.iter().map(|t| s.msg(Msg::new("zhangsan", t, "请重启电脑")).to_string()).collect();
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    // Each message gets its case's stored facts.
+    let flag = |v: Option<bool>| v.map_or("NULL", |v| if v { "TRUE" } else { "FALSE" });
+    let mut sql = String::new();
+    for (id, (state, kb_rule, kb_mark, manual_mark)) in ids.iter().zip(&cases) {
+        sql += &format!(
+            "UPDATE messages SET state = '{state}', kb_hit = {} WHERE message_id = '{id}';\n",
+            flag(Some(*kb_rule))
+        );
+        let mut mark = |field: &str, value: Option<bool>| {
+            sql += &format!(
+                "INSERT INTO marks (message_id, field, value, operator, marked_at, source) VALUES ('{id}', '{field}', {}, 'wang', '2026-11-03 00:00:00', 'cli');\n",
+                flag(value)
+            );
+        };
+        if let Some(v) = kb_mark {
+            mark("kb_hit", *v);
+        }
+        if let Some(v) = manual_mark {
+            mark("manual", Some(*v));
+        }
+    }
+    wh.exec(&sql).await;
+    // What the Rust rule says of each message, oldest first.
+    let expected: Vec<(String, bool, bool)> = ids
+        .iter()
+        .zip(&cases)
+        .map(|(id, (state, kb_rule, kb_mark, manual_mark))| {
+            let state = MessageState::from_stored(state);
+            let (kb, manual) = effective(state, *kb_rule, kb_mark.flatten(), *manual_mark);
+            (id.clone(), kb, manual)
+        })
+        .collect();
+    let unhit = |id: &str| {
+        let i = ids.iter().position(|x| x == id).unwrap();
+        is_unhit(MessageState::from_stored(cases[i].0), expected[i].1)
+    };
+    let listed = |filters: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec!["messages", "--since", "2026-11-01", "--format", "json"];
+        args.extend_from_slice(filters);
+        serde_json::from_str::<serde_json::Value>(&env.ok(&args)).unwrap().as_array().unwrap().clone()
+    };
+    let all = listed(&["--limit", "1000"]);
+    assert_eq!(all.len(), cases.len());
+    for (row, (id, kb, manual)) in all.iter().zip(&expected) {
+        assert_eq!(row["id"], *id);
+        assert_eq!((row["kb_hit"].as_bool(), row["manual"].as_bool()), (Some(*kb), Some(*manual)), "{row}");
+    }
+    let listed_ids = |filters: &[&str]| -> Vec<String> {
+        listed(filters).iter().map(|m| m["id"].as_str().unwrap().to_string()).collect()
+    };
+    let want_unhit: Vec<String> = ids.iter().filter(|id| unhit(id)).cloned().collect();
+    let want_manual: Vec<String> = expected.iter().filter(|e| e.2).map(|e| e.0.clone()).collect();
+    assert!(!want_unhit.is_empty() && !want_manual.is_empty());
+    assert_eq!(listed_ids(&["--unhit", "--limit", "1000"]), want_unhit);
+    assert_eq!(listed_ids(&["--manual", "--limit", "1000"]), want_manual);
+    let both: Vec<String> = want_unhit.iter().filter(|id| want_manual.contains(id)).cloned().collect();
+    assert_eq!(listed_ids(&["--unhit", "--manual", "--limit", "1000"]), both);
+    // The limit keeps the newest of the filtered messages, not of all.
+    assert_eq!(listed_ids(&["--unhit", "--limit", "3"]), want_unhit[want_unhit.len() - 3..]);
+}
+
+/// The table's short ids: the shortest of 8, 13, 18 or 23 characters that names only one
+/// stored message, decided by its neighbours among all stored ids (listed or not); prefixes
+/// resolve as key ranges.
+async fn short_ids_are_the_shortest_unique_prefixes(backend: Backend) {
+    let mut s = Small::new();
+    let old = s.msg(Msg::new("zhaoliu", "2026-10-01 09:00:00", "请重启电脑"));
+    let listed: Vec<uuid::Uuid> = ["09:00:00", "09:10:00", "09:20:00", "09:30:00"]
+        .iter()
+        .map(|t| s.msg(Msg::new("zhangsan", &format!("2026-11-02 {t}"), "请重启电脑")))
+        .collect();
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let new_ids = [
+        "abcdef01-1111-4000-8000-000000000001",
+        "abcdef02-1111-4000-8000-000000000001",
+        "abcdef02-1111-4000-9000-000000000001",
+        "ffffffff-2222-4000-8000-000000000001",
+    ];
+    let mut sql = String::new();
+    for (from, to) in listed.iter().zip(new_ids) {
+        sql += &format!("UPDATE messages SET message_id = '{to}' WHERE message_id = '{from}';\n");
+    }
+    // Stored, outside the listed days: it still makes its neighbour's short id longer.
+    sql += &format!(
+        "UPDATE messages SET message_id = 'ffffffff-2223-4000-8000-000000000001' WHERE message_id = '{old}';"
+    );
+    wh.exec(&sql).await;
+    let table = env.ok(&["messages", "--since", "2026-11-01"]);
+    let cells: Vec<&str> = table.split(['│', '┆', '\n']).map(str::trim).collect();
+    for shown in ["abcdef01", "abcdef02-1111-4000-8000", "abcdef02-1111-4000-9000", "ffffffff-2222"] {
+        assert!(cells.contains(&shown), "{shown} in {table}");
+    }
+    // Prefixes are key ranges: a shorter one is ambiguous, a longer one (any case, ending
+    // anywhere) names one message, whether listed or not.
+    let err = env.fails(&["mark", "abcdef02", "--manual"], 1);
+    assert!(
+        error_line(&err)
+            .contains(&format!("`abcdef02` is ambiguous, it starts {}, {}", new_ids[1], new_ids[2])),
+        "{err}"
+    );
+    let out = env.ok(&["mark", "ABCDEF02-1111-4000-9", "--manual", "--operator", "wang"]);
+    assert!(out.contains("marked abcdef02") && out.contains("manual=yes by wang"), "{out}");
+    assert_eq!(wh.query_strings("SELECT message_id FROM marks").await, [new_ids[2]]);
+    let show = env.ok(&["messages", "show", "ffffffff-2223"]);
+    assert!(show.contains("message   ffffffff-2223-4000-8000-000000000001"), "{show}");
+    let err = env.fails(&["messages", "show", "abcdef0"], 1);
+    assert!(error_line(&err).contains("is ambiguous"), "{err}");
+    let err = env.fails(&["messages", "show", "abcdef03"], 1);
+    assert!(error_line(&err).contains("`abcdef03`: no message has this id"), "{err}");
+}
+
+/// How many statements a run sent to the warehouse (sqlx logs each one at trace level).
+fn statements(env: &Env, args: &[&str]) -> (usize, String) {
+    let out = env.command(args).env("ITSTAT_LOG", "itstat=warn,sqlx::query=trace").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "itstat {args:?}: {stderr}");
+    // Each statement's event ends with its timing (the log lines do not name their target).
+    let n = stderr.matches("elapsed_secs=").count();
+    (n, stdout)
+}
+
+/// `mark --from-file` with thousands of ids, and a listing of thousands with short ids, cost a
+/// few statements, not one or more per id; the errors of a bad id among them are as for one.
+async fn thousands_of_ids_cost_a_few_queries(backend: Backend) {
+    let data = itstat::demo::generator::generate(&itstat::demo::generator::GenConfig {
+        messages: 2_500,
+        days: 5,
+        users: 40,
+        seed: 3,
+        ..Default::default()
+    });
+    let dify = dify_with(&data, SchemaVersion::V1_14).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let included = wh.count("SELECT COUNT(*) FROM messages WHERE included").await;
+    assert!(included > 2_000, "{included}");
+    let (n, table) = statements(&env, &["messages", "--since", "2020-01-01", "--limit", "100000"]);
+    assert!(table.contains(&format!("{included} messages;")), "{table}");
+    // One for the listing, one per 500 short ids, and those of opening the warehouse.
+    assert!((5..=25).contains(&n), "{n} statements for a listing of {included}");
+    let ids: Vec<String> = wh.query_strings("SELECT message_id FROM messages ORDER BY message_id").await;
+    // Short prefixes as typed (unique at 12 characters here), one id typed twice.
+    let mut typed: Vec<String> = ids.iter().map(|id| id[..12].to_string()).collect();
+    typed.push(ids[0].clone());
+    std::fs::write(env.path().join("ids.txt"), typed.join("\n")).unwrap();
+    // One unknown id among them: nothing written, one error naming it.
+    std::fs::write(env.path().join("bad.txt"), format!("{}\nffffffff-0000\n", typed.join("\n"))).unwrap();
+    let err = env.fails(&["mark", "--from-file", "bad.txt", "--manual"], 1);
+    assert!(error_line(&err).contains("`ffffffff-0000`: no message has this id"), "{err}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, 0);
+    let (n, out) = statements(&env, &["mark", "--from-file", "ids.txt", "--manual", "--operator", "wang"]);
+    assert_eq!(out.matches("manual=yes by wang").count(), typed.len(), "{out}");
+    // Four kinds of batch of 500 ids, the session pass, and those of opening the warehouse.
+    assert!((10..=60).contains(&n), "{n} statements to mark {} ids", typed.len());
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, typed.len() as i64);
+    assert_eq!(
+        wh.count("SELECT COUNT(*) FROM sessions WHERE is_manual = FALSE").await,
+        0,
+        "every session holds a marked message"
     );
 }
