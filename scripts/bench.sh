@@ -2,6 +2,8 @@
 # The itstat benchmark (docs/performance.md): builds a Dify-shaped PostgreSQL database with N
 # messages over 180 days, then measures in one run, on this machine:
 #   floor        psql \copy of the extract query to CSV + sqlite3 .import of that CSV
+#   floor-pg     the same \copy out + psql \copy of the CSV into a table keyed by id
+#                (full-postgres is compared with it, every other step with floor)
 #   full/sqlite  itstat ingest --full into a fresh SQLite warehouse
 #   full/pg      itstat ingest --full into a fresh PostgreSQL warehouse
 #   noop         an incremental run with nothing new
@@ -115,6 +117,13 @@ BEFORE="rm -f floor.db floor.csv" measure floor-copy psql "$ITSTAT_DIFY_URL" -Xq
 BEFORE="rm -f floor.db" measure floor-import sqlite3 floor.db ".import --csv floor.csv messages"
 floor=$(awk "BEGIN {print ${wall[floor-copy]} + ${wall[floor-import]}}")
 wall[floor]=$floor; rss[floor]=${rss[floor-copy]}
+# The PostgreSQL floor: the same CSV copied into a table keyed by message id, with the
+# extract's column types, on the same server (in the Dify database, dropped after).
+floor_table="DROP TABLE IF EXISTS floor_messages; CREATE TABLE floor_messages AS SELECT * FROM ($extract) x WITH NO DATA; ALTER TABLE floor_messages ADD PRIMARY KEY (id)"
+floor_pg_table() { psql "$(db_url "$dify")" -Xq -c "$floor_table" >/dev/null; }
+BEFORE=floor_pg_table measure floor-pg-import psql "$(db_url $dify)" -Xq -c "\\copy floor_messages FROM 'floor.csv' WITH (FORMAT csv, HEADER)"
+psql "$(db_url $dify)" -Xq -c "DROP TABLE IF EXISTS floor_messages" >/dev/null
+wall[floor-pg]=$(awk "BEGIN {print ${wall[floor-copy]} + ${wall[floor-pg-import]}}"); rss[floor-pg]=${rss[floor-pg-import]}
 
 BEFORE="rm -f wh.db wh.db-wal wh.db-shm" ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure full-sqlite "$binary" ingest --full
 BEFORE="psql '$base' -Xq -c 'DROP DATABASE IF EXISTS $whpg WITH (FORCE)' -c 'CREATE DATABASE $whpg' >/dev/null" \
@@ -136,8 +145,8 @@ month_rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages WHERE local_date LIKE 
 
 printf '\nitstat benchmark: %s messages in Dify (%s in the warehouse after +10k), %s in the month reported; median of %s runs; %s cores\n\n' \
   "$messages" "$rows" "$month_rows" "$runs" "$(nproc)"
-printf '%-14s %10s %10s %12s %10s\n' step seconds "peak MiB" rows/s "× floor"
-for step in floor-copy floor-import floor full-sqlite full-postgres noop new-10k reclassify month-xlsx month-json gaps-20k; do
+printf '%-16s %10s %10s %12s %10s\n' step seconds "peak MiB" rows/s "× floor"
+for step in floor-copy floor-import floor floor-pg-import floor-pg full-sqlite full-postgres noop new-10k reclassify month-xlsx month-json gaps-20k; do
   s=${wall[$step]}; m=$(( ${rss[$step]} / 1024 ))
   case $step in
     floor*|full-*) rps=$(awk "BEGIN {printf \"%.0f\", $messages / ($s > 0 ? $s : 0.001)}") ;;
@@ -145,6 +154,8 @@ for step in floor-copy floor-import floor full-sqlite full-postgres noop new-10k
     new-10k) rps=$(awk "BEGIN {printf \"%.0f\", 10000 / ($s > 0 ? $s : 0.001)}") ;;
     *) rps="" ;;
   esac
-  ratio=$(awk "BEGIN {printf \"%.2f\", $s / $floor}")
-  printf '%-14s %10s %10s %12s %10s\n' "$step" "$s" "$m" "$rps" "$ratio"
+  # Each full ingest against its own backend's floor; the other steps against SQLite's.
+  base=$floor; case $step in full-postgres|floor-pg*) base=${wall[floor-pg]} ;; esac
+  ratio=$(awk "BEGIN {printf \"%.2f\", $s / $base}")
+  printf '%-16s %10s %10s %12s %10s\n' "$step" "$s" "$m" "$rps" "$ratio"
 done

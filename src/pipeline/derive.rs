@@ -316,7 +316,9 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
     // Compared by content hash below: stored hashes of an older version first become current.
     super::rehash::rehash_if_needed(wh, batch_size).await?;
     let started = Instant::now();
+    let sessions_scope = SessionScope::after(wh.meta(RULES_KEY).await?.as_deref(), rules);
     let mut tx = wh.begin().await?;
+    let mut affected: Vec<Affected> = Vec::new();
     let (mut after, mut total, mut changed) = (String::new(), 0usize, 0usize);
     let mut classifying: Option<Classifying> = None;
     let mut progress = Progress::start("Reclassifying", Some(tx.message_count().await?));
@@ -332,6 +334,7 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
             let (classified, stored) = done.finish().await?;
             let plan = plan_against(&classified, &stored);
             changed += plan.changed;
+            affected.extend(plan.affected.iter().cloned());
             tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None, false).await?;
         }
         match next {
@@ -341,7 +344,21 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
     }
     progress.finish();
     let reclassified = started.elapsed();
-    let stats = rederive_all(&mut tx, rules, batch_size.saturating_mul(SESSION_GROUP_BATCHES)).await?;
+    let group_rows = batch_size.saturating_mul(SESSION_GROUP_BATCHES);
+    let stats = match sessions_scope {
+        SessionScope::All => rederive_all(&mut tx, rules, group_rows).await?,
+        SessionScope::Changed => {
+            tx.clear_excluded_sessions().await?;
+            let affected = earliest_per_user(affected);
+            let mut stats = SessionStats::default();
+            for users in affected.chunks(USERS_PER_GROUP) {
+                let done = rederive_users(&mut tx, users, rules).await?;
+                stats.messages_moved += done.messages_moved;
+                stats.sessions_written += done.sessions_written;
+            }
+            stats
+        }
+    };
     let sessions = started.elapsed();
     tx.set_meta(RULES_KEY, &rules.canonical()).await?;
     tx.commit().await?;
@@ -355,6 +372,38 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
     info!(messages = total, changed, "Re-derived every stored message under the rules in force.");
     Ok(changed)
 }
+
+/// Which sessions a reclassification derives again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SessionScope {
+    /// Every session: a rule that shapes sessions themselves changed (the time zone, the
+    /// session window or mode), or the stored rules are unknown or of an earlier itstat.
+    All,
+    /// Those of the users with a changed message, from their first changed one on (the
+    /// incremental ingest's rule): sessions are a function of the rules and the stored
+    /// messages and marks, so a user none of whose messages changed keeps the same sessions.
+    Changed,
+}
+
+impl SessionScope {
+    /// The scope after a change from the `stored` rules to `rules`.
+    fn after(stored: Option<&str>, rules: &RulesInForce) -> SessionScope {
+        let Some(stored) = stored else { return SessionScope::All };
+        let changed = crate::transform::rules::changed_keys(stored, rules);
+        let shaping = ["timezone", "session"];
+        let earlier_format =
+            changed.iter().any(|k| !rules.values().as_object().is_some_and(|o| o.contains_key(k)));
+        if earlier_format || changed.iter().any(|k| shaping.contains(&k.as_str())) {
+            SessionScope::All
+        } else {
+            SessionScope::Changed
+        }
+    }
+}
+
+/// Users per group when only changed users' sessions are derived again: their inputs are a
+/// few hundred bytes per message, so memory stays small for any realistic user.
+const USERS_PER_GROUP: usize = 1_000;
 
 /// Derives every session again: drops every session row, then derives and writes the
 /// sessions of the users a group of about `group_rows` messages at a time.

@@ -195,6 +195,14 @@ impl Tx {
         .context("clearing sessions")
     }
 
+    /// Clears the session columns of excluded messages (they belong to no session).
+    pub async fn clear_excluded_sessions(&mut self) -> anyhow::Result<()> {
+        with_conn!(self, conn, Db => {
+            sqlx::query(include_str!("../../sql/warehouse/session_clear_excluded.sql")).execute(&mut *conn).await.map(|_| ())
+        })
+        .context("clearing sessions")
+    }
+
     /// The current marks (kb_hit, manual) of these messages (the view `current_marks`); none
     /// when no mark exists at all.
     pub async fn current_marks(
