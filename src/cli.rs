@@ -278,9 +278,10 @@ pub struct IngestArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Messages per batch (one warehouse transaction each).
-    #[arg(long, env = "ITSTAT_BATCH_SIZE", default_value_t = 20000, hide = true)]
-    pub batch_size: usize,
+    /// Messages per batch (one warehouse transaction each); by default 10,000 into SQLite and
+    /// 15,000 into PostgreSQL, which keeps a first load under 256 MiB (docs/performance.md).
+    #[arg(long, env = "ITSTAT_BATCH_SIZE", hide = true)]
+    pub batch_size: Option<usize>,
 
     /// Seconds to wait for another ingest to finish before giving up.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]

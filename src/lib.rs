@@ -18,6 +18,7 @@ pub mod fsutil;
 pub mod gaps;
 pub mod import;
 pub mod mail;
+pub mod memory;
 pub mod notify;
 pub mod pipeline;
 pub mod progress;

@@ -12,7 +12,6 @@ fn main() {
         Ok(cli) => cli,
         Err(err) => std::process::exit(clap_exit(err)),
     };
-    limit_malloc_arenas();
     init_tracing(cli.global.verbose, cli.global.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -32,30 +31,6 @@ fn main() {
     };
     std::process::exit(code);
 }
-
-/// Caps glibc's malloc at two arenas, unless the operator set `GLIBC_TUNABLES`.
-///
-/// glibc gives each thread that allocates under contention an arena of its own, up to eight
-/// per core, and an arena keeps the memory it freed. An ingest allocates on the runtime's
-/// workers, the blocking threads that run Polars and the SQLite writer, and Polars' own pool;
-/// each batch's rows end up spread over many arenas, and the peak grew with the run instead of
-/// staying at a few batches. A first load of 300,000 messages peaked at 431–494 MiB with the
-/// default, 337 MiB with two arenas and 273 MiB with one, in the same time (docs/performance.md,
-/// "Memory").
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("GLIBC_TUNABLES").is_none() {
-        // SAFETY: mallopt only sets an allocator parameter; it is called before any other
-        // thread exists.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
-        }
-    }
-}
-
-/// See [`limit_malloc_arenas`].
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-const MALLOC_ARENAS: libc::c_int = 2;
 
 /// Help and version print normally (exit 0); a usage error is one line (exit 1).
 fn clap_exit(err: clap::Error) -> i32 {

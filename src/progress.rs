@@ -54,7 +54,7 @@ impl Progress {
         }
     }
 
-    /// The log line: `Reading Dify: 120,000 of 300,000 rows (40%), 45,000 rows/s, about 4 s left`.
+    /// The log line: `Reading Dify: 120,000 of 300,000 rows (40%), 45,000 rows/s, about 4s left`.
     pub fn line(&self) -> String {
         status_line(self.what, self.done, self.total, self.started.elapsed())
     }

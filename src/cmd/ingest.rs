@@ -28,7 +28,7 @@ fn scope(args: &IngestArgs) -> anyhow::Result<Scope> {
 pub async fn run(settings: &Settings, args: &IngestArgs) -> anyhow::Result<()> {
     let plan = IngestPlan {
         scope: scope(args)?,
-        batch_size: args.batch_size.max(1),
+        batch_size: args.batch_size.map(|n| n.max(1)),
         wait: Duration::from_secs(args.wait),
     };
     if !matches!(plan.scope, Scope::File | Scope::Reclassify) {

@@ -329,6 +329,7 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
             total += page.len();
         }
         progress.add(page.len() as u64);
+        crate::memory::release_free_memory();
         let next = (!page.is_empty()).then(|| Classifying::start(page, rules));
         if let Some(done) = classifying.take() {
             let (classified, stored) = done.finish().await?;

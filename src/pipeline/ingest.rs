@@ -66,8 +66,8 @@ impl Scope {
 pub struct IngestPlan {
     /// Which part of Dify's history to read.
     pub scope: Scope,
-    /// Rows per batch.
-    pub batch_size: usize,
+    /// Rows per batch; `None`: the warehouse's default ([`Warehouse::default_batch_size`]).
+    pub batch_size: Option<usize>,
     /// How long to wait for another ingest to finish.
     pub wait: Duration,
 }
@@ -89,7 +89,7 @@ pub async fn run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path
         lock: &mut lock,
         settings,
         rules,
-        batch_size: plan.batch_size.max(1),
+        batch_size: plan.batch_size.unwrap_or_else(|| wh.default_batch_size()),
         counts: RunCounts::default(),
         timings: Timings::default(),
         first_load: None,
@@ -490,6 +490,9 @@ impl Ingest<'_> {
             sessions = stats.sessions_written,
             "Committed batch."
         );
+        // The batch's rows are freed: hand their memory back, or it piles up across malloc's
+        // arenas and the peak grows with the run (src/memory.rs).
+        crate::memory::release_free_memory();
         crate::testing::maybe_abort_after_batch();
         Ok(())
     }
@@ -600,7 +603,8 @@ async fn plan_writes<'a>(
 
 /// `--dry-run`: reads and classifies, counts what would change, writes nothing.
 pub async fn dry_run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path>) -> anyhow::Result<()> {
-    let (scope, batch_size) = (plan.scope, plan.batch_size.max(1));
+    let (scope, batch_size) =
+        (plan.scope, plan.batch_size.unwrap_or(crate::warehouse::DEFAULT_BATCH_SIZE_SQLITE));
     let wh = match Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await {
         Ok(wh) => Some(wh),
         Err(e) if crate::error::exit_code(&e) == 1 => None,

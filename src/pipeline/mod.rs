@@ -27,10 +27,6 @@ use crate::transform::rules::{AppSelection, changed_keys};
 use crate::warehouse::runs::{APPS_CONFIG_KEY, APPS_KEY, RULES_KEY};
 use crate::warehouse::{OpenMode, Warehouse};
 
-/// Rows per page when the warehouse is derived again outside `ingest` (its `--batch-size`
-/// default).
-const BATCH_SIZE: usize = 20_000;
-
 /// How long a command waits for a running ingest before it derives the warehouse again
 /// itself (the ingest re-derives it too, so usually there is nothing left to do).
 const LOCK_WAIT: Duration = Duration::from_secs(120);
@@ -81,7 +77,7 @@ pub async fn ensure_current(
         Ok(0)
     } else {
         info!(changed = %changed, "The rules in itstat.toml changed since the warehouse was derived; deriving it again first (as `itstat ingest --reclassify` does).");
-        derive::reclassify(wh, &rules, BATCH_SIZE).await
+        derive::reclassify(wh, &rules, wh.default_batch_size()).await
     };
     lock.release().await;
     result.map_err(|e| cannot_write(e, wh, &changed))?;

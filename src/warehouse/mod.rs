@@ -216,6 +216,14 @@ impl Warehouse {
         tx.commit().await
     }
 
+    /// Messages per ingest batch when `--batch-size` does not say.
+    pub fn default_batch_size(&self) -> usize {
+        match self.pool {
+            Pool::Sqlite(_) => DEFAULT_BATCH_SIZE_SQLITE,
+            Pool::Postgres(_) => DEFAULT_BATCH_SIZE_POSTGRES,
+        }
+    }
+
     /// `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
         match self.pool {
@@ -280,6 +288,15 @@ fn busy(err: sqlx::Error, place: &str) -> anyhow::Error {
 /// with the whole SQL text, and reading all of Dify in one streamed query is slow by nature.
 pub const SLOW_STATEMENT: Duration = Duration::from_secs(1);
 
+/// Messages per ingest batch into SQLite, when `--batch-size` does not say: memory grows with
+/// the batch (three are in flight), speed does not (docs/performance.md, "Memory").
+pub const DEFAULT_BATCH_SIZE_SQLITE: usize = 10_000;
+
+/// Messages per ingest batch into PostgreSQL: each batch costs a few round trips and a
+/// commit, so smaller batches cost time there (300k: 7.6 s in batches of 10,000, 7.1 s of
+/// 15,000, 6.9 s of 20,000, which peaked at 258–260 MiB).
+pub const DEFAULT_BATCH_SIZE_POSTGRES: usize = 15_000;
+
 /// How long a SQLite statement waits for another process's write to finish.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -308,9 +325,11 @@ async fn open_sqlite(
         // writes a quarter of the WAL frames of 4 KB pages, and long answers fit in fewer
         // overflow pages; a first full load commits three times faster (docs/performance.md).
         .page_size(16384)
-        // A 64 MB page cache keeps index updates of a big batch off the syscall path (the pool
-        // has two connections, so at most 128 MB);
-        .pragma("cache_size", "-65536")
+        // A 16 MB page cache (the pool has two connections, so at most 32 MB). It also bounds
+        // an index build's in-memory sort, which spills to a file past it. 64 MB caches made a
+        // first load peak 64–128 MB higher at no gain in speed (300k: 261–308 MiB against
+        // 327–351 MiB, 4.5–4.6 s against 4.6–4.7 s; docs/performance.md, "Memory");
+        .pragma("cache_size", "-16384")
         // sorts bigger than the cache (the index build after a first load, a big GROUP BY)
         // spill to temp files, not to memory: the bundled SQLite defaults to memory, which
         // made a first load's peak grow with the table (1M messages: 598 → 517–543 MiB,

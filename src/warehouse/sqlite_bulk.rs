@@ -3,7 +3,7 @@
 //! [`query_rows`].
 //!
 //! sqlx binds a multi-row statement by copying every value into an argument buffer of its own
-//! and hands it to SQLite on its worker thread; for the 20,000-row batches of an ingest that
+//! and hands it to SQLite on its worker thread; for the big batches of an ingest that
 //! copying, not SQLite, was most of the writer's time (docs/performance.md). The writer binds
 //! each row straight from the batch into one prepared statement, executed once per row — the
 //! way SQLite is fastest — on the same connection and inside the same transaction as
