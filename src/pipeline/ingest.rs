@@ -442,7 +442,11 @@ impl Ingest<'_> {
     /// Writes a classified batch; a connection lost on the way names the warehouse.
     async fn write_classified(&mut self, batch: Batch) -> anyhow::Result<()> {
         let place = self.wh.place.clone();
-        self.write_classified_in_tx(batch).await.map_err(|e| {
+        let written = self.write_classified_in_tx(batch).await;
+        // The batch's rows are freed now: hand their memory back, or it piles up across
+        // malloc's arenas and the peak grows with the run (src/memory.rs).
+        crate::memory::release_free_memory();
+        written.map_err(|e| {
             let lost = e.chain().any(|c| matches!(c.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::Io(_))));
             if lost { e.context(format!("lost the connection to the warehouse at {place}")) } else { e }
         })
@@ -490,9 +494,6 @@ impl Ingest<'_> {
             sessions = stats.sessions_written,
             "Committed batch."
         );
-        // The batch's rows are freed: hand their memory back, or it piles up across malloc's
-        // arenas and the peak grows with the run (src/memory.rs).
-        crate::memory::release_free_memory();
         crate::testing::maybe_abort_after_batch();
         Ok(())
     }
@@ -603,13 +604,14 @@ async fn plan_writes<'a>(
 
 /// `--dry-run`: reads and classifies, counts what would change, writes nothing.
 pub async fn dry_run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path>) -> anyhow::Result<()> {
-    let (scope, batch_size) =
-        (plan.scope, plan.batch_size.unwrap_or(crate::warehouse::DEFAULT_BATCH_SIZE_SQLITE));
     let wh = match Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await {
         Ok(wh) => Some(wh),
         Err(e) if crate::error::exit_code(&e) == 1 => None,
         Err(e) => return Err(e),
     };
+    let default_batch =
+        wh.as_ref().map_or(crate::warehouse::DEFAULT_BATCH_SIZE_SQLITE, Warehouse::default_batch_size);
+    let (scope, batch_size) = (plan.scope, plan.batch_size.unwrap_or(default_batch));
     // Dify's rows, or the file's, and the rules with the app selection they are read with.
     let mut dify = None;
     let mut rules = settings.rules.clone();

@@ -16,9 +16,8 @@
 
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
-// Every statement built here is made of the static table declarations' names only.
-use sqlx::SqliteConnection;
-use sqlx::{AssertSqlSafe, PgConnection};
+// AssertSqlSafe: every statement built here is made of the static table declarations' names.
+use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
 
 use super::Tx;
 use super::sqlite_bulk::{sqlx_date, sqlx_time, with_raw_connection};
