@@ -392,8 +392,9 @@ impl SessionScope {
         let Some(stored) = stored else { return SessionScope::All };
         let changed = crate::transform::rules::changed_keys(stored, rules);
         let shaping = ["timezone", "session"];
-        let earlier_format =
-            changed.iter().any(|k| !rules.values().as_object().is_some_and(|o| o.contains_key(k)));
+        // changed_keys names a key it cannot compare ("the rules format of an earlier itstat").
+        let keys = rules.values();
+        let earlier_format = changed.iter().any(|k| !keys.as_object().is_some_and(|o| o.contains_key(k)));
         if earlier_format || changed.iter().any(|k| shaping.contains(&k.as_str())) {
             SessionScope::All
         } else {

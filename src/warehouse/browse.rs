@@ -4,10 +4,8 @@
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
-use sqlx::QueryBuilder;
 
 use super::Warehouse;
-use super::marks::split_values;
 use crate::transform::messages::MessageState;
 use crate::with_pool;
 
@@ -44,9 +42,6 @@ pub struct MarkTarget {
     pub kb_mark: Option<bool>,
     pub manual_mark: Option<bool>,
 }
-
-/// Ids per [`Warehouse::mark_targets`] query.
-const IDS_PER_QUERY: usize = 500;
 
 /// One message whole.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -142,23 +137,11 @@ impl Warehouse {
     }
 
     /// The stored messages among `ids`, with what `itstat mark` compares a file row with, in
-    /// one query per [`IDS_PER_QUERY`].
+    /// one query per 500 ids (`Warehouse::query_by_ids`).
     pub async fn mark_targets(&self, ids: &[String]) -> anyhow::Result<Vec<MarkTarget>> {
-        let (head, tail) = split_values(include_str!("../../sql/warehouse/mark_targets.sql"));
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(IDS_PER_QUERY) {
-            let rows: Vec<MarkTarget> = with_pool!(self, pool, Db => {
-                let mut qb = QueryBuilder::<Db>::new(head);
-                qb.push_values(chunk, |mut b, id| {
-                    b.push_bind(id.as_str());
-                });
-                qb.push(tail);
-                qb.build_query_as().fetch_all(pool).await
-            })
-            .context("reading messages")?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.query_by_ids(include_str!("../../sql/warehouse/mark_targets.sql"), ids)
+            .await
+            .context("reading messages")
     }
 
     /// One message whole.

@@ -137,18 +137,31 @@ impl Warehouse {
 
     /// The neighbours in key order of stored ids, in one query per [`IDS_PER_QUERY`].
     pub async fn id_neighbours(&self, ids: &[String]) -> anyhow::Result<Vec<Neighbours>> {
-        let (head, tail) = split_values(include_str!("../../sql/warehouse/id_neighbours.sql"));
+        self.query_by_ids(include_str!("../../sql/warehouse/id_neighbours.sql"), ids)
+            .await
+            .context("reading message ids")
+    }
+
+    /// Runs a statement whose `{{values}}` placeholder takes a list of ids, one query per
+    /// [`IDS_PER_QUERY`] ids, and gathers the rows.
+    pub(crate) async fn query_by_ids<T>(&self, sql: &'static str, ids: &[String]) -> sqlx::Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let (head, tail) = split_values(sql);
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_QUERY) {
-            let rows: Vec<Neighbours> = with_pool!(self, pool, Db => {
+            let rows: Vec<T> = with_pool!(self, pool, Db => {
                 let mut qb = QueryBuilder::<Db>::new(head);
                 qb.push_values(chunk, |mut b, id| {
                     b.push_bind(id.as_str());
                 });
                 qb.push(tail);
                 qb.build_query_as().fetch_all(pool).await
-            })
-            .context("reading message ids")?;
+            })?;
             out.extend(rows);
         }
         Ok(out)

@@ -188,11 +188,10 @@ impl Tx {
     /// rebuild of all sessions.
     pub async fn clear_sessions(&mut self) -> anyhow::Result<()> {
         with_conn!(self, conn, Db => {
-            sqlx::query("DELETE FROM sessions").execute(&mut *conn).await?;
-            sqlx::query(include_str!("../../sql/warehouse/session_clear_excluded.sql")).execute(&mut *conn).await?;
-            Ok::<_, sqlx::Error>(())
+            sqlx::query("DELETE FROM sessions").execute(&mut *conn).await.map(|_| ())
         })
-        .context("clearing sessions")
+        .context("clearing sessions")?;
+        self.clear_excluded_sessions().await
     }
 
     /// Clears the session columns of excluded messages (they belong to no session).
