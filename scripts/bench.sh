@@ -8,7 +8,8 @@
 #   full/pg      itstat ingest --full into a fresh PostgreSQL warehouse
 #   noop         an incremental run with nothing new
 #   +10k         an incremental run after 10,000 new messages
-#   reclassify   itstat ingest --reclassify after a rule change
+#   reclassify   itstat ingest --reclassify after a rule change that changes no verdict
+#   reclassify-flip  the same after a rule change that flips every transfer verdict
 #   month xlsx   report --period month --format xlsx over the full warehouse
 #   month json   report --period month --format json
 #   gaps-20k     grouping 20,000 distinct questions of 1,024 dimensions by meaning (the
@@ -139,12 +140,22 @@ gen 10000 1 2026-11-01 1 # ten thousand newer messages
 runs_saved=$runs; runs=1
 ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure new-10k "$binary" ingest
 runs=$runs_saved
+# Each reclassification starts from the warehouse as new-10k left it, derived under the
+# default rules. `reclassify` changes a rule but no verdict (every transfer answer of the data
+# holds both phrases): it reads, classifies and compares every row. `reclassify-flip` names a
+# phrase no answer holds, so every transfer verdict flips (~11 % of the messages) and the
+# sessions of nearly every user are derived again.
+cp wh.db derived.db
+restore="rm -f wh.db-wal wh.db-shm && cp derived.db wh.db"
 printf '[rules]\ntransfer = ["转人工"]\n' > changed.toml
-ITSTAT_CONFIG=changed.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure reclassify "$binary" ingest --reclassify
+printf '[rules]\ntransfer = ["热线 9999"]\n' > flipped.toml
+BEFORE=$restore ITSTAT_CONFIG=changed.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure reclassify "$binary" ingest --reclassify
+BEFORE=$restore ITSTAT_CONFIG=flipped.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure reclassify-flip "$binary" ingest --reclassify
+BEFORE=""
 # Under the rules the warehouse was last derived with: with other rules, the first report
 # would derive the warehouse again before reporting (docs/metrics.md §8) and time that too.
-ITSTAT_CONFIG=changed.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure month-xlsx "$binary" report --period month --date 2026-10-15 --format xlsx --out reports
-ITSTAT_CONFIG=changed.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure month-json "$binary" report --period month --date 2026-10-15 --format json
+ITSTAT_CONFIG=flipped.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure month-xlsx "$binary" report --period month --date 2026-10-15 --format xlsx --out reports
+ITSTAT_CONFIG=flipped.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure month-json "$binary" report --period month --date 2026-10-15 --format json
 if [ "$gaps" = 1 ]; then
   ITSTAT_GAPS_BENCH_N=$gaps_n measure gaps-20k "$gaps_bin" gaps::cluster::tests::cluster_at_scale --exact --ignored --nocapture
   grep -h "gaps bench:" "$work/out" >&2 || true
@@ -155,12 +166,12 @@ month_rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages WHERE local_date LIKE 
 printf '\nitstat benchmark: %s messages in Dify (%s in the warehouse after +10k), %s in the month reported; median of %s runs; %s cores\n\n' \
   "$messages" "$rows" "$month_rows" "$runs" "$(nproc)"
 printf '%-16s %10s %10s %12s %10s\n' step seconds "peak MiB" rows/s "× floor"
-for step in floor-copy floor-import floor floor-pg-import floor-pg full-sqlite full-postgres noop new-10k reclassify month-xlsx month-json gaps-20k; do
+for step in floor-copy floor-import floor floor-pg-import floor-pg full-sqlite full-postgres noop new-10k reclassify reclassify-flip month-xlsx month-json gaps-20k; do
   [ -n "${wall[$step]:-}" ] || continue
   s=${wall[$step]}; m=$(( ${rss[$step]} / 1024 ))
   case $step in
     floor*|full-*) rps=$(awk "BEGIN {printf \"%.0f\", $messages / ($s > 0 ? $s : 0.001)}") ;;
-    reclassify) rps=$(awk "BEGIN {printf \"%.0f\", $rows / ($s > 0 ? $s : 0.001)}") ;;
+    reclassify*) rps=$(awk "BEGIN {printf \"%.0f\", $rows / ($s > 0 ? $s : 0.001)}") ;;
     new-10k) rps=$(awk "BEGIN {printf \"%.0f\", 10000 / ($s > 0 ? $s : 0.001)}") ;;
     *) rps="" ;;
   esac

@@ -131,7 +131,13 @@ async fn legacy_import(settings: &Settings, url: &str, dry_run: bool) -> anyhow:
     let rules = crate::pipeline::ensure_current(&wh, settings, Access::Use).await?;
     let mut tx = wh.begin().await?;
     let (marks, affected) = tx.append_marks(&data.marks, true).await?;
-    crate::pipeline::derive::rederive_users(&mut tx, &affected, &rules).await?;
+    crate::pipeline::derive::rederive_users(
+        &mut tx,
+        &affected,
+        &rules,
+        crate::warehouse::sessions::InputLookup::ByUser,
+    )
+    .await?;
     let entries = tx.add_entries(&data.entries, "legacy").await?;
     tx.commit().await?;
     wh.close().await;

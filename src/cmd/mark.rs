@@ -23,6 +23,7 @@ use crate::transform::RulesInForce;
 use crate::transform::messages::MessageState;
 use crate::warehouse::browse::MarkTarget;
 use crate::warehouse::marks::NewMark;
+use crate::warehouse::sessions::InputLookup;
 use crate::warehouse::{OpenMode, Warehouse};
 
 /// What one request sets.
@@ -182,7 +183,7 @@ async fn mark(rules: &RulesInForce, wh: &Warehouse, args: &MarkArgs) -> anyhow::
     if !marks.is_empty() {
         let mut tx = wh.begin().await?;
         let (_, affected) = tx.append_marks(&marks, false).await?;
-        pipeline::derive::rederive_users(&mut tx, &affected, rules).await?;
+        pipeline::derive::rederive_users(&mut tx, &affected, rules, InputLookup::ByUser).await?;
         tx.commit().await?;
     }
     for (marks, l) in &lines {

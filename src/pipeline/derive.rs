@@ -21,10 +21,10 @@ use crate::extract::{RawMessage, frame};
 use crate::progress::Progress;
 use crate::transform::derive::{Assignment, Derived, SessionCols, SessionInput, derive_sessions};
 use crate::transform::{RulesInForce, messages, sessions};
-use crate::warehouse::messages::{Stored, StoredRaw};
+use crate::warehouse::messages::{Stored, StoredCursor, StoredRaw};
 use crate::warehouse::rows::{MessageRow, message_rows};
 use crate::warehouse::runs::RULES_KEY;
-use crate::warehouse::sessions::{Affected, SessionWrite, earliest_per_user, user_groups};
+use crate::warehouse::sessions::{Affected, InputLookup, SessionWrite, earliest_per_user, user_groups};
 use crate::warehouse::{Tx, Warehouse};
 
 /// What a derivation pass wrote.
@@ -84,21 +84,35 @@ async fn derive(
 }
 
 /// Derives again the sessions of `affected` users from their restart points on, and stores
-/// them.
+/// them; their messages are found by `lookup`.
 pub async fn rederive_users(
     tx: &mut Tx,
     affected: &[Affected],
     rules: &RulesInForce,
+    lookup: InputLookup,
 ) -> anyhow::Result<SessionStats> {
     if affected.is_empty() {
         return Ok(SessionStats::default());
     }
+    let started = Instant::now();
     let restart = restart_points(tx, affected).await?;
     tx.set_restart_points(&restart).await?;
-    let inputs = tx.session_inputs().await?;
+    let restarted = started.elapsed();
+    let inputs = tx.session_inputs(lookup).await?;
+    let loaded = started.elapsed();
     let (inputs, derived) = derive(inputs, rules).await?;
+    let derived_at = started.elapsed();
     let changed = derived.changed(&inputs);
     tx.apply_sessions(&changed, &derived.sessions, SessionWrite::ReplaceFromRestart).await?;
+    debug!(
+        users = affected.len(),
+        messages = inputs.len(),
+        restart = ?restarted,
+        load = ?(loaded - restarted),
+        derive = ?(derived_at - loaded),
+        write = ?(started.elapsed() - derived_at),
+        "Derived users' sessions again."
+    );
     Ok(SessionStats { messages_moved: changed.len(), sessions_written: derived.sessions.len() })
 }
 
@@ -171,7 +185,7 @@ pub async fn write_batch(
         None => {
             let restart = restart_points(tx, affected).await?;
             tx.set_restart_points(&restart).await?;
-            let loaded = tx.session_inputs().await?;
+            let loaded = tx.session_inputs(InputLookup::ByUser).await?;
             let stored = loaded.into_iter().filter(|i| !batch_ids.contains(i.message_id.as_str())).collect();
             (stored, SessionWrite::ReplaceFromRestart)
         }
@@ -319,13 +333,15 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
     let sessions_scope = SessionScope::after(wh.meta(RULES_KEY).await?.as_deref(), rules);
     let mut tx = wh.begin().await?;
     let mut affected: Vec<Affected> = Vec::new();
-    let (mut after, mut total, mut changed) = (String::new(), 0usize, 0usize);
+    // Users with included messages, to size each group's share of the table.
+    let mut users: HashSet<String> = HashSet::new();
+    let (mut after, mut total, mut changed) = (StoredCursor::default(), 0usize, 0usize);
     let mut classifying: Option<Classifying> = None;
     let mut progress = Progress::start("Reclassifying", Some(tx.message_count().await?));
     loop {
         let page = tx.stored_raw(&after, batch_size as i64).await?;
         if let Some(last) = page.last() {
-            after = last.raw.id.clone();
+            after = StoredCursor::after(last);
             total += page.len();
         }
         progress.add(page.len() as u64);
@@ -333,6 +349,11 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
         let next = (!page.is_empty()).then(|| Classifying::start(page, rules));
         if let Some(done) = classifying.take() {
             let (classified, stored) = done.finish().await?;
+            for row in classified.iter().filter(|r| r.included) {
+                if !users.contains(&row.user_key) {
+                    users.insert(row.user_key.clone());
+                }
+            }
             let plan = plan_against(&classified, &stored);
             changed += plan.changed;
             affected.extend(plan.affected.iter().cloned());
@@ -352,8 +373,9 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
             tx.clear_excluded_sessions().await?;
             let affected = earliest_per_user(affected);
             let mut stats = SessionStats::default();
-            for users in affected.chunks(USERS_PER_GROUP) {
-                let done = rederive_users(&mut tx, users, rules).await?;
+            for group in affected.chunks(USERS_PER_GROUP) {
+                let lookup = InputLookup::for_share(group.len(), users.len());
+                let done = rederive_users(&mut tx, group, rules, lookup).await?;
                 stats.messages_moved += done.messages_moved;
                 stats.sessions_written += done.sessions_written;
             }
@@ -412,15 +434,17 @@ const USERS_PER_GROUP: usize = 1_000;
 async fn rederive_all(tx: &mut Tx, rules: &RulesInForce, group_rows: usize) -> anyhow::Result<SessionStats> {
     tx.clear_sessions().await?;
     let users = tx.user_extents().await?;
+    let total: usize = users.iter().map(|u| usize::try_from(u.messages).unwrap_or(0)).sum();
     let mut stats = SessionStats::default();
     for group in user_groups(&users, group_rows.max(1)) {
+        let rows = group.iter().map(|u| usize::try_from(u.messages).unwrap_or(0)).sum();
         // From each user's first message on: there is no earlier session to restart from.
         let from_start: Vec<Affected> = group
             .iter()
             .map(|u| Affected { user_key: u.user_key.clone(), from_at: u.first_at, from_id: String::new() })
             .collect();
         tx.set_restart_points(&from_start).await?;
-        let inputs = tx.session_inputs().await?;
+        let inputs = tx.session_inputs(InputLookup::for_share(rows, total)).await?;
         let (inputs, derived) = derive(inputs, rules).await?;
         let changed = derived.changed(&inputs);
         tx.apply_sessions(&changed, &derived.sessions, SessionWrite::ReplaceFromRestart).await?;

@@ -22,6 +22,7 @@ use crate::{with_conn, with_pool};
 const EXISTING_SQL: &str = include_str!("../../sql/warehouse/messages_existing.sql");
 const PENDING_SQL: &str = include_str!("../../sql/warehouse/messages_pending.sql");
 const STORED_RAW_SQL: &str = include_str!("../../sql/warehouse/messages_stored_raw.sql");
+const STORED_RAW_SQLITE_SQL: &str = include_str!("../../sql/warehouse/sqlite/messages_stored_raw.sql");
 /// Ids per `IN (…)` list.
 const IDS_PER_STATEMENT: usize = 900;
 
@@ -153,6 +154,24 @@ pub struct StoredRaw {
     pub content_hash: i64,
     pub user_key: String,
     pub included: bool,
+    /// Where the row is stored: its rowid in SQLite (the page order there), 0 in PostgreSQL.
+    #[sqlx(default)]
+    pub position: i64,
+}
+
+/// Where the next page of [`Tx::stored_raw`] starts: after the last row read, by id in
+/// PostgreSQL and by rowid in SQLite (`sql/warehouse/sqlite/messages_stored_raw.sql`).
+#[derive(Debug, Default, Clone)]
+pub struct StoredCursor {
+    id: String,
+    position: i64,
+}
+
+impl StoredCursor {
+    /// The cursor after `row`.
+    pub fn after(row: &StoredRaw) -> StoredCursor {
+        StoredCursor { id: row.raw.id.clone(), position: row.position }
+    }
 }
 
 impl FromSqliteRow for StoredRaw {
@@ -185,9 +204,10 @@ impl FromSqliteRow for StoredRaw {
         "account_email",
         "conversation_name",
         "conversation_deleted",
+        "position",
     ];
 
-    /// A row of `messages_stored_raw.sql`.
+    /// A row of `sqlite/messages_stored_raw.sql`.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRaw> {
         Ok(StoredRaw {
             content_hash: row.get(1)?,
@@ -220,6 +240,7 @@ impl FromSqliteRow for StoredRaw {
                 conversation_name: row.get(26)?,
                 conversation_deleted: row.get(27)?,
             },
+            position: row.get(28)?,
         })
     }
 }
@@ -238,14 +259,14 @@ impl StoredRaw {
 }
 
 impl Tx {
-    /// Stored messages after `after_id` (by id), at most `limit`, as raw Dify rows with their
-    /// stored state.
-    pub async fn stored_raw(&mut self, after_id: &str, limit: i64) -> anyhow::Result<Vec<StoredRaw>> {
+    /// Stored messages after `after`, at most `limit`, as raw Dify rows with their stored
+    /// state; the first page starts after `StoredCursor::default()`.
+    pub async fn stored_raw(&mut self, after: &StoredCursor, limit: i64) -> anyhow::Result<Vec<StoredRaw>> {
         match self {
             // A reclassification reads every stored message (see sqlite_bulk).
-            Tx::Sqlite(t) => query_rows(t, STORED_RAW_SQL, &[&after_id, &limit]).await,
+            Tx::Sqlite(t) => query_rows(t, STORED_RAW_SQLITE_SQL, &[&after.position, &limit]).await,
             Tx::Postgres(t) => sqlx::query_as(STORED_RAW_SQL)
-                .bind(after_id)
+                .bind(&after.id)
                 .bind(limit)
                 .fetch_all(&mut **t)
                 .await

@@ -5,24 +5,27 @@
 //! looks up the stored session just before that position ([`Tx::restart_anchors`]; the rule
 //! that picks the restart point is `transform::sessions::restart_point`), loads every included
 //! message from there on with its marks and stored session ([`Tx::session_inputs`]), and
-//! after the derivation writes the changed session columns and replaces the users' session
-//! rows from there on ([`Tx::apply_sessions`]). All of it runs in the caller's transaction.
+//! after the derivation writes the changed session columns and brings the users' session rows
+//! from there on to the derived ones, writing only rows that differ ([`Tx::apply_sessions`]).
+//! All of it runs in the caller's transaction.
 
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
-use sqlx::QueryBuilder;
+use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use std::collections::{HashMap, HashSet};
 
 use super::Tx;
-use super::sqlite_bulk::{FromSqliteRow, query_rows};
-use super::table::{Column, Field, Kind, Row, Sink, Table};
+use super::sqlite_bulk::{FromSqliteRow, query_rows, with_raw_connection};
+use super::table::{Column, Decode, Field, Kind, Row, Sink, Table};
 use super::write::Conflict;
 use crate::transform::derive::{Assignment, SessionCols, SessionInput, SessionRow};
 use crate::transform::messages::MessageState;
 use crate::with_conn;
 
 const ROWS_PER_STATEMENT: usize = 2000;
+/// Ids per `IN (…)` list.
+const IDS_PER_STATEMENT: usize = 900;
 
 /// A user whose sessions must be derived again from (`from_at`, `from_id`) on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -137,10 +140,30 @@ pub struct UserExtent {
     pub messages: i64,
 }
 
+/// How [`Tx::session_inputs`] finds the messages of the affected users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputLookup {
+    /// Through the (user, time) index, each message read where it is stored: for a few users.
+    ByUser,
+    /// In one pass over the table (SQLite; PostgreSQL plans its own): for users holding a large
+    /// share of it, see [`InputLookup::for_share`].
+    Scan,
+}
+
+impl InputLookup {
+    /// The lookup for users holding `part` of `whole` (messages or users): a pass over the
+    /// table costs about what the index costs for a sixth of it (docs/performance.md,
+    /// "Reclassification").
+    pub fn for_share(part: usize, whole: usize) -> InputLookup {
+        if part.saturating_mul(6) >= whole && part > 0 { InputLookup::Scan } else { InputLookup::ByUser }
+    }
+}
+
 /// How [`Tx::apply_sessions`] writes session rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionWrite {
-    /// Replace the users' rows from their restart points (in the scratch table) on.
+    /// Replace the users' rows from their restart points (in the scratch table) on: rows no
+    /// longer derived are dropped, new and differing ones written, equal ones left alone.
     ReplaceFromRestart,
     /// Insert, replacing a stored row of the same id (a first load, whose restart points are
     /// not in the scratch table: it has no earlier rows to drop).
@@ -165,11 +188,15 @@ impl Tx {
 
     /// Every included message of the users of [`Tx::set_restart_points`] from their restart
     /// points on, with current marks and stored session columns.
-    pub async fn session_inputs(&mut self) -> anyhow::Result<Vec<SessionInput>> {
+    pub async fn session_inputs(&mut self, lookup: InputLookup) -> anyhow::Result<Vec<SessionInput>> {
         const SQL: &str = include_str!("../../sql/warehouse/session_messages.sql");
+        const SCAN_SQL: &str = include_str!("../../sql/warehouse/sqlite/session_messages_scan.sql");
         let rows: Vec<StoredInput> = match self {
             // A full rebuild reads every message, a group of users at a time (see sqlite_bulk).
-            Tx::Sqlite(t) => query_rows(t, SQL, &[]).await,
+            Tx::Sqlite(t) => {
+                let sql = if lookup == InputLookup::Scan { SCAN_SQL } else { SQL };
+                query_rows(t, sql, &[]).await
+            }
             Tx::Postgres(t) => sqlx::query_as(SQL).fetch_all(&mut **t).await.map_err(anyhow::Error::from),
         }
         .context("loading messages for sessions")?;
@@ -250,13 +277,59 @@ impl Tx {
         write: SessionWrite,
     ) -> anyhow::Result<()> {
         self.write_assignments(changed).await?;
-        if write == SessionWrite::ReplaceFromRestart {
+        match write {
+            SessionWrite::Upsert => self.insert_sessions(rows, true).await,
+            SessionWrite::ReplaceFromRestart => {
+                let stored = self.stored_sessions().await?;
+                let (stale, differing) = session_changes(&stored, rows);
+                self.delete_sessions(&stale).await?;
+                self.insert_sessions(&differing, true).await
+            }
+        }
+    }
+
+    /// The stored session rows of the users of [`Tx::set_restart_points`] from their restart
+    /// points on.
+    async fn stored_sessions(&mut self) -> anyhow::Result<Vec<SessionRow>> {
+        let columns: Vec<String> =
+            SessionRow::table().columns.iter().map(|c| format!("s.{}", c.name)).collect();
+        let sql = include_str!("../../sql/warehouse/session_stored.sql")
+            .replace("{{columns}}", &columns.join(", "));
+        match self {
+            Tx::Sqlite(t) => {
+                with_raw_connection(t, |db| {
+                    let mut statement = db.prepare(&sql)?;
+                    let rows = statement.query_map([], SessionRow::from_sqlite)?;
+                    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                })
+                .await
+            }
+            Tx::Postgres(t) => {
+                let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&mut **t).await?;
+                rows.iter()
+                    .map(SessionRow::from_pg)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(anyhow::Error::from)
+            }
+        }
+        .context("reading stored sessions")
+    }
+
+    /// Drops these session rows.
+    async fn delete_sessions(&mut self, ids: &[&str]) -> anyhow::Result<()> {
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
             with_conn!(self, conn, Db => {
-                sqlx::query(include_str!("../../sql/warehouse/session_delete.sql")).execute(&mut *conn).await.map(|_| ())
+                let mut qb = QueryBuilder::<Db>::new("DELETE FROM sessions WHERE session_id IN (");
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&mut *conn).await.map(|_| ())
             })
             .context("replacing sessions")?;
         }
-        self.insert_sessions(rows, write == SessionWrite::Upsert).await
+        Ok(())
     }
 
     /// Lists positions in the connection's scratch table `affected_users` (emptied first).
@@ -286,8 +359,12 @@ impl Tx {
     }
 
     /// Inserts session rows; with `upsert`, a stored row of the same id is replaced.
-    async fn insert_sessions(&mut self, summary: &[SessionRow], upsert: bool) -> anyhow::Result<()> {
-        let mut sorted: Vec<&SessionRow> = summary.iter().collect();
+    async fn insert_sessions<R: std::borrow::Borrow<SessionRow>>(
+        &mut self,
+        summary: &[R],
+        upsert: bool,
+    ) -> anyhow::Result<()> {
+        let mut sorted: Vec<&SessionRow> = summary.iter().map(|r| r.borrow()).collect();
         if matches!(self, Tx::Sqlite(_)) {
             // In key order, each page of the primary-key index is visited once per batch.
             sorted.sort_unstable_by(|a, b| a.session_id.cmp(&b.session_id));
@@ -348,6 +425,20 @@ impl Row for Assignment {
     }
 }
 
+/// Compares the stored session rows from the restart points on with the derived ones: the
+/// ids of stored rows no longer derived (to drop), and the derived rows that are new or differ
+/// from the stored row of their id (to write). Rows equal to the stored ones are left alone.
+pub fn session_changes<'a>(
+    stored: &'a [SessionRow],
+    derived: &'a [SessionRow],
+) -> (Vec<&'a str>, Vec<&'a SessionRow>) {
+    let derived_ids: HashSet<&str> = derived.iter().map(|r| r.session_id.as_str()).collect();
+    let stale = stored.iter().map(|r| r.session_id.as_str()).filter(|id| !derived_ids.contains(id)).collect();
+    let by_id: HashMap<&str, &SessionRow> = stored.iter().map(|r| (r.session_id.as_str(), r)).collect();
+    let differing = derived.iter().filter(|r| by_id.get(r.session_id.as_str()) != Some(r)).collect();
+    (stale, differing)
+}
+
 /// Splits `users` into consecutive groups holding at most `limit` messages each; a user with
 /// more than `limit` messages makes a group alone (a user's sessions are never split).
 pub fn user_groups(users: &[UserExtent], limit: usize) -> Vec<&[UserExtent]> {
@@ -394,5 +485,48 @@ mod tests {
             vec![vec![3], vec![4], vec![2], vec![9], vec![1], vec![1], vec![5]]
         );
         assert!(user_groups(&[], 10).is_empty());
+    }
+
+    fn session(id: &str, messages: i64, is_transfer: bool) -> SessionRow {
+        let at = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap().and_hms_opt(9, 0, 0).unwrap();
+        SessionRow {
+            session_id: id.into(),
+            user_key: "u".into(),
+            started_at: at,
+            ended_at: at,
+            local_date: at.date(),
+            messages,
+            answered: messages,
+            errors: 0,
+            pending: 0,
+            kb_hits: 0,
+            transfer_messages: i64::from(is_transfer),
+            manual_messages: 0,
+            is_transfer,
+            is_manual: false,
+            is_self_resolved: !is_transfer,
+        }
+    }
+
+    #[test]
+    fn only_sessions_that_differ_are_written_and_only_vanished_ones_dropped() {
+        let stored = [session("a", 2, false), session("b", 1, false), session("c", 3, true)];
+        // a: unchanged; b: now a transfer; c: merged away; d: new.
+        let derived = [session("a", 2, false), session("b", 1, true), session("d", 4, false)];
+        let (stale, differing) = session_changes(&stored, &derived);
+        assert_eq!(stale, ["c"]);
+        let ids: Vec<&str> = differing.iter().map(|r| r.session_id.as_str()).collect();
+        assert_eq!(ids, ["b", "d"]);
+        let (stale, differing) = session_changes(&derived, &derived);
+        assert!(stale.is_empty() && differing.is_empty(), "derived as stored: nothing to write");
+    }
+
+    #[test]
+    fn a_large_share_of_the_table_is_scanned_a_small_one_looked_up() {
+        assert_eq!(InputLookup::for_share(1_000, 3_000), InputLookup::Scan);
+        assert_eq!(InputLookup::for_share(500, 3_000), InputLookup::Scan);
+        assert_eq!(InputLookup::for_share(499, 3_000), InputLookup::ByUser);
+        assert_eq!(InputLookup::for_share(50_000, 1_000_000), InputLookup::ByUser);
+        assert_eq!(InputLookup::for_share(0, 0), InputLookup::ByUser);
     }
 }
