@@ -24,7 +24,9 @@ use crate::transform::{RulesInForce, messages, sessions};
 use crate::warehouse::messages::{Stored, StoredCursor, StoredRaw};
 use crate::warehouse::rows::{MessageRow, message_rows};
 use crate::warehouse::runs::RULES_KEY;
-use crate::warehouse::sessions::{Affected, InputLookup, SessionWrite, earliest_per_user, user_groups};
+use crate::warehouse::sessions::{
+    Affected, InputLookup, SessionWrite, earliest_per_user, groups_by_rows, user_groups,
+};
 use crate::warehouse::{Tx, Warehouse};
 
 /// What a derivation pass wrote.
@@ -317,9 +319,12 @@ impl Classifying {
     }
 }
 
-/// A full re-derivation takes users in groups of about this many batches' worth of messages
-/// (100,000 by default): a few hundred MiB at most, whatever the size of the table.
-const SESSION_GROUP_BATCHES: usize = 5;
+/// A re-derivation takes users in groups of about this many batches' worth of messages
+/// (100,000 into SQLite by default): a few hundred MiB at most, whatever the size of the
+/// table. At 300,000 messages a group is a third of the table, read in one pass
+/// (`InputLookup`); groups of 1,000 users instead held up to 159,417 messages of the bench's
+/// very active users and peaked at 251 MiB (docs/performance.md, "Reclassification").
+const SESSION_GROUP_BATCHES: usize = 10;
 
 /// Derives every stored message and every session again under `rules`, in one transaction,
 /// and records the rules: the warehouse then equals a fresh full ingest under them (for the
@@ -333,8 +338,8 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
     let sessions_scope = SessionScope::after(wh.meta(RULES_KEY).await?.as_deref(), rules);
     let mut tx = wh.begin().await?;
     let mut affected: Vec<Affected> = Vec::new();
-    // Users with included messages, to size each group's share of the table.
-    let mut users: HashSet<String> = HashSet::new();
+    // Included messages per user, to group the users and size each group's share of the table.
+    let mut per_user: HashMap<String, usize> = HashMap::new();
     let (mut after, mut total, mut changed) = (StoredCursor::default(), 0usize, 0usize);
     let mut classifying: Option<Classifying> = None;
     let mut progress = Progress::start("Reclassifying", Some(tx.message_count().await?));
@@ -350,8 +355,11 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
         if let Some(done) = classifying.take() {
             let (classified, stored) = done.finish().await?;
             for row in classified.iter().filter(|r| r.included) {
-                if !users.contains(&row.user_key) {
-                    users.insert(row.user_key.clone());
+                match per_user.get_mut(&row.user_key) {
+                    Some(n) => *n += 1,
+                    None => {
+                        per_user.insert(row.user_key.clone(), 1);
+                    }
                 }
             }
             let plan = plan_against(&classified, &stored);
@@ -373,8 +381,11 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
             tx.clear_excluded_sessions().await?;
             let affected = earliest_per_user(affected);
             let mut stats = SessionStats::default();
-            for group in affected.chunks(USERS_PER_GROUP) {
-                let lookup = InputLookup::for_share(group.len(), users.len());
+            let rows_of = |a: &Affected| per_user.get(&a.user_key).copied().unwrap_or(0);
+            let included: usize = per_user.values().sum();
+            for group in groups_by_rows(&affected, rows_of, group_rows.max(1)) {
+                let rows = group.iter().map(rows_of).sum();
+                let lookup = InputLookup::for_share(rows, included);
                 let done = rederive_users(&mut tx, group, rules, lookup).await?;
                 stats.messages_moved += done.messages_moved;
                 stats.sessions_written += done.sessions_written;
@@ -424,10 +435,6 @@ impl SessionScope {
         }
     }
 }
-
-/// Users per group when only changed users' sessions are derived again: their inputs are a
-/// few hundred bytes per message, so memory stays small for any realistic user.
-const USERS_PER_GROUP: usize = 1_000;
 
 /// Derives every session again: drops every session row, then derives and writes the
 /// sessions of the users a group of about `group_rows` messages at a time.

@@ -442,18 +442,24 @@ pub fn session_changes<'a>(
 /// Splits `users` into consecutive groups holding at most `limit` messages each; a user with
 /// more than `limit` messages makes a group alone (a user's sessions are never split).
 pub fn user_groups(users: &[UserExtent], limit: usize) -> Vec<&[UserExtent]> {
+    groups_by_rows(users, |u| usize::try_from(u.messages).unwrap_or(0), limit)
+}
+
+/// Splits `items` into consecutive groups whose `rows` add up to at most `limit`; an item with
+/// more than `limit` rows makes a group alone.
+pub fn groups_by_rows<T>(items: &[T], rows: impl Fn(&T) -> usize, limit: usize) -> Vec<&[T]> {
     let mut groups = Vec::new();
-    let (mut start, mut rows) = (0, 0usize);
-    for (i, user) in users.iter().enumerate() {
-        let n = usize::try_from(user.messages).unwrap_or(0);
-        if i > start && rows + n > limit {
-            groups.push(&users[start..i]);
-            (start, rows) = (i, 0);
+    let (mut start, mut sum) = (0, 0usize);
+    for (i, item) in items.iter().enumerate() {
+        let n = rows(item);
+        if i > start && sum + n > limit {
+            groups.push(&items[start..i]);
+            (start, sum) = (i, 0);
         }
-        rows += n;
+        sum += n;
     }
-    if start < users.len() {
-        groups.push(&users[start..]);
+    if start < items.len() {
+        groups.push(&items[start..]);
     }
     groups
 }
