@@ -325,6 +325,9 @@ impl Classifying {
 /// (`InputLookup`); groups of 1,000 users instead held up to 159,417 messages of the bench's
 /// very active users and peaked at 251 MiB (docs/performance.md, "Reclassification").
 const SESSION_GROUP_BATCHES: usize = 10;
+/// ... and at most this many, whatever the batch size: PostgreSQL's default batches of 15,000
+/// made groups of 150,000 that peaked at 263 MiB in `reclassify-flip` (300k).
+const SESSION_GROUP_MAX: usize = 100_000;
 
 /// Derives every stored message and every session again under `rules`, in one transaction,
 /// and records the rules: the warehouse then equals a fresh full ingest under them (for the
@@ -374,7 +377,7 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
     }
     progress.finish();
     let reclassified = started.elapsed();
-    let group_rows = batch_size.saturating_mul(SESSION_GROUP_BATCHES);
+    let group_rows = batch_size.saturating_mul(SESSION_GROUP_BATCHES).min(SESSION_GROUP_MAX);
     let stats = match sessions_scope {
         SessionScope::All => rederive_all(&mut tx, rules, group_rows).await?,
         SessionScope::Changed => {
