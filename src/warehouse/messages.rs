@@ -23,8 +23,8 @@ const EXISTING_SQL: &str = include_str!("../../sql/warehouse/messages_existing.s
 const PENDING_SQL: &str = include_str!("../../sql/warehouse/messages_pending.sql");
 const STORED_RAW_SQL: &str = include_str!("../../sql/warehouse/messages_stored_raw.sql");
 const STORED_RAW_SQLITE_SQL: &str = include_str!("../../sql/warehouse/sqlite/messages_stored_raw.sql");
-/// Ids per `IN (…)` list.
-const IDS_PER_STATEMENT: usize = 900;
+/// Ids per `IN (…)` list (also `sessions.rs`).
+pub(super) const IDS_PER_STATEMENT: usize = 900;
 
 /// What the warehouse holds for a message id.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -16,6 +16,7 @@ use sqlx::{AssertSqlSafe, QueryBuilder};
 use std::collections::{HashMap, HashSet};
 
 use super::Tx;
+use super::messages::IDS_PER_STATEMENT;
 use super::sqlite_bulk::{FromSqliteRow, query_rows, with_raw_connection};
 use super::table::{Column, Decode, Field, Kind, Row, Sink, Table};
 use super::write::Conflict;
@@ -24,8 +25,6 @@ use crate::transform::messages::MessageState;
 use crate::with_conn;
 
 const ROWS_PER_STATEMENT: usize = 2000;
-/// Ids per `IN (…)` list.
-const IDS_PER_STATEMENT: usize = 900;
 
 /// A user whose sessions must be derived again from (`from_at`, `from_id`) on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -151,7 +150,7 @@ pub enum InputLookup {
 }
 
 impl InputLookup {
-    /// The lookup for users holding `part` of `whole` (messages or users): a pass over the
+    /// The lookup for users holding `part` of the `whole` table's messages: a pass over the
     /// table costs about what the index costs for a sixth of it (docs/performance.md,
     /// "Reclassification").
     pub fn for_share(part: usize, whole: usize) -> InputLookup {
