@@ -14,12 +14,15 @@ use std::time::Instant;
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
+// The maps built per batch on the writer's path hash message ids and user keys by the
+// thousand: foldhash instead of std's SipHash (docs/performance.md, "The first load").
+use foldhash::{HashMap as FastMap, HashSet as FastSet};
 use polars::prelude::PolarsResult;
 use tracing::{debug, info};
 
 use crate::extract::{RawMessage, frame};
 use crate::progress::Progress;
-use crate::transform::derive::{Assignment, Derived, SessionCols, SessionInput, derive_sessions};
+use crate::transform::derive::{Assignment, Derived, SessionCols, SessionInput, SessionRow, derive_sessions};
 use crate::transform::{RulesInForce, messages, sessions};
 use crate::warehouse::messages::{Stored, StoredCursor, StoredRaw};
 use crate::warehouse::rows::{MessageRow, message_rows};
@@ -125,35 +128,40 @@ pub async fn rederive_users(
 /// load builds only at its end.
 #[derive(Debug, Default)]
 pub struct OpenSessions {
-    by_user: HashMap<String, Vec<SessionInput>>,
+    by_user: FastMap<String, Vec<SessionInput>>,
 }
 
 impl OpenSessions {
     /// The carried open sessions of the batch's users, taken out.
     fn take_users(&mut self, rows: &[&MessageRow]) -> Vec<SessionInput> {
-        let users: HashSet<&str> = rows.iter().filter(|r| r.included).map(|r| r.user_key.as_str()).collect();
+        let users: FastSet<&str> = rows.iter().filter(|r| r.included).map(|r| r.user_key.as_str()).collect();
         users.iter().flat_map(|u| self.by_user.remove(*u).unwrap_or_default()).collect()
     }
 
     /// Keeps, for each user, the inputs of their last derived session, as stored in it.
+    ///
+    /// Runs once per batch on the writer's path, so it looks up only what it keeps: a session's
+    /// id is the id of its first message, unique across users, so the last sessions are a set
+    /// of ids and their messages are found by one pass over the assignments.
     fn keep_last(&mut self, inputs: Vec<SessionInput>, derived: &Derived) {
-        let session_of: HashMap<&str, &SessionCols> =
-            derived.assignments.iter().map(|a| (a.message_id.as_str(), &a.session)).collect();
         // A user's sessions follow each other: the last is the one that started last.
-        let mut last: HashMap<String, (NaiveDateTime, String)> = HashMap::new();
-        for input in &inputs {
-            if let Some(s) = session_of.get(input.message_id.as_str()) {
-                let key = (s.session_start, s.session_id.clone());
-                let entry = last.entry(input.user_key.clone()).or_insert_with(|| key.clone());
-                if key > *entry {
-                    *entry = key;
-                }
+        let mut last: FastMap<&str, &SessionRow> = FastMap::default();
+        for session in &derived.sessions {
+            let entry = last.entry(session.user_key.as_str()).or_insert(session);
+            if (session.started_at, &session.session_id) > (entry.started_at, &entry.session_id) {
+                *entry = session;
             }
         }
+        let last_ids: FastSet<&str> = last.values().map(|s| s.session_id.as_str()).collect();
+        let kept: FastMap<&str, &SessionCols> = derived
+            .assignments
+            .iter()
+            .filter(|a| last_ids.contains(a.session.session_id.as_str()))
+            .map(|a| (a.message_id.as_str(), &a.session))
+            .collect();
         for mut input in inputs {
-            let Some(s) = session_of.get(input.message_id.as_str()) else { continue };
-            if last.get(&input.user_key).is_some_and(|l| l.1 == s.session_id) {
-                input.stored = Some((*s).clone());
+            if let Some(session) = kept.get(input.message_id.as_str()) {
+                input.stored = Some((*session).clone());
                 self.by_user.entry(input.user_key.clone()).or_default().push(input);
             }
         }
@@ -181,7 +189,7 @@ pub async fn write_batch(
         return Ok(SessionStats::default());
     }
     let started = Instant::now();
-    let batch_ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+    let batch_ids: FastSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
     let (stored, write) = match open.as_deref_mut() {
         Some(open) => (open.take_users(rows), SessionWrite::Upsert),
         None => {
@@ -199,11 +207,11 @@ pub async fn write_batch(
     inputs.splice(0..0, stored);
     let (inputs, derived) = derive(inputs, rules).await?;
     let loaded = started.elapsed();
-    let batch_sessions: HashMap<&str, SessionCols> = derived
+    let batch_sessions: FastMap<&str, &SessionCols> = derived
         .assignments
         .iter()
         .filter(|a| batch_ids.contains(a.message_id.as_str()))
-        .map(|a| (a.message_id.as_str(), a.session.clone()))
+        .map(|a| (a.message_id.as_str(), &a.session))
         .collect();
     tx.upsert_messages(rows, now, Some(&batch_sessions), write == SessionWrite::Upsert).await?;
     let changed: Vec<&Assignment> = derived.changed(&inputs[..n_stored]);

@@ -8,7 +8,7 @@
 //! cursor in one transaction (`pipeline::derive`); finally mirror Dify's current feedback.
 //! Every step is recorded in `ingest_runs`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -109,6 +109,7 @@ pub async fn run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path
         compare_s = t.compare.as_secs_f64(),
         write_s = t.write.as_secs_f64(),
         commit_s = t.commit.as_secs_f64(),
+        wait_s = t.wait.as_secs_f64(),
         "Time spent."
     );
     match &result {
@@ -174,6 +175,9 @@ struct Timings {
     write: Duration,
     /// Cursor, state and commit.
     commit: Duration,
+    /// The writer waiting for the reader's next batch: when it is large, reading Dify and
+    /// classifying is the slower side of the load.
+    wait: Duration,
 }
 
 impl Ingest<'_> {
@@ -342,7 +346,10 @@ impl Ingest<'_> {
             (dify, classify_time, read)
         }));
         let mut progress = Progress::start("Reading Dify", Some(total));
-        while let Some(batch) = receiver.recv().await {
+        loop {
+            let waiting = Instant::now();
+            let Some(batch) = receiver.recv().await else { break };
+            self.timings.wait += waiting.elapsed();
             let rows = batch.rows.len() as u64;
             // On an error the reader is aborted as it is dropped.
             self.write_classified(batch).await?;
@@ -593,12 +600,18 @@ async fn plan_writes<'a>(
     rows: &'a [MessageRow],
     known_new: bool,
 ) -> anyhow::Result<WritePlan<'a>> {
-    let stored = if known_new {
-        HashMap::new()
-    } else {
-        let ids: Vec<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
-        tx.existing(&ids).await?
-    };
+    if known_new {
+        // Every row is written; a first load carries its users' sessions (`OpenSessions`) and
+        // needs no restart points.
+        return Ok(WritePlan {
+            rows: rows.iter().collect(),
+            affected: Vec::new(),
+            new: rows.len(),
+            changed: 0,
+        });
+    }
+    let ids: Vec<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+    let stored = tx.existing(&ids).await?;
     Ok(plan_against(rows, &stored))
 }
 

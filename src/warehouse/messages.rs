@@ -67,7 +67,7 @@ impl Tx {
         &mut self,
         rows: &[&MessageRow],
         now: NaiveDateTime,
-        sessions: Option<&HashMap<&str, SessionCols>>,
+        sessions: Option<&foldhash::HashMap<&str, &SessionCols>>,
         all_new: bool,
     ) -> anyhow::Result<()> {
         let mut rows = rows.to_vec();
@@ -82,7 +82,7 @@ impl Tx {
                     .iter()
                     .map(|row| WithSession {
                         message: Written { row, first_seen_at: now },
-                        session: sessions.get(row.message_id.as_str()),
+                        session: sessions.get(row.message_id.as_str()).copied(),
                     })
                     .collect();
                 self.write_rows(&rows, conflict).await
