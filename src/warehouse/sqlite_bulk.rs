@@ -79,17 +79,26 @@ pub async fn query_rows<T: FromSqliteRow>(
     .await
 }
 
+/// A time or date as text, on the stack: the writer formats five times and dates per message
+/// row, and a `String` each cost an allocation and a free on the writer's path. 40 bytes
+/// hold any `NaiveDateTime` chrono represents (at most 33: a signed six-digit year, a leap
+/// second and nine fraction digits).
+pub type TimeText = arrayvec::ArrayString<40>;
+
 /// `t` as sqlx writes a time to SQLite, `t.format("%F %T%.f")`: the fraction has 0, 3, 6 or 9
 /// digits, as few as keep it exact. Written by hand because chrono's general formatter took a
 /// tenth of an ingest's writing time; times chrono would print differently (years outside
 /// 0–9999, leap seconds) go through chrono.
-pub fn sqlx_time(t: NaiveDateTime) -> String {
+pub fn sqlx_time_text(t: NaiveDateTime) -> TimeText {
     use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
     let (year, nano) = (t.year(), t.nanosecond());
+    let mut out = TimeText::new();
     if !(0..=9999).contains(&year) || nano >= 1_000_000_000 {
-        return t.format("%F %T%.f").to_string();
+        // Fits: see `TimeText` (tested at chrono's extremes).
+        write!(out, "{}", t.format("%F %T%.f")).ok();
+        return out;
     }
-    let mut out = String::with_capacity(26);
     push_digits(&mut out, year as u32, 4);
     for (sep, value) in
         [('-', t.month()), ('-', t.day()), (' ', t.hour()), (':', t.minute()), (':', t.second())]
@@ -110,13 +119,20 @@ pub fn sqlx_time(t: NaiveDateTime) -> String {
     out
 }
 
+/// [`sqlx_time_text`] as a `String`.
+pub fn sqlx_time(t: NaiveDateTime) -> String {
+    sqlx_time_text(t).to_string()
+}
+
 /// `d` as sqlx writes a date to SQLite, `d.format("%F")`.
-pub fn sqlx_date(d: NaiveDate) -> String {
+pub fn sqlx_date_text(d: NaiveDate) -> TimeText {
     use chrono::Datelike;
+    use std::fmt::Write;
+    let mut out = TimeText::new();
     if !(0..=9999).contains(&d.year()) {
-        return d.format("%F").to_string();
+        write!(out, "{}", d.format("%F")).ok();
+        return out;
     }
-    let mut out = String::with_capacity(10);
     push_digits(&mut out, d.year() as u32, 4);
     for value in [d.month(), d.day()] {
         out.push('-');
@@ -125,20 +141,28 @@ pub fn sqlx_date(d: NaiveDate) -> String {
     out
 }
 
-/// Appends the last `width` decimal digits of `value`, zero-padded.
-fn push_digits(out: &mut String, value: u32, width: usize) {
+/// [`sqlx_date_text`] as a `String`.
+pub fn sqlx_date(d: NaiveDate) -> String {
+    sqlx_date_text(d).to_string()
+}
+
+/// Appends the last `width` decimal digits of `value`, zero-padded (the callers' widths add up
+/// to at most 29 bytes, within `TimeText`).
+fn push_digits(out: &mut TimeText, value: u32, width: usize) {
     let mut buf = [b'0'; 10];
     let mut v = value;
     for slot in buf[..width].iter_mut().rev() {
         *slot = b'0' + (v % 10) as u8;
         v /= 10;
     }
-    out.extend(buf[..width].iter().map(|&b| b as char));
+    for &b in &buf[..width] {
+        out.push(b as char);
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, NaiveDate};
+    use chrono::{DateTime, NaiveDate, Timelike};
     use proptest::prelude::*;
 
     use super::*;
@@ -198,6 +222,17 @@ mod tests {
             assert_eq!(sqlx_time(t), t.format("%F %T%.f").to_string());
         }
         assert_eq!(sqlx_time(day.and_hms_micro_opt(9, 5, 7, 120).unwrap()), "2026-11-02 09:05:07.000120");
+    }
+
+    #[test]
+    fn the_extremes_of_chrono_fit_the_stack_text() {
+        for t in [NaiveDateTime::MIN, NaiveDateTime::MAX] {
+            let leap = t.with_nanosecond(1_999_999_999).unwrap_or(t);
+            for t in [t, leap] {
+                assert_eq!(sqlx_time(t), t.format("%F %T%.f").to_string());
+                assert_eq!(sqlx_date(t.date()), t.date().format("%F").to_string());
+            }
+        }
     }
 
     proptest! {
