@@ -9,7 +9,7 @@
 //! - [`rederive_users`]: the sessions of users whose marks changed (`mark`, `import legacy`);
 //! - [`reclassify`]: every stored message and every session, after the rules changed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -42,10 +42,9 @@ pub struct SessionStats {
 }
 
 /// Runs the per-message rules on raw rows: the warehouse rows with their verdicts.
-pub fn classify(rows: &[RawMessage], rules: &RulesInForce) -> PolarsResult<Vec<MessageRow>> {
-    let raw = frame::to_frame(rows)?;
-    let classified = messages::classify(raw, rules)?;
-    message_rows(&classified)
+pub fn classify(rows: Vec<RawMessage>, rules: &RulesInForce) -> PolarsResult<Vec<MessageRow>> {
+    let classified = messages::classify(frame::to_frame(&rows)?, rules)?;
+    message_rows(rows, &classified)
 }
 
 /// [`classify`] off the async runtime (it is CPU-bound).
@@ -54,7 +53,7 @@ pub async fn classify_off_runtime(
     rules: &RulesInForce,
 ) -> anyhow::Result<Vec<MessageRow>> {
     let rules = rules.clone();
-    tokio::task::spawn_blocking(move || classify(&rows, &rules))
+    tokio::task::spawn_blocking(move || classify(rows, &rules))
         .await
         .context("classifying messages")?
         .context("classifying messages")
@@ -232,11 +231,15 @@ async fn with_current_marks(
     refresh: bool,
     rows: &[&MessageRow],
 ) -> anyhow::Result<(Vec<SessionInput>, Vec<SessionInput>)> {
-    let mut ids: HashSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
-    if refresh {
-        ids.extend(stored.iter().map(|i| i.message_id.as_str()));
-    }
-    let marks = tx.current_marks(&ids).await?;
+    let marks = if tx.has_marks().await? {
+        let mut ids: FastSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
+        if refresh {
+            ids.extend(stored.iter().map(|i| i.message_id.as_str()));
+        }
+        tx.current_marks(&ids.into_iter().collect::<Vec<_>>()).await?
+    } else {
+        HashMap::new()
+    };
     if refresh {
         for input in &mut stored {
             (input.kb_mark, input.manual_mark) =
@@ -316,7 +319,7 @@ impl Classifying {
         let stored = page.iter().map(|p| (p.raw.id.clone(), p.stored())).collect();
         let raw: Vec<RawMessage> = page.into_iter().map(|p| p.raw).collect();
         let rules = rules.clone();
-        let handle = tokio::task::spawn_blocking(move || classify(&raw, &rules));
+        let handle = tokio::task::spawn_blocking(move || classify(raw, &rules));
         Classifying { handle, stored }
     }
 
@@ -376,7 +379,8 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
             let plan = plan_against(&classified, &stored);
             changed += plan.changed;
             affected.extend(plan.affected.iter().cloned());
-            tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None, false).await?;
+            tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None::<&HashMap<_, _>>, false)
+                .await?;
         }
         match next {
             Some(next) => classifying = Some(next),

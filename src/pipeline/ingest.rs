@@ -246,27 +246,47 @@ impl Ingest<'_> {
         }
         let read = self.read_while_writing(dify, start, &apps).await;
         // Even when reading failed: the batches written are whole and deserve their indexes
-        // (a killed load gets them from the next run's `ensure_indexes`).
-        let indexed = match self.first_load.take() {
-            Some(_) => {
-                let step = Instant::now();
-                let built = self.wh.ensure_indexes().await;
-                debug!(seconds = step.elapsed().as_secs_f64(), "Built the indexes.");
-                if let Some(checkpointer) = &self.checkpointer {
-                    checkpointer.nudge();
-                }
-                built
+        // (a killed load gets them from the next run's `ensure_indexes`). Dify's feedback is
+        // read meanwhile: the index build keeps one core busy and leaves the other idle.
+        let first_load = self.first_load.take().is_some();
+        let (mut dify, indexed, feedback) = match read {
+            Ok(mut dify) => {
+                let everything = scope == Scope::Full;
+                let (indexed, feedback) = tokio::join!(
+                    self.build_first_load_indexes(first_load),
+                    read_feedback(self.wh, &mut dify, &apps, everything)
+                );
+                (dify, indexed, feedback)
             }
-            None => Ok(()),
+            Err(read) => {
+                // The read's error is the one to report; a failed build is redone next run.
+                if let Err(e) = self.build_first_load_indexes(first_load).await {
+                    warn!(error = %one_line(&e), "Could not build the indexes after a failed read; the next ingest builds them.");
+                }
+                return Err(read);
+            }
         };
-        let mut dify = read?;
         indexed?;
         // Only now: a full re-read for a changed selection that stops half-way is started
         // again by the next run, which still sees the old selection.
         self.record_apps(&apps_key).await?;
-        self.sync_feedback(&mut dify, &apps, scope == Scope::Full).await?;
+        self.store_feedback(&mut dify, feedback?).await?;
         dify.finish().await?;
         Ok(())
+    }
+
+    /// After a first load: builds the indexes it dropped and lets the checkpointer copy them.
+    async fn build_first_load_indexes(&self, first_load: bool) -> anyhow::Result<()> {
+        if !first_load {
+            return Ok(());
+        }
+        let step = Instant::now();
+        let built = self.wh.ensure_indexes().await;
+        debug!(seconds = step.elapsed().as_secs_f64(), "Built the indexes.");
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.nudge();
+        }
+        built
     }
 
     /// Records the app selection a complete read of Dify was made with.
@@ -505,25 +525,15 @@ impl Ingest<'_> {
         Ok(())
     }
 
-    /// Brings the stored feedback to Dify's current state, reading only the buckets of
-    /// message ids whose feedback changed since the last run (`warehouse::feedback`).
-    /// `everything` (`--full`) compares every bucket, whatever the kept summary says.
-    async fn sync_feedback(
-        &mut self,
-        dify: &mut DifyReader,
-        apps: &[String],
-        everything: bool,
-    ) -> anyhow::Result<()> {
-        let summary =
-            feedback::Summary::new(apps, dify.feedback_summary(apps, feedback::BUCKET_CHARS).await?);
-        let kept = if everything { None } else { self.wh.feedback_summary().await? };
-        let changed = summary.changed_since(kept.as_ref());
-        if changed.as_ref().is_some_and(Vec::is_empty) {
+    /// Brings the stored feedback to Dify's current state ([`read_feedback`] read it), and
+    /// keeps Dify's summary for the next run.
+    async fn store_feedback(&mut self, dify: &mut DifyReader, read: FeedbackRead) -> anyhow::Result<()> {
+        let FeedbackRead { summary, buckets, current } = read;
+        let Some(current) = current else {
             debug!(buckets = summary.len(), changed = 0, dify_rows = 0, "Feedback unchanged in Dify.");
             return Ok(());
-        }
-        let buckets = changed.as_deref();
-        let current = dify.feedbacks(apps, feedback::BUCKET_CHARS, buckets).await?;
+        };
+        let buckets = buckets.as_deref();
         let stored = self.wh.stored_feedback_in(self.rules.apps.ids(), buckets).await?;
         debug!(
             buckets = summary.len(),
@@ -546,6 +556,35 @@ impl Ingest<'_> {
         self.counts.feedback_changed += (diff.upserts.len() + deletes.len()) as i64;
         Ok(())
     }
+}
+
+/// Dify's current feedback, read for [`Ingest::store_feedback`].
+struct FeedbackRead {
+    /// Dify's summary per bucket of message ids.
+    summary: feedback::Summary,
+    /// The buckets whose feedback changed since the kept summary (`None`: every bucket).
+    buckets: Option<Vec<String>>,
+    /// Dify's feedback rows in those buckets; `None` when no bucket changed.
+    current: Option<Vec<FeedbackRow>>,
+}
+
+/// Reads Dify's feedback in the buckets of message ids whose feedback changed since the last
+/// run (`warehouse::feedback`); `everything` (`--full`) reads every bucket, whatever the kept
+/// summary says. Writes nothing, so it can run beside the index build.
+async fn read_feedback(
+    wh: &Warehouse,
+    dify: &mut DifyReader,
+    apps: &[String],
+    everything: bool,
+) -> anyhow::Result<FeedbackRead> {
+    let summary = feedback::Summary::new(apps, dify.feedback_summary(apps, feedback::BUCKET_CHARS).await?);
+    let kept = if everything { None } else { wh.feedback_summary().await? };
+    let buckets = summary.changed_since(kept.as_ref());
+    if buckets.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(FeedbackRead { summary, buckets, current: None });
+    }
+    let current = dify.feedbacks(apps, feedback::BUCKET_CHARS, buckets.as_deref()).await?;
+    Ok(FeedbackRead { summary, buckets, current: Some(current) })
 }
 
 /// Reads a whole export file, checking every row, and returns the ids of the apps it names

@@ -63,11 +63,11 @@ impl Tx {
     /// can be stored yet (a first load): they are then inserted plainly — on SQLite such a
     /// load has dropped the key index an upsert needs (`Warehouse::drop_indexes`), on
     /// PostgreSQL they are copied straight into the table.
-    pub async fn upsert_messages(
+    pub async fn upsert_messages<S: std::hash::BuildHasher>(
         &mut self,
         rows: &[&MessageRow],
         now: NaiveDateTime,
-        sessions: Option<&foldhash::HashMap<&str, &SessionCols>>,
+        sessions: Option<&HashMap<&str, &SessionCols, S>>,
         all_new: bool,
     ) -> anyhow::Result<()> {
         let mut rows = rows.to_vec();

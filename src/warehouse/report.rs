@@ -100,7 +100,7 @@ impl Warehouse {
         let rows = match &self.pool {
             Pool::Sqlite(pool) => {
                 let mut conn = pool.acquire().await.context("reading messages for the report")?;
-                query_rows(&mut conn, sql, &[&sqlx_date(from), &sqlx_date(to)]).await
+                query_rows(&mut conn, sql, &[&sqlx_date(from).as_str(), &sqlx_date(to).as_str()]).await
             }
             Pool::Postgres(pool) => {
                 sqlx::query_as(sql).bind(from).bind(to).fetch_all(pool).await.map_err(anyhow::Error::from)

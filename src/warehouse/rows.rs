@@ -9,7 +9,8 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
-use crate::extract::frame::from_micros;
+use crate::extract::RawMessage;
+use crate::extract::frame::{from_micros, micros};
 use crate::transform::messages::MessageState;
 use crate::transform::time::from_epoch_days;
 use crate::warehouse::table::{Row, Sink, Value};
@@ -105,9 +106,7 @@ impl MessageRow {
     /// runs, compiler versions and crate upgrades. The bytes hashed are explicit, in the
     /// declaration's column order (see [`HashBytes`]), and hashed with xxh3-64.
     pub fn compute_content_hash(&self) -> i64 {
-        let mut bytes = HashBytes::default();
-        self.write(&mut bytes).expect("hashing writes into memory");
-        xxhash_rust::xxh3::xxh3_64(&bytes.buf) as i64
+        HashBytes::default().of(self)
     }
 }
 
@@ -119,6 +118,17 @@ impl MessageRow {
 struct HashBytes {
     buf: Vec<u8>,
     column: usize,
+}
+
+impl HashBytes {
+    /// The content hash of `row`. The buffer is kept from row to row: a batch's rows are
+    /// hashed with one buffer instead of growing a new one for each.
+    fn of(&mut self, row: &MessageRow) -> i64 {
+        self.buf.clear();
+        self.column = 0;
+        row.write(self).expect("hashing writes into memory");
+        xxhash_rust::xxh3::xxh3_64(&self.buf) as i64
+    }
 }
 
 impl Sink for HashBytes {
@@ -165,10 +175,6 @@ fn strs<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<Vec<Option<&'a str>>>
     Ok(df.column(name)?.str()?.iter().collect())
 }
 
-fn owned(v: Option<&str>) -> Option<String> {
-    v.map(str::to_string)
-}
-
 fn i64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
     Ok(df.column(name)?.cast(&DataType::Int64)?.i64()?.iter().collect())
 }
@@ -177,89 +183,73 @@ fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<bool>>> {
     Ok(df.column(name)?.bool()?.iter().collect())
 }
 
-fn f64s(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<f64>>> {
-    Ok(df.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect())
-}
-
 fn dates(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i32>>> {
     Ok(df.column(name)?.cast(&DataType::Int32)?.i32()?.iter().collect())
 }
 
-/// Rows of a classified frame (raw columns plus `transform::messages::DERIVED_COLUMNS`).
-pub fn message_rows(df: &DataFrame) -> PolarsResult<Vec<MessageRow>> {
-    let id = strs(df, "message_id")?;
-    let app = strs(df, "app_id")?;
-    let conv = strs(df, "conversation_id")?;
-    let created = i64s(df, "created_at")?;
-    let updated = i64s(df, "updated_at")?;
-    let local_time = i64s(df, "local_time")?;
-    let local_date = dates(df, "local_date")?;
-    let user = strs(df, "user_key")?;
-    let query = strs(df, "query")?;
-    let question = strs(df, "question")?;
-    let answer = strs(df, "answer")?;
-    let status = strs(df, "status")?;
-    let error = strs(df, "error")?;
-    let state = strs(df, "state")?;
-    let kb_hit = bools(df, "kb_hit")?;
-    let transfer = bools(df, "transfer")?;
-    let included = bools(df, "included")?;
-    let invoke_from = strs(df, "invoke_from")?;
-    let from_source = strs(df, "from_source")?;
-    let end_user = strs(df, "from_end_user_id")?;
-    let account = strs(df, "from_account_id")?;
-    let session_key = strs(df, "end_user_session_id")?;
-    let email = strs(df, "account_email")?;
-    let inputs = strs(df, "inputs")?;
-    let m_tokens = i64s(df, "message_tokens")?;
-    let a_tokens = i64s(df, "answer_tokens")?;
-    let latency = f64s(df, "latency_s")?;
-    let price = f64s(df, "total_price")?;
-    let currency = strs(df, "currency")?;
-    let parent = strs(df, "parent_message_id")?;
-    let app_mode = strs(df, "app_mode")?;
-    let conv_name = strs(df, "conversation_name")?;
-    let conv_deleted = bools(df, "conversation_deleted")?;
+/// A time as the frame carries it: whole microseconds (`extract::frame`).
+fn to_micros(t: NaiveDateTime) -> NaiveDateTime {
+    from_micros(micros(t))
+}
 
-    Ok((0..df.height())
-        .map(|i| {
+/// The warehouse rows of a batch: each raw message with the verdicts of its row of
+/// `classified` (the frame `transform::messages::classify` made of the same messages, in the
+/// same order). The raw text moves into the row instead of being copied back out of the
+/// frame: most of a row's bytes are its query and answer.
+pub fn message_rows(raw: Vec<RawMessage>, classified: &DataFrame) -> PolarsResult<Vec<MessageRow>> {
+    if classified.height() != raw.len() {
+        polars_bail!(ShapeMismatch: "{} verdicts for {} messages", classified.height(), raw.len());
+    }
+    let local_time = i64s(classified, "local_time")?;
+    let local_date = dates(classified, "local_date")?;
+    let user = strs(classified, "user_key")?;
+    let question = strs(classified, "question")?;
+    let state = strs(classified, "state")?;
+    let kb_hit = bools(classified, "kb_hit")?;
+    let transfer = bools(classified, "transfer")?;
+    let included = bools(classified, "included")?;
+    let mut hash = HashBytes::default();
+    Ok(raw
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| {
             let mut row = MessageRow {
-                message_id: id[i].unwrap_or_default().to_string(),
-                app_id: app[i].unwrap_or_default().to_string(),
-                conversation_id: conv[i].unwrap_or_default().to_string(),
-                created_at: from_micros(created[i].unwrap_or_default()),
-                updated_at: updated[i].map(from_micros),
+                message_id: m.id,
+                app_id: m.app_id,
+                conversation_id: m.conversation_id,
+                created_at: to_micros(m.created_at),
+                updated_at: m.updated_at.map(to_micros),
                 local_time: from_micros(local_time[i].unwrap_or_default()),
                 local_date: from_epoch_days(local_date[i].unwrap_or_default()),
                 user_key: user[i].unwrap_or("unknown").to_string(),
-                query: query[i].unwrap_or_default().to_string(),
+                query: m.query,
                 question: question[i].unwrap_or_default().to_string(),
-                answer: answer[i].unwrap_or_default().to_string(),
-                status: status[i].unwrap_or_default().to_string(),
-                error: owned(error[i]),
+                answer: m.answer,
+                status: m.status,
+                error: m.error,
                 state: MessageState::from_stored(state[i].unwrap_or_default()),
                 kb_hit: kb_hit[i].unwrap_or(false),
                 transfer: transfer[i].unwrap_or(false),
                 included: included[i].unwrap_or(true),
-                invoke_from: owned(invoke_from[i]),
-                from_source: from_source[i].unwrap_or_default().to_string(),
-                from_end_user_id: owned(end_user[i]),
-                from_account_id: owned(account[i]),
-                end_user_session_id: owned(session_key[i]),
-                account_email: owned(email[i]),
-                inputs: owned(inputs[i]),
-                message_tokens: m_tokens[i].unwrap_or_default(),
-                answer_tokens: a_tokens[i].unwrap_or_default(),
-                latency_s: latency[i].unwrap_or_default(),
-                total_price: price[i],
-                currency: owned(currency[i]),
-                parent_message_id: owned(parent[i]),
-                app_mode: owned(app_mode[i]),
-                conversation_name: owned(conv_name[i]),
-                conversation_deleted: conv_deleted[i],
+                invoke_from: m.invoke_from,
+                from_source: m.from_source,
+                from_end_user_id: m.from_end_user_id,
+                from_account_id: m.from_account_id,
+                end_user_session_id: m.end_user_session_id,
+                account_email: m.account_email,
+                inputs: m.inputs,
+                message_tokens: m.message_tokens,
+                answer_tokens: m.answer_tokens,
+                latency_s: m.latency_s,
+                total_price: m.total_price,
+                currency: m.currency,
+                parent_message_id: m.parent_message_id,
+                app_mode: m.app_mode,
+                conversation_name: m.conversation_name,
+                conversation_deleted: m.conversation_deleted,
                 content_hash: 0,
             };
-            row.content_hash = row.compute_content_hash();
+            row.content_hash = hash.of(&row);
             row
         })
         .collect())

@@ -228,21 +228,22 @@ impl Tx {
         .context("clearing sessions")
     }
 
-    /// The current marks (kb_hit, manual) of these messages (the view `current_marks`); none
-    /// when no mark exists at all.
-    pub async fn current_marks(
-        &mut self,
-        ids: &HashSet<&str>,
-    ) -> anyhow::Result<HashMap<String, (Option<bool>, Option<bool>)>> {
+    /// Whether any mark exists at all: when none does (a first load, mostly), the callers of
+    /// [`Tx::current_marks`] skip collecting the ids to ask for.
+    pub async fn has_marks(&mut self) -> anyhow::Result<bool> {
         let (any,): (i64,) = with_conn!(self, conn, Db => {
             sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM marks LIMIT 1) x").fetch_one(&mut *conn).await
         })
         .context("reading marks")?;
+        Ok(any > 0)
+    }
+
+    /// The current marks (kb_hit, manual) of these messages (the view `current_marks`).
+    pub async fn current_marks(
+        &mut self,
+        ids: &[&str],
+    ) -> anyhow::Result<HashMap<String, (Option<bool>, Option<bool>)>> {
         let mut out: HashMap<String, (Option<bool>, Option<bool>)> = HashMap::new();
-        if any == 0 {
-            return Ok(out);
-        }
-        let ids: Vec<&str> = ids.iter().copied().collect();
         for chunk in ids.chunks(ROWS_PER_STATEMENT / 2) {
             let rows: Vec<(String, String, Option<bool>)> = with_conn!(self, conn, Db => {
                 let mut qb = QueryBuilder::<Db>::new(include_str!("../../sql/warehouse/marks_current.sql"));

@@ -89,7 +89,7 @@ pub type TimeText = arrayvec::ArrayString<40>;
 /// digits, as few as keep it exact. Written by hand because chrono's general formatter took a
 /// tenth of an ingest's writing time; times chrono would print differently (years outside
 /// 0–9999, leap seconds) go through chrono.
-pub fn sqlx_time_text(t: NaiveDateTime) -> TimeText {
+pub fn sqlx_time(t: NaiveDateTime) -> TimeText {
     use chrono::{Datelike, Timelike};
     use std::fmt::Write;
     let (year, nano) = (t.year(), t.nanosecond());
@@ -119,13 +119,8 @@ pub fn sqlx_time_text(t: NaiveDateTime) -> TimeText {
     out
 }
 
-/// [`sqlx_time_text`] as a `String`.
-pub fn sqlx_time(t: NaiveDateTime) -> String {
-    sqlx_time_text(t).to_string()
-}
-
 /// `d` as sqlx writes a date to SQLite, `d.format("%F")`.
-pub fn sqlx_date_text(d: NaiveDate) -> TimeText {
+pub fn sqlx_date(d: NaiveDate) -> TimeText {
     use chrono::Datelike;
     use std::fmt::Write;
     let mut out = TimeText::new();
@@ -139,11 +134,6 @@ pub fn sqlx_date_text(d: NaiveDate) -> TimeText {
         push_digits(&mut out, value, 2);
     }
     out
-}
-
-/// [`sqlx_date_text`] as a `String`.
-pub fn sqlx_date(d: NaiveDate) -> String {
-    sqlx_date_text(d).to_string()
 }
 
 /// Appends the last `width` decimal digits of `value`, zero-padded (the callers' widths add up
@@ -207,6 +197,7 @@ mod tests {
                 .unwrap();
             let sql = "SELECT at, day, flag FROM t WHERE day >= $1";
             let day = sqlx_date(t.date());
+            let day = day.as_str();
             let rows: Vec<Probe> = query_rows(&mut conn, sql, &[&day]).await.unwrap();
             assert_eq!(rows, vec![Probe(t, t.date(), true)]);
             let err = query_rows::<Misread>(&mut conn, sql, &[&day]).await.unwrap_err();
@@ -219,9 +210,12 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
         for nano in [0, 1, 1_000, 120_000, 500_000_000, 123_456_789, 999_999_999] {
             let t = day.and_hms_nano_opt(9, 5, 7, nano).unwrap();
-            assert_eq!(sqlx_time(t), t.format("%F %T%.f").to_string());
+            assert_eq!(sqlx_time(t).as_str(), t.format("%F %T%.f").to_string());
         }
-        assert_eq!(sqlx_time(day.and_hms_micro_opt(9, 5, 7, 120).unwrap()), "2026-11-02 09:05:07.000120");
+        assert_eq!(
+            sqlx_time(day.and_hms_micro_opt(9, 5, 7, 120).unwrap()).as_str(),
+            "2026-11-02 09:05:07.000120"
+        );
     }
 
     #[test]
@@ -229,8 +223,8 @@ mod tests {
         for t in [NaiveDateTime::MIN, NaiveDateTime::MAX] {
             let leap = t.with_nanosecond(1_999_999_999).unwrap_or(t);
             for t in [t, leap] {
-                assert_eq!(sqlx_time(t), t.format("%F %T%.f").to_string());
-                assert_eq!(sqlx_date(t.date()), t.date().format("%F").to_string());
+                assert_eq!(sqlx_time(t).as_str(), t.format("%F %T%.f").to_string());
+                assert_eq!(sqlx_date(t.date()).as_str(), t.date().format("%F").to_string());
             }
         }
     }
@@ -239,8 +233,8 @@ mod tests {
         #[test]
         fn matches_chrono(secs in -70_000_000_000i64..300_000_000_000i64, nano in 0u32..2_000_000_000u32) {
             if let Some(t) = DateTime::from_timestamp(secs, nano).map(|t| t.naive_utc()) {
-                prop_assert_eq!(sqlx_time(t), t.format("%F %T%.f").to_string());
-                prop_assert_eq!(sqlx_date(t.date()), t.date().format("%F").to_string());
+                prop_assert_eq!(sqlx_time(t).to_string(), t.format("%F %T%.f").to_string());
+                prop_assert_eq!(sqlx_date(t.date()).to_string(), t.date().format("%F").to_string());
             }
         }
 
@@ -248,7 +242,7 @@ mod tests {
         fn matches_chrono_at_round_fractions(secs in 0i64..4_000_000_000i64, micros in 0u32..1_000_000u32, millis in any::<bool>()) {
             let nano = if millis { micros / 1_000 * 1_000_000 } else { micros * 1_000 };
             let t = DateTime::from_timestamp(secs, nano).unwrap().naive_utc();
-            prop_assert_eq!(sqlx_time(t), t.format("%F %T%.f").to_string());
+            prop_assert_eq!(sqlx_time(t).to_string(), t.format("%F %T%.f").to_string());
         }
     }
 }

@@ -20,7 +20,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
 
 use super::Tx;
-use super::sqlite_bulk::{sqlx_date_text, sqlx_time_text, with_raw_connection};
+use super::sqlite_bulk::{sqlx_date, sqlx_time, with_raw_connection};
 use super::table::{Checked, Row, Sink, Table, Value};
 
 /// What happens when a row's key is already stored.
@@ -90,8 +90,8 @@ impl Sink for SqliteBinder<'_, '_> {
             Value::Int(v) => s.raw_bind_parameter(i, v)?,
             Value::Real(v) => s.raw_bind_parameter(i, v)?,
             Value::Bool(v) => s.raw_bind_parameter(i, v)?,
-            Value::Time(v) => s.raw_bind_parameter(i, v.map(sqlx_time_text).as_deref())?,
-            Value::Date(v) => s.raw_bind_parameter(i, v.map(sqlx_date_text).as_deref())?,
+            Value::Time(v) => s.raw_bind_parameter(i, v.map(sqlx_time).as_deref())?,
+            Value::Date(v) => s.raw_bind_parameter(i, v.map(sqlx_date).as_deref())?,
         }
         self.next += 1;
         Ok(())

@@ -959,3 +959,22 @@ async fn feedback_from_an_export_file_is_compared_again(backend: Backend) {
     assert!(out.contains(" 1 feedback changes"), "{out}");
     assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
 }
+
+/// Dify's read turns PostgreSQL's JIT off for its own transaction and leaves the session's
+/// setting as it was after it (sql/dify/no_jit.sql; a read-only account may run it:
+/// `cli::read_only_dify_account_is_enough`).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dify_read_turns_jit_off_for_its_transaction_only() {
+    let dify = TestDb::create("jit").await;
+    let mut conn = dify.connect().await;
+    sqlx::query("SET jit = on").execute(&mut conn).await.unwrap();
+    let jit = async |conn: &mut sqlx::PgConnection| -> String {
+        sqlx::query_scalar("SHOW jit").fetch_one(conn).await.unwrap()
+    };
+    sqlx::raw_sql(include_str!("../../sql/dify/begin.sql")).execute(&mut conn).await.unwrap();
+    sqlx::query(include_str!("../../sql/dify/no_jit.sql")).execute(&mut conn).await.unwrap();
+    assert_eq!(jit(&mut conn).await, "off", "inside the read");
+    sqlx::raw_sql("COMMIT").execute(&mut conn).await.unwrap();
+    assert_eq!(jit(&mut conn).await, "on", "after the read");
+    conn.close().await.ok();
+}
