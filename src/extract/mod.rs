@@ -52,7 +52,8 @@ pub struct RawMessage {
 
 /// Decodes by position where the query's columns come in the struct's order (Dify's
 /// `sql/dify/message_columns.sql`), by name otherwise (the PostgreSQL warehouse's stored rows).
-/// Looking every column up by name took 5.6 % of a first load's instructions.
+/// Looking every column up by name took 5.6 % of a first load's instructions
+/// (docs/performance.md, "The first load").
 impl<'r> sqlx::FromRow<'r, PgRow> for RawMessage {
     fn from_row(row: &'r PgRow) -> Result<RawMessage, sqlx::Error> {
         let mut c = Columns { row, at: 0 };
