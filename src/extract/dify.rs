@@ -31,8 +31,9 @@ const MESSAGES_BY_ID_SQL: &str = include_str!("../../sql/dify/messages_by_id.sql
 const FEEDBACKS_SQL: &str = include_str!("../../sql/dify/feedbacks.sql");
 const FEEDBACK_SUMMARY_SQL: &str = include_str!("../../sql/dify/feedback_summary.sql");
 const EXISTING_IDS_SQL: &str = include_str!("../../sql/dify/existing_ids.sql");
-const BEGIN_SQL: &str = include_str!("../../sql/dify/begin.sql");
-const NO_JIT_SQL: &str = include_str!("../../sql/dify/no_jit.sql");
+/// The read-only transaction, and its one setting (no JIT), sent together in one round trip.
+const BEGIN_SQL: &str =
+    concat!(include_str!("../../sql/dify/begin.sql"), ";\n", include_str!("../../sql/dify/no_jit.sql"));
 
 /// Columns every supported Dify (0.6 and later) has; the extractor cannot work without them.
 const REQUIRED: &[(&str, &[&str])] = &[
@@ -123,10 +124,6 @@ impl DifySource {
         let DifySource { mut conn, place, timeout } = self;
         let begin = sqlx::raw_sql(AssertSqlSafe(BEGIN_SQL.trim())).execute(&mut conn);
         within(timeout, begin)
-            .await
-            .with_context(|| format!("cannot start a read-only transaction on Dify at {place}"))?;
-        let no_jit = sqlx::query(NO_JIT_SQL).execute(&mut conn);
-        within(timeout, no_jit)
             .await
             .with_context(|| format!("cannot start a read-only transaction on Dify at {place}"))?;
         let probe = sqlx::query_as(COLUMNS_SQL).fetch_all(&mut conn);

@@ -249,15 +249,8 @@ impl Ingest<'_> {
         // (a killed load gets them from the next run's `ensure_indexes`). Dify's feedback is
         // read meanwhile: the index build keeps one core busy and leaves the other idle.
         let first_load = self.first_load.take().is_some();
-        let (mut dify, indexed, feedback) = match read {
-            Ok(mut dify) => {
-                let everything = scope == Scope::Full;
-                let (indexed, feedback) = tokio::join!(
-                    self.build_first_load_indexes(first_load),
-                    read_feedback(self.wh, &mut dify, &apps, everything)
-                );
-                (dify, indexed, feedback)
-            }
+        let mut dify = match read {
+            Ok(dify) => dify,
             Err(read) => {
                 // The read's error is the one to report; a failed build is redone next run.
                 if let Err(e) = self.build_first_load_indexes(first_load).await {
@@ -266,6 +259,11 @@ impl Ingest<'_> {
                 return Err(read);
             }
         };
+        let everything = scope == Scope::Full;
+        let (indexed, feedback) = tokio::join!(
+            self.build_first_load_indexes(first_load),
+            read_feedback(self.wh, &mut dify, &apps, everything)
+        );
         indexed?;
         // Only now: a full re-read for a changed selection that stops half-way is started
         // again by the next run, which still sees the old selection.
