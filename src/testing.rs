@@ -5,7 +5,10 @@
 //! `kill -9` would, no unwinding, no cleanup) right after its N-th committed batch;
 //! `ITSTAT_TEST_HOLD_BATCH_MS=N` makes it wait N ms before each batch's commit, inside the
 //! transaction, so the concurrency tests can be sure their reports and marks meet an open
-//! ingest transaction; `ITSTAT_TEST_PANIC=status` makes `itstat status` panic, as a bug would:
+//! ingest transaction; `ITSTAT_TEST_PAUSE_AFTER_BATCH_MS=N` makes it wait N ms after each
+//! commit, so that another SQLite writer, whose busy handler polls, gets a turn between two
+//! batches of a first load (whose writer otherwise begins the next at once);
+//! `ITSTAT_TEST_PANIC=status` makes `itstat status` panic, as a bug would:
 //! the scheduler must outlive it and record it. Without the feature (every shipped build) the
 //! functions do nothing, whatever the environment holds: a stray variable in a cron
 //! environment must never kill an ingest.
@@ -20,6 +23,14 @@ pub fn maybe_abort_after_batch() {
 pub async fn maybe_hold_batch() {
     #[cfg(feature = "test-hooks")]
     if let Some(ms) = hooks::number("ITSTAT_TEST_HOLD_BATCH_MS") {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
+/// Called after each batch's commit; waits there in a test build.
+pub async fn maybe_pause_after_batch() {
+    #[cfg(feature = "test-hooks")]
+    if let Some(ms) = hooks::number("ITSTAT_TEST_PAUSE_AFTER_BATCH_MS") {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
 }
@@ -66,12 +77,14 @@ mod tests {
         unsafe {
             std::env::set_var("ITSTAT_TEST_ABORT_AFTER_BATCHES", "1");
             std::env::set_var("ITSTAT_TEST_HOLD_BATCH_MS", "60000");
+            std::env::set_var("ITSTAT_TEST_PAUSE_AFTER_BATCH_MS", "60000");
             std::env::set_var("ITSTAT_TEST_PANIC", "status");
         }
         maybe_abort_after_batch();
         maybe_panic("status");
         let started = std::time::Instant::now();
         maybe_hold_batch().await;
+        maybe_pause_after_batch().await;
         assert!(started.elapsed() < std::time::Duration::from_secs(5), "the batch was held");
     }
 }

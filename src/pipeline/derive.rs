@@ -6,6 +6,8 @@
 //! `derive::derive_sessions`) and hands the result back to the warehouse, inside the caller's
 //! transaction:
 //! - [`write_batch`]: an ingest batch's new and changed messages with their users' sessions;
+//! - [`FirstLoadSessions`] and [`write_batch_ahead`]: the same for a first full load, whose
+//!   sessions are derived ahead of the writer;
 //! - [`rederive_users`]: the sessions of users whose marks changed (`mark`, `import legacy`);
 //! - [`reclassify`]: every stored message and every session, after the rules changed.
 
@@ -28,7 +30,8 @@ use crate::warehouse::messages::{Stored, StoredCursor, StoredRaw};
 use crate::warehouse::rows::{MessageRow, message_rows};
 use crate::warehouse::runs::RULES_KEY;
 use crate::warehouse::sessions::{
-    Affected, InputLookup, SessionWrite, earliest_per_user, groups_by_rows, user_groups,
+    Affected, InputLookup, MarksSnapshot, MessageMarks, SessionWrite, earliest_per_user, groups_by_rows,
+    user_groups,
 };
 use crate::warehouse::{Tx, Warehouse};
 
@@ -126,22 +129,22 @@ pub async fn rederive_users(
 /// needs, and carrying them spares re-reading them through the (user, time) index, which the
 /// load builds only at its end.
 #[derive(Debug, Default)]
-pub struct OpenSessions {
+struct OpenSessions {
     by_user: FastMap<String, Vec<SessionInput>>,
 }
 
 impl OpenSessions {
     /// The carried open sessions of the batch's users, taken out.
-    fn take_users(&mut self, rows: &[&MessageRow]) -> Vec<SessionInput> {
+    fn take_users(&mut self, rows: &[MessageRow]) -> Vec<SessionInput> {
         let users: FastSet<&str> = rows.iter().filter(|r| r.included).map(|r| r.user_key.as_str()).collect();
         users.iter().flat_map(|u| self.by_user.remove(*u).unwrap_or_default()).collect()
     }
 
     /// Keeps, for each user, the inputs of their last derived session, as stored in it.
     ///
-    /// Runs once per batch on the writer's path, so it looks up only what it keeps: a session's
-    /// id is the id of its first message, unique across users, so the last sessions are a set
-    /// of ids and their messages are found by one pass over the assignments.
+    /// Runs once per batch, so it looks up only what it keeps: a session's id is the id of its
+    /// first message, unique across users, so the last sessions are a set of ids and their
+    /// messages are found by one pass over the assignments.
     fn keep_last(&mut self, inputs: Vec<SessionInput>, derived: &Derived) {
         // A user's sessions follow each other: the last is the one that started last.
         let mut last: FastMap<&str, &SessionRow> = FastMap::default();
@@ -167,43 +170,104 @@ impl OpenSessions {
     }
 }
 
+/// A first full load's sessions, derived batch by batch on the reader's side of the load, so
+/// that deriving batch N+1 overlaps writing batch N (docs/performance.md, "The first load").
+///
+/// Each user's open session is carried in memory ([`OpenSessions`]), and the marks are those
+/// of a snapshot taken when the load began: the writer checks, inside each batch's
+/// transaction, that the marks are still at the snapshot's version ([`SessionsAhead`]). A mark
+/// made meanwhile (an operator's `itstat mark` during the load) makes the rest of the load an
+/// incremental one, whose sessions come from the warehouse (`pipeline::ingest`).
+#[derive(Debug)]
+pub struct FirstLoadSessions {
+    open: OpenSessions,
+    marks: MarksSnapshot,
+    rules: RulesInForce,
+}
+
+/// A first-load batch's sessions, derived ahead of its write by [`FirstLoadSessions`].
+#[derive(Debug)]
+pub struct SessionsAhead {
+    /// The version of the marks they were derived under ([`Tx::marks_version`]).
+    pub marks_version: i64,
+    derived: Derived,
+    /// Positions in `derived.assignments` of the carried messages whose session changed.
+    changed: Vec<usize>,
+    /// Positions in `derived.assignments` of the batch's messages.
+    batch: Vec<usize>,
+}
+
+impl FirstLoadSessions {
+    /// Starts a first load's derivation under `marks` (mostly none: marks made before the
+    /// first load come from the legacy platform's migration).
+    pub fn new(marks: MarksSnapshot, rules: &RulesInForce) -> FirstLoadSessions {
+        FirstLoadSessions { open: OpenSessions::default(), marks, rules: rules.clone() }
+    }
+
+    /// Derives the sessions of the next batch of the load (CPU-bound: call it off the async
+    /// runtime), batches in the order they are read.
+    pub fn derive(&mut self, rows: &[MessageRow]) -> PolarsResult<SessionsAhead> {
+        let mut inputs = self.open.take_users(rows);
+        let n_stored = inputs.len();
+        inputs.extend(batch_inputs(rows.iter(), &self.marks.marks));
+        let derived = derive_sessions(&inputs, &self.rules)?;
+        let changed = derived.changed_positions(&inputs[..n_stored]);
+        let carried: FastSet<&str> = inputs[..n_stored].iter().map(|i| i.message_id.as_str()).collect();
+        let batch = (0..derived.assignments.len())
+            .filter(|&i| !carried.contains(derived.assignments[i].message_id.as_str()))
+            .collect();
+        drop(carried);
+        self.open.keep_last(inputs, &derived);
+        Ok(SessionsAhead { marks_version: self.marks.version, derived, changed, batch })
+    }
+}
+
+/// Writes a first-load batch with the sessions [`FirstLoadSessions`] derived for it, in `tx`:
+/// the rows with their sessions, the carried messages whose session changed, and the batch's
+/// session rows (upserted by id: the load has no index by user yet). The caller has checked
+/// that the marks are still at `ahead.marks_version`.
+pub async fn write_batch_ahead(
+    tx: &mut Tx,
+    rows: &[&MessageRow],
+    ahead: &SessionsAhead,
+    now: NaiveDateTime,
+) -> anyhow::Result<SessionStats> {
+    let assignments = &ahead.derived.assignments;
+    let batch_sessions: FastMap<&str, &SessionCols> =
+        ahead.batch.iter().map(|&i| (assignments[i].message_id.as_str(), &assignments[i].session)).collect();
+    tx.upsert_messages(rows, now, Some(&batch_sessions), true).await?;
+    let changed: Vec<&Assignment> = ahead.changed.iter().map(|&i| &assignments[i]).collect();
+    tx.apply_sessions(&changed, &ahead.derived.sessions, SessionWrite::Upsert).await?;
+    Ok(SessionStats { messages_moved: changed.len(), sessions_written: ahead.derived.sessions.len() })
+}
+
 /// Writes a batch's new and changed rows together with their users' sessions, in `tx`.
 ///
 /// The sessions are derived first, from the stored messages of the affected users (from their
 /// restart points on) merged with the batch, so each row is written once with its session;
 /// stored rows whose session columns changed are updated, and the users' session rows
 /// replaced. `affected` holds the position of every batch row (and the old position of
-/// changed ones). In a first load (`open`), each user's open session comes from memory
-/// instead of the warehouse, and session rows are upserted by id, so neither needs the
-/// indexes the load builds at its end.
+/// changed ones).
 pub async fn write_batch(
     tx: &mut Tx,
     rows: &[&MessageRow],
     affected: &[Affected],
     rules: &RulesInForce,
     now: NaiveDateTime,
-    mut open: Option<&mut OpenSessions>,
 ) -> anyhow::Result<SessionStats> {
     if rows.is_empty() {
         return Ok(SessionStats::default());
     }
     let started = Instant::now();
     let batch_ids: FastSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
-    let (stored, write) = match open.as_deref_mut() {
-        Some(open) => (open.take_users(rows), SessionWrite::Upsert),
-        None => {
-            let restart = restart_points(tx, affected).await?;
-            tx.set_restart_points(&restart).await?;
-            let loaded = tx.session_inputs(InputLookup::ByUser).await?;
-            let stored = loaded.into_iter().filter(|i| !batch_ids.contains(i.message_id.as_str())).collect();
-            (stored, SessionWrite::ReplaceFromRestart)
-        }
-    };
-    // Marks can be added while a first load runs: carried inputs take the current ones.
-    let refresh = write == SessionWrite::Upsert;
-    let (stored, mut inputs) = with_current_marks(tx, stored, refresh, rows).await?;
-    let n_stored = stored.len();
-    inputs.splice(0..0, stored);
+    let restart = restart_points(tx, affected).await?;
+    tx.set_restart_points(&restart).await?;
+    let loaded = tx.session_inputs(InputLookup::ByUser).await?;
+    let mut inputs: Vec<SessionInput> =
+        loaded.into_iter().filter(|i| !batch_ids.contains(i.message_id.as_str())).collect();
+    let n_stored = inputs.len();
+    let marks = batch_marks(tx, rows).await?;
+    inputs.extend(batch_inputs(rows.iter().copied(), &marks));
     let (inputs, derived) = derive(inputs, rules).await?;
     let loaded = started.elapsed();
     let batch_sessions: FastMap<&str, &SessionCols> = derived
@@ -212,59 +276,41 @@ pub async fn write_batch(
         .filter(|a| batch_ids.contains(a.message_id.as_str()))
         .map(|a| (a.message_id.as_str(), &a.session))
         .collect();
-    tx.upsert_messages(rows, now, Some(&batch_sessions), write == SessionWrite::Upsert).await?;
+    tx.upsert_messages(rows, now, Some(&batch_sessions), false).await?;
     let changed: Vec<&Assignment> = derived.changed(&inputs[..n_stored]);
-    tx.apply_sessions(&changed, &derived.sessions, write).await?;
+    tx.apply_sessions(&changed, &derived.sessions, SessionWrite::ReplaceFromRestart).await?;
     let stats = SessionStats { messages_moved: changed.len(), sessions_written: derived.sessions.len() };
     debug!(derive = ?loaded, write = ?(started.elapsed() - loaded), "Wrote batch with sessions.");
-    if let Some(open) = open {
-        open.keep_last(inputs, &derived);
-    }
     Ok(stats)
 }
 
-/// The batch's included rows as inputs, with their current marks; with `refresh`, the
-/// stored inputs take their current marks too.
-async fn with_current_marks(
-    tx: &mut Tx,
-    mut stored: Vec<SessionInput>,
-    refresh: bool,
-    rows: &[&MessageRow],
-) -> anyhow::Result<(Vec<SessionInput>, Vec<SessionInput>)> {
-    let marks = if tx.has_marks().await? {
-        let mut ids: FastSet<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
-        if refresh {
-            ids.extend(stored.iter().map(|i| i.message_id.as_str()));
-        }
-        tx.current_marks(&ids.into_iter().collect::<Vec<_>>()).await?
-    } else {
-        HashMap::new()
-    };
-    if refresh {
-        for input in &mut stored {
-            (input.kb_mark, input.manual_mark) =
-                marks.get(input.message_id.as_str()).copied().unwrap_or_default();
-        }
+/// The current marks of a batch's rows (none asked for when no mark exists at all).
+async fn batch_marks(tx: &mut Tx, rows: &[&MessageRow]) -> anyhow::Result<HashMap<String, MessageMarks>> {
+    if !tx.has_marks().await? {
+        return Ok(HashMap::new());
     }
-    let batch = rows
-        .iter()
-        .filter(|r| r.included)
-        .map(|r| {
-            let (kb_mark, manual_mark) = marks.get(r.message_id.as_str()).copied().unwrap_or_default();
-            SessionInput {
-                message_id: r.message_id.clone(),
-                user_key: r.user_key.clone(),
-                created_at: r.created_at,
-                state: r.state,
-                kb_hit: r.kb_hit,
-                transfer: r.transfer,
-                kb_mark,
-                manual_mark,
-                stored: None,
-            }
-        })
-        .collect();
-    Ok((stored, batch))
+    tx.current_marks(&rows.iter().map(|r| r.message_id.as_str()).collect::<Vec<_>>()).await
+}
+
+/// The included rows as session inputs, with their marks.
+fn batch_inputs<'a>(
+    rows: impl Iterator<Item = &'a MessageRow>,
+    marks: &HashMap<String, MessageMarks>,
+) -> impl Iterator<Item = SessionInput> {
+    rows.filter(|r| r.included).map(|r| {
+        let (kb_mark, manual_mark) = marks.get(r.message_id.as_str()).copied().unwrap_or_default();
+        SessionInput {
+            message_id: r.message_id.clone(),
+            user_key: r.user_key.clone(),
+            created_at: r.created_at,
+            state: r.state,
+            kb_hit: r.kb_hit,
+            transfer: r.transfer,
+            kb_mark,
+            manual_mark,
+            stored: None,
+        }
+    })
 }
 
 /// What a batch changes: the rows to write and the users whose sessions they touch.

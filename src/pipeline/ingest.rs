@@ -10,12 +10,15 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 use tracing::{debug, info, warn};
 
-use super::derive::{self, OpenSessions, WritePlan, plan_against};
+use super::derive::{self, FirstLoadSessions, SessionsAhead, WritePlan, plan_against};
 use crate::config::Settings;
 use crate::error::one_line;
 use crate::extract::dify::{DifyReader, DifySource};
@@ -92,7 +95,8 @@ pub async fn run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path
         batch_size: plan.batch_size.unwrap_or_else(|| wh.default_batch_size()),
         counts: RunCounts::default(),
         timings: Timings::default(),
-        first_load: None,
+        first_load: false,
+        deriving_ahead: None,
         checkpointer: None,
     };
     let result = match from_file {
@@ -110,6 +114,7 @@ pub async fn run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path
         write_s = t.write.as_secs_f64(),
         commit_s = t.commit.as_secs_f64(),
         wait_s = t.wait.as_secs_f64(),
+        derive_ahead_s = t.derive_ahead.as_secs_f64(),
         "Time spent."
     );
     match &result {
@@ -155,9 +160,13 @@ struct Ingest<'a> {
     counts: RunCounts,
     timings: Timings,
     /// Set while a first full load runs: the warehouse held no message when this read of all
-    /// of Dify began. Such a load knows every row is new (see `plan_writes`), carries each
-    /// user's open session in memory and builds the secondary indexes once at its end.
-    first_load: Option<OpenSessions>,
+    /// of Dify began. Such a load builds the secondary indexes once at its end.
+    first_load: bool,
+    /// Set while a first load's batches come with their sessions derived ahead on the reader's
+    /// side (`derive::FirstLoadSessions`); every row is then known to be new (`plan_writes`).
+    /// The flag is shared with the reader: cleared, it stops deriving
+    /// ([`Ingest::stop_deriving_ahead`]).
+    deriving_ahead: Option<Arc<AtomicBool>>,
     /// During a first load into SQLite: copies committed batches from the WAL into the file
     /// on a thread of its own, beside the writer (`warehouse/checkpoint.rs`).
     checkpointer: Option<Checkpointer>,
@@ -178,6 +187,8 @@ struct Timings {
     /// The writer waiting for the reader's next batch: when it is large, reading Dify and
     /// classifying is the slower side of the load.
     wait: Duration,
+    /// A first load's sessions, derived on the reader's side.
+    derive_ahead: Duration,
 }
 
 impl Ingest<'_> {
@@ -233,10 +244,17 @@ impl Ingest<'_> {
             self.reread_pending(&mut dify, start).await?;
         }
         debug!(from = ?start, "Reading Dify messages.");
+        let mut ahead = None;
         if start.is_none() && !self.wh.has_messages().await? {
             info!("The warehouse is empty: first full load, indexes built at the end.");
             self.wh.drop_indexes().await?;
-            self.first_load = Some(OpenSessions::default());
+            self.first_load = true;
+            let mut tx = self.wh.begin().await?;
+            let marks = tx.marks_snapshot().await?;
+            tx.commit().await?;
+            let wanted = Arc::new(AtomicBool::new(true));
+            self.deriving_ahead = Some(wanted.clone());
+            ahead = Some(Ahead { sessions: FirstLoadSessions::new(marks, &self.rules), wanted });
             // Only a speed-up: without it the close copies the WAL back, as any run's does.
             self.checkpointer = self.wh.sqlite_path.as_deref().and_then(|path| {
                 Checkpointer::start(path)
@@ -244,11 +262,12 @@ impl Ingest<'_> {
                     .ok()
             });
         }
-        let read = self.read_while_writing(dify, start, &apps).await;
+        let read = self.read_while_writing(dify, start, &apps, ahead).await;
         // Even when reading failed: the batches written are whole and deserve their indexes
         // (a killed load gets them from the next run's `ensure_indexes`). Dify's feedback is
         // read meanwhile: the index build keeps one core busy and leaves the other idle.
-        let first_load = self.first_load.take().is_some();
+        let first_load = std::mem::take(&mut self.first_load);
+        self.deriving_ahead = None;
         let mut dify = match read {
             Ok(dify) => dify,
             Err(read) => {
@@ -322,46 +341,68 @@ impl Ingest<'_> {
         Ok(rules.with_app_ids(ids))
     }
 
-    /// Streams Dify's messages from `start` and writes them batch by batch. Reading (decoding
-    /// Dify's rows and classifying them) runs on a task of its own, so it overlaps writing on
-    /// the other core; the channel holds one batch, which bounds memory to three batches.
-    /// When writing fails (or this future is dropped) the reader is stopped; when reading fails, the batches already read
-    /// are still written (each is whole, with its cursor) and the read error is returned.
+    /// Streams Dify's messages from `start` and writes them batch by batch.
+    ///
+    /// Reading runs on a task of its own, so it overlaps writing on the other core; the task
+    /// decodes Dify's rows while the batch before is classified (and, in a first load, its
+    /// sessions derived: `ahead`) on a blocking thread. The channel holds one batch, which
+    /// bounds memory to about five batches. When writing fails (or this future is dropped) the
+    /// reader is stopped; when reading fails, the batches already read are still written (each
+    /// is whole, with its cursor) and the read error is returned.
     async fn read_while_writing(
         &mut self,
         mut dify: DifyReader,
         start: Option<NaiveDateTime>,
         apps: &[String],
+        mut ahead: Option<Ahead>,
     ) -> anyhow::Result<DifyReader> {
         let total = dify.count_since(start, apps).await?;
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Batch>(1);
         let (rules, apps, batch_size) = (self.rules.clone(), apps.to_vec(), self.batch_size);
         let mut reader = AbortOnDrop(tokio::spawn(async move {
-            let mut classify_time = Duration::ZERO;
+            let mut spent = Spent::default();
             let read = async {
                 let mut rows = dify.messages_since(start, &apps);
                 let mut raw = Vec::with_capacity(batch_size);
                 // The first batch is small, so that the writer starts early instead of waiting
                 // for a whole batch to be read and classified.
                 let mut limit = batch_size.min(FIRST_BATCH);
+                let mut preparing: Option<Preparing> = None;
+                let send = async |batch: Batch| {
+                    sender.send(batch).await.map_err(|_| anyhow::anyhow!("the batch writer stopped"))
+                };
                 loop {
                     let row = rows.next().await?;
                     let end = row.is_none();
                     raw.extend(row);
-                    if raw.len() >= limit || (end && !raw.is_empty()) {
+                    let full = raw.len() >= limit || (end && !raw.is_empty());
+                    // A prepared batch goes to the writer as soon as it is ready, and the next
+                    // one is prepared only after it: a first load derives batches in order.
+                    let ready = preparing.as_ref().is_some_and(|p| p.0.is_finished());
+                    let previous = match preparing.take() {
+                        Some(p) if ready || full || end => Some(p.finish(&mut spent, &mut ahead).await?),
+                        other => {
+                            preparing = other;
+                            None
+                        }
+                    };
+                    if full {
                         limit = batch_size;
-                        let step = Instant::now();
-                        let batch = Batch::classify(std::mem::take(&mut raw), &rules).await?;
-                        classify_time += step.elapsed();
-                        sender.send(batch).await.map_err(|_| anyhow::anyhow!("the batch writer stopped"))?;
+                        preparing = Some(Preparing::start(std::mem::take(&mut raw), &rules, ahead.take()));
+                    }
+                    if let Some(batch) = previous {
+                        send(batch).await?;
                     }
                     if end {
+                        if let Some(last) = preparing.take() {
+                            send(last.finish(&mut spent, &mut ahead).await?).await?;
+                        }
                         return anyhow::Ok(());
                     }
                 }
             }
             .await;
-            (dify, classify_time, read)
+            (dify, spent, read)
         }));
         let mut progress = Progress::start("Reading Dify", Some(total));
         loop {
@@ -374,9 +415,10 @@ impl Ingest<'_> {
             progress.add(rows);
         }
         progress.finish();
-        let (dify, classify_time, read) =
+        let (dify, spent, read) =
             (&mut reader.0).await.map_err(|e| anyhow::anyhow!("reading Dify stopped unexpectedly: {e}"))?;
-        self.timings.classify += classify_time;
+        self.timings.classify += spent.classify;
+        self.timings.derive_ahead += spent.derive;
         read?;
         Ok(dify)
     }
@@ -482,24 +524,32 @@ impl Ingest<'_> {
             return Ok(());
         }
         self.counts.rows_read += batch.rows.len() as i64;
-        let (classified, newest) = (batch.rows, batch.newest);
+        let Batch { rows: classified, newest, sessions } = batch;
         let step = Instant::now();
         let mut tx = self.wh.begin().await?;
-        let plan = plan_writes(&mut tx, &classified, self.first_load.is_some()).await?;
+        let ahead = match self.deriving_ahead {
+            None => None,
+            // Writers take turns, so the marks cannot change between this check and the commit.
+            Some(_) => match sessions {
+                Some(sessions) if sessions.marks_version == tx.marks_version().await? => Some(sessions),
+                _ => {
+                    tx.rollback().await?;
+                    self.stop_deriving_ahead().await?;
+                    tx = self.wh.begin().await?;
+                    None
+                }
+            },
+        };
+        let plan = plan_writes(&mut tx, &classified, ahead.is_some()).await?;
         self.counts.rows_new += plan.new as i64;
         self.counts.rows_changed += plan.changed as i64;
         self.timings.compare += step.elapsed();
         let step = Instant::now();
         let now = chrono::Utc::now().naive_utc();
-        let stats = derive::write_batch(
-            &mut tx,
-            &plan.rows,
-            &plan.affected,
-            &self.rules,
-            now,
-            self.first_load.as_mut(),
-        )
-        .await?;
+        let stats = match &ahead {
+            Some(ahead) => derive::write_batch_ahead(&mut tx, &plan.rows, ahead, now).await?,
+            None => derive::write_batch(&mut tx, &plan.rows, &plan.affected, &self.rules, now).await?,
+        };
         self.timings.write += step.elapsed();
         let step = Instant::now();
         if let Some(newest) = newest {
@@ -520,6 +570,26 @@ impl Ingest<'_> {
             "Committed batch."
         );
         crate::testing::maybe_abort_after_batch();
+        crate::testing::maybe_pause_after_batch().await;
+        Ok(())
+    }
+
+    /// Marks changed while a first load ran (an operator marked messages it had written): its
+    /// sessions, derived ahead under the marks of its start, no longer hold. The marked users'
+    /// stored sessions were derived again by the mark itself, so the rest of the load is
+    /// written as an incremental ingest writes: with the indexes, built now, and each batch's
+    /// users' sessions read back from the warehouse.
+    async fn stop_deriving_ahead(&mut self) -> anyhow::Result<()> {
+        if let Some(wanted) = self.deriving_ahead.take() {
+            wanted.store(false, Ordering::Relaxed);
+        }
+        info!(
+            "Marks changed during the first load: building the indexes now, and deriving the rest of its sessions from the warehouse."
+        );
+        self.wh.ensure_indexes().await?;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.nudge();
+        }
         Ok(())
     }
 
@@ -615,16 +685,68 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
-/// A batch of classified rows and the newest Dify time it holds.
+/// A batch of classified rows, the newest Dify time it holds and, in a first load, its
+/// sessions derived ahead.
 struct Batch {
     rows: Vec<MessageRow>,
     newest: Option<NaiveDateTime>,
+    sessions: Option<SessionsAhead>,
 }
 
 impl Batch {
     async fn classify(rows: Vec<RawMessage>, rules: &RulesInForce) -> anyhow::Result<Batch> {
         let newest = rows.iter().map(|r| r.created_at).max();
-        Ok(Batch { rows: derive::classify_off_runtime(rows, rules).await?, newest })
+        Ok(Batch { rows: derive::classify_off_runtime(rows, rules).await?, newest, sessions: None })
+    }
+}
+
+/// A first load's derivation of sessions on the reader's side, and the writer's say whether it
+/// is still wanted ([`Ingest::stop_deriving_ahead`]).
+struct Ahead {
+    sessions: FirstLoadSessions,
+    wanted: Arc<AtomicBool>,
+}
+
+/// Time the reader's blocking work took.
+#[derive(Debug, Default)]
+struct Spent {
+    classify: Duration,
+    derive: Duration,
+}
+
+/// A batch being classified, and in a first load its sessions derived, on a blocking thread.
+struct Preparing(tokio::task::JoinHandle<(anyhow::Result<Batch>, Option<Ahead>, Spent)>);
+
+impl Preparing {
+    fn start(rows: Vec<RawMessage>, rules: &RulesInForce, ahead: Option<Ahead>) -> Preparing {
+        let rules = rules.clone();
+        Preparing(tokio::task::spawn_blocking(move || {
+            let mut spent = Spent::default();
+            let step = Instant::now();
+            let newest = rows.iter().map(|r| r.created_at).max();
+            let classified = derive::classify(rows, &rules).context("classifying messages");
+            spent.classify = step.elapsed();
+            let mut ahead = ahead.filter(|a| a.wanted.load(Ordering::Relaxed));
+            let batch = classified.and_then(|rows| {
+                let step = Instant::now();
+                let sessions = match ahead.as_mut() {
+                    Some(a) => Some(a.sessions.derive(&rows).context("computing sessions")?),
+                    None => None,
+                };
+                spent.derive = step.elapsed();
+                Ok(Batch { rows, newest, sessions })
+            });
+            (batch, ahead, spent)
+        }))
+    }
+
+    /// Waits for the batch; the first load's derivation comes back into `ahead`.
+    async fn finish(self, spent: &mut Spent, ahead: &mut Option<Ahead>) -> anyhow::Result<Batch> {
+        let (batch, back, took) = self.0.await.context("preparing a batch")?;
+        spent.classify += took.classify;
+        spent.derive += took.derive;
+        *ahead = back;
+        batch
     }
 }
 

@@ -84,12 +84,17 @@ impl Derived {
     /// date (after a time zone change every date moves while the ids stay). Messages not in
     /// `stored` (a batch's own rows, written with their sessions) are left out.
     pub fn changed<'a>(&'a self, stored: &[SessionInput]) -> Vec<&'a Assignment> {
+        self.changed_positions(stored).into_iter().map(|i| &self.assignments[i]).collect()
+    }
+
+    /// [`Derived::changed`] as positions in `assignments`, for a caller that keeps the result
+    /// beyond the stored inputs.
+    pub fn changed_positions(&self, stored: &[SessionInput]) -> Vec<usize> {
         let before: std::collections::HashMap<&str, Option<&SessionCols>> =
             stored.iter().map(|i| (i.message_id.as_str(), i.stored.as_ref())).collect();
-        self.assignments
-            .iter()
-            .filter(|a| before.get(a.message_id.as_str()).is_some_and(|s| *s != Some(&a.session)))
-            .collect()
+        let differs =
+            |a: &Assignment| before.get(a.message_id.as_str()).is_some_and(|s| *s != Some(&a.session));
+        (0..self.assignments.len()).filter(|&i| differs(&self.assignments[i])).collect()
     }
 }
 

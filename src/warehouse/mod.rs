@@ -261,6 +261,16 @@ impl Tx {
         .context("committing to the warehouse")
     }
 
+    /// Rolls back, now rather than when the connection is next used: the caller writes again
+    /// at once, and SQLite lets one writer at a time.
+    pub async fn rollback(self) -> anyhow::Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await,
+            Tx::Postgres(t) => t.rollback().await,
+        }
+        .context("rolling back a warehouse transaction")
+    }
+
     /// Writes a `meta` value.
     pub async fn set_meta(&mut self, key: &str, value: &str) -> anyhow::Result<()> {
         let sql = include_str!("../../sql/warehouse/meta_set.sql");

@@ -238,14 +238,34 @@ impl Tx {
         Ok(any > 0)
     }
 
+    /// Where the marks stand: the id of the latest mark (0 when there is none). Marks are
+    /// only ever appended (docs/warehouse.md) and writers take turns ([`Warehouse::begin`]),
+    /// so an unchanged version means unchanged marks.
+    pub async fn marks_version(&mut self) -> anyhow::Result<i64> {
+        let (version,): (i64,) = with_conn!(self, conn, Db => {
+            sqlx::query_as("SELECT COALESCE(MAX(mark_id), 0) FROM marks").fetch_one(&mut *conn).await
+        })
+        .context("reading marks")?;
+        Ok(version)
+    }
+
+    /// Every message's current marks with their [`Tx::marks_version`]: what a first load
+    /// derives its sessions under (`pipeline::derive::FirstLoadSessions`). Marks are few (an
+    /// operator's and the legacy platform's), so they are held whole.
+    pub async fn marks_snapshot(&mut self) -> anyhow::Result<MarksSnapshot> {
+        let version = self.marks_version().await?;
+        let rows: Vec<(String, String, Option<bool>)> = with_conn!(self, conn, Db => {
+            sqlx::query_as(include_str!("../../sql/warehouse/marks_all_current.sql")).fetch_all(&mut *conn).await
+        })
+        .context("reading marks")?;
+        Ok(MarksSnapshot { version, marks: fold_marks(rows) })
+    }
+
     /// The current marks (kb_hit, manual) of these messages (the view `current_marks`).
-    pub async fn current_marks(
-        &mut self,
-        ids: &[&str],
-    ) -> anyhow::Result<HashMap<String, (Option<bool>, Option<bool>)>> {
-        let mut out: HashMap<String, (Option<bool>, Option<bool>)> = HashMap::new();
+    pub async fn current_marks(&mut self, ids: &[&str]) -> anyhow::Result<HashMap<String, MessageMarks>> {
+        let mut rows: Vec<(String, String, Option<bool>)> = Vec::new();
         for chunk in ids.chunks(ROWS_PER_STATEMENT / 2) {
-            let rows: Vec<(String, String, Option<bool>)> = with_conn!(self, conn, Db => {
+            let chunk_rows: Vec<(String, String, Option<bool>)> = with_conn!(self, conn, Db => {
                 let mut qb = QueryBuilder::<Db>::new(include_str!("../../sql/warehouse/marks_current.sql"));
                 qb.push("(");
                 let mut list = qb.separated(", ");
@@ -256,16 +276,9 @@ impl Tx {
                 qb.build_query_as().fetch_all(&mut *conn).await
             })
             .context("reading marks")?;
-            for (id, field, value) in rows {
-                let entry = out.entry(id).or_default();
-                match field.as_str() {
-                    "kb_hit" => entry.0 = value,
-                    "manual" => entry.1 = value,
-                    _ => {}
-                }
-            }
+            rows.extend(chunk_rows);
         }
-        Ok(out)
+        Ok(fold_marks(rows))
     }
 
     /// Stores derived sessions: the changed session columns of stored messages, and the
@@ -423,6 +436,30 @@ impl Row for Assignment {
         sink.put(s.session_start.value())?;
         sink.put(s.session_date.value())
     }
+}
+
+/// A message's current marks: (kb_hit, manual), each `None` when unmarked.
+pub type MessageMarks = (Option<bool>, Option<bool>);
+
+/// Every current mark at one [`Tx::marks_version`].
+#[derive(Debug, Default, Clone)]
+pub struct MarksSnapshot {
+    pub version: i64,
+    pub marks: HashMap<String, MessageMarks>,
+}
+
+/// Folds rows of the view `current_marks` (message id, field, value) into each message's marks.
+fn fold_marks(rows: Vec<(String, String, Option<bool>)>) -> HashMap<String, MessageMarks> {
+    let mut out: HashMap<String, MessageMarks> = HashMap::new();
+    for (id, field, value) in rows {
+        let entry = out.entry(id).or_default();
+        match field.as_str() {
+            "kb_hit" => entry.0 = value,
+            "manual" => entry.1 = value,
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Compares the stored session rows from the restart points on with the derived ones: the

@@ -37,7 +37,7 @@ on_both_backends!(
 );
 
 /// The secondary indexes of messages and sessions (migrations/*/0001, less 0004's).
-const INDEXES: [&str; 7] = [
+pub(crate) const INDEXES: [&str; 7] = [
     "messages_created_at_idx",
     "messages_local_date_idx",
     "messages_pending_idx",

@@ -861,6 +861,8 @@ on_both_backends!(
     report_during_ingest_sees_the_state_before_or_after,
     #[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
     marks_during_ingest_are_all_kept,
+    #[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
+    marks_during_a_first_load_are_all_kept,
     operators_marking_at_once_lose_nothing,
 );
 
@@ -990,14 +992,75 @@ async fn marks_during_ingest_are_all_kept(backend: Backend) {
     assert_sessions_follow_the_marks(env, wh).await;
 }
 
-/// The sessions table equals a recomputation from the stored messages and current marks.
+/// Operators mark messages a first load has written while it goes on. The load derives its
+/// sessions ahead of writing them, under the marks of its start; once the marks change it
+/// must write the rest from the warehouse's sessions, or its next batch would undo what the
+/// marks did. Every mark is kept and the sessions table follows the marks.
+async fn marks_during_a_first_load_are_all_kept(backend: Backend) {
+    let data = generate(&GenConfig { messages: 4000, days: 8, users: 30, seed: 103, ..GenConfig::default() });
+    let dify = dify(&data).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    // Each batch holds its transaction for 100 ms and pauses 300 ms after its commit: a first
+    // load's writer begins the next batch at once, and a SQLite writer waiting for its turn
+    // (its busy handler polls) could otherwise wait for the whole load.
+    let hold = [
+        ("ITSTAT_BATCH_SIZE", "200"),
+        ("ITSTAT_TEST_HOLD_BATCH_MS", "100"),
+        ("ITSTAT_TEST_PAUSE_AFTER_BATCH_MS", "300"),
+    ];
+    let mut ingest = spawn(&env, &["ingest"], &hold);
+    // The newest messages written so far: those in the users' open sessions, which the load
+    // carries in memory.
+    let newest =
+        "SELECT message_id FROM messages WHERE included ORDER BY created_at DESC, message_id LIMIT 8";
+    let started =
+        wait_for_count(&wh, "SELECT COUNT(*) FROM messages", 400, &mut ingest, Duration::from_secs(60)).await;
+    assert!(started, "the first load wrote two batches and goes on");
+    let mut marked: HashSet<String> = HashSet::new();
+    let mut marked_while_running = 0;
+    while marked_while_running < 24 && ingest.try_wait().unwrap().is_none() {
+        let ids: Vec<String> =
+            wh.query_strings(newest).await.into_iter().filter(|id| !marked.contains(id)).collect();
+        if ids.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        }
+        let mut args = vec!["mark", "--manual", "--operator", "ops"];
+        args.extend(ids.iter().map(String::as_str));
+        let out = run_with(&env, &args, &[]);
+        no_panic(&out);
+        assert!(out.status.success(), "mark during a first load: {}", stderr(&out));
+        if ingest.try_wait().unwrap().is_none() {
+            marked_while_running += ids.len();
+        }
+        marked.extend(ids);
+    }
+    println!("{} marks written, {marked_while_running} while the first load ran", marked.len());
+    assert!(marked_while_running >= 8, "marks were written while the first load ran");
+    let out = ingest.wait_with_output().unwrap();
+    assert!(out.status.success(), "first load during marks: {}", stderr(&out));
+    assert_eq!(wh.count("SELECT COUNT(*) FROM marks").await, marked.len() as i64, "every mark is kept");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, data.messages.len() as i64);
+    assert_eq!(wh.index_names().await, crate::ingest::INDEXES, "the indexes are built");
+    assert_sessions_follow_the_marks(&env, &wh).await;
+}
+
+/// The sessions table and every message's session equal a recomputation from the stored
+/// messages and current marks. The stored rules are forgotten first: under unchanged rules,
+/// `ingest --reclassify` derives again only the sessions of users with a changed message
+/// (none here), and the comparison would hold whatever the sessions were.
 async fn assert_sessions_follow_the_marks(env: &Env, wh: &TestWarehouse) {
-    let sessions = wh.sessions_dump().await;
+    let (sessions, messages) = (wh.sessions_dump().await, wh.messages_dump().await);
+    wh.exec("DELETE FROM meta WHERE key = 'rules'").await;
     env.ok(&["ingest", "--reclassify"]);
     let recomputed = wh.sessions_dump().await;
     let stale: Vec<_> = sessions.iter().filter(|s| !recomputed.contains(s)).take(3).collect();
     assert!(stale.is_empty(), "sessions rows do not follow the marks: {stale:#?}");
     assert_eq!(sessions.len(), recomputed.len());
+    let recomputed = wh.messages_dump().await;
+    let moved: Vec<_> = messages.iter().filter(|m| !recomputed.contains(m)).take(3).collect();
+    assert!(moved.is_empty(), "messages are not in the sessions the marks give: {moved:#?}");
 }
 
 /// Eight operators mark messages of the same users at the same moment: all succeed, all
