@@ -216,7 +216,6 @@ impl FirstLoadSessions {
         let batch = (0..derived.assignments.len())
             .filter(|&i| !carried.contains(derived.assignments[i].message_id.as_str()))
             .collect();
-        drop(carried);
         self.open.keep_last(inputs, &derived);
         Ok(SessionsAhead { marks_version: self.marks.version, derived, changed, batch })
     }

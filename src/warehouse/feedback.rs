@@ -15,16 +15,28 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Context;
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use sqlx::QueryBuilder;
 
 use super::marks::{prefix_upper, split_values};
 use super::runs::FEEDBACK_SUMMARY_KEY;
+use super::write::Conflict;
 use super::{Tx, Warehouse};
 use crate::extract::FeedbackRow;
 use crate::{with_conn, with_pool};
 
 type Key = (String, String);
+
+// The stored feedback: Dify's row as it is read (docs/warehouse.md, "feedbacks").
+crate::table!(FeedbackRow => "feedbacks", key(message_id, from_source), keep() {
+    message_id: String,
+    from_source: String,
+    rating: String,
+    content: Option<String>,
+    created_at: NaiveDateTime,
+    updated_at: Option<NaiveDateTime>,
+});
 
 /// The characters of a message id that name its bucket: 256 buckets of hex UUIDs, so a run
 /// that sees a few new votes reads a few 256ths of the feedback.
@@ -171,22 +183,14 @@ impl Tx {
     /// the stored feedback no longer follows from it (a sync keeps a new one after this).
     pub async fn apply_feedback(&mut self, upserts: &[FeedbackRow], deletes: &[Key]) -> anyhow::Result<()> {
         self.set_meta(FEEDBACK_SUMMARY_KEY, "").await?;
-        for chunk in upserts.chunks(1000) {
-            with_conn!(self, conn, Db => {
-                let mut qb = QueryBuilder::<Db>::new(include_str!("../../sql/warehouse/feedback_insert.sql"));
-                qb.push_values(chunk, |mut b, f| {
-                    b.push_bind(&f.message_id)
-                        .push_bind(&f.from_source)
-                        .push_bind(&f.rating)
-                        .push_bind(&f.content)
-                        .push_bind(f.created_at)
-                        .push_bind(f.updated_at);
-                });
-                qb.push(include_str!("../../sql/warehouse/feedback_upsert_tail.sql"));
-                qb.build().execute(&mut *conn).await.map(|_| ())
-            })
-            .context("writing feedback")?;
+        let mut upserts: Vec<&FeedbackRow> = upserts.iter().collect();
+        if matches!(self, Tx::Sqlite(_)) {
+            // In key order, each page of the key index is visited once.
+            upserts.sort_unstable_by(|a, b| {
+                (&a.message_id, &a.from_source).cmp(&(&b.message_id, &b.from_source))
+            });
         }
+        self.write_rows(&upserts, Conflict::Update).await?;
         for (message_id, source) in deletes {
             with_conn!(self, conn, Db => {
                 sqlx::query(include_str!("../../sql/warehouse/feedback_delete.sql"))
