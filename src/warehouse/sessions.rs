@@ -231,11 +231,7 @@ impl Tx {
     /// Whether any mark exists at all: when none does (a first load, mostly), the callers of
     /// [`Tx::current_marks`] skip collecting the ids to ask for.
     pub async fn has_marks(&mut self) -> anyhow::Result<bool> {
-        let (any,): (i64,) = with_conn!(self, conn, Db => {
-            sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM marks LIMIT 1) x").fetch_one(&mut *conn).await
-        })
-        .context("reading marks")?;
-        Ok(any > 0)
+        Ok(self.marks_version().await? > 0)
     }
 
     /// Where the marks stand: the id of the latest mark (0 when there is none). Marks are
