@@ -30,8 +30,7 @@ use crate::warehouse::messages::{Stored, StoredCursor, StoredRaw};
 use crate::warehouse::rows::{MessageRow, message_rows};
 use crate::warehouse::runs::RULES_KEY;
 use crate::warehouse::sessions::{
-    Affected, InputLookup, MarksSnapshot, MessageMarks, SessionWrite, earliest_per_user, groups_by_rows,
-    user_groups,
+    Affected, InputLookup, MarksSnapshot, MessageMarks, earliest_per_user, groups_by_rows, user_groups,
 };
 use crate::warehouse::{Tx, Warehouse};
 
@@ -110,7 +109,7 @@ pub async fn rederive_users(
     let (inputs, derived) = derive(inputs, rules).await?;
     let derived_at = started.elapsed();
     let changed = derived.changed(&inputs);
-    tx.apply_sessions(&changed, &derived.sessions, SessionWrite::ReplaceFromRestart).await?;
+    tx.apply_sessions(&changed, &derived.sessions).await?;
     debug!(
         users = affected.len(),
         messages = inputs.len(),
@@ -130,31 +129,55 @@ pub async fn rederive_users(
 /// load builds only at its end.
 #[derive(Debug, Default)]
 struct OpenSessions {
-    by_user: FastMap<String, Vec<SessionInput>>,
+    by_user: FastMap<String, OpenSession>,
+}
+
+/// A user's last session in a first load: its row as written, under which rowid, and the
+/// inputs of its messages.
+#[derive(Debug)]
+struct OpenSession {
+    rowid: i64,
+    row: SessionRow,
+    inputs: Vec<SessionInput>,
 }
 
 impl OpenSessions {
-    /// The carried open sessions of the batch's users, taken out.
-    fn take_users(&mut self, rows: &[MessageRow]) -> Vec<SessionInput> {
+    /// The carried open sessions of the batch's users, taken out: their messages' inputs, and
+    /// their rows with their rowids by session id.
+    fn take_users(&mut self, rows: &[MessageRow]) -> (Vec<SessionInput>, FastMap<String, (i64, SessionRow)>) {
         let users: FastSet<&str> = rows.iter().filter(|r| r.included).map(|r| r.user_key.as_str()).collect();
-        users.iter().flat_map(|u| self.by_user.remove(*u).unwrap_or_default()).collect()
+        let mut inputs = Vec::new();
+        let mut carried = FastMap::default();
+        for open in users.iter().filter_map(|u| self.by_user.remove(*u)) {
+            inputs.extend(open.inputs);
+            carried.insert(open.row.session_id.clone(), (open.rowid, open.row));
+        }
+        (inputs, carried)
     }
 
-    /// Keeps, for each user, the inputs of their last derived session, as stored in it.
+    /// Keeps, for each user, their last derived session: its row and rowid (`rowids` runs
+    /// beside `derived.sessions`) and the inputs of its messages, as stored in it.
     ///
     /// Runs once per batch, so it looks up only what it keeps: a session's id is the id of its
     /// first message, unique across users, so the last sessions are a set of ids and their
     /// messages are found by one pass over the assignments.
-    fn keep_last(&mut self, inputs: Vec<SessionInput>, derived: &Derived) {
+    fn keep_last(&mut self, inputs: Vec<SessionInput>, derived: &Derived, rowids: &[i64]) {
         // A user's sessions follow each other: the last is the one that started last.
-        let mut last: FastMap<&str, &SessionRow> = FastMap::default();
-        for session in &derived.sessions {
-            let entry = last.entry(session.user_key.as_str()).or_insert(session);
-            if (session.started_at, &session.session_id) > (entry.started_at, &entry.session_id) {
-                *entry = session;
+        let mut last: FastMap<&str, usize> = FastMap::default();
+        for (i, session) in derived.sessions.iter().enumerate() {
+            let entry = last.entry(session.user_key.as_str()).or_insert(i);
+            let kept = &derived.sessions[*entry];
+            if (session.started_at, &session.session_id) > (kept.started_at, &kept.session_id) {
+                *entry = i;
             }
         }
-        let last_ids: FastSet<&str> = last.values().map(|s| s.session_id.as_str()).collect();
+        for &i in last.values() {
+            let row = derived.sessions[i].clone();
+            let open = OpenSession { rowid: rowids[i], row, inputs: Vec::new() };
+            self.by_user.insert(open.row.user_key.clone(), open);
+        }
+        let last_ids: FastSet<&str> =
+            last.values().map(|&i| derived.sessions[i].session_id.as_str()).collect();
         let kept: FastMap<&str, &SessionCols> = derived
             .assignments
             .iter()
@@ -164,7 +187,9 @@ impl OpenSessions {
         for mut input in inputs {
             if let Some(session) = kept.get(input.message_id.as_str()) {
                 input.stored = Some((*session).clone());
-                self.by_user.entry(input.user_key.clone()).or_default().push(input);
+                if let Some(open) = self.by_user.get_mut(input.user_key.as_str()) {
+                    open.inputs.push(input);
+                }
             }
         }
     }
@@ -178,11 +203,17 @@ impl OpenSessions {
 /// transaction, that the marks are still at the snapshot's version ([`SessionsAhead`]). A mark
 /// made meanwhile (an operator's `itstat mark` during the load) makes the rest of the load an
 /// incremental one, whose sessions come from the warehouse (`pipeline::ingest`).
+///
+/// Each session row gets a rowid here, in the order sessions appear, and keeps it when a later
+/// batch extends the session: SQLite writes rows under these rowids
+/// ([`Tx::write_first_load_sessions`]) while the key on session ids is dropped.
 #[derive(Debug)]
 pub struct FirstLoadSessions {
     open: OpenSessions,
     marks: MarksSnapshot,
     rules: RulesInForce,
+    /// The rowid of the next new session row ([`Tx::next_session_rowid`]).
+    next_rowid: i64,
 }
 
 /// A first-load batch's sessions, derived ahead of its write by [`FirstLoadSessions`].
@@ -195,36 +226,62 @@ pub struct SessionsAhead {
     changed: Vec<usize>,
     /// Positions in `derived.assignments` of the batch's messages.
     batch: Vec<usize>,
+    /// The session rows to write, as positions in `derived.sessions` with their rowids: new
+    /// sessions and carried ones that changed (a carried session the batch left as it was is
+    /// already stored).
+    write: Vec<(usize, i64)>,
+    /// Carried sessions no longer derived (ids).
+    vanished: Vec<String>,
 }
 
 impl FirstLoadSessions {
     /// Starts a first load's derivation under `marks` (mostly none: marks made before the
-    /// first load come from the legacy platform's migration).
-    pub fn new(marks: MarksSnapshot, rules: &RulesInForce) -> FirstLoadSessions {
-        FirstLoadSessions { open: OpenSessions::default(), marks, rules: rules.clone() }
+    /// first load come from the legacy platform's migration), numbering new session rows from
+    /// `next_rowid` on.
+    pub fn new(marks: MarksSnapshot, rules: &RulesInForce, next_rowid: i64) -> FirstLoadSessions {
+        FirstLoadSessions { open: OpenSessions::default(), marks, rules: rules.clone(), next_rowid }
     }
 
     /// Derives the sessions of the next batch of the load (CPU-bound: call it off the async
     /// runtime), batches in the order they are read.
     pub fn derive(&mut self, rows: &[MessageRow]) -> PolarsResult<SessionsAhead> {
-        let mut inputs = self.open.take_users(rows);
+        let (mut inputs, mut carried) = self.open.take_users(rows);
         let n_stored = inputs.len();
         inputs.extend(batch_inputs(rows.iter(), &self.marks.marks));
         let derived = derive_sessions(&inputs, &self.rules)?;
         let changed = derived.changed_positions(&inputs[..n_stored]);
-        let carried: FastSet<&str> = inputs[..n_stored].iter().map(|i| i.message_id.as_str()).collect();
+        let carried_ids: FastSet<&str> = inputs[..n_stored].iter().map(|i| i.message_id.as_str()).collect();
         let batch = (0..derived.assignments.len())
-            .filter(|&i| !carried.contains(derived.assignments[i].message_id.as_str()))
+            .filter(|&i| !carried_ids.contains(derived.assignments[i].message_id.as_str()))
             .collect();
-        self.open.keep_last(inputs, &derived);
-        Ok(SessionsAhead { marks_version: self.marks.version, derived, changed, batch })
+        let mut rowids = Vec::with_capacity(derived.sessions.len());
+        let mut write = Vec::new();
+        for (i, session) in derived.sessions.iter().enumerate() {
+            let rowid = match carried.remove(&session.session_id) {
+                Some((rowid, stored)) if stored == *session => rowid,
+                Some((rowid, _)) => {
+                    write.push((i, rowid));
+                    rowid
+                }
+                None => {
+                    let rowid = self.next_rowid;
+                    self.next_rowid += 1;
+                    write.push((i, rowid));
+                    rowid
+                }
+            };
+            rowids.push(rowid);
+        }
+        let vanished = carried.into_keys().collect();
+        self.open.keep_last(inputs, &derived, &rowids);
+        Ok(SessionsAhead { marks_version: self.marks.version, derived, changed, batch, write, vanished })
     }
 }
 
 /// Writes a first-load batch with the sessions [`FirstLoadSessions`] derived for it, in `tx`:
-/// the rows with their sessions, the carried messages whose session changed, and the batch's
-/// session rows (upserted by id: the load has no index by user yet). The caller has checked
-/// that the marks are still at `ahead.marks_version`.
+/// the rows with their sessions, the carried messages whose session changed, and the new and
+/// changed session rows. The caller has checked that the marks are still at
+/// `ahead.marks_version`.
 pub async fn write_batch_ahead(
     tx: &mut Tx,
     rows: &[&MessageRow],
@@ -236,8 +293,11 @@ pub async fn write_batch_ahead(
         ahead.batch.iter().map(|&i| (assignments[i].message_id.as_str(), &assignments[i].session)).collect();
     tx.upsert_messages(rows, now, Some(&batch_sessions), true).await?;
     let changed: Vec<&Assignment> = ahead.changed.iter().map(|&i| &assignments[i]).collect();
-    tx.apply_sessions(&changed, &ahead.derived.sessions, SessionWrite::Upsert).await?;
-    Ok(SessionStats { messages_moved: changed.len(), sessions_written: ahead.derived.sessions.len() })
+    let vanished: Vec<&str> = ahead.vanished.iter().map(String::as_str).collect();
+    let sessions: Vec<(i64, &SessionRow)> =
+        ahead.write.iter().map(|&(i, rowid)| (rowid, &ahead.derived.sessions[i])).collect();
+    tx.write_first_load_sessions(&changed, &vanished, &sessions).await?;
+    Ok(SessionStats { messages_moved: changed.len(), sessions_written: sessions.len() })
 }
 
 /// Writes a batch's new and changed rows together with their users' sessions, in `tx`.
@@ -277,7 +337,7 @@ pub async fn write_batch(
         .collect();
     tx.upsert_messages(rows, now, Some(&batch_sessions), false).await?;
     let changed: Vec<&Assignment> = derived.changed(&inputs[..n_stored]);
-    tx.apply_sessions(&changed, &derived.sessions, SessionWrite::ReplaceFromRestart).await?;
+    tx.apply_sessions(&changed, &derived.sessions).await?;
     let stats = SessionStats { messages_moved: changed.len(), sessions_written: derived.sessions.len() };
     debug!(derive = ?loaded, write = ?(started.elapsed() - loaded), "Wrote batch with sessions.");
     Ok(stats)
@@ -514,10 +574,58 @@ async fn rederive_all(tx: &mut Tx, rules: &RulesInForce, group_rows: usize) -> a
         let inputs = tx.session_inputs(InputLookup::for_share(rows, total)).await?;
         let (inputs, derived) = derive(inputs, rules).await?;
         let changed = derived.changed(&inputs);
-        tx.apply_sessions(&changed, &derived.sessions, SessionWrite::ReplaceFromRestart).await?;
+        tx.apply_sessions(&changed, &derived.sessions).await?;
         stats.messages_moved += changed.len();
         stats.sessions_written += derived.sessions.len();
     }
     debug!(users = users.len(), moved = stats.messages_moved, "Derived all sessions again.");
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transform::rules::tests::rules;
+    use crate::warehouse::rows::tests::row;
+
+    fn message(id: &str, user: &str, at: &str) -> MessageRow {
+        let created_at = NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M").unwrap();
+        MessageRow { message_id: id.into(), user_key: user.into(), created_at, ..row() }
+    }
+
+    /// The written session rows of a batch: (rowid, session id, messages).
+    fn written(ahead: &SessionsAhead) -> Vec<(i64, &str, i64)> {
+        let sessions = &ahead.derived.sessions;
+        ahead
+            .write
+            .iter()
+            .map(|&(i, rowid)| (rowid, sessions[i].session_id.as_str(), sessions[i].messages))
+            .collect()
+    }
+
+    /// SQLite writes a first load's session rows by rowid (`Tx::write_first_load_sessions`): a
+    /// session keeps its rowid when a later batch extends it, a carried session the batch
+    /// leaves as it was is not written again, and new sessions take the next rowids.
+    #[test]
+    fn a_first_load_numbers_its_sessions_and_writes_only_what_changed() {
+        let mut load = FirstLoadSessions::new(MarksSnapshot::default(), &rules(""), 7);
+        let first = [
+            message("a1", "a", "2026-11-02 09:00"),
+            message("a2", "a", "2026-11-02 09:05"),
+            message("b1", "b", "2026-11-02 09:01"),
+        ];
+        let ahead = load.derive(&first).unwrap();
+        assert_eq!(written(&ahead), [(7, "a1", 2), (8, "b1", 1)]);
+        let second = [
+            message("a3", "a", "2026-11-02 09:10"),
+            message("b2", "b", "2026-11-02 10:00"),
+            message("c1", "c", "2026-11-02 09:30"),
+        ];
+        let ahead = load.derive(&second).unwrap();
+        // a's session grows (same rowid); b's first is unchanged, b's second and c's are new.
+        assert_eq!(written(&ahead), [(7, "a1", 3), (9, "c1", 1), (10, "b2", 1)]);
+        assert!(ahead.changed.is_empty() && ahead.vanished.is_empty());
+        let third = [message("b3", "b", "2026-11-02 10:05")];
+        assert_eq!(written(&load.derive(&third).unwrap()), [(10, "b2", 2)], "b's last session is carried");
+    }
 }

@@ -251,10 +251,11 @@ impl Ingest<'_> {
             self.first_load = true;
             let mut tx = self.wh.begin().await?;
             let marks = tx.marks_snapshot().await?;
+            let next_rowid = tx.next_session_rowid().await?;
             tx.commit().await?;
             let wanted = Arc::new(AtomicBool::new(true));
             self.deriving_ahead = Some(wanted.clone());
-            ahead = Some(Ahead { sessions: FirstLoadSessions::new(marks, &self.rules), wanted });
+            ahead = Some(Ahead { sessions: FirstLoadSessions::new(marks, &self.rules, next_rowid), wanted });
             // Only a speed-up: without it the close copies the WAL back, as any run's does.
             self.checkpointer = self.wh.sqlite_path.as_deref().and_then(|path| {
                 Checkpointer::start(path)

@@ -189,7 +189,7 @@ impl Warehouse {
     pub async fn ensure_indexes(&self) -> anyhow::Result<()> {
         let built = async {
             if matches!(self.pool, Pool::Sqlite(_)) {
-                self.run_script(include_str!("../../sql/warehouse/sqlite/message_key_create.sql")).await?;
+                self.run_script(include_str!("../../sql/warehouse/sqlite/keys_create.sql")).await?;
             }
             self.run_script(include_str!("../../sql/warehouse/indexes_create.sql")).await
         };
@@ -197,12 +197,14 @@ impl Warehouse {
     }
 
     /// Drops the secondary indexes of messages and sessions before a first full load, which
-    /// builds them once at its end ([`Warehouse::ensure_indexes`]); in SQLite also the key of
-    /// messages, since such a load inserts each message once ([`Tx::upsert_messages`]).
+    /// builds them once at its end ([`Warehouse::ensure_indexes`]); in SQLite also the keys of
+    /// messages and sessions, since such a load inserts each message once
+    /// ([`Tx::upsert_messages`]) and writes session rows by rowid
+    /// ([`Tx::write_first_load_sessions`]).
     pub async fn drop_indexes(&self) -> anyhow::Result<()> {
         let dropped = async {
             if matches!(self.pool, Pool::Sqlite(_)) {
-                self.run_script(include_str!("../../sql/warehouse/sqlite/message_key_drop.sql")).await?;
+                self.run_script(include_str!("../../sql/warehouse/sqlite/keys_drop.sql")).await?;
             }
             self.run_script(include_str!("../../sql/warehouse/indexes_drop.sql")).await
         };

@@ -256,10 +256,10 @@ pub fn message_rows(raw: Vec<RawMessage>, classified: &DataFrame) -> PolarsResul
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn row() -> MessageRow {
+    pub(crate) fn row() -> MessageRow {
         let at = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap().and_hms_micro_opt(1, 2, 3, 456_789).unwrap();
         MessageRow {
             message_id: "0b6c1a52-7f0e-4a53-9c55-2d1e8f0a4b11".into(),

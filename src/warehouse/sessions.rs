@@ -14,6 +14,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use super::Tx;
 use super::messages::IDS_PER_STATEMENT;
@@ -158,17 +159,6 @@ impl InputLookup {
     }
 }
 
-/// How [`Tx::apply_sessions`] writes session rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionWrite {
-    /// Replace the users' rows from their restart points (in the scratch table) on: rows no
-    /// longer derived are dropped, new and differing ones written, equal ones left alone.
-    ReplaceFromRestart,
-    /// Insert, replacing a stored row of the same id (a first load, whose restart points are
-    /// not in the scratch table: it has no earlier rows to drop).
-    Upsert,
-}
-
 impl Tx {
     /// The stored session before each affected user's first changed position.
     pub async fn restart_anchors(&mut self, affected: &[Affected]) -> anyhow::Result<Vec<Anchor>> {
@@ -277,23 +267,78 @@ impl Tx {
         Ok(fold_marks(rows))
     }
 
-    /// Stores derived sessions: the changed session columns of stored messages, and the
-    /// session rows (see [`SessionWrite`]).
+    /// Stores derived sessions: the changed session columns of stored messages, and the users'
+    /// session rows from their restart points (in the scratch table) on — rows no longer
+    /// derived are dropped, new and differing ones written, equal ones left alone.
     pub async fn apply_sessions(
         &mut self,
         changed: &[&Assignment],
         rows: &[SessionRow],
-        write: SessionWrite,
+    ) -> anyhow::Result<()> {
+        self.ensure_keys().await?;
+        self.write_assignments(changed).await?;
+        let stored = self.stored_sessions().await?;
+        let (stale, differing) = session_changes(&stored, rows);
+        self.delete_sessions(&stale).await?;
+        self.insert_sessions(&differing).await
+    }
+
+    /// Stores a first-load batch's sessions (`pipeline::derive::FirstLoadSessions`): the
+    /// changed session columns of carried messages, the carried sessions no longer derived
+    /// dropped (by id; none in practice, as a carried session's first message opens the
+    /// user's inputs), and the new and changed session rows written. SQLite writes each row under the
+    /// rowid the load gave it, replacing the row already there: the load has dropped the key
+    /// on `session_id` (`Warehouse::drop_indexes`), so no random page of an index is touched
+    /// (docs/performance.md, "The first load"). PostgreSQL upserts by id.
+    pub async fn write_first_load_sessions(
+        &mut self,
+        changed: &[&Assignment],
+        vanished: &[&str],
+        rows: &[(i64, &SessionRow)],
     ) -> anyhow::Result<()> {
         self.write_assignments(changed).await?;
-        match write {
-            SessionWrite::Upsert => self.insert_sessions(rows, true).await,
-            SessionWrite::ReplaceFromRestart => {
-                let stored = self.stored_sessions().await?;
-                let (stale, differing) = session_changes(&stored, rows);
-                self.delete_sessions(&stale).await?;
-                self.insert_sessions(&differing, true).await
+        self.delete_sessions(vanished).await?;
+        match self {
+            Tx::Sqlite(_) => {
+                let mut numbered: Vec<Numbered> =
+                    rows.iter().map(|&(rowid, row)| Numbered { rowid, row }).collect();
+                // In rowid order: new rows append, extended ones are among the last pages.
+                numbered.sort_unstable_by_key(|n| n.rowid);
+                self.write_rows(&numbered, Conflict::Update).await
             }
+            Tx::Postgres(_) => {
+                let rows: Vec<&SessionRow> = rows.iter().map(|&(_, row)| row).collect();
+                self.insert_sessions(&rows).await
+            }
+        }
+    }
+
+    /// Builds SQLite's keys if they are missing, as [`Tx::apply_sessions`] upserts sessions by
+    /// theirs: a first load drops them until its end (`Warehouse::drop_indexes`), and an
+    /// operator's `mark` may come between two of its batches, or after it was killed. A no-op
+    /// when the keys are there; PostgreSQL's are primary keys, never dropped.
+    async fn ensure_keys(&mut self) -> anyhow::Result<()> {
+        if let Tx::Sqlite(t) = self {
+            sqlx::raw_sql(include_str!("../../sql/warehouse/sqlite/keys_create.sql"))
+                .execute(&mut **t)
+                .await
+                .context("building the keys of messages and sessions")?;
+        }
+        Ok(())
+    }
+
+    /// The rowid a first load gives its first new session row: one past the highest stored
+    /// (the table is empty when such a load starts, so 1). Only SQLite uses it.
+    pub async fn next_session_rowid(&mut self) -> anyhow::Result<i64> {
+        match self {
+            Tx::Sqlite(t) => {
+                let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(rowid), 0) + 1 FROM sessions")
+                    .fetch_one(&mut **t)
+                    .await
+                    .context("reading sessions")?;
+                Ok(next)
+            }
+            Tx::Postgres(_) => Ok(1),
         }
     }
 
@@ -367,18 +412,17 @@ impl Tx {
         .context("writing sessions")
     }
 
-    /// Inserts session rows; with `upsert`, a stored row of the same id is replaced.
+    /// Writes session rows, replacing a stored row of the same id.
     async fn insert_sessions<R: std::borrow::Borrow<SessionRow>>(
         &mut self,
         summary: &[R],
-        upsert: bool,
     ) -> anyhow::Result<()> {
         let mut sorted: Vec<&SessionRow> = summary.iter().map(|r| r.borrow()).collect();
         if matches!(self, Tx::Sqlite(_)) {
-            // In key order, each page of the primary-key index is visited once per batch.
+            // In key order, each page of the key's index is visited once per batch.
             sorted.sort_unstable_by(|a, b| a.session_id.cmp(&b.session_id));
         }
-        self.write_rows(&sorted, if upsert { Conflict::Update } else { Conflict::None }).await
+        self.write_rows(&sorted, Conflict::Update).await
     }
 }
 
@@ -399,6 +443,28 @@ crate::table!(SessionRow => "sessions", key(session_id), keep() {
     is_manual: bool,
     is_self_resolved: bool,
 });
+
+/// A session row under the rowid a first load gave it, for SQLite
+/// ([`Tx::write_first_load_sessions`]): the sessions table's columns and `rowid`, keyed by it.
+struct Numbered<'a> {
+    rowid: i64,
+    row: &'a SessionRow,
+}
+
+impl Row for Numbered<'_> {
+    fn table() -> &'static Table {
+        static TABLE: LazyLock<Table> = LazyLock::new(|| {
+            let rowid = Column { name: "rowid", kind: Kind::Int, nullable: false };
+            Table { key: &["rowid"], ..SessionRow::table().extended(&[rowid], &[]) }
+        });
+        &TABLE
+    }
+
+    fn write(&self, sink: &mut impl Sink) -> anyhow::Result<()> {
+        self.row.write(sink)?;
+        sink.put(self.rowid.value())
+    }
+}
 
 // The scratch table of restart points (`sql/warehouse/*/session_temp.sql`).
 crate::table!(Affected => "affected_users", key(user_key), keep() {

@@ -600,12 +600,22 @@ async fn killed_ingest_resumes_to_the_same_warehouse(backend: Backend) {
     assert!(!out.status.success(), "the hook aborts the run");
     assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, 300, "three whole batches committed");
     assert!(wh.index_names().await.is_empty(), "a first load builds its indexes at its end");
-    assert_eq!(wh.has_message_key().await, backend == Backend::Postgres, "SQLite's key too");
+    assert_eq!(wh.has_keys().await, backend == Backend::Postgres, "SQLite's keys too");
+    // An operator marks a message the killed load wrote, before the next run (in SQLite the
+    // mark builds the keys it stores sessions by).
+    let marked = wh
+        .query_strings(
+            "SELECT message_id FROM messages WHERE included ORDER BY created_at DESC, message_id LIMIT 1",
+        )
+        .await;
+    env.ok(&["mark", &marked[0], "--manual", "--operator", "tester"]);
+    assert!(wh.has_keys().await);
     env.ok(&["ingest"]);
     assert_eq!(wh.index_names().await, INDEXES, "the next run builds the indexes the killed load could not");
-    assert!(wh.has_message_key().await);
     let clean = TestWarehouse::new(backend).await;
-    Env::new(Some(&dify.url), &clean.url, "").ok(&["ingest"]);
+    let clean_env = Env::new(Some(&dify.url), &clean.url, "");
+    clean_env.ok(&["ingest"]);
+    clean_env.ok(&["mark", &marked[0], "--manual", "--operator", "tester"]);
     assert_eq!(wh.messages_dump().await, clean.messages_dump().await);
     assert_eq!(wh.sessions_dump().await, clean.sessions_dump().await);
     let outcomes = wh.query_strings("SELECT outcome FROM ingest_runs ORDER BY run_id").await;
@@ -638,7 +648,7 @@ async fn first_load_in_small_batches_equals_one_batch(backend: Backend) {
     assert_eq!(sessions, one.sessions_dump().await, "sessions differ");
     assert_eq!(wh.index_names().await, INDEXES);
     assert_eq!(one.index_names().await, INDEXES);
-    assert!(wh.has_message_key().await && one.has_message_key().await);
+    assert!(wh.has_keys().await && one.has_keys().await);
 }
 
 /// A first load carries open sessions in memory from batch to batch; marks that exist when
@@ -704,9 +714,9 @@ async fn second_ingest_waits_then_gives_up(backend: Backend) {
     assert_eq!(wh.count("SELECT COUNT(*) FROM ingest_runs").await, 1, "the refused run records nothing");
 }
 
-/// A SQLite warehouse made before migration 0005 (messages keyed by the table's PRIMARY KEY)
-/// is migrated when itstat opens it: the same rows, the key an index of its own, and later
-/// runs update rows in place instead of adding them again.
+/// A SQLite warehouse made before migrations 0005 and 0009 (messages and sessions keyed by
+/// their tables' PRIMARY KEYs) is migrated when itstat opens it: the same rows, each key an
+/// index of its own, and later runs update rows in place instead of adding them again.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sqlite_warehouse_keyed_the_old_way_is_upgraded() {
     let mut s = Small::new();
@@ -714,31 +724,44 @@ async fn a_sqlite_warehouse_keyed_the_old_way_is_upgraded() {
     s.msg(Msg::new("lisi", "2026-11-02 09:05:00", "请重启"));
     let (dify, env, wh) = setup(&s.data, Backend::Sqlite, "").await;
     env.ok(&["ingest"]);
-    let before = wh.messages_dump().await;
+    let (messages, sessions) = (wh.messages_dump().await, wh.sessions_dump().await);
     // Back to the schema of migrations 0001–0004.
     let init = include_str!("../../migrations/sqlite/0001_init.sql");
-    let start = init.find("CREATE TABLE messages (").unwrap();
-    let table = &init[start..start + init[start..].find(");").unwrap() + 2];
-    let old = table.replace("CREATE TABLE messages (", "CREATE TABLE messages_old (");
+    let old_table = |name: &str| {
+        let start = init.find(&format!("CREATE TABLE {name} (")).unwrap();
+        let table = &init[start..start + init[start..].find(");").unwrap() + 2];
+        let old = table.replace(&format!("CREATE TABLE {name} ("), &format!("CREATE TABLE {name}_old ("));
+        format!(
+            "{old}\nINSERT INTO {name}_old SELECT * FROM {name}; DROP TABLE {name};
+             ALTER TABLE {name}_old RENAME TO {name};"
+        )
+    };
     let secondary: String = include_str!("../../migrations/sqlite/0005_message_key_index.sql")
         .lines()
+        .chain(include_str!("../../migrations/sqlite/0009_session_key_index.sql").lines())
         .filter(|l| l.starts_with("CREATE INDEX"))
         .collect::<Vec<_>>()
         .join("\n");
     wh.exec(&format!(
-        "{old}\nINSERT INTO messages_old SELECT * FROM messages; DROP TABLE messages;
-         ALTER TABLE messages_old RENAME TO messages; {secondary}
-         DELETE FROM _sqlx_migrations WHERE version = 5;"
+        "{}\n{}\n{secondary}\nDELETE FROM _sqlx_migrations WHERE version IN (5, 9);",
+        old_table("messages"),
+        old_table("sessions")
     ))
     .await;
-    assert!(!wh.has_message_key().await);
+    const OLD_KEYS: &str = "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name IN ('messages', 'sessions') \
+                            AND name LIKE 'sqlite_autoindex%'";
+    assert_eq!(wh.count(OLD_KEYS).await, 2);
+    assert!(!wh.has_keys().await);
     env.ok(&["status"]);
-    assert!(wh.has_message_key().await, "migrated on opening");
-    assert_eq!(wh.messages_dump().await, before);
+    assert!(wh.has_keys().await, "migrated on opening");
+    assert_eq!(wh.count(OLD_KEYS).await, 0);
+    assert_eq!(wh.messages_dump().await, messages);
+    assert_eq!(wh.sessions_dump().await, sessions);
     assert_eq!(wh.index_names().await, INDEXES);
     dify.exec(&format!("UPDATE messages SET answer = '好的' WHERE id = '{late}'")).await;
     env.ok(&["ingest"]);
     assert_eq!(wh.count("SELECT COUNT(*) FROM messages").await, 2, "updated in place");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM sessions").await, 2, "updated in place");
     assert_eq!(env.report(&["--date", "2026-11-02"])["totals"]["answered"], 2);
 }
 

@@ -220,7 +220,8 @@ impl TestWarehouse {
         let sql = match self.backend {
             Backend::Sqlite => {
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('messages', 'sessions') \
-                 AND name NOT LIKE 'sqlite_autoindex%' AND name <> 'messages_message_id_key' ORDER BY name"
+                 AND name NOT LIKE 'sqlite_autoindex%' \
+                 AND name NOT IN ('messages_message_id_key', 'sessions_session_id_key') ORDER BY name"
             }
             Backend::Postgres => {
                 "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
@@ -230,18 +231,22 @@ impl TestWarehouse {
         self.query_strings(sql).await
     }
 
-    /// Whether `messages.message_id` is a unique key (SQLite: the index a first load drops and
-    /// builds at its end; PostgreSQL: the primary key).
-    pub async fn has_message_key(&self) -> bool {
+    /// Whether `messages.message_id` and `sessions.session_id` are unique keys (SQLite: the
+    /// indexes a first load drops and builds at its end; PostgreSQL: the primary keys).
+    pub async fn has_keys(&self) -> bool {
         let sql = match self.backend {
             Backend::Sqlite => {
-                "SELECT COUNT(*) FROM pragma_index_list('messages') WHERE name = 'messages_message_id_key' AND \"unique\" = 1"
+                "SELECT (SELECT COUNT(*) FROM pragma_index_list('messages') \
+                   WHERE name = 'messages_message_id_key' AND \"unique\" = 1) \
+                 + (SELECT COUNT(*) FROM pragma_index_list('sessions') \
+                   WHERE name = 'sessions_session_id_key' AND \"unique\" = 1)"
             }
             Backend::Postgres => {
-                "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'messages' AND indexname = 'messages_pkey'"
+                "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() \
+                 AND indexname IN ('messages_pkey', 'sessions_pkey')"
             }
         };
-        self.count(sql).await == 1
+        self.count(sql).await == 2
     }
 
     /// Every stored message column except bookkeeping, one string per row.
