@@ -286,10 +286,10 @@ impl Tx {
     /// Stores a first-load batch's sessions (`pipeline::derive::FirstLoadSessions`): the
     /// changed session columns of carried messages, the carried sessions no longer derived
     /// dropped (by id; none in practice, as a carried session's first message opens the
-    /// user's inputs), and the new and changed session rows written. SQLite writes each row under the
-    /// rowid the load gave it, replacing the row already there: the load has dropped the key
-    /// on `session_id` (`Warehouse::drop_indexes`), so no random page of an index is touched
-    /// (docs/performance.md, "The first load"). PostgreSQL upserts by id.
+    /// user's inputs), and the new and changed session rows written. SQLite writes each row
+    /// under the rowid the load gave it, replacing the row already there: the load has
+    /// dropped the key on `session_id` (`Warehouse::drop_indexes`), so no random page of an
+    /// index is touched (docs/performance.md, "The first load"). PostgreSQL upserts by id.
     pub async fn write_first_load_sessions(
         &mut self,
         changed: &[&Assignment],
