@@ -501,9 +501,9 @@ impl Ingest<'_> {
     /// Classifies a batch and writes new and changed rows, their users' sessions and the
     /// cursor in one transaction.
     async fn write_batch(&mut self, rows: Vec<RawMessage>) -> anyhow::Result<()> {
-        let step = Instant::now();
-        let batch = Batch::classify(rows, &self.rules).await?;
-        self.timings.classify += step.elapsed();
+        let mut spent = Spent::default();
+        let batch = Preparing::start(rows, &self.rules, None).finish(&mut spent, &mut None).await?;
+        self.timings.classify += spent.classify;
         self.write_classified(batch).await
     }
 
@@ -692,13 +692,6 @@ struct Batch {
     rows: Vec<MessageRow>,
     newest: Option<NaiveDateTime>,
     sessions: Option<SessionsAhead>,
-}
-
-impl Batch {
-    async fn classify(rows: Vec<RawMessage>, rules: &RulesInForce) -> anyhow::Result<Batch> {
-        let newest = rows.iter().map(|r| r.created_at).max();
-        Ok(Batch { rows: derive::classify_off_runtime(rows, rules).await?, newest, sessions: None })
-    }
 }
 
 /// A first load's derivation of sessions on the reader's side, and the writer's say whether it

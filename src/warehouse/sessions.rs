@@ -229,7 +229,7 @@ impl Tx {
     /// so an unchanged version means unchanged marks.
     pub async fn marks_version(&mut self) -> anyhow::Result<i64> {
         let (version,): (i64,) = with_conn!(self, conn, Db => {
-            sqlx::query_as("SELECT COALESCE(MAX(mark_id), 0) FROM marks").fetch_one(&mut *conn).await
+            sqlx::query_as(include_str!("../../sql/warehouse/marks_version.sql")).fetch_one(&mut *conn).await
         })
         .context("reading marks")?;
         Ok(version)
@@ -332,10 +332,11 @@ impl Tx {
     pub async fn next_session_rowid(&mut self) -> anyhow::Result<i64> {
         match self {
             Tx::Sqlite(t) => {
-                let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(rowid), 0) + 1 FROM sessions")
-                    .fetch_one(&mut **t)
-                    .await
-                    .context("reading sessions")?;
+                let (next,): (i64,) =
+                    sqlx::query_as(include_str!("../../sql/warehouse/sqlite/session_next_rowid.sql"))
+                        .fetch_one(&mut **t)
+                        .await
+                        .context("reading sessions")?;
                 Ok(next)
             }
             Tx::Postgres(_) => Ok(1),
