@@ -34,7 +34,7 @@ use crate::warehouse::rows::{CONTENT_HASH_KEY, CONTENT_HASH_VERSION, MessageRow}
 use crate::warehouse::runs::{APPS_CONFIG_KEY, APPS_KEY, RULES_KEY, RunCounts};
 use crate::warehouse::{OpenMode, Tx, Warehouse};
 
-/// Rows in the first batch a run reads from Dify (later batches hold `--batch-size`).
+/// Rows in the first batch a first load reads from Dify (later batches hold `--batch-size`).
 const FIRST_BATCH: usize = 2_000;
 
 /// Which part of Dify's history a run reads.
@@ -97,7 +97,7 @@ pub async fn run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path
         timings: Timings::default(),
         first_load: false,
         deriving_ahead: None,
-        checkpointer: None,
+        checkpointer: background_checkpoints(&wh),
     };
     let result = match from_file {
         Some(path) => job.run_file(path).await,
@@ -167,8 +167,8 @@ struct Ingest<'a> {
     /// The flag is shared with the reader: cleared, it stops deriving
     /// ([`Ingest::stop_deriving_ahead`]).
     deriving_ahead: Option<Arc<AtomicBool>>,
-    /// During a first load into SQLite: copies committed batches from the WAL into the file
-    /// on a thread of its own, beside the writer (`warehouse/checkpoint.rs`).
+    /// With a SQLite warehouse: copies committed batches from the WAL into the file on a
+    /// thread of its own, beside the writer ([`background_checkpoints`]).
     checkpointer: Option<Checkpointer>,
 }
 
@@ -256,12 +256,6 @@ impl Ingest<'_> {
             let wanted = Arc::new(AtomicBool::new(true));
             self.deriving_ahead = Some(wanted.clone());
             ahead = Some(Ahead { sessions: FirstLoadSessions::new(marks, &self.rules, next_rowid), wanted });
-            // Only a speed-up: without it the close copies the WAL back, as any run's does.
-            self.checkpointer = self.wh.sqlite_path.as_deref().and_then(|path| {
-                Checkpointer::start(path)
-                    .inspect_err(|e| debug!(error = %e, "No background checkpoints."))
-                    .ok()
-            });
         }
         let read = self.read_while_writing(dify, start, &apps, ahead).await;
         // Even when reading failed: the batches written are whole and deserve their indexes
@@ -365,9 +359,13 @@ impl Ingest<'_> {
             let read = async {
                 let mut rows = dify.messages_since(start, &apps);
                 let mut raw = Vec::with_capacity(batch_size);
-                // The first batch is small, so that the writer starts early instead of waiting
-                // for a whole batch to be read and classified.
-                let mut limit = batch_size.min(FIRST_BATCH);
+                // A first load's first batch is small, so that the writer starts early instead
+                // of waiting for a whole batch to be read and classified. Into a warehouse that
+                // holds messages every batch rewrites pages all over the indexes (their keys
+                // are random ids and user keys), so there a run reads whole batches: 10,000 new
+                // messages are one commit, not two that each rewrite the same pages
+                // (docs/performance.md, "Incremental runs").
+                let mut limit = if ahead.is_some() { batch_size.min(FIRST_BATCH) } else { batch_size };
                 let mut preparing: Option<Preparing> = None;
                 let send = async |batch: Batch| {
                     sender.send(batch).await.map_err(|_| anyhow::anyhow!("the batch writer stopped"))
@@ -635,6 +633,16 @@ struct FeedbackRead {
     buckets: Option<Vec<String>>,
     /// Dify's feedback rows in those buckets; `None` when no bucket changed.
     current: Option<Vec<FeedbackRow>>,
+}
+
+/// A thread that copies a SQLite warehouse's WAL back into the file after each batch's commit
+/// (`warehouse::checkpoint`), so that the copy overlaps the run's next batch and its feedback
+/// instead of following them when the pool closes: a first load's whole WAL, and an
+/// incremental run's rewritten index pages (docs/performance.md, "Incremental runs"). Only a
+/// speed-up: without it the close copies the WAL back.
+fn background_checkpoints(wh: &Warehouse) -> Option<Checkpointer> {
+    let path = wh.sqlite_path.as_deref()?;
+    Checkpointer::start(path).inspect_err(|e| debug!(error = %e, "No background checkpoints.")).ok()
 }
 
 /// Reads Dify's feedback in the buckets of message ids whose feedback changed since the last

@@ -90,7 +90,9 @@ impl Derived {
     /// [`Derived::changed`] as positions in `assignments`, for a caller that keeps the result
     /// beyond the stored inputs.
     pub fn changed_positions(&self, stored: &[SessionInput]) -> Vec<usize> {
-        let before: std::collections::HashMap<&str, Option<&SessionCols>> =
+        // foldhash, not std's SipHash: a first load runs this on every batch's carried
+        // sessions (docs/performance.md, "The first load").
+        let before: foldhash::HashMap<&str, Option<&SessionCols>> =
             stored.iter().map(|i| (i.message_id.as_str(), i.stored.as_ref())).collect();
         let differs =
             |a: &Assignment| before.get(a.message_id.as_str()).is_some_and(|s| *s != Some(&a.session));

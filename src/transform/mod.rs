@@ -14,6 +14,7 @@ pub mod gaps;
 pub mod kpi;
 pub mod marks;
 pub mod messages;
+pub mod nfkc;
 pub mod rules;
 pub mod sessions;
 pub mod time;

@@ -9,13 +9,13 @@
 //! does no I/O; which app ids a configured app *name* means is a fact the pipeline looks up
 //! ([`RulesInForce::with_app_ids`]).
 
-use std::borrow::Cow;
 use std::time::Duration;
 
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+pub use super::nfkc::nfkc;
 
 /// How messages are grouped into sessions (docs/metrics.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,15 +153,6 @@ pub struct RulesInForce {
     pub transfer: Vec<String>,
     /// Transfer regexes, NFKC ([`normalise_pattern`]).
     pub transfer_regex: Vec<String>,
-}
-
-/// NFKC form of a text, borrowing when it already is.
-pub fn nfkc(text: &str) -> Cow<'_, str> {
-    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(text.nfkc().collect())
-    }
 }
 
 /// A regex pattern in the NFKC form of the answers it runs on (docs/metrics.md §2): its
