@@ -21,15 +21,31 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// NFKC form of a text, borrowing when it already is.
 pub fn nfkc(text: &str) -> Cow<'_, str> {
-    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+    if quick_yes(text) {
         return Cow::Borrowed(text);
     }
     if let Some(folded) = fold_to_ascii(text)
-        && is_nfkc_quick(folded.chars()) == IsNormalized::Yes
+        && quick_yes(&folded)
     {
         return Cow::Owned(folded);
     }
     Cow::Owned(text.nfkc().collect())
+}
+
+/// The NFKC quick check says "yes": the text is NFKC. ASCII and the CJK ideographs
+/// (U+4E00–U+9FFF) are skipped without a table lookup: each is NFKC, a starter (canonical
+/// combining class 0) and never the second character of a composition, so the text passes
+/// exactly when every stretch between them does — each stretch starts after a starter, as the
+/// check's own ordering test does. The per-character lookups were a twelfth of a
+/// reclassification's CPU (docs/performance.md, "Reclassification").
+fn quick_yes(text: &str) -> bool {
+    text.split(is_plain)
+        .all(|stretch| stretch.is_empty() || is_nfkc_quick(stretch.chars()) == IsNormalized::Yes)
+}
+
+/// ASCII or a CJK ideograph: see [`quick_yes`].
+fn is_plain(c: char) -> bool {
+    c.is_ascii() || ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
 
 /// The ASCII character a character decomposes to under NFKC, for the characters the fast
@@ -70,6 +86,22 @@ mod tests {
         }
         assert_eq!(ascii_of('。'), None, "the ideographic full stop is NFKC already");
         assert_eq!(ascii_of('a'), None);
+    }
+
+    #[test]
+    fn plain_characters_are_nfkc_starters_nothing_composes_with() {
+        for c in ('\0'..='\u{7F}').chain('\u{4E00}'..='\u{9FFF}') {
+            assert!(is_plain(c));
+            let text = c.to_string();
+            assert_eq!(is_nfkc_quick(text.chars()), IsNormalized::Yes, "{c:?}");
+            assert_eq!(canonical_combining_class(c), 0, "{c:?}");
+            // Not the second of a composition: nothing before it combines with it.
+            for before in ['a', 'A', 'e', '\u{1100}', '\u{AC00}', 'ｶ', '\u{3099}'] {
+                let pair = format!("{before}{c}");
+                assert_eq!(pair.nfc().collect::<String>(), pair, "{before:?}{c:?}");
+            }
+        }
+        assert!(!is_plain('，') && !is_plain('\u{3000}') && !is_plain('\u{301}'));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use chrono::NaiveDateTime;
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use super::rows::MessageRow;
-use super::sqlite_bulk::{FromSqliteRow, query_rows, with_raw_connection};
+use super::sqlite_bulk::{FromSqliteRow, get_opt_time, get_time, query_rows, with_raw_connection};
 use super::table::{Column, Decode, Field, Kind, Row, Sink, Table, Value};
 use super::write::Conflict;
 use super::{Tx, Warehouse};
@@ -217,8 +217,8 @@ impl FromSqliteRow for StoredRaw {
                 id: row.get(0)?,
                 app_id: row.get(4)?,
                 conversation_id: row.get(5)?,
-                created_at: row.get(6)?,
-                updated_at: row.get(7)?,
+                created_at: get_time(row, 6)?,
+                updated_at: get_opt_time(row, 7)?,
                 query: row.get(8)?,
                 answer: row.get(9)?,
                 status: row.get(10)?,

@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 
 use super::Tx;
 use super::messages::IDS_PER_STATEMENT;
-use super::sqlite_bulk::{FromSqliteRow, query_rows, with_raw_connection};
+use super::sqlite_bulk::{FromSqliteRow, get_opt_time, get_time, query_rows, with_raw_connection};
 use super::table::{Column, Decode, Field, Kind, Row, Sink, Table};
 use super::write::Conflict;
 use crate::transform::derive::{Assignment, SessionCols, SessionInput, SessionRow};
@@ -119,12 +119,12 @@ impl FromSqliteRow for StoredInput {
         Ok(StoredInput {
             message_id: row.get(0)?,
             user_key: row.get(1)?,
-            created_at: row.get(2)?,
+            created_at: get_time(row, 2)?,
             state: row.get(3)?,
             kb_hit: row.get(4)?,
             transfer: row.get(5)?,
             old_session_id: row.get(6)?,
-            old_session_start: row.get(7)?,
+            old_session_start: get_opt_time(row, 7)?,
             old_session_date: row.get(8)?,
             kb_mark: row.get(9)?,
             manual_mark: row.get(10)?,

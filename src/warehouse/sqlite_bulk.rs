@@ -136,6 +136,47 @@ pub fn sqlx_date(d: NaiveDate) -> TimeText {
     out
 }
 
+/// A time column read back: text as [`sqlx_time`] writes it is parsed by hand, anything else
+/// (another shape, a NULL in a non-NULL column) as rusqlite reads it. rusqlite parses through
+/// chrono's format strings, which took a twentieth of a reclassification's CPU
+/// (docs/performance.md, "Reclassification").
+pub fn get_time(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<NaiveDateTime> {
+    if let rusqlite::types::ValueRef::Text(text) = row.get_ref(i)?
+        && let Some(t) = parse_sqlx_time(text)
+    {
+        return Ok(t);
+    }
+    row.get(i)
+}
+
+/// [`get_time`] of a column that may be NULL.
+pub fn get_opt_time(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<NaiveDateTime>> {
+    match row.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => get_time(row, i).map(Some),
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` with an optional fraction of 1–9 digits, the shape of [`sqlx_time`];
+/// `None` for any other text or an impossible time (chrono then says why).
+fn parse_sqlx_time(text: &[u8]) -> Option<NaiveDateTime> {
+    let (head, fraction) = match text.get(19) {
+        None if text.len() == 19 => (text, &[][..]),
+        Some(b'.') if (21..=29).contains(&text.len()) => (&text[..19], &text[20..]),
+        _ => return None,
+    };
+    let number = |bytes: &[u8]| -> Option<u32> {
+        bytes.iter().try_fold(0u32, |n, &b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b' '), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(at, sep)| head[at] != sep) {
+        return None;
+    }
+    let nano = number(fraction)? * 10u32.pow(9 - fraction.len() as u32);
+    NaiveDate::from_ymd_opt(number(&head[..4])? as i32, number(&head[5..7])?, number(&head[8..10])?)?
+        .and_hms_nano_opt(number(&head[11..13])?, number(&head[14..16])?, number(&head[17..19])?, nano)
+}
+
 /// Appends the last `width` decimal digits of `value`, zero-padded (the callers' widths add up
 /// to at most 29 bytes, within `TimeText`).
 fn push_digits(out: &mut TimeText, value: u32, width: usize) {
@@ -229,7 +270,53 @@ mod tests {
         }
     }
 
+    /// The hand parser reads what [`sqlx_time`] writes, and declines what it does not write,
+    /// leaving it to chrono.
+    #[test]
+    fn times_read_back_as_written() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        for nano in [0, 1, 1_000, 120_000, 500_000_000, 123_456_789, 999_999_999] {
+            let t = day.and_hms_nano_opt(9, 5, 7, nano).unwrap();
+            assert_eq!(parse_sqlx_time(sqlx_time(t).as_bytes()), Some(t));
+        }
+        assert_eq!(parse_sqlx_time(b"2026-11-02 09:05:07.5"), day.and_hms_milli_opt(9, 5, 7, 500));
+        for other in [
+            "2026-11-02T09:05:07",
+            "2026-11-02 09:05",
+            "2026-11-02 09:05:07.",
+            "2026-11-02 09:05:07.1234567890",
+            "2026-11-02 09:05:07Z",
+            "2026-13-02 09:05:07",
+            "2026-11-02 24:05:07",
+            "2026-11-02 09:05:60",
+            "2026-11-0a 09:05:07",
+            "+2026-11-02 09:05:07",
+        ] {
+            assert_eq!(parse_sqlx_time(other.as_bytes()), None, "{other}");
+        }
+    }
+
+    /// A `T` between date and time, as some tools write, still reads (through chrono), and a
+    /// NULL is `None`.
+    #[test]
+    fn other_shapes_read_through_rusqlite() {
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        let row = |sql: &str| db.query_row(sql, [], |r| Ok((get_time(r, 0)?, get_opt_time(r, 1)?))).unwrap();
+        let t = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap().and_hms_opt(9, 5, 7).unwrap();
+        assert_eq!(row("SELECT '2026-11-02T09:05:07', NULL"), (t, None));
+        assert_eq!(row("SELECT '2026-11-02 09:05:07', '2026-11-02 09:05:07'"), (t, Some(t)));
+    }
+
     proptest! {
+        #[test]
+        fn parses_as_chrono(secs in 0i64..250_000_000_000i64, nano in 0u32..1_000_000_000u32) {
+            let t = DateTime::from_timestamp(secs, nano).unwrap().naive_utc();
+            let text = sqlx_time(t);
+            prop_assert_eq!(parse_sqlx_time(text.as_bytes()), Some(t));
+            let chrono = NaiveDateTime::parse_from_str(text.as_str(), "%F %T%.f").ok();
+            prop_assert_eq!(parse_sqlx_time(text.as_bytes()), chrono);
+        }
+
         #[test]
         fn matches_chrono(secs in -70_000_000_000i64..300_000_000_000i64, nano in 0u32..2_000_000_000u32) {
             if let Some(t) = DateTime::from_timestamp(secs, nano).map(|t| t.naive_utc()) {

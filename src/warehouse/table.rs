@@ -15,6 +15,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use sqlx::Row as _;
 use sqlx::postgres::PgRow;
 
+use super::sqlite_bulk::{get_opt_time, get_time};
 use crate::transform::messages::MessageState;
 
 /// How a column is stored (docs/warehouse.md, "Columns and types").
@@ -265,9 +266,37 @@ field!(String, Text, |v| v.as_str());
 field!(i64, Int, |v| *v);
 field!(f64, Real, |v| *v);
 field!(bool, Bool, |v| *v);
-field!(NaiveDateTime, Time, |v| *v);
 field!(NaiveDate, Date, |v| *v);
 
+/// Times read from SQLite through `sqlite_bulk::get_time` (parsed by hand, not by chrono's
+/// format strings).
+impl Field for NaiveDateTime {
+    const KIND: Kind = Kind::Time;
+    const NULLABLE: bool = false;
+    fn value(&self) -> Value<'_> {
+        Value::Time(Some(*self))
+    }
+    fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+        get_time(row, i)
+    }
+    fn from_pg(row: &PgRow, i: usize) -> sqlx::Result<Self> {
+        row.try_get(i)
+    }
+}
+
+impl Field for Option<NaiveDateTime> {
+    const KIND: Kind = Kind::Time;
+    const NULLABLE: bool = true;
+    fn value(&self) -> Value<'_> {
+        Value::Time(*self)
+    }
+    fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
+        get_opt_time(row, i)
+    }
+    fn from_pg(row: &PgRow, i: usize) -> sqlx::Result<Self> {
+        row.try_get(i)
+    }
+}
 impl Field for MessageState {
     const KIND: Kind = Kind::Text;
     const NULLABLE: bool = false;
