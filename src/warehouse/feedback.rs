@@ -21,7 +21,7 @@ use sqlx::AssertSqlSafe;
 
 use super::marks::{prefix_upper, split_values};
 use super::runs::FEEDBACK_SUMMARY_KEY;
-use super::sqlite_bulk::{FromSqliteRow, query_rows};
+use super::sqlite_bulk::{FromSqliteRow, get_opt_time, get_time, query_rows};
 use super::write::Conflict;
 use super::{Pool, Tx, Warehouse};
 use crate::extract::FeedbackRow;
@@ -134,8 +134,8 @@ impl FromSqliteRow for StoredFeedback {
                 from_source: row.get(1)?,
                 rating: row.get(2)?,
                 content: row.get(3)?,
-                created_at: row.get(4)?,
-                updated_at: row.get(5)?,
+                created_at: get_time(row, 4)?,
+                updated_at: get_opt_time(row, 5)?,
             },
             app_id: row.get(6)?,
         })

@@ -229,9 +229,13 @@ pub trait Field: Sized {
     fn from_pg(row: &PgRow, i: usize) -> sqlx::Result<Self>;
 }
 
-/// `Field` for a type both drivers decode themselves, and for its `Option`.
+/// `Field` for a type both drivers decode themselves, and for its `Option`; SQLite's decoders
+/// default to rusqlite's own (`row.get`).
 macro_rules! field {
     ($ty:ty, $kind:ident, |$v:ident| $value:expr) => {
+        field!($ty, $kind, |$v| $value, |row, i| row.get(i), |row, i| row.get(i));
+    };
+    ($ty:ty, $kind:ident, |$v:ident| $value:expr, $sqlite:expr, $sqlite_opt:expr) => {
         impl Field for $ty {
             const KIND: Kind = Kind::$kind;
             const NULLABLE: bool = false;
@@ -240,7 +244,8 @@ macro_rules! field {
                 Value::$kind(Some($value))
             }
             fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
-                row.get(i)
+                let read: fn(&rusqlite::Row<'_>, usize) -> rusqlite::Result<Self> = $sqlite;
+                read(row, i)
             }
             fn from_pg(row: &PgRow, i: usize) -> sqlx::Result<Self> {
                 row.try_get(i)
@@ -253,7 +258,8 @@ macro_rules! field {
                 Value::$kind(self.as_ref().map(|$v| $value))
             }
             fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
-                row.get(i)
+                let read: fn(&rusqlite::Row<'_>, usize) -> rusqlite::Result<Self> = $sqlite_opt;
+                read(row, i)
             }
             fn from_pg(row: &PgRow, i: usize) -> sqlx::Result<Self> {
                 row.try_get(i)
@@ -267,36 +273,9 @@ field!(i64, Int, |v| *v);
 field!(f64, Real, |v| *v);
 field!(bool, Bool, |v| *v);
 field!(NaiveDate, Date, |v| *v);
+// Times from SQLite parsed by hand, not by chrono's format strings (`sqlite_bulk::get_time`).
+field!(NaiveDateTime, Time, |v| *v, get_time, get_opt_time);
 
-/// Times read from SQLite through `sqlite_bulk::get_time` (parsed by hand, not by chrono's
-/// format strings).
-impl Field for NaiveDateTime {
-    const KIND: Kind = Kind::Time;
-    const NULLABLE: bool = false;
-    fn value(&self) -> Value<'_> {
-        Value::Time(Some(*self))
-    }
-    fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
-        get_time(row, i)
-    }
-    fn from_pg(row: &PgRow, i: usize) -> sqlx::Result<Self> {
-        row.try_get(i)
-    }
-}
-
-impl Field for Option<NaiveDateTime> {
-    const KIND: Kind = Kind::Time;
-    const NULLABLE: bool = true;
-    fn value(&self) -> Value<'_> {
-        Value::Time(*self)
-    }
-    fn from_sqlite(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Self> {
-        get_opt_time(row, i)
-    }
-    fn from_pg(row: &PgRow, i: usize) -> sqlx::Result<Self> {
-        row.try_get(i)
-    }
-}
 impl Field for MessageState {
     const KIND: Kind = Kind::Text;
     const NULLABLE: bool = false;
