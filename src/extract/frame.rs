@@ -4,8 +4,8 @@
 //! else keeps Dify's meaning. The frame holds only the columns the rules read
 //! ([`RULE_COLUMNS`]): the rows themselves stay in their `RawMessage`s, whose text moves into
 //! the warehouse rows without being copied through the frame (docs/performance.md, "The first
-//! load"). The warehouse reloads stored messages as `RawMessage`s, so a reclassification
-//! runs the same code.
+//! load"). A reclassification builds the same frame straight from stored rows ([`RuleFrame`],
+//! `warehouse::verdicts`), so the rules run on the same columns either way.
 
 use chrono::NaiveDateTime;
 use polars::prelude::*;
@@ -36,29 +36,115 @@ pub fn from_micros(us: i64) -> NaiveDateTime {
     chrono::DateTime::from_timestamp_micros(us).map(|t| t.naive_utc()).unwrap_or_default()
 }
 
-fn text<'a>(name: &str, rows: &'a [RawMessage], f: impl Fn(&'a RawMessage) -> &'a str) -> Column {
-    Column::new(name.into(), rows.iter().map(f).collect::<Vec<&str>>())
+/// A message's values in the columns the rules read ([`RULE_COLUMNS`]), borrowed: from a
+/// [`RawMessage`], or straight from a stored row (a reclassification reads the rule inputs
+/// without building `RawMessage`s, `warehouse::verdicts`).
+#[derive(Debug, Clone, Copy)]
+pub struct RuleInputs<'a> {
+    pub app_id: &'a str,
+    /// Microseconds since the epoch ([`micros`]).
+    pub created_at: i64,
+    pub query: &'a str,
+    pub answer: &'a str,
+    pub status: &'a str,
+    pub invoke_from: Option<&'a str>,
+    pub from_account_id: Option<&'a str>,
+    pub account_email: Option<&'a str>,
+    pub end_user_session_id: Option<&'a str>,
+    pub inputs: Option<&'a str>,
 }
 
-fn opt_text<'a>(name: &str, rows: &'a [RawMessage], f: impl Fn(&'a RawMessage) -> Option<&'a str>) -> Column {
-    Column::new(name.into(), rows.iter().map(f).collect::<Vec<Option<&str>>>())
+impl RawMessage {
+    /// This message's rule inputs.
+    pub fn rule_inputs(&self) -> RuleInputs<'_> {
+        RuleInputs {
+            app_id: &self.app_id,
+            created_at: micros(self.created_at),
+            query: &self.query,
+            answer: &self.answer,
+            status: &self.status,
+            invoke_from: self.invoke_from.as_deref(),
+            from_account_id: self.from_account_id.as_deref(),
+            account_email: self.account_email.as_deref(),
+            end_user_session_id: self.end_user_session_id.as_deref(),
+            inputs: self.inputs.as_deref(),
+        }
+    }
+}
+
+/// The frame the rules run on, built a row at a time: the text is copied once, into the
+/// frame's own buffers.
+pub struct RuleFrame {
+    app_id: StringChunkedBuilder,
+    created_at: Vec<i64>,
+    query: StringChunkedBuilder,
+    answer: StringChunkedBuilder,
+    status: StringChunkedBuilder,
+    invoke_from: StringChunkedBuilder,
+    from_account_id: StringChunkedBuilder,
+    account_email: StringChunkedBuilder,
+    end_user_session_id: StringChunkedBuilder,
+    inputs: StringChunkedBuilder,
+}
+
+impl RuleFrame {
+    /// An empty frame with room for `rows` rows.
+    pub fn with_capacity(rows: usize) -> RuleFrame {
+        let text = |name: &str| StringChunkedBuilder::new(name.into(), rows);
+        RuleFrame {
+            app_id: text("app_id"),
+            created_at: Vec::with_capacity(rows),
+            query: text("query"),
+            answer: text("answer"),
+            status: text("status"),
+            invoke_from: text("invoke_from"),
+            from_account_id: text("from_account_id"),
+            account_email: text("account_email"),
+            end_user_session_id: text("end_user_session_id"),
+            inputs: text("inputs"),
+        }
+    }
+
+    /// Appends a row.
+    pub fn push(&mut self, row: RuleInputs<'_>) {
+        self.app_id.append_value(row.app_id);
+        self.created_at.push(row.created_at);
+        self.query.append_value(row.query);
+        self.answer.append_value(row.answer);
+        self.status.append_value(row.status);
+        self.invoke_from.append_option(row.invoke_from);
+        self.from_account_id.append_option(row.from_account_id);
+        self.account_email.append_option(row.account_email);
+        self.end_user_session_id.append_option(row.end_user_session_id);
+        self.inputs.append_option(row.inputs);
+    }
+
+    /// The frame, its columns in [`RULE_COLUMNS`] order.
+    pub fn finish(self) -> PolarsResult<DataFrame> {
+        let height = self.created_at.len();
+        let columns = vec![
+            self.app_id.finish().into_column(),
+            Column::new("created_at".into(), self.created_at),
+            self.query.finish().into_column(),
+            self.answer.finish().into_column(),
+            self.status.finish().into_column(),
+            self.invoke_from.finish().into_column(),
+            self.from_account_id.finish().into_column(),
+            self.account_email.finish().into_column(),
+            self.end_user_session_id.finish().into_column(),
+            self.inputs.finish().into_column(),
+        ];
+        DataFrame::new(height, columns)
+    }
 }
 
 /// Builds the frame the rules run on for a batch: one row per message, in order.
 pub fn to_frame(rows: &[RawMessage]) -> PolarsResult<DataFrame> {
-    let columns = vec![
-        text("app_id", rows, |r| &r.app_id),
-        Column::new("created_at".into(), rows.iter().map(|r| micros(r.created_at)).collect::<Vec<i64>>()),
-        text("query", rows, |r| &r.query),
-        text("answer", rows, |r| &r.answer),
-        text("status", rows, |r| &r.status),
-        opt_text("invoke_from", rows, |r| r.invoke_from.as_deref()),
-        opt_text("from_account_id", rows, |r| r.from_account_id.as_deref()),
-        opt_text("account_email", rows, |r| r.account_email.as_deref()),
-        opt_text("end_user_session_id", rows, |r| r.end_user_session_id.as_deref()),
-        opt_text("inputs", rows, |r| r.inputs.as_deref()),
-    ];
-    DataFrame::new(rows.len(), columns)
+    let mut frame = RuleFrame::with_capacity(rows.len());
+    for row in rows {
+        frame.push(row.rule_inputs());
+    }
+    frame.finish()
 }
 
 #[cfg(test)]

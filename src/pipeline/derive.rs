@@ -26,12 +26,13 @@ use crate::extract::{RawMessage, frame};
 use crate::progress::Progress;
 use crate::transform::derive::{Assignment, Derived, SessionCols, SessionInput, SessionRow, derive_sessions};
 use crate::transform::{RulesInForce, messages, sessions};
-use crate::warehouse::messages::{Stored, StoredCursor, StoredRaw};
-use crate::warehouse::rows::{MessageRow, message_rows};
+use crate::warehouse::messages::Stored;
+use crate::warehouse::rows::{MessageRow, Verdicts, message_rows};
 use crate::warehouse::runs::RULES_KEY;
 use crate::warehouse::sessions::{
     Affected, InputLookup, MarksSnapshot, MessageMarks, earliest_per_user, groups_by_rows, user_groups,
 };
+use crate::warehouse::verdicts::{StoredCursor, StoredPage};
 use crate::warehouse::{Tx, Warehouse};
 
 /// What a derivation pass wrote.
@@ -384,10 +385,21 @@ pub struct WritePlan<'a> {
 /// written, and the users they belong to (and, for a changed row, belonged to) have their
 /// sessions derived again from that row on.
 pub fn plan_against<'a>(rows: &'a [MessageRow], stored: &HashMap<String, Stored>) -> WritePlan<'a> {
+    plan(rows, stored, true)
+}
+
+/// [`plan_against`] for rows known to differ from what is stored (a reclassification's rows
+/// whose stored verdicts differ from the rules'): each is written whatever its stored hash
+/// says, so a verdict stored wrong under a right hash is repaired too.
+fn plan_rewrite<'a>(rows: &'a [MessageRow], stored: &HashMap<String, Stored>) -> WritePlan<'a> {
+    plan(rows, stored, false)
+}
+
+fn plan<'a>(rows: &'a [MessageRow], stored: &HashMap<String, Stored>, skip_same_hash: bool) -> WritePlan<'a> {
     let mut plan = WritePlan { rows: Vec::new(), affected: Vec::new(), new: 0, changed: 0 };
     for row in rows {
         match stored.get(&row.message_id) {
-            Some(old) if old.content_hash == row.content_hash => continue,
+            Some(old) if skip_same_hash && old.content_hash == row.content_hash => continue,
             Some(old) => {
                 plan.changed += 1;
                 if old.included {
@@ -413,26 +425,52 @@ pub fn plan_against<'a>(rows: &'a [MessageRow], stored: &HashMap<String, Stored>
     plan
 }
 
-/// A page of stored rows being classified on a blocking thread, with their stored state.
-struct Classifying {
-    handle: tokio::task::JoinHandle<PolarsResult<Vec<MessageRow>>>,
-    stored: HashMap<String, Stored>,
+/// What the rules say of a page of stored messages ([`screen`]).
+struct Screened {
+    /// Ids of the rows whose verdicts differ from the stored ones.
+    differing: Vec<String>,
+    /// Included messages per user under the rules.
+    included: Vec<(String, usize)>,
 }
 
-impl Classifying {
-    fn start(page: Vec<StoredRaw>, rules: &RulesInForce) -> Classifying {
-        let stored = page.iter().map(|p| (p.raw.id.clone(), p.stored())).collect();
-        let raw: Vec<RawMessage> = page.into_iter().map(|p| p.raw).collect();
-        let rules = rules.clone();
-        let handle = tokio::task::spawn_blocking(move || classify(raw, &rules));
-        Classifying { handle, stored }
+/// Classifies a page of stored messages and compares the verdicts with the stored ones.
+fn screen(page: StoredPage, rules: &RulesInForce) -> anyhow::Result<Screened> {
+    let classified = messages::classify(page.frame, rules)?;
+    let verdicts = Verdicts::of(&classified)?;
+    let differing = page.stored.differing(&verdicts)?;
+    let mut included: FastMap<&str, usize> = FastMap::default();
+    for v in (0..verdicts.len()).map(|i| verdicts.get(i)).filter(|v| v.included) {
+        *included.entry(v.user_key).or_default() += 1;
     }
+    Ok(Screened {
+        differing: differing.into_iter().map(|i| page.stored.id(i).to_string()).collect(),
+        included: included.into_iter().map(|(user, n)| (user.to_string(), n)).collect(),
+    })
+}
 
-    async fn finish(self) -> anyhow::Result<(Vec<MessageRow>, HashMap<String, Stored>)> {
-        let classified =
-            self.handle.await.context("classifying messages")?.context("classifying messages")?;
-        Ok((classified, self.stored))
-    }
+/// [`screen`] on a blocking thread: it runs beside the read of the next page.
+fn start_screen(page: StoredPage, rules: &RulesInForce) -> tokio::task::JoinHandle<anyhow::Result<Screened>> {
+    let rules = rules.clone();
+    tokio::task::spawn_blocking(move || screen(page, &rules))
+}
+
+/// Reads the stored messages of `ids` (rows [`screen`] found with other verdicts) whole,
+/// classifies them and writes them as an ingest writes changed rows ([`plan_rewrite`]).
+async fn rewrite_stored(tx: &mut Tx, ids: &[String], rules: &RulesInForce) -> anyhow::Result<Rewritten> {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let page = tx.stored_raw_of(&ids).await?;
+    let stored: HashMap<String, Stored> = page.iter().map(|p| (p.raw.id.clone(), p.stored())).collect();
+    let raw: Vec<RawMessage> = page.into_iter().map(|p| p.raw).collect();
+    let classified = classify_off_runtime(raw, rules).await?;
+    let plan = plan_rewrite(&classified, &stored);
+    tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None::<&HashMap<_, _>>, false).await?;
+    Ok(Rewritten { changed: plan.changed, affected: plan.affected })
+}
+
+/// What [`rewrite_stored`] changed.
+struct Rewritten {
+    changed: usize,
+    affected: Vec<Affected>,
 }
 
 /// A re-derivation takes users in groups of about this many batches' worth of messages
@@ -460,35 +498,30 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
     // Included messages per user, to group the users and size each group's share of the table.
     let mut per_user: HashMap<String, usize> = HashMap::new();
     let (mut after, mut total, mut changed) = (StoredCursor::default(), 0usize, 0usize);
-    let mut classifying: Option<Classifying> = None;
+    let mut screening: Option<tokio::task::JoinHandle<anyhow::Result<Screened>>> = None;
     let mut progress = Progress::start("Reclassifying", Some(tx.message_count().await?));
     loop {
-        let page = tx.stored_raw(&after, batch_size as i64).await?;
-        if let Some(last) = page.last() {
-            after = StoredCursor::after(last);
-            total += page.len();
+        let page = tx.stored_verdicts(&after, batch_size).await?;
+        if let Some(next) = &page.next {
+            after = next.clone();
         }
+        total += page.len();
         progress.add(page.len() as u64);
         crate::memory::release_free_memory();
-        let next = (!page.is_empty()).then(|| Classifying::start(page, rules));
-        if let Some(done) = classifying.take() {
-            let (classified, stored) = done.finish().await?;
-            for row in classified.iter().filter(|r| r.included) {
-                match per_user.get_mut(&row.user_key) {
-                    Some(n) => *n += 1,
-                    None => {
-                        per_user.insert(row.user_key.clone(), 1);
-                    }
-                }
+        let next = (!page.is_empty()).then(|| start_screen(page, rules));
+        if let Some(done) = screening.take() {
+            let screened = done.await.context("classifying messages")?.context("classifying messages")?;
+            for (user, n) in screened.included {
+                *per_user.entry(user).or_default() += n;
             }
-            let plan = plan_against(&classified, &stored);
-            changed += plan.changed;
-            affected.extend(plan.affected.iter().cloned());
-            tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None::<&HashMap<_, _>>, false)
-                .await?;
+            if !screened.differing.is_empty() {
+                let written = rewrite_stored(&mut tx, &screened.differing, rules).await?;
+                changed += written.changed;
+                affected.extend(written.affected);
+            }
         }
         match next {
-            Some(next) => classifying = Some(next),
+            Some(next) => screening = Some(next),
             None => break,
         }
     }

@@ -21,8 +21,7 @@ use crate::{with_conn, with_pool};
 
 const EXISTING_SQL: &str = include_str!("../../sql/warehouse/messages_existing.sql");
 const PENDING_SQL: &str = include_str!("../../sql/warehouse/messages_pending.sql");
-const STORED_RAW_SQL: &str = include_str!("../../sql/warehouse/messages_stored_raw.sql");
-const STORED_RAW_SQLITE_SQL: &str = include_str!("../../sql/warehouse/sqlite/messages_stored_raw.sql");
+const STORED_RAW_OF_SQL: &str = include_str!("../../sql/warehouse/messages_stored_raw_of.sql");
 /// Ids per `IN (…)` list (also `sessions.rs`).
 pub(super) const IDS_PER_STATEMENT: usize = 900;
 
@@ -154,24 +153,6 @@ pub struct StoredRaw {
     pub content_hash: i64,
     pub user_key: String,
     pub included: bool,
-    /// Where the row is stored: its rowid in SQLite (the page order there), 0 in PostgreSQL.
-    #[sqlx(default)]
-    pub position: i64,
-}
-
-/// Where the next page of [`Tx::stored_raw`] starts: after the last row read, by id in
-/// PostgreSQL and by rowid in SQLite (`sql/warehouse/sqlite/messages_stored_raw.sql`).
-#[derive(Debug, Default, Clone)]
-pub struct StoredCursor {
-    id: String,
-    position: i64,
-}
-
-impl StoredCursor {
-    /// The cursor after `row`.
-    pub fn after(row: &StoredRaw) -> StoredCursor {
-        StoredCursor { id: row.raw.id.clone(), position: row.position }
-    }
 }
 
 impl FromSqliteRow for StoredRaw {
@@ -204,10 +185,9 @@ impl FromSqliteRow for StoredRaw {
         "account_email",
         "conversation_name",
         "conversation_deleted",
-        "position",
     ];
 
-    /// A row of `sqlite/messages_stored_raw.sql`.
+    /// A row of `messages_stored_raw_of.sql`.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRaw> {
         Ok(StoredRaw {
             content_hash: row.get(1)?,
@@ -240,7 +220,6 @@ impl FromSqliteRow for StoredRaw {
                 conversation_name: row.get(26)?,
                 conversation_deleted: row.get(27)?,
             },
-            position: row.get(28)?,
         })
     }
 }
@@ -259,20 +238,35 @@ impl StoredRaw {
 }
 
 impl Tx {
-    /// Stored messages after `after`, at most `limit`, as raw Dify rows with their stored
-    /// state; the first page starts after `StoredCursor::default()`.
-    pub async fn stored_raw(&mut self, after: &StoredCursor, limit: i64) -> anyhow::Result<Vec<StoredRaw>> {
-        match self {
-            // A reclassification reads every stored message (see sqlite_bulk).
-            Tx::Sqlite(t) => query_rows(t, STORED_RAW_SQLITE_SQL, &[&after.position, &limit]).await,
-            Tx::Postgres(t) => sqlx::query_as(STORED_RAW_SQL)
-                .bind(&after.id)
-                .bind(limit)
-                .fetch_all(&mut **t)
-                .await
-                .map_err(anyhow::Error::from),
+    /// The stored messages of these ids, as raw Dify rows with their stored state (absent ids
+    /// are left out; the order is the warehouse's).
+    pub async fn stored_raw_of(&mut self, ids: &[&str]) -> anyhow::Result<Vec<StoredRaw>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let found: Vec<StoredRaw> = match self {
+                // Through rusqlite, as the other bulk reads (see sqlite_bulk).
+                Tx::Sqlite(t) => {
+                    let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                    let sql = format!("{STORED_RAW_OF_SQL}({})", list.join(", "));
+                    let params: Vec<&dyn rusqlite::ToSql> =
+                        chunk.iter().map(|id| id as &dyn rusqlite::ToSql).collect();
+                    query_rows(t, &sql, &params).await
+                }
+                Tx::Postgres(t) => {
+                    let mut qb = QueryBuilder::<sqlx::Postgres>::new(STORED_RAW_OF_SQL);
+                    qb.push("(");
+                    let mut list = qb.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    qb.push(")");
+                    qb.build_query_as().fetch_all(&mut **t).await.map_err(anyhow::Error::from)
+                }
+            }
+            .context("reading stored messages")?;
+            out.extend(found);
         }
-        .context("reading stored messages")
+        Ok(out)
     }
 }
 

@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod sqlite_bulk;
 pub mod status;
 pub mod table;
+pub mod verdicts;
 pub mod write;
 
 use std::str::FromStr;

@@ -192,6 +192,73 @@ fn to_micros(t: NaiveDateTime) -> NaiveDateTime {
     from_micros(micros(t))
 }
 
+/// The verdicts a classified frame (`transform::messages::classify`) gives each of its rows,
+/// as a warehouse row stores them: the one reading of the frame, for [`message_rows`] and for
+/// a reclassification's comparison with the stored verdicts (`warehouse::verdicts`).
+pub struct Verdicts<'a> {
+    local_time: Vec<Option<i64>>,
+    local_date: Vec<Option<i32>>,
+    user: Vec<Option<&'a str>>,
+    question: Vec<Option<&'a str>>,
+    state: Vec<Option<&'a str>>,
+    kb_hit: Vec<Option<bool>>,
+    transfer: Vec<Option<bool>>,
+    included: Vec<Option<bool>>,
+}
+
+/// One row's [`Verdicts`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict<'a> {
+    pub local_time: NaiveDateTime,
+    pub local_date: NaiveDate,
+    pub user_key: &'a str,
+    pub question: &'a str,
+    pub state: MessageState,
+    pub kb_hit: bool,
+    pub transfer: bool,
+    pub included: bool,
+}
+
+impl<'a> Verdicts<'a> {
+    /// The verdict columns of `classified`.
+    pub fn of(classified: &'a DataFrame) -> PolarsResult<Verdicts<'a>> {
+        Ok(Verdicts {
+            local_time: i64s(classified, "local_time")?,
+            local_date: dates(classified, "local_date")?,
+            user: strs(classified, "user_key")?,
+            question: strs(classified, "question")?,
+            state: strs(classified, "state")?,
+            kb_hit: bools(classified, "kb_hit")?,
+            transfer: bools(classified, "transfer")?,
+            included: bools(classified, "included")?,
+        })
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.local_time.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.local_time.is_empty()
+    }
+
+    /// Row `i`'s verdicts, NULLs given the values a row stores for them.
+    pub fn get(&self, i: usize) -> Verdict<'a> {
+        Verdict {
+            local_time: from_micros(self.local_time[i].unwrap_or_default()),
+            local_date: from_epoch_days(self.local_date[i].unwrap_or_default()),
+            user_key: self.user[i].unwrap_or("unknown"),
+            question: self.question[i].unwrap_or_default(),
+            state: MessageState::from_stored(self.state[i].unwrap_or_default()),
+            kb_hit: self.kb_hit[i].unwrap_or(false),
+            transfer: self.transfer[i].unwrap_or(false),
+            included: self.included[i].unwrap_or(true),
+        }
+    }
+}
+
 /// The warehouse rows of a batch: each raw message with the verdicts of its row of
 /// `classified` (the frame `transform::messages::classify` made of the same messages, in the
 /// same order). The raw text moves into the row instead of being copied back out of the
@@ -200,37 +267,31 @@ pub fn message_rows(raw: Vec<RawMessage>, classified: &DataFrame) -> PolarsResul
     if classified.height() != raw.len() {
         polars_bail!(ShapeMismatch: "{} verdicts for {} messages", classified.height(), raw.len());
     }
-    let local_time = i64s(classified, "local_time")?;
-    let local_date = dates(classified, "local_date")?;
-    let user = strs(classified, "user_key")?;
-    let question = strs(classified, "question")?;
-    let state = strs(classified, "state")?;
-    let kb_hit = bools(classified, "kb_hit")?;
-    let transfer = bools(classified, "transfer")?;
-    let included = bools(classified, "included")?;
+    let verdicts = Verdicts::of(classified)?;
     let mut hash = HashBytes::default();
     Ok(raw
         .into_iter()
         .enumerate()
         .map(|(i, m)| {
+            let v = verdicts.get(i);
             let mut row = MessageRow {
                 message_id: m.id,
                 app_id: m.app_id,
                 conversation_id: m.conversation_id,
                 created_at: to_micros(m.created_at),
                 updated_at: m.updated_at.map(to_micros),
-                local_time: from_micros(local_time[i].unwrap_or_default()),
-                local_date: from_epoch_days(local_date[i].unwrap_or_default()),
-                user_key: user[i].unwrap_or("unknown").to_string(),
+                local_time: v.local_time,
+                local_date: v.local_date,
+                user_key: v.user_key.to_string(),
                 query: m.query,
-                question: question[i].unwrap_or_default().to_string(),
+                question: v.question.to_string(),
                 answer: m.answer,
                 status: m.status,
                 error: m.error,
-                state: MessageState::from_stored(state[i].unwrap_or_default()),
-                kb_hit: kb_hit[i].unwrap_or(false),
-                transfer: transfer[i].unwrap_or(false),
-                included: included[i].unwrap_or(true),
+                state: v.state,
+                kb_hit: v.kb_hit,
+                transfer: v.transfer,
+                included: v.included,
                 invoke_from: m.invoke_from,
                 from_source: m.from_source,
                 from_end_user_id: m.from_end_user_id,

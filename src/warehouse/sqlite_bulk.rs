@@ -58,7 +58,25 @@ pub async fn query_rows<T: FromSqliteRow>(
     sql: &str,
     params: &[&dyn rusqlite::ToSql],
 ) -> anyhow::Result<Vec<T>> {
-    let columns = T::COLUMNS;
+    let mut out = Vec::new();
+    query_each(conn, sql, params, T::COLUMNS, |row| {
+        out.push(T::from_sqlite(row)?);
+        Ok(())
+    })
+    .await?;
+    Ok(out)
+}
+
+/// Runs a query like [`query_rows`] and hands each row to `f`, which may copy its text out
+/// without a `String` per value (a reclassification's rule inputs, `warehouse::verdicts`). The
+/// query must return exactly `columns`, in that order.
+pub async fn query_each(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+    columns: &[&str],
+    mut f: impl FnMut(&rusqlite::Row<'_>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     with_raw_connection(conn, |db| {
         let mut statement = db.prepare(sql)?;
         let returned = statement.column_names();
@@ -70,11 +88,10 @@ pub async fn query_rows<T: FromSqliteRow>(
             statement.raw_bind_parameter(i + 1, value)?;
         }
         let mut rows = statement.raw_query();
-        let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            out.push(T::from_sqlite(row)?);
+            f(row)?;
         }
-        Ok(out)
+        Ok(())
     })
     .await
 }
@@ -157,6 +174,17 @@ pub fn get_opt_time(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Optio
     }
 }
 
+/// A date column read back: text as [`sqlx_date`] writes it is parsed by hand, anything else
+/// as rusqlite reads it (see [`get_time`]).
+pub fn get_date(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<NaiveDate> {
+    if let rusqlite::types::ValueRef::Text(text) = row.get_ref(i)?
+        && let Some(d) = parse_sqlx_date(text)
+    {
+        return Ok(d);
+    }
+    row.get(i)
+}
+
 /// `YYYY-MM-DD HH:MM:SS` with an optional fraction of 1–9 digits, the shape of [`sqlx_time`];
 /// `None` for any other text or an impossible time (chrono then says why).
 fn parse_sqlx_time(text: &[u8]) -> Option<NaiveDateTime> {
@@ -165,16 +193,30 @@ fn parse_sqlx_time(text: &[u8]) -> Option<NaiveDateTime> {
         Some(b'.') if (21..=29).contains(&text.len()) => (&text[..19], &text[20..]),
         _ => return None,
     };
-    let number = |bytes: &[u8]| -> Option<u32> {
-        bytes.iter().try_fold(0u32, |n, &b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
-    };
-    let separators = [(4, b'-'), (7, b'-'), (10, b' '), (13, b':'), (16, b':')];
+    let separators = [(10, b' '), (13, b':'), (16, b':')];
     if separators.iter().any(|&(at, sep)| head[at] != sep) {
         return None;
     }
-    let nano = number(fraction)? * 10u32.pow(9 - fraction.len() as u32);
-    NaiveDate::from_ymd_opt(number(&head[..4])? as i32, number(&head[5..7])?, number(&head[8..10])?)?
-        .and_hms_nano_opt(number(&head[11..13])?, number(&head[14..16])?, number(&head[17..19])?, nano)
+    let nano = digits(fraction)? * 10u32.pow(9 - fraction.len() as u32);
+    parse_sqlx_date(&head[..10])?.and_hms_nano_opt(
+        digits(&head[11..13])?,
+        digits(&head[14..16])?,
+        digits(&head[17..19])?,
+        nano,
+    )
+}
+
+/// `YYYY-MM-DD`, the shape of [`sqlx_date`]; `None` for any other text or an impossible date.
+fn parse_sqlx_date(text: &[u8]) -> Option<NaiveDate> {
+    if text.len() != 10 || text[4] != b'-' || text[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(digits(&text[..4])? as i32, digits(&text[5..7])?, digits(&text[8..10])?)
+}
+
+/// The number written by `bytes`, all ASCII digits (at most 9 of them); `None` otherwise.
+fn digits(bytes: &[u8]) -> Option<u32> {
+    bytes.iter().try_fold(0u32, |n, &b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
 }
 
 /// Appends the last `width` decimal digits of `value`, zero-padded (the callers' widths add up
@@ -294,6 +336,10 @@ mod tests {
         ] {
             assert_eq!(parse_sqlx_time(other.as_bytes()), None, "{other}");
         }
+        assert_eq!(parse_sqlx_date(sqlx_date(day).as_bytes()), Some(day));
+        for other in ["2026-11-2", "2026-11-02 ", "2026/11/02", "2026-02-30", "+2026-11-02", "20261102"] {
+            assert_eq!(parse_sqlx_date(other.as_bytes()), None, "{other}");
+        }
     }
 
     /// A `T` between date and time, as some tools write, still reads (through chrono), and a
@@ -315,6 +361,14 @@ mod tests {
             prop_assert_eq!(parse_sqlx_time(text.as_bytes()), Some(t));
             let chrono = NaiveDateTime::parse_from_str(text.as_str(), "%F %T%.f").ok();
             prop_assert_eq!(parse_sqlx_time(text.as_bytes()), chrono);
+        }
+
+        #[test]
+        fn parses_dates_as_chrono(days in 1i32..3_652_060i32) {
+            let d = NaiveDate::from_num_days_from_ce_opt(days).unwrap();
+            let text = sqlx_date(d);
+            let chrono = NaiveDate::parse_from_str(text.as_str(), "%F").ok();
+            prop_assert_eq!(parse_sqlx_date(text.as_bytes()), chrono);
         }
 
         #[test]

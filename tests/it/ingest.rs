@@ -28,6 +28,7 @@ on_both_backends!(
     old_dify_schema_without_optional_columns,
     rule_change_reclassifies_without_reading_dify,
     reclassify_in_small_groups_equals_a_fresh_load,
+    reclassify_rewrites_verdicts_stored_wrong,
     #[cfg_attr(not(feature = "test-hooks"), ignore = "needs --features test-hooks (scripts/test.sh)")]
     killed_ingest_resumes_to_the_same_warehouse,
     first_load_in_small_batches_equals_one_batch,
@@ -589,6 +590,33 @@ async fn reclassify_in_small_groups_equals_a_fresh_load(backend: Backend) {
     assert_eq!(wh.sessions_dump().await, fresh.sessions_dump().await, "sessions differ");
     assert_eq!(wh.count("SELECT COUNT(*) FROM sessions WHERE user_key = 'lisi'").await, 0);
     assert_eq!(wh.count("SELECT COUNT(*) FROM sessions WHERE is_manual").await, 1);
+}
+
+/// A reclassification compares each stored row's verdicts with the rules' verdicts
+/// (docs/warehouse.md, "Content hash"), not only its hash: verdicts stored wrong under a right
+/// hash (here by hand) are written again, and a state the writer never writes counts as
+/// wrong. Nothing else changes.
+async fn reclassify_rewrites_verdicts_stored_wrong(backend: Backend) {
+    let data = generate(&GenConfig { messages: 300, seed: 31, ..GenConfig::default() });
+    let (_dify, env, wh) = setup(&data, backend, "").await;
+    env.ok(&["ingest"]);
+    let (messages, sessions) = (wh.messages_dump().await, wh.sessions_dump().await);
+    let ids = wh
+        .query_strings("SELECT message_id FROM messages WHERE state = 'answered' AND included ORDER BY message_id LIMIT 2")
+        .await;
+    wh.exec(&format!(
+        "UPDATE messages SET transfer = NOT transfer, question = question || '?' WHERE message_id = '{}';
+         UPDATE messages SET state = 'answered ' WHERE message_id = '{}'",
+        ids[0], ids[1]
+    ))
+    .await;
+    assert_ne!(wh.messages_dump().await, messages);
+    let out = env.command(&["ingest", "--reclassify"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(", 2 changed,"), "{stdout}");
+    assert_eq!(wh.messages_dump().await, messages, "the two rows are as a fresh ingest wrote them");
+    assert_eq!(wh.sessions_dump().await, sessions);
 }
 
 async fn killed_ingest_resumes_to_the_same_warehouse(backend: Backend) {
