@@ -359,6 +359,20 @@ mod tests {
         assert!(!unreadable.equals(0, &v));
     }
 
+    /// Only the SQLite reader checks the columns it is given (`query_each`): the PostgreSQL
+    /// file must name the same ones.
+    #[test]
+    fn both_sql_files_return_the_reader_s_columns() {
+        let returned = |sql: &str| -> Vec<String> {
+            let body: Vec<&str> = sql.lines().filter(|l| !l.starts_with("--")).collect();
+            let body = body.join(" ");
+            let list = body.split(" FROM ").next().unwrap().trim_start_matches("SELECT");
+            list.split(',').map(|c| c.split_whitespace().last().unwrap().to_string()).collect()
+        };
+        assert_eq!(returned(STORED_VERDICTS_SQL), COLUMNS);
+        assert_eq!(returned(STORED_VERDICTS_SQLITE_SQL), COLUMNS);
+    }
+
     #[test]
     fn texts_come_back_in_order() {
         let mut texts = Texts::default();
