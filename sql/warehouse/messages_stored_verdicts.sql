@@ -3,7 +3,7 @@
 -- SQLite's rowid there (sqlite/messages_stored_verdicts.sql), 0 here.
 SELECT message_id AS id, app_id, created_at, query, answer, status, invoke_from, from_account_id,
        account_email, end_user_session_id, inputs,
-       local_time, local_date, user_key, question, state, kb_hit, transfer, included,
+       question, state, user_key, local_time, local_date, included, kb_hit, transfer,
        CAST(0 AS BIGINT) AS position
 FROM messages
 WHERE message_id > $1

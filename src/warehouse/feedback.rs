@@ -21,7 +21,7 @@ use sqlx::AssertSqlSafe;
 
 use super::marks::{prefix_upper, split_values};
 use super::runs::FEEDBACK_SUMMARY_KEY;
-use super::sqlite_bulk::{FromSqliteRow, get_opt_time, get_time, query_rows};
+use super::sqlite_bulk::{FromSqliteRow, get_opt_time, get_time, numbered_lists, query_rows};
 use super::write::Conflict;
 use super::{Pool, Tx, Warehouse};
 use crate::extract::FeedbackRow;
@@ -169,9 +169,7 @@ impl Warehouse {
         let (head, tail) = split_values(sql);
         let mut rows = Vec::new();
         for chunk in buckets.chunks(BUCKETS_PER_QUERY) {
-            let values: Vec<String> =
-                (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
-            let sql = format!("{head}VALUES {}{tail}", values.join(", "));
+            let sql = format!("{head}VALUES {}{tail}", numbered_lists(chunk.len(), 2));
             let bounds: Vec<String> =
                 chunk.iter().flat_map(|bucket| [bucket.clone(), prefix_upper(bucket)]).collect();
             rows.extend(self.read_stored_feedback(&sql, &bounds).await?);

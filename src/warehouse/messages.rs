@@ -11,7 +11,9 @@ use chrono::NaiveDateTime;
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use super::rows::MessageRow;
-use super::sqlite_bulk::{FromSqliteRow, get_opt_time, get_time, query_rows, with_raw_connection};
+use super::sqlite_bulk::{
+    FromSqliteRow, get_opt_time, get_time, numbered_lists, query_rows, with_raw_connection,
+};
 use super::table::{Column, Decode, Field, Kind, Row, Sink, Table, Value};
 use super::write::Conflict;
 use super::{Tx, Warehouse};
@@ -243,24 +245,18 @@ impl Tx {
     pub async fn stored_raw_of(&mut self, ids: &[&str]) -> anyhow::Result<Vec<StoredRaw>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
+            let sql = format!("{STORED_RAW_OF_SQL}{}", numbered_lists(1, chunk.len()));
             let found: Vec<StoredRaw> = match self {
                 // Through rusqlite, as the other bulk reads (see sqlite_bulk).
                 Tx::Sqlite(t) => {
-                    let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                    let sql = format!("{STORED_RAW_OF_SQL}({})", list.join(", "));
                     let params: Vec<&dyn rusqlite::ToSql> =
                         chunk.iter().map(|id| id as &dyn rusqlite::ToSql).collect();
                     query_rows(t, &sql, &params).await
                 }
                 Tx::Postgres(t) => {
-                    let mut qb = QueryBuilder::<sqlx::Postgres>::new(STORED_RAW_OF_SQL);
-                    qb.push("(");
-                    let mut list = qb.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    qb.push(")");
-                    qb.build_query_as().fetch_all(&mut **t).await.map_err(anyhow::Error::from)
+                    let query =
+                        chunk.iter().fold(sqlx::query_as(AssertSqlSafe(sql.as_str())), |q, id| q.bind(*id));
+                    query.fetch_all(&mut **t).await.map_err(anyhow::Error::from)
                 }
             }
             .context("reading stored messages")?;

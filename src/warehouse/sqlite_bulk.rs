@@ -96,6 +96,17 @@ pub async fn query_each(
     .await
 }
 
+/// `rows` parenthesised lists of `width` numbered placeholders, `($1, $2), ($3, $4)` for two
+/// rows of two: the values of an `IN (…)` or `VALUES` list, in text both backends run
+/// (`$N` numbers the same in SQLite and PostgreSQL).
+pub fn numbered_lists(rows: usize, width: usize) -> String {
+    let list = |row: usize| {
+        let numbers: Vec<String> = (1..=width).map(|i| format!("${}", row * width + i)).collect();
+        format!("({})", numbers.join(", "))
+    };
+    (0..rows).map(list).collect::<Vec<_>>().join(", ")
+}
+
 /// A time or date as text, on the stack: the writer formats five times and dates per message
 /// row, and a `String` each cost an allocation and a free on the writer's path. 40 bytes
 /// hold any `NaiveDateTime` chrono represents (at most 33: a signed six-digit year, a leap
@@ -286,6 +297,13 @@ mod tests {
             let err = query_rows::<Misread>(&mut conn, sql, &[&day]).await.unwrap_err();
             assert!(err.to_string().contains("its reader expects"), "{err}");
         });
+    }
+
+    #[test]
+    fn numbered_lists_count_on_from_row_to_row() {
+        assert_eq!(numbered_lists(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(numbered_lists(1, 3), "($1, $2, $3)");
+        assert_eq!(numbered_lists(0, 2), "");
     }
 
     #[test]

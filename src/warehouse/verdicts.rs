@@ -9,6 +9,8 @@
 //! (`Tx::stored_raw_of`) and go the way of an ingest's rows. Both backends read the same
 //! columns (`sql/warehouse/messages_stored_verdicts.sql` and its SQLite twin, paged by rowid).
 
+use std::sync::LazyLock;
+
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::{DataFrame, PolarsResult};
@@ -18,37 +20,25 @@ use sqlx::Row as _;
 use super::Tx;
 use super::rows::{Verdict, Verdicts};
 use super::sqlite_bulk::{get_date, get_time, query_each};
-use crate::extract::frame::{RuleFrame, RuleInputs, micros};
-use crate::transform::messages::MessageState;
+use crate::extract::frame::{RULE_COLUMNS, RuleFrame, RuleInputs, micros};
+use crate::transform::messages::{DERIVED_COLUMNS, MessageState};
 
 const STORED_VERDICTS_SQL: &str = include_str!("../../sql/warehouse/messages_stored_verdicts.sql");
 const STORED_VERDICTS_SQLITE_SQL: &str =
     include_str!("../../sql/warehouse/sqlite/messages_stored_verdicts.sql");
 
-/// The columns of both SQL files, in order.
-const COLUMNS: &[&str] = &[
-    "id",
-    "app_id",
-    "created_at",
-    "query",
-    "answer",
-    "status",
-    "invoke_from",
-    "from_account_id",
-    "account_email",
-    "end_user_session_id",
-    "inputs",
-    "local_time",
-    "local_date",
-    "user_key",
-    "question",
-    "state",
-    "kb_hit",
-    "transfer",
-    "included",
-    "position",
-];
-
+/// The columns of both SQL files, in order: the id (0), the columns the rules read (1–10),
+/// the verdicts in `classify`'s order (11–18: question, state, user_key, local_time,
+/// local_date, included, kb_hit, transfer) and the page position (19). The readers take them
+/// by these positions; the SQLite reader checks the names on every page, a test the
+/// PostgreSQL file's.
+static COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let mut columns = vec!["id"];
+    columns.extend(RULE_COLUMNS);
+    columns.extend(DERIVED_COLUMNS);
+    columns.push("position");
+    columns
+});
 /// Where the next page of [`Tx::stored_verdicts`] starts: after the last row read, by id in
 /// PostgreSQL and by rowid in SQLite. A reclassification runs in one transaction and updates
 /// rows in place (an upsert keeps the id, and in SQLite the rowid), so every row is read once.
@@ -216,7 +206,7 @@ impl Tx {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         match self {
             Tx::Sqlite(t) => {
-                query_each(t, STORED_VERDICTS_SQLITE_SQL, &[&after.position, &limit], COLUMNS, |row| {
+                query_each(t, STORED_VERDICTS_SQLITE_SQL, &[&after.position, &limit], &COLUMNS, |row| {
                     read_sqlite_row(row, &mut page).map_err(anyhow::Error::from)
                 })
                 .await
@@ -253,15 +243,15 @@ fn read_sqlite_row(row: &rusqlite::Row<'_>, page: &mut PageBuilder) -> rusqlite:
         inputs: opt_text(10)?,
     };
     let stored = Stored {
+        question: text(11)?,
         user_key: text(13)?,
-        question: text(14)?,
         facts: Facts {
-            local_time: get_time(row, 11).ok(),
-            local_date: get_date(row, 12).ok(),
-            state: text(15).ok().and_then(state_of),
-            kb_hit: flag(16),
-            transfer: flag(17),
-            included: flag(18),
+            state: text(12).ok().and_then(state_of),
+            local_time: get_time(row, 14).ok(),
+            local_date: get_date(row, 15).ok(),
+            included: flag(16),
+            kb_hit: flag(17),
+            transfer: flag(18),
         },
     };
     page.push(text(0)?, inputs, stored, row.get(19)?);
@@ -284,15 +274,15 @@ fn read_pg_row(row: &sqlx::postgres::PgRow, page: &mut PageBuilder) -> sqlx::Res
         inputs: row.try_get(10)?,
     };
     let stored = Stored {
+        question: row.try_get(11)?,
         user_key: row.try_get(13)?,
-        question: row.try_get(14)?,
         facts: Facts {
-            local_time: row.try_get(11).ok(),
-            local_date: row.try_get(12).ok(),
-            state: row.try_get::<&str, _>(15).ok().and_then(state_of),
-            kb_hit: row.try_get(16).ok(),
-            transfer: row.try_get(17).ok(),
-            included: row.try_get(18).ok(),
+            state: row.try_get::<&str, _>(12).ok().and_then(state_of),
+            local_time: row.try_get(14).ok(),
+            local_date: row.try_get(15).ok(),
+            included: row.try_get(16).ok(),
+            kb_hit: row.try_get(17).ok(),
+            transfer: row.try_get(18).ok(),
         },
     };
     page.push(row.try_get(0)?, inputs, stored, row.try_get(19)?);
@@ -369,8 +359,8 @@ mod tests {
             let list = body.split(" FROM ").next().unwrap().trim_start_matches("SELECT");
             list.split(',').map(|c| c.split_whitespace().last().unwrap().to_string()).collect()
         };
-        assert_eq!(returned(STORED_VERDICTS_SQL), COLUMNS);
-        assert_eq!(returned(STORED_VERDICTS_SQLITE_SQL), COLUMNS);
+        assert_eq!(returned(STORED_VERDICTS_SQL), *COLUMNS);
+        assert_eq!(returned(STORED_VERDICTS_SQLITE_SQL), *COLUMNS);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 -- rows are not: only rows whose verdicts change are read whole, by id).
 SELECT message_id AS id, app_id, created_at, query, answer, status, invoke_from, from_account_id,
        account_email, end_user_session_id, inputs,
-       local_time, local_date, user_key, question, state, kb_hit, transfer, included,
+       question, state, user_key, local_time, local_date, included, kb_hit, transfer,
        rowid AS position
 FROM messages
 WHERE rowid > $1
