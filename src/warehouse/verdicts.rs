@@ -39,6 +39,7 @@ static COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
     columns.push("position");
     columns
 });
+
 /// Where the next page of [`Tx::stored_verdicts`] starts: after the last row read, by id in
 /// PostgreSQL and by rowid in SQLite. A reclassification runs in one transaction and updates
 /// rows in place (an upsert keeps the id, and in SQLite the rowid), so every row is read once.
