@@ -17,7 +17,11 @@
 #                --smoke, 1,200 questions with the debug test binary)
 # Each figure is the median of --runs runs (wall seconds, peak RSS from /usr/bin/time -v).
 #
-#   scripts/bench.sh [--messages N] [--runs K] [--binary PATH] [--keep] [--smoke] [--no-gaps]
+#   scripts/bench.sh [--messages N] [--runs K] [--shape repeated|distinct] [--binary PATH] [--keep] [--smoke] [--no-gaps]
+#
+# --shape: the data (scripts/bench/dify_data.sql). `repeated` (default): twelve question texts
+# and one-line answers, the benchmark's first data. `distinct`: as real traffic, nearly every
+# question a text of its own sharing common words, and answers of a RAG bot's length.
 #
 # --smoke: 20,000 messages, one run, the debug binary the tests built — CI runs it to prove
 # the benchmark works; its timings mean nothing. --no-gaps leaves out gaps-20k, whose release
@@ -36,6 +40,7 @@ binary=""
 keep=0
 smoke=0
 gaps=1
+shape=repeated
 while [ $# -gt 0 ]; do
   case $1 in
     --messages) messages=$2; shift 2 ;;
@@ -43,8 +48,10 @@ while [ $# -gt 0 ]; do
     --binary) binary=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --no-gaps) gaps=0; shift ;;
+    --shape) shape=$2; shift 2
+      case $shape in repeated|distinct) ;; *) echo "bench: --shape is repeated or distinct" >&2; exit 1 ;; esac ;;
     --smoke) messages=20000; runs=1; binary="${CARGO_TARGET_DIR:-target}/debug/itstat"; smoke=1; shift ;;
-    *) echo "usage: $0 [--messages N] [--runs K] [--binary PATH] [--keep] [--smoke] [--no-gaps]" >&2; exit 1 ;;
+    *) echo "usage: $0 [--messages N] [--runs K] [--shape repeated|distinct] [--binary PATH] [--keep] [--smoke] [--no-gaps]" >&2; exit 1 ;;
   esac
 done
 base=${ITSTAT_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -82,13 +89,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "bench: generating $messages Dify messages ($users users, 180 days)…" >&2
+echo "bench: generating $messages Dify messages ($users users, 180 days, $shape questions)…" >&2
 psql "$base" -Xq -c "CREATE DATABASE $dify" -c "CREATE DATABASE $whpg" >/dev/null
 psql "$(db_url $dify)" -Xq -v ON_ERROR_STOP=1 -f "$root/tests/fixtures/dify_schema.sql" >/dev/null
 # VACUUM ANALYZE after each bulk load: a live Dify database is vacuumed, and autovacuum
 # waking up on the fresh rows in the middle of a measurement would take one of the two cores.
 gen() { psql "$(db_url $dify)" -Xq -v ON_ERROR_STOP=1 -v messages="$1" -v users="$users" -v days="$2" \
-        -v last_day="$3" -v first="$4" -f "$root/scripts/bench/dify_data.sql" >/dev/null
+        -v last_day="$3" -v first="$4" -v shape="$shape" -f "$root/scripts/bench/dify_data.sql" >/dev/null
         psql "$(db_url $dify)" -Xq -c "VACUUM ANALYZE" >/dev/null; }
 gen "$messages" 180 2026-10-31 0
 
@@ -163,8 +170,8 @@ fi
 rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages")
 month_rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages WHERE local_date LIKE '2026-10-%'")
 
-printf '\nitstat benchmark: %s messages in Dify (%s in the warehouse after +10k), %s in the month reported; median of %s runs; %s cores\n\n' \
-  "$messages" "$rows" "$month_rows" "$runs" "$(nproc)"
+printf '\nitstat benchmark: %s messages in Dify (%s questions; %s in the warehouse after +10k), %s in the month reported; median of %s runs; %s cores\n\n' \
+  "$messages" "$shape" "$rows" "$month_rows" "$runs" "$(nproc)"
 printf '%-16s %10s %10s %12s %10s\n' step seconds "peak MiB" rows/s "× floor"
 for step in floor-copy floor-import floor floor-pg-import floor-pg full-sqlite full-postgres noop new-10k reclassify reclassify-flip month-xlsx month-json gaps-20k; do
   [ -n "${wall[$step]:-}" ] || continue

@@ -40,5 +40,6 @@ inert=$(cargo test --lib --locked -- without_test_hooks 2>&1) || { echo "$inert"
 echo "$inert" | grep -E 'test result: ok\. [1-9][0-9]* passed' \
   || { echo "$inert" >&2; echo "test.sh: the tests of the shipped build's inert hooks did not run" >&2; exit 1; }
 
-# The benchmark, small, with the debug binary: proves scripts/bench.sh works (no timing checks).
-bash scripts/bench.sh --smoke
+# The benchmark, small, with the debug binary: proves scripts/bench.sh works (no timing checks),
+# on the data shaped like real traffic (every question a text of its own).
+bash scripts/bench.sh --smoke --shape distinct
