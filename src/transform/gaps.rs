@@ -3,7 +3,7 @@
 //! Which messages count is the Unanswered rule ([`super::marks::is_unhit`]: answered, a
 //! knowledge-base miss after marks). This module owns what is independent of how the groups
 //! are found: the wording key that makes `ＶＰＮ 连不上？` and `vpn连不上` one question, the
-//! wording-only grouping (near-duplicate keys merged), and the assembly of groups from any
+//! wording-only grouping (near-duplicate keys merged, in [`super::wording`]), and the assembly of groups from any
 //! labelling — counts, users, first and last seen, `new`, examples and message ids, largest
 //! first. The grouping by meaning (vectors) is in `crate::gaps`.
 
@@ -13,6 +13,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use super::rules::nfkc;
+pub use super::wording::{NEAR_DUPLICATE, near_duplicate_join, wording_labels};
 
 /// How many distinct questions a group shows as examples.
 pub const EXAMPLES: usize = 5;
@@ -91,126 +92,6 @@ pub fn distinct(messages: &[GapMessage]) -> Vec<Distinct> {
             .unwrap_or_default();
     }
     out
-}
-
-/// Near-duplicate threshold of the wording mode: Jaccard similarity of character bigrams.
-/// High on purpose: 「打印机卡纸了」 and 「打印机卡纸」 merge (0.8), 「打印机卡纸」 and
-/// 「打印机驱动」 do not (0.33), nor 「VPN连不上」 and 「VPN账号怎么申请」.
-pub const NEAR_DUPLICATE: f64 = 0.75;
-
-/// Wording-only grouping: distinct keys whose bigram sets are near-duplicates
-/// ([`NEAR_DUPLICATE`]) are one group (transitively). One label per key.
-pub fn wording_labels(keys: &[String]) -> Vec<usize> {
-    near_duplicate_join(keys).0
-}
-
-/// [`wording_labels`] and the number of candidate pairs whose Jaccard similarity it computed.
-///
-/// A prefix filter (docs/gaps.md, "Grouping by wording") keeps this near-linear whatever the
-/// text: each key's bigrams are ordered rarest first, and two sets with Jaccard ≥ t share a
-/// bigram among the first `|x| − ⌈t·|x|⌉ + 1` of each. Only those prefixes are indexed and
-/// probed, so a common bigram (「怎么」, 「连不」) is in almost no prefix and never makes every
-/// pair a candidate, as an index of every bigram did.
-pub fn near_duplicate_join(keys: &[String]) -> (Vec<usize>, usize) {
-    let sets = ranked_bigram_sets(keys);
-    // Sizes ascending: a probe only meets sets no larger than its own, so one length bound
-    // (`|y| ≥ t·|x|`) prunes the rest.
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by_key(|&i| (sets[i].len(), i));
-    let mut index: HashMap<u32, Vec<usize>> = HashMap::new();
-    let mut parent: Vec<usize> = (0..keys.len()).collect();
-    let mut candidates = 0;
-    let mut seen: Vec<usize> = vec![usize::MAX; keys.len()];
-    for &x in &order {
-        let set = &sets[x];
-        let prefix = &set[..prefix_len(set.len())];
-        let least = (NEAR_DUPLICATE * set.len() as f64).ceil() as usize;
-        for token in prefix {
-            for &y in index.get(token).map(Vec::as_slice).unwrap_or_default() {
-                if seen[y] == x || sets[y].len() < least {
-                    continue;
-                }
-                seen[y] = x;
-                candidates += 1;
-                if jaccard(&sets[x], &sets[y]) >= NEAR_DUPLICATE {
-                    union(&mut parent, x, y);
-                }
-            }
-        }
-        for token in prefix {
-            index.entry(*token).or_default().push(x);
-        }
-    }
-    let roots: Vec<usize> = (0..keys.len()).map(|i| find(&mut parent, i)).collect();
-    (number(&roots), candidates)
-}
-
-/// How many of a set's rarest bigrams two near-duplicates must share one of:
-/// `|x| − ⌈t·|x|⌉ + 1` (none for an empty set).
-fn prefix_len(size: usize) -> usize {
-    let needed = (NEAR_DUPLICATE * size as f64).ceil() as usize;
-    (size + 1).saturating_sub(needed.max(1)).min(size)
-}
-
-/// Each key's distinct bigrams as token numbers sorted rarest first (by how many keys hold
-/// them, then by number), the order the prefix filter needs.
-fn ranked_bigram_sets(keys: &[String]) -> Vec<Vec<u32>> {
-    let mut tokens: HashMap<(char, char), u32> = HashMap::new();
-    let mut sets: Vec<Vec<u32>> = keys
-        .iter()
-        .map(|key| {
-            let mut set: Vec<u32> = bigrams(key)
-                .into_iter()
-                .map(|b| {
-                    let next = tokens.len() as u32;
-                    *tokens.entry(b).or_insert(next)
-                })
-                .collect();
-            set.sort_unstable();
-            set.dedup();
-            set
-        })
-        .collect();
-    let mut frequency = vec![0u32; tokens.len()];
-    sets.iter().flatten().for_each(|&t| frequency[t as usize] += 1);
-    let mut by_rarity: Vec<u32> = (0..tokens.len() as u32).collect();
-    by_rarity.sort_by_key(|&t| (frequency[t as usize], t));
-    let mut rank = vec![0u32; tokens.len()];
-    for (r, &t) in by_rarity.iter().enumerate() {
-        rank[t as usize] = r as u32;
-    }
-    for set in &mut sets {
-        set.iter_mut().for_each(|t| *t = rank[*t as usize]);
-        set.sort_unstable();
-    }
-    sets
-}
-
-/// Character bigrams of a key (a one-character key is its own "bigram").
-fn bigrams(key: &str) -> Vec<(char, char)> {
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() == 1 {
-        return vec![(chars[0], '\0')];
-    }
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
-}
-
-/// Jaccard similarity of two sorted, duplicate-free token sets.
-fn jaccard(a: &[u32], b: &[u32]) -> f64 {
-    let (mut i, mut j, mut shared) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    let all = a.len() + b.len() - shared;
-    if all == 0 { 1.0 } else { shared as f64 / all as f64 }
 }
 
 /// The root of `i` in a union-find forest (`parent[i] == i` at a root), halving paths.
@@ -325,102 +206,6 @@ mod tests {
         assert_eq!(wording_key("ＶＰＮ 连不上？"), "vpn连不上");
         assert_eq!(wording_key("vpn连不上!!"), "vpn连不上");
         assert_eq!(wording_key("？？"), "??");
-    }
-
-    #[test]
-    fn near_duplicates_merge_and_different_needs_stay_apart() {
-        let keys: Vec<String> =
-            ["打印机卡纸了", "打印机卡纸", "打印机驱动", "vpn连不上", "vpn账号怎么申请", "vpn连不上了"]
-                .iter()
-                .map(|k| wording_key(k))
-                .collect();
-        let labels = wording_labels(&keys);
-        assert_eq!(labels[0], labels[1]);
-        assert_ne!(labels[1], labels[2]);
-        assert_eq!(labels[3], labels[5]);
-        assert_ne!(labels[3], labels[4]);
-    }
-
-    /// Distinct help-desk questions built from common parts, so that most pairs share a
-    /// bigram (「怎么」, 「连不」, 「电脑」) as real traffic does; some are near-duplicates of
-    /// others (a character dropped or added).
-    fn questions(n: usize, seed: u64) -> Vec<String> {
-        use rand::{Rng, SeedableRng};
-        const SUBJECTS: &[&str] = &[
-            "电脑", "笔记本", "打印机", "VPN", "邮箱", "企业微信", "WiFi", "显示器", "投影仪", "域账号",
-            "Office", "Teams", "共享盘", "会议室大屏", "OA系统", "报销系统", "门禁卡", "扫描仪", "鼠标", "键盘",
-        ];
-        const PROBLEMS: &[&str] = &[
-            "连不上", "打不开", "很慢", "蓝屏了", "没有声音", "登录失败", "密码忘了", "一直转圈", "报错",
-            "闪退", "无法打印", "提示认证失败", "显示离线", "同步不了", "被锁定了", "黑屏",
-        ];
-        const CONTEXTS: &[&str] = &[
-            "在家", "出差时", "今天早上", "开会前", "在三楼", "刚才", "换了新电脑后", "升级以后", "重启后", "下午",
-        ];
-        const ASKS: &[&str] = &["怎么办", "怎么处理", "能帮忙看下吗", "请问如何解决", "急", "谁能处理一下", "怎么弄"];
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let mut out: Vec<String> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        while out.len() < n {
-            let mut q = format!(
-                "{}{}{}{}，编号{}",
-                CONTEXTS[rng.random_range(0..CONTEXTS.len())],
-                SUBJECTS[rng.random_range(0..SUBJECTS.len())],
-                PROBLEMS[rng.random_range(0..PROBLEMS.len())],
-                ASKS[rng.random_range(0..ASKS.len())],
-                rng.random_range(0..100_000),
-            );
-            if rng.random_bool(0.2) && !out.is_empty() {
-                // A near-duplicate of an earlier question: one character dropped.
-                let base: Vec<char> = out[rng.random_range(0..out.len())].chars().collect();
-                let at = rng.random_range(0..base.len());
-                q = base.iter().enumerate().filter(|&(i, _)| i != at).map(|(_, c)| *c).collect();
-            }
-            let key = wording_key(&q);
-            if seen.insert(key.clone()) {
-                out.push(key);
-            }
-        }
-        out
-    }
-
-    /// Every pair compared: the grouping the prefix filter must reproduce.
-    fn exhaustive_labels(keys: &[String]) -> Vec<usize> {
-        let sets = ranked_bigram_sets(keys);
-        let mut parent: Vec<usize> = (0..keys.len()).collect();
-        for i in 0..keys.len() {
-            for j in i + 1..keys.len() {
-                if jaccard(&sets[i], &sets[j]) >= NEAR_DUPLICATE {
-                    union(&mut parent, i, j);
-                }
-            }
-        }
-        let roots: Vec<usize> = (0..keys.len()).map(|i| find(&mut parent, i)).collect();
-        number(&roots)
-    }
-
-    #[test]
-    fn the_prefix_filter_finds_the_groups_every_pair_finds() {
-        for seed in 0..4 {
-            let keys = questions(1_500, seed);
-            let (labels, _) = near_duplicate_join(&keys);
-            let groups = labels.iter().max().map_or(0, |m| m + 1);
-            assert!(groups < keys.len(), "seed {seed}: the set holds near-duplicates to find");
-            assert_eq!(labels, exhaustive_labels(&keys), "seed {seed}");
-        }
-        // Short and degenerate keys: one character, repeated bigrams, an empty key.
-        let keys: Vec<String> =
-            ["a", "b", "ab", "aba", "abab", "ababab", "", "打印机卡纸了", "打印机卡纸"].map(String::from).to_vec();
-        assert_eq!(near_duplicate_join(&keys).0, exhaustive_labels(&keys));
-    }
-
-    #[test]
-    fn the_wording_join_stays_near_linear_on_questions_sharing_common_bigrams() {
-        let n = 20_000;
-        let keys = questions(n, 7);
-        let (_, candidates) = near_duplicate_join(&keys);
-        // Indexing every bigram made nearly every pair a candidate here (they share 「，编号」).
-        assert!(candidates < n * n / 100, "{candidates} candidate pairs for {n} questions");
     }
 
     #[test]

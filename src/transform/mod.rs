@@ -18,6 +18,7 @@ pub mod nfkc;
 pub mod rules;
 pub mod sessions;
 pub mod time;
+pub mod wording;
 
 #[cfg(test)]
 mod fuzz;
