@@ -109,70 +109,13 @@ struct Current {
 
 async fn mark(rules: &RulesInForce, wh: &Warehouse, args: &MarkArgs) -> anyhow::Result<()> {
     let base = defaults(args);
-    let mut requests: Vec<Request> =
-        args.ids.iter().map(|id| Request { typed: id.clone(), row: Fields::default() }).collect();
-    if let Some(file) = &args.from_file {
-        requests.extend(read_file(file)?);
-    }
-    if requests.is_empty() {
-        bail_user!("no ids to mark: give ids or `--from-file FILE`");
-    }
-    if let Some(r) = requests.iter().find(|r| base.is_empty() && r.row.is_empty()) {
-        bail_user!(
-            "nothing to mark for `{}`: add `--manual`, `--no-manual` or `--kb-hit yes|no|auto`",
-            r.typed
-        );
-    }
+    let requests = requests(args, &base)?;
     let typed: Vec<String> = requests.iter().map(|r| r.typed.clone()).collect();
     // Every id is resolved (a few queries for any number) before anything is written.
     let ids = resolve_all(wh, &typed).await?;
     let targets = targets(wh, &ids).await?;
     let who = operator(args.operator.as_deref());
-    let now = chrono::Utc::now().naive_utc();
-    let mut marks = Vec::new();
-    // (whether it marks, the line that says what), in the order of the request.
-    let mut lines = Vec::new();
-    for (r, id) in requests.iter().zip(ids) {
-        let target = targets.get(&id);
-        let brief = match target {
-            Some(m) => format!(
-                "{}, {}, {}",
-                short(&m.user_key, 20),
-                m.local_time.format("%m-%d %H:%M"),
-                short(&m.question, 30)
-            ),
-            None => String::new(),
-        };
-        let fields = if r.row.is_empty() {
-            Fields { note: r.row.note.clone().or_else(|| base.note.clone()), ..base.clone() }
-        } else {
-            wanted(&base, &r.row, current(target))
-        };
-        if fields.is_empty() {
-            lines.push((
-                false,
-                format!("unchanged {} ({brief}): the file's values are already current", &id[..8]),
-            ));
-            continue;
-        }
-        lines.push((true, format!("{} ({brief}): {}", &id[..8], fields.describe())));
-        let new = |field: &'static str, value: Option<bool>| NewMark {
-            message_id: id.clone(),
-            field,
-            value,
-            operator: who.clone(),
-            note: fields.note.clone(),
-            marked_at: now,
-            dated: true,
-            source: "cli",
-        };
-        if let Some(v) = fields.manual {
-            marks.push(new("manual", Some(v)));
-        }
-        if let Some(v) = fields.kb_hit {
-            marks.push(new("kb_hit", v));
-        }
-    }
+    let (marks, lines) = plan(&base, &requests, &ids, &targets, &who);
     if args.dry_run {
         for (marks, l) in &lines {
             println!("{}{l}", if *marks { "would mark " } else { "" });
@@ -196,6 +139,77 @@ async fn mark(rules: &RulesInForce, wh: &Warehouse, args: &MarkArgs) -> anyhow::
         println!("nothing to mark: every row already holds the values the file gives");
     }
     Ok(())
+}
+
+/// What was asked: the ids typed and the file's rows, each with something to mark.
+fn requests(args: &MarkArgs, base: &Fields) -> anyhow::Result<Vec<Request>> {
+    let mut requests: Vec<Request> =
+        args.ids.iter().map(|id| Request { typed: id.clone(), row: Fields::default() }).collect();
+    if let Some(file) = &args.from_file {
+        requests.extend(read_file(file)?);
+    }
+    if requests.is_empty() {
+        bail_user!("no ids to mark: give ids or `--from-file FILE`");
+    }
+    if let Some(r) = requests.iter().find(|r| base.is_empty() && r.row.is_empty()) {
+        bail_user!(
+            "nothing to mark for `{}`: add `--manual`, `--no-manual` or `--kb-hit yes|no|auto`",
+            r.typed
+        );
+    }
+    Ok(requests)
+}
+
+/// The marks to write and, in the order of the requests, (whether it marks, the line that
+/// says what).
+fn plan(
+    base: &Fields,
+    requests: &[Request],
+    ids: &[String],
+    targets: &HashMap<String, MarkTarget>,
+    who: &str,
+) -> (Vec<NewMark>, Vec<(bool, String)>) {
+    let now = chrono::Utc::now().naive_utc();
+    let (mut marks, mut lines) = (Vec::new(), Vec::new());
+    for (r, id) in requests.iter().zip(ids) {
+        let target = targets.get(id);
+        let brief = target
+            .map(|m| {
+                format!(
+                    "{}, {}, {}",
+                    short(&m.user_key, 20),
+                    m.local_time.format("%m-%d %H:%M"),
+                    short(&m.question, 30)
+                )
+            })
+            .unwrap_or_default();
+        let fields = if r.row.is_empty() {
+            Fields { note: r.row.note.clone().or_else(|| base.note.clone()), ..base.clone() }
+        } else {
+            wanted(base, &r.row, current(target))
+        };
+        if fields.is_empty() {
+            lines.push((
+                false,
+                format!("unchanged {} ({brief}): the file's values are already current", &id[..8]),
+            ));
+            continue;
+        }
+        lines.push((true, format!("{} ({brief}): {}", &id[..8], fields.describe())));
+        let new = |field: &'static str, value: Option<bool>| NewMark {
+            message_id: id.clone(),
+            field,
+            value,
+            operator: who.to_string(),
+            note: fields.note.clone(),
+            marked_at: now,
+            dated: true,
+            source: "cli",
+        };
+        marks.extend(fields.manual.map(|v| new("manual", Some(v))));
+        marks.extend(fields.kb_hit.map(|v| new("kb_hit", v)));
+    }
+    (marks, lines)
 }
 
 /// The messages to mark, by id, read in a few queries for any number of ids.

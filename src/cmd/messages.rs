@@ -19,7 +19,8 @@ use crate::transform::RulesInForce;
 use crate::transform::marks;
 use crate::transform::messages::MessageState;
 use crate::warehouse::Warehouse;
-use crate::warehouse::browse::ListFilter;
+use crate::warehouse::browse::{FullMessage, ListFilter};
+use crate::warehouse::marks::MarkRow;
 
 /// A listed message with effective flags, as printed.
 #[derive(Debug, Serialize)]
@@ -188,103 +189,10 @@ async fn show(settings: &Settings, rules: &RulesInForce, wh: &Warehouse, typed: 
     let Some(m) = wh.full_message(&id).await? else { bail_user!("`{typed}`: no message has this id") };
     let current = wh.current_marks_of(&id).await?;
     let feedback = wh.message_feedback(&id).await?;
-    let latest = |field: &str| current.iter().find(|k| k.field == field);
     let mut out = String::new();
-    let _ = writeln!(out, "message   {}", m.message_id);
-    let _ = writeln!(out, "time      {} ({})", m.local_time, rules.timezone);
-    let _ = writeln!(out, "user      {}", terminal(&m.user_key, false));
-    let _ = writeln!(
-        out,
-        "app       {}   conversation {}{}",
-        m.app_id,
-        m.conversation_id,
-        match m.conversation_deleted {
-            Some(true) => " (deleted in Dify)",
-            None => " (gone from Dify)",
-            _ => "",
-        }
-    );
-    let _ = writeln!(
-        out,
-        "source    {}{}",
-        m.invoke_from.as_deref().unwrap_or("(none, Dify < 0.6)"),
-        if m.included { "" } else { "  — excluded from the numbers" }
-    );
-    let _ = writeln!(out, "\nquestion\n  {}", terminal(&m.question, true).replace('\n', "\n  "));
-    if m.query != m.question {
-        let _ = writeln!(out, "\nfull query\n  {}", terminal(&m.query, true).replace('\n', "\n  "));
-    }
-    let _ = writeln!(out, "\nanswer\n  {}", terminal(&m.answer, true).replace('\n', "\n  "));
-    let _ = writeln!(
-        out,
-        "\nstate     {} (Dify status {}{})",
-        m.state,
-        m.status,
-        m.error.as_deref().map(|e| format!(": {}", terminal(e, false))).unwrap_or_default()
-    );
-    let answered = m.state == MessageState::Answered;
-    let kb_rule = match (answered, rules.explain_kb_miss(&m.answer)) {
-        (false, _) => "no — not answered".to_string(),
-        (true, Some(why)) => format!("no — the answer matches the miss {why}"),
-        (true, None) => "yes — the answer matches no miss phrase or regex".to_string(),
-    };
-    match latest("kb_hit").filter(|k| k.value.is_some()) {
-        Some(k) => {
-            let v = k.value == Some(true) && answered;
-            let _ = writeln!(
-                out,
-                "kb hit    {} — operator {} marked kb_hit={} on {} (the rule says: {kb_rule})",
-                if v { "yes" } else { "no" },
-                k.operator,
-                if k.value == Some(true) { "yes" } else { "no" },
-                fmt_utc(settings, k.marked_at)
-            );
-        }
-        None => {
-            let _ = writeln!(out, "kb hit    {kb_rule}");
-        }
-    }
-    let transfer = match (answered, rules.explain_transfer(&m.answer)) {
-        (false, _) => "no — not answered".to_string(),
-        (true, Some(why)) => format!("yes — the answer matches the transfer {why}"),
-        (true, None) => "no — the answer matches no transfer phrase or regex".to_string(),
-    };
-    let _ = writeln!(out, "transfer  {transfer}");
-    match latest("manual") {
-        Some(k) if k.value == Some(true) => {
-            let _ = writeln!(
-                out,
-                "manual    yes — marked by {} on {}{}",
-                k.operator,
-                fmt_utc(settings, k.marked_at),
-                k.note.as_deref().map(|n| format!(": {}", terminal(n, false))).unwrap_or_default()
-            );
-        }
-        Some(k) => {
-            let _ = writeln!(
-                out,
-                "manual    no — withdrawn by {} on {}",
-                k.operator,
-                fmt_utc(settings, k.marked_at)
-            );
-        }
-        None => {
-            let _ = writeln!(out, "manual    no — no operator mark");
-        }
-    }
-    let likes: Vec<String> = feedback
-        .iter()
-        .map(|(s, r, c)| {
-            format!(
-                "{r} ({s}){}",
-                c.as_deref().map(|c| format!(": {}", terminal(c, false))).unwrap_or_default()
-            )
-        })
-        .collect();
-    let _ =
-        writeln!(out, "feedback  {}", if likes.is_empty() { "none".to_string() } else { likes.join(", ") });
-    let _ =
-        writeln!(out, "latency   {:.2} s   tokens {} + {}", m.latency_s, m.message_tokens, m.answer_tokens);
+    describe_message(&mut out, rules, &m);
+    describe_verdicts(&mut out, settings, rules, &m, &current);
+    describe_feedback(&mut out, &m, &feedback);
     if let (Some(sid), Some(start)) = (&m.session_id, m.session_start) {
         let members = wh.session_members(sid, &m.user_key, start).await?;
         let _ = writeln!(out, "\nsession   {sid} ({} messages)", members.len());
@@ -302,6 +210,108 @@ async fn show(settings: &Settings, rules: &RulesInForce, wh: &Warehouse, typed: 
     }
     print!("{out}");
     Ok(())
+}
+
+/// Where the message comes from and what was asked and answered.
+fn describe_message(out: &mut String, rules: &RulesInForce, m: &FullMessage) {
+    let _ = writeln!(out, "message   {}", m.message_id);
+    let _ = writeln!(out, "time      {} ({})", m.local_time, rules.timezone);
+    let _ = writeln!(out, "user      {}", terminal(&m.user_key, false));
+    let gone = match m.conversation_deleted {
+        Some(true) => " (deleted in Dify)",
+        None => " (gone from Dify)",
+        _ => "",
+    };
+    let _ = writeln!(out, "app       {}   conversation {}{gone}", m.app_id, m.conversation_id);
+    let _ = writeln!(
+        out,
+        "source    {}{}",
+        m.invoke_from.as_deref().unwrap_or("(none, Dify < 0.6)"),
+        if m.included { "" } else { "  — excluded from the numbers" }
+    );
+    let indented = |text: &str| terminal(text, true).replace('\n', "\n  ");
+    let _ = writeln!(out, "\nquestion\n  {}", indented(&m.question));
+    if m.query != m.question {
+        let _ = writeln!(out, "\nfull query\n  {}", indented(&m.query));
+    }
+    let _ = writeln!(out, "\nanswer\n  {}", indented(&m.answer));
+    let error = m.error.as_deref().map(|e| format!(": {}", terminal(e, false))).unwrap_or_default();
+    let _ = writeln!(out, "\nstate     {} (Dify status {}{error})", m.state, m.status);
+}
+
+/// Each flag with the reason for it: the rule's verdict, and the operator's mark where one
+/// decides it — the effective verdict of `transform::marks::effective`, as every number has it.
+fn describe_verdicts(
+    out: &mut String,
+    settings: &Settings,
+    rules: &RulesInForce,
+    m: &FullMessage,
+    current: &[MarkRow],
+) {
+    let latest = |field: &str| current.iter().find(|k| k.field == field);
+    let answered = m.state == MessageState::Answered;
+    let miss = rules.explain_kb_miss(&m.answer);
+    let kb_rule = match (answered, &miss) {
+        (false, _) => "no — not answered".to_string(),
+        (true, Some(why)) => format!("no — the answer matches the miss {why}"),
+        (true, None) => "yes — the answer matches no miss phrase or regex".to_string(),
+    };
+    let kb_mark = latest("kb_hit").filter(|k| k.value.is_some());
+    let manual_mark = latest("manual");
+    let (kb_hit, manual) = marks::effective(
+        m.state,
+        miss.is_none(),
+        kb_mark.and_then(|k| k.value),
+        manual_mark.and_then(|k| k.value),
+    );
+    let yes = |v: bool| if v { "yes" } else { "no" };
+    let _ = match kb_mark {
+        Some(k) => writeln!(
+            out,
+            "kb hit    {} — operator {} marked kb_hit={} on {} (the rule says: {kb_rule})",
+            yes(kb_hit),
+            k.operator,
+            yes(k.value == Some(true)),
+            fmt_utc(settings, k.marked_at)
+        ),
+        None => writeln!(out, "kb hit    {kb_rule}"),
+    };
+    let transfer = match (answered, rules.explain_transfer(&m.answer)) {
+        (false, _) => "no — not answered".to_string(),
+        (true, Some(why)) => format!("yes — the answer matches the transfer {why}"),
+        (true, None) => "no — the answer matches no transfer phrase or regex".to_string(),
+    };
+    let _ = writeln!(out, "transfer  {transfer}");
+    let _ = match manual_mark {
+        Some(k) if manual => writeln!(
+            out,
+            "manual    yes — marked by {} on {}{}",
+            k.operator,
+            fmt_utc(settings, k.marked_at),
+            k.note.as_deref().map(|n| format!(": {}", terminal(n, false))).unwrap_or_default()
+        ),
+        Some(k) => {
+            writeln!(out, "manual    no — withdrawn by {} on {}", k.operator, fmt_utc(settings, k.marked_at))
+        }
+        None => writeln!(out, "manual    no — no operator mark"),
+    };
+}
+
+/// Likes and dislikes, latency and tokens.
+fn describe_feedback(out: &mut String, m: &FullMessage, feedback: &[(String, String, Option<String>)]) {
+    let likes: Vec<String> = feedback
+        .iter()
+        .map(|(s, r, c)| {
+            format!(
+                "{r} ({s}){}",
+                c.as_deref().map(|c| format!(": {}", terminal(c, false))).unwrap_or_default()
+            )
+        })
+        .collect();
+    let shown = if likes.is_empty() { "none".to_string() } else { likes.join(", ") };
+    let _ = writeln!(out, "feedback  {shown}");
+    let _ =
+        writeln!(out, "latency   {:.2} s   tokens {} + {}", m.latency_s, m.message_tokens, m.answer_tokens);
 }
 
 fn fmt_utc(settings: &Settings, t: NaiveDateTime) -> String {

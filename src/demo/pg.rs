@@ -72,6 +72,14 @@ pub async fn create_schema(conn: &mut PgConnection, version: SchemaVersion) -> a
 
 /// Copies every row of `data` into the (already created) schema.
 pub async fn load(conn: &mut PgConnection, data: &Dataset, version: SchemaVersion) -> anyhow::Result<()> {
+    load_apps_and_people(conn, data).await?;
+    load_conversations(conn, data).await?;
+    load_messages(conn, data, version).await?;
+    load_feedbacks(conn, data).await
+}
+
+/// Apps, console accounts and end users.
+async fn load_apps_and_people(conn: &mut PgConnection, data: &Dataset) -> anyhow::Result<()> {
     let apps = data
         .apps
         .iter()
@@ -118,7 +126,10 @@ pub async fn load(conn: &mut PgConnection, data: &Dataset, version: SchemaVersio
         "COPY end_users (id, tenant_id, app_id, type, external_user_id, is_anonymous, session_id) FROM STDIN WITH (FORMAT csv)",
         users,
     )
-    .await?;
+    .await
+}
+
+async fn load_conversations(conn: &mut PgConnection, data: &Dataset) -> anyhow::Result<()> {
     let conversations = data
         .conversations
         .iter()
@@ -144,8 +155,10 @@ pub async fn load(conn: &mut PgConnection, data: &Dataset, version: SchemaVersio
         "COPY conversations (id, app_id, mode, name, inputs, status, from_source, from_end_user_id, from_account_id, created_at, updated_at, is_deleted, invoke_from) FROM STDIN WITH (FORMAT csv)",
         conversations,
     )
-    .await?;
-    load_messages(conn, data, version).await?;
+    .await
+}
+
+async fn load_feedbacks(conn: &mut PgConnection, data: &Dataset) -> anyhow::Result<()> {
     let feedbacks = data
         .feedbacks
         .iter()
@@ -171,8 +184,7 @@ pub async fn load(conn: &mut PgConnection, data: &Dataset, version: SchemaVersio
         "COPY message_feedbacks (id, app_id, conversation_id, message_id, rating, content, from_source, from_end_user_id, from_account_id, created_at, updated_at) FROM STDIN WITH (FORMAT csv)",
         feedbacks,
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 async fn load_messages(

@@ -71,6 +71,33 @@ pub fn read_file(path: &Path, default_person: &str) -> anyhow::Result<Checked> {
 
 /// Validates a read table.
 pub fn check(table: &Table, name: &str, default_person: &str) -> Checked {
+    let columns = match columns(table, name) {
+        Ok(columns) => columns,
+        Err(problems) => return Checked::Invalid(problems),
+    };
+    if table.rows.is_empty() {
+        return Checked::Invalid(vec![format!("{name}: no data rows below the header")]);
+    }
+    let example = super::template::example();
+    let (mut entries, mut skipped, mut problems) = (Vec::new(), Vec::new(), Vec::new());
+    for row in &table.rows {
+        let Some(entry) = entry(table, &columns, row, &mut |header: &str, why: String| {
+            problems.push(format!("{name}: row {}, column {header}: {why}", row.number))
+        }) else {
+            continue;
+        };
+        if entry == example {
+            skipped.push(format!("{name}: row {}: the template's example row, skipped", row.number));
+            continue;
+        }
+        let filled_person = entry.entry_person.is_none().then(|| default_person.to_string());
+        entries.push(NewEntry { filled_person, ..entry });
+    }
+    if problems.is_empty() { Checked::Valid { entries, skipped } } else { Checked::Invalid(problems) }
+}
+
+/// Which column holds which field; every unknown, repeated or missing column is a problem.
+fn columns(table: &Table, name: &str) -> Result<Vec<(usize, Field)>, Vec<String>> {
     let mut problems = Vec::new();
     let mut columns: Vec<(usize, Field)> = Vec::new();
     for (i, header) in table.headers.iter().enumerate() {
@@ -81,14 +108,14 @@ pub fn check(table: &Table, name: &str, default_person: &str) -> Checked {
             Some(f) if columns.iter().any(|(_, g)| *g == f) => problems.push(format!(
                 "{name}: column {} (\"{}\") repeats {}; keep one",
                 column_letter(i),
-                values::shown(header),
+                table::shown(header),
                 names(f)
             )),
             Some(f) => columns.push((i, f)),
             None => problems.push(format!(
                 "{name}: column {} (\"{}\") is not a known column (known: {})",
                 column_letter(i),
-                values::shown(header),
+                table::shown(header),
                 FIELDS
                     .iter()
                     .map(|(_, en, zh)| format!("{en}/{}", zh.join("/")))
@@ -102,66 +129,55 @@ pub fn check(table: &Table, name: &str, default_person: &str) -> Checked {
             problems.push(format!("{name}: no column for {}; add it to the first row", names(*field)));
         }
     }
-    if !problems.is_empty() {
-        return Checked::Invalid(problems);
-    }
-    if table.rows.is_empty() {
-        return Checked::Invalid(vec![format!("{name}: no data rows below the header")]);
-    }
-    let example = super::template::example();
-    let (mut entries, mut skipped) = (Vec::new(), Vec::new());
-    for row in &table.rows {
-        let get = |field: Field| -> (String, Cell) {
-            let (i, _) = columns.iter().find(|(_, f)| *f == field).copied().unwrap_or((usize::MAX, field));
-            let header = table.headers.get(i).cloned().unwrap_or_default();
-            (header, row.cells.get(i).cloned().unwrap_or(Cell::Empty))
-        };
-        let mut bad = |header: &str, why: String| {
-            problems.push(format!("{name}: row {}, column {header}: {why}", row.number))
-        };
-        let text = |field: Field, bad: &mut dyn FnMut(&str, String)| -> String {
-            let (header, cell) = get(field);
-            if REQUIRED.contains(&field) && cell.text().is_empty() {
-                bad(&header, "empty — this column is required".to_string());
-            }
-            cell.text()
-        };
-        let user_name = text(Field::UserName, &mut bad);
-        let query = text(Field::Query, &mut bad);
-        let answer = text(Field::Answer, &mut bad);
-        let entry_person = text(Field::EntryPerson, &mut bad);
-        let operation_user = text(Field::OperationUser, &mut bad);
-        let (time_header, time_cell) = get(Field::ConsultationTime);
-        let time = values::time(&time_cell).map_err(|why| bad(&time_header, why)).ok();
-        let mut flag = |field: Field| -> bool {
-            let (header, cell) = get(field);
-            values::flag(&cell).map_err(|why| bad(&header, why)).ok().flatten().unwrap_or(false)
-        };
-        let knowledge_hit = flag(Field::KnowledgeHit);
-        let transfer_to_human = flag(Field::TransferToHuman);
-        let manual_intervention = flag(Field::ManualIntervention);
-        if let Some(consultation_time) = time {
-            let entry = NewEntry {
-                user_name,
-                query,
-                answer,
-                consultation_time,
-                entry_person: (!entry_person.is_empty()).then_some(entry_person),
-                filled_person: None,
-                knowledge_hit,
-                transfer_to_human,
-                manual_intervention,
-                operation_user: (!operation_user.is_empty()).then_some(operation_user),
-            };
-            if entry == example {
-                skipped.push(format!("{name}: row {}: the template's example row, skipped", row.number));
-                continue;
-            }
-            let filled_person = entry.entry_person.is_none().then(|| default_person.to_string());
-            entries.push(NewEntry { filled_person, ..entry });
+    if problems.is_empty() { Ok(columns) } else { Err(problems) }
+}
+
+/// One row as an entry (without `filled_person`), every bad cell told to `bad`; `None` when
+/// the row has no valid time.
+fn entry(
+    table: &Table,
+    columns: &[(usize, Field)],
+    row: &table::Row,
+    bad: &mut dyn FnMut(&str, String),
+) -> Option<NewEntry> {
+    let get = |field: Field| -> (String, Cell) {
+        let (i, _) = columns.iter().find(|(_, f)| *f == field).copied().unwrap_or((usize::MAX, field));
+        let header = table.headers.get(i).cloned().unwrap_or_default();
+        (header, row.cells.get(i).cloned().unwrap_or(Cell::Empty))
+    };
+    let mut text = |field: Field| -> String {
+        let (header, cell) = get(field);
+        if REQUIRED.contains(&field) && cell.text().is_empty() {
+            bad(&header, "empty — this column is required".to_string());
         }
-    }
-    if problems.is_empty() { Checked::Valid { entries, skipped } } else { Checked::Invalid(problems) }
+        cell.text()
+    };
+    let user_name = text(Field::UserName);
+    let query = text(Field::Query);
+    let answer = text(Field::Answer);
+    let entry_person = text(Field::EntryPerson);
+    let operation_user = text(Field::OperationUser);
+    let (time_header, time_cell) = get(Field::ConsultationTime);
+    let time = values::time(&time_cell).map_err(|why| bad(&time_header, why)).ok();
+    let mut flag = |field: Field| -> bool {
+        let (header, cell) = get(field);
+        values::flag(&cell).map_err(|why| bad(&header, why)).ok().flatten().unwrap_or(false)
+    };
+    let knowledge_hit = flag(Field::KnowledgeHit);
+    let transfer_to_human = flag(Field::TransferToHuman);
+    let manual_intervention = flag(Field::ManualIntervention);
+    Some(NewEntry {
+        user_name,
+        query,
+        answer,
+        consultation_time: time?,
+        entry_person: (!entry_person.is_empty()).then_some(entry_person),
+        filled_person: None,
+        knowledge_hit,
+        transfer_to_human,
+        manual_intervention,
+        operation_user: (!operation_user.is_empty()).then_some(operation_user),
+    })
 }
 
 #[cfg(test)]

@@ -24,12 +24,18 @@ pub enum Cell {
     Error(String),
 }
 
+/// A cell's text as an error message shows it: one line, control characters escaped, cut at
+/// 60 characters (a 1 MB cell must not become a 1 MB error line).
+pub fn shown(text: &str) -> String {
+    crate::textsafe::short(text, 60)
+}
+
 impl Cell {
     /// The value as an error message shows it.
     pub fn shown(&self) -> String {
         match self {
             Cell::Empty => "empty".to_string(),
-            Cell::Text(t) => format!("\"{}\"", super::values::shown(t)),
+            Cell::Text(t) => format!("\"{}\"", shown(t)),
             Cell::Number(n) => format!("{n}"),
             Cell::Bool(b) => format!("{b}"),
             Cell::DateTime(t) => t.to_string(),

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::table::Cell;
+use super::table::{Cell, shown};
 
 /// Parses a flag: `是/否`, `命中/未命中`, `true/false`, `yes/no`, `y/n`, `1/0` (any case), a
 /// boolean cell, or the numbers 1 and 0. An empty cell is `None`.
@@ -32,12 +32,6 @@ pub fn flag_text(text: &str) -> Result<Option<bool>, String> {
             shown(text)
         )),
     }
-}
-
-/// A cell's text as an error message shows it: one line, control characters escaped, cut at
-/// 60 characters (a 1 MB cell must not become a 1 MB error line).
-pub fn shown(text: &str) -> String {
-    crate::textsafe::short(text, 60)
 }
 
 const TIME_FORMATS: &[&str] = &[
