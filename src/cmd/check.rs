@@ -75,7 +75,10 @@ pub async fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<()> {
         Some(wh) => gather(wh, settings, date, args.dry_run, at).await?,
     };
     let habits = habits(settings);
-    let mut judgement = episodes::judge(facts.firings, &facts.open, &facts.silences, &habits, at);
+    // Shown in the order a group is sent in: most severe first.
+    let mut firings = facts.firings;
+    firings.sort_by_key(episodes::group_key);
+    let mut judgement = episodes::judge(firings, &facts.open, &facts.silences, &habits, at);
     if let Some(wh) = wh.as_ref().filter(|_| records) {
         let ids = wh.apply_episodes(&judgement.changes, at).await?;
         episodes::attach_new(&mut judgement, &ids);
@@ -156,12 +159,7 @@ async fn gather(
     let mut firings = evaluate(&health, now, Some(&day), thresholds);
     let traffic =
         TrafficFacts { newest: wh.newest_traffic().await?, read_at: health.last_success.map(|(s, _)| s) };
-    if let Some(silent) = no_traffic(&traffic, thresholds, &settings.alerts.calendar) {
-        // After stale_ingest, before the day's alerts: the order of evaluation.
-        let at =
-            firings.iter().take_while(|f| f.kind == crate::transform::alerts::AlertKind::StaleIngest).count();
-        firings.insert(at, silent);
-    }
+    firings.extend(no_traffic(&traffic, thresholds, &settings.alerts.calendar));
     let warnings = coverage(wh, settings, &period).await?;
     Ok(Facts { firings, open: wh.open_episodes().await?, silences: wh.active_silences(now).await?, warnings })
 }

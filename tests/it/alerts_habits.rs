@@ -53,6 +53,7 @@ on_both_backends!(
     no_traffic_fires_when_dify_hears_nothing_in_working_hours,
     a_kill_during_a_notification_sends_once_more_and_never_loses_a_resolved_notice,
     a_checked_day_outside_the_data_is_warned_about_and_the_future_refused,
+    an_upgrade_neither_resends_open_episodes_nor_tells_old_ones_ended,
 );
 
 async fn stale_ingest_inhibits_what_is_computed_from_data(backend: Backend) {
@@ -325,6 +326,34 @@ async fn a_checked_day_outside_the_data_is_warned_about_and_the_future_refused(b
     assert!(err.contains("`--date 2099-01-01` is in the future"), "{err}");
     let covered = check_json(&env, now, &["--date", "2026-11-02"], 3);
     assert_eq!(covered["warnings"], Value::Array(vec![]));
+}
+
+async fn an_upgrade_neither_resends_open_episodes_nor_tells_old_ones_ended(backend: Backend) {
+    let (_dify, wh, env, robot) = troubled(backend, "max_error_rate = 0.05\nmax_user_share = 1.0\n").await;
+    // Back to the schema before migration 0010, with what a check of then left: an open
+    // episode posted 30 minutes ago and a closed one.
+    wh.exec(
+        "DROP TABLE alert_notifications; DROP TABLE alert_silences;
+         ALTER TABLE alert_episodes DROP COLUMN fired_at;
+         DELETE FROM _sqlx_migrations WHERE version = 10;
+         INSERT INTO alert_episodes (kind, subject, opened_at, last_seen_at, cleared_at) VALUES
+           ('error_rate_high', '', '2026-11-03 00:00:00', '2026-11-03 00:30:00', NULL),
+           ('kb_hit_rate_low', '', '2026-11-02 00:00:00', '2026-11-02 01:00:00', '2026-11-02 02:00:00');
+         INSERT INTO deliveries (report_kind, period_label, recipient, subject, status, attempted_at) VALUES
+           ('alert:error_rate_high', 'episode 1', 'wecom', 'x', 'sent', '2026-11-03 00:30:00'),
+           ('alert:kb_hit_rate_low', 'episode 2', 'wecom', 'x', 'sent', '2026-11-02 00:00:00');",
+    )
+    .await;
+    let json = check_json(&env, "2026-11-03T09:00:00", &DAY, 3);
+    assert_eq!(alert(&json, "error_rate_high")["since"], "2026-11-03T08:00:00+08:00", "the same episode");
+    assert_eq!(json["notifications"][0]["status"], "skipped", "{json}");
+    assert!(robot.requests().is_empty(), "{:?}", robot.contents());
+    assert_eq!(
+        wh.count("SELECT COUNT(*) FROM alert_notifications WHERE resolved_sent_at IS NOT NULL").await,
+        1
+    );
+    let list = at(&env, "2026-11-03T09:05:00", &["alerts", "list"], 0);
+    assert!(list.contains("#2 kb_hit_rate_low  2026-11-02 08:00 – 2026-11-02 10:00 (2 h)"), "{list}");
 }
 
 #[test]
