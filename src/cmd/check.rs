@@ -80,8 +80,16 @@ pub async fn run(settings: &Settings, args: &CheckArgs) -> anyhow::Result<()> {
     firings.sort_by_key(episodes::group_key);
     let mut judgement = episodes::judge(firings, &facts.open, &facts.silences, &habits, at);
     if let Some(wh) = wh.as_ref().filter(|_| records) {
-        let ids = wh.apply_episodes(&judgement.changes, at).await?;
-        episodes::attach_new(&mut judgement, &ids);
+        match wh.apply_episodes(&judgement.changes, at).await {
+            Ok(ids) => episodes::attach_new(&mut judgement, &ids),
+            // A monitoring account that may only read still gets its answer (as before
+            // episodes were recorded by every check); `--notify` must record what it sends.
+            Err(e) if !args.notify && crate::error::is_read_only(&e) => tracing::warn!(
+                warehouse = %wh.place,
+                "The warehouse cannot be written here: this check recorded nothing, so `[alerts] for` does not count it."
+            ),
+            Err(e) => return Err(e),
+        }
     }
     let lang = settings.report.lang;
     let messages: Vec<String> = judgement.alerts.iter().map(|j| text::message(&j.firing, lang)).collect();

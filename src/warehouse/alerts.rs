@@ -271,6 +271,9 @@ impl Warehouse {
         changes: &EpisodeChanges,
         now: NaiveDateTime,
     ) -> anyhow::Result<Vec<i64>> {
+        if changes == &EpisodeChanges::default() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin().await?;
         let mut ids = Vec::new();
         for new in &changes.open {

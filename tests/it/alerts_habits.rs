@@ -356,6 +356,37 @@ async fn an_upgrade_neither_resends_open_episodes_nor_tells_old_ones_ended(backe
     assert!(list.contains("#2 kb_hit_rate_low  2026-11-02 08:00 – 2026-11-02 10:00 (2 h)"), "{list}");
 }
 
+/// A plain check on a warehouse it may only read still answers (as before every check
+/// recorded its episodes), and says it recorded nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_that_cannot_write_the_warehouse_still_answers() {
+    use crate::derivation::{chmod, run_unprivileged};
+    use sqlx::Connection;
+    let dify = dify_with(&troubled_day().data, SchemaVersion::V1_14).await;
+    let env = Env::new(Some(&dify.url), "sqlite://data/itstat.db", "");
+    std::fs::create_dir(env.path().join("data")).unwrap();
+    env.ok(&["ingest"]);
+    // Held open so SQLite keeps its -wal and -shm files, which a read-only reader needs.
+    let wh = TestWarehouse::sqlite_file(env.path().join("data/itstat.db"));
+    let mut holder = sqlx::SqliteConnection::connect(&wh.url).await.unwrap();
+    sqlx::query("SELECT COUNT(*) FROM messages").execute(&mut holder).await.unwrap();
+    chmod(&env.path(), 0o755);
+    chmod(&env.path().join("itstat.toml"), 0o644);
+    let data = env.path().join("data");
+    for f in std::fs::read_dir(&data).unwrap() {
+        chmod(&f.unwrap().path(), 0o444);
+    }
+    chmod(&data, 0o555);
+    let out = run_unprivileged(&env, &["check", "--date", "2026-11-02"]);
+    chmod(&data, 0o755);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(stdout.starts_with("WARNING one_user_key: "), "{stdout}");
+    assert!(stderr.contains("this check recorded nothing"), "{stderr}");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM alert_episodes").await, 0);
+    holder.close().await.ok();
+}
+
 #[test]
 fn a_silence_needs_a_known_kind_a_duration_and_a_reason() {
     let env = Env::new(None, "sqlite://itstat.db", "");
