@@ -61,6 +61,9 @@ pub enum Command {
     /// Evaluate the alert rules for a day and the ingest's health; exit 3 when an alert fires.
     /// With `--notify`, tell `[mail] owner` and the WeCom group, once per alert episode.
     Check(CheckArgs),
+    /// The alerts' episodes and silences: list them, silence an alert for a while, or end a
+    /// silence early.
+    Alerts(AlertsArgs),
     /// Run the `[[schedule]]` jobs of the config until stopped (SIGTERM or Ctrl-C).
     Schedule(ScheduleArgs),
     /// Build a demo from generated data: an export file, a warehouse, workbooks and an email,
@@ -398,7 +401,8 @@ pub struct GapsArgs {
 pub enum CheckFormat {
     /// One line per alert.
     Text,
-    /// `{"date": …, "alerts": [{"kind", "severity", "message", "value", "threshold", …}]}`.
+    /// `{"date": …, "alerts": [{"kind", "severity", "subject", "state", "since", "message",
+    /// …}], "pending": […], …}`.
     Json,
 }
 
@@ -414,14 +418,74 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
 
-    /// Send each firing alert to `[alerts] notify` (default: `[mail] owner` and the WeCom
-    /// robot, whichever are configured), once per episode and again after `[alerts] repeat`.
+    /// Send what is due to `[alerts] notify` (default: `[mail] owner` and the WeCom robot,
+    /// whichever are configured) as one post or mail per channel: firing alerts once per
+    /// episode and again after `[alerts] repeat`, and the episodes that ended; held in quiet
+    /// hours, never for inhibited or silenced alerts.
     #[arg(long)]
     pub notify: bool,
 
-    /// With `--notify`: say what would be sent, send and record nothing.
+    /// Say what would be sent; send nothing and record nothing (not even when a condition was
+    /// first seen, which every other check records for `[alerts] for`).
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `itstat alerts`.
+#[derive(Debug, Clone, Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    pub what: AlertsCommand,
+}
+
+/// The subcommands of `itstat alerts`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AlertsCommand {
+    /// Firing, pending, silenced and muted alerts as the last check left them, the episodes
+    /// that ended in the last 7 days, and the silences in force.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
+    /// Do not send alerts of KIND (about one subject, or any) for a while; `check` still shows
+    /// them, as `silenced`. When the silence ends and the alert still fires, it is sent.
+    Silence {
+        /// The alert kind: stale_ingest, no_traffic, error_rate_high, one_user_key,
+        /// kb_hit_rate_low or transfer_rate_high.
+        #[arg(value_name = "KIND")]
+        kind: String,
+
+        /// Only alerts about this subject (the user key of one_user_key). Default: any.
+        #[arg(long, value_name = "S")]
+        subject: Option<String>,
+
+        /// How long, from now (`90m`, `2h`, `1d`).
+        #[arg(long = "for", value_name = "DUR")]
+        duration: String,
+
+        /// Why: shown by `check`, `alerts list` and in the log (e.g. "Dify upgrade until 14:00").
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+
+        /// Who. Default: `$ITSTAT_OPERATOR`, else the OS user.
+        #[arg(long, env = "ITSTAT_OPERATOR", value_name = "NAME")]
+        by: Option<String>,
+
+        /// Say what would be silenced; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// End a silence now (its id is in `alerts list`).
+    Expire {
+        /// The silence's id.
+        #[arg(value_name = "ID")]
+        id: i64,
+
+        /// Say what would end; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `itstat status`.

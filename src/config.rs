@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::bail_user;
 use crate::error::user_error;
 use crate::transform::alerts::Thresholds;
+use crate::transform::alerts::calendar::{Calendar, DEFAULT_WORKING_HOURS, DayWindow, parse_weekday};
 use crate::transform::rules::{RuleParts, RulesInForce, normalise_pattern};
 
 /// The default config file, read when it exists and no other is named.
@@ -134,6 +135,12 @@ pub struct AlertSettings {
     pub notify: Option<Vec<Channel>>,
     /// An alert that keeps firing is not sent again sooner than this.
     pub repeat: Duration,
+    /// Whether an episode that ends is told (`已恢复`) where it was sent.
+    pub send_resolved: bool,
+    /// `for`: how long a KPI condition must hold, across checks, before it fires.
+    pub wait_for: Duration,
+    /// Quiet hours, quiet days, holidays and working hours, in `timezone`.
+    pub calendar: Calendar,
 }
 
 /// The WeCom group robot (`[wecom]`).
@@ -320,6 +327,13 @@ struct AlertsFile {
     max_error_rate: Option<f64>,
     notify: Option<Vec<String>>,
     repeat: Option<String>,
+    send_resolved: Option<bool>,
+    quiet_hours: Option<Vec<String>>,
+    quiet_days: Option<Vec<String>>,
+    holidays: Option<Vec<String>>,
+    r#for: Option<String>,
+    max_silence: Option<String>,
+    working_hours: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -454,10 +468,36 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
 
 fn parse_toml(text: &str, place: &str) -> anyhow::Result<FileConfig> {
     toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let start = e.span().map(|s| s.start.min(text.len()));
+        let line = start.map(|s| text[..s].matches('\n').count() + 1);
         let at = line.map(|l| format!(":{l}")).unwrap_or_default();
         let message = e.message().replace('\n', " ");
-        user_error(format!("{place}{at}: {message}"))
+        // A value of the wrong type: say whose (toml names only the line).
+        let key = start.and_then(|s| key_at(text, s)).map(|k| format!("`{k}`: ")).unwrap_or_default();
+        user_error(format!("{place}{at}: {key}{message}"))
+    })
+}
+
+/// The dotted key (`alerts.min_kb_hit_rate`) whose value starts at byte `offset` of a TOML
+/// text: the `key =` before it on its line, under the nearest `[table]` header above. `None`
+/// when the offset is not in a value on a `key = value` line.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let (key, _) = text[line_start..offset].split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    let bare = |k: &str| !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c));
+    if !bare(key) {
+        return None;
+    }
+    let header = text[..line_start]
+        .lines()
+        .rev()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .find(|l| l.starts_with('[') && l.ends_with(']') && !l.contains('=') && !l.contains('"'));
+    let table = header.map(|h| h.trim_matches(|c| c == '[' || c == ']').trim()).filter(|t| bare(t));
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
     })
 }
 
@@ -508,7 +548,7 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
         None => out_dir,
     };
     let mail = build_mail(file.mail, place)?;
-    let alerts = build_alerts(file.alerts, place)?;
+    let alerts = build_alerts(file.alerts, place, tz)?;
     let wecom = build_wecom(file.wecom, place)?;
     let gaps = build_gaps(file.gaps, place)?;
     let schedule = build_schedule(file.schedule, place)?;
@@ -631,7 +671,7 @@ fn build_mail(file: MailFile, place: &str) -> anyhow::Result<MailSettings> {
     })
 }
 
-fn build_alerts(file: AlertsFile, place: &str) -> anyhow::Result<AlertSettings> {
+fn build_alerts(file: AlertsFile, place: &str, tz: chrono_tz::Tz) -> anyhow::Result<AlertSettings> {
     let fraction = |value: Option<f64>, key: &str| -> anyhow::Result<Option<f64>> {
         match value {
             Some(v) if !(0.0..=1.0).contains(&v) => {
@@ -645,7 +685,7 @@ fn build_alerts(file: AlertsFile, place: &str) -> anyhow::Result<AlertSettings> 
     if min_messages < 0 {
         bail_user!("{place}: `alerts.min_messages` is {min_messages}; write a count of 0 or more");
     }
-    let notify = match file.notify {
+    let notify = match &file.notify {
         None => None,
         Some(names) => Some(
             names
@@ -663,6 +703,11 @@ fn build_alerts(file: AlertsFile, place: &str) -> anyhow::Result<AlertSettings> 
     };
     let stale_after = file.stale_after.as_deref().unwrap_or("2h");
     let repeat = file.repeat.as_deref().unwrap_or("24h");
+    let max_silence = file
+        .max_silence
+        .as_deref()
+        .map(|m| parse_positive_duration(m, place, "alerts.max_silence", "2h"))
+        .transpose()?;
     Ok(AlertSettings {
         thresholds: Thresholds {
             stale_after: parse_positive_duration(stale_after, place, "alerts.stale_after", "2h")?,
@@ -671,10 +716,64 @@ fn build_alerts(file: AlertsFile, place: &str) -> anyhow::Result<AlertSettings> 
             min_kb_hit_rate: fraction(file.min_kb_hit_rate, "min_kb_hit_rate")?,
             max_transfer_rate: fraction(file.max_transfer_rate, "max_transfer_rate")?,
             max_error_rate: fraction(file.max_error_rate, "max_error_rate")?,
+            max_silence,
         },
         notify,
-        repeat: parse_duration(repeat, place, "alerts.repeat")?,
+        // 0 would post every alert again at every check: the habit that gets a robot muted.
+        repeat: parse_positive_duration(repeat, place, "alerts.repeat", "24h")?,
+        send_resolved: file.send_resolved.unwrap_or(true),
+        wait_for: parse_duration(file.r#for.as_deref().unwrap_or("0s"), place, "alerts.for")?,
+        calendar: build_calendar(&file, place, tz)?,
     })
+}
+
+/// Quiet hours, quiet days, holidays and working hours of `[alerts]`.
+fn build_calendar(file: &AlertsFile, place: &str, tz: chrono_tz::Tz) -> anyhow::Result<Calendar> {
+    let window = |text: &str, key: &str| {
+        DayWindow::parse(text).map_err(|why| user_error(format!("{place}: `alerts.{key}`: {why}")))
+    };
+    let quiet_hours = file.quiet_hours.iter().flatten().enumerate();
+    let quiet_hours = quiet_hours.map(|(i, w)| window(w, &format!("quiet_hours[{i}]")));
+    let quiet_days = file.quiet_days.iter().flatten().enumerate().map(|(i, d)| {
+        parse_weekday(d).ok_or_else(|| {
+            user_error(format!(
+                "{place}: `alerts.quiet_days[{i}]` is \"{d}\", not a weekday (write \"Mon\" … \"Sun\", e.g. [\"Sat\", \"Sun\"])"
+            ))
+        })
+    });
+    let mut holidays = Vec::new();
+    for (i, text) in file.holidays.iter().flatten().enumerate() {
+        holidays.extend(parse_holiday(text).ok_or_else(|| {
+            user_error(format!(
+                "{place}: `alerts.holidays[{i}]` is \"{text}\", not a date (write YYYY-MM-DD, or FIRST..LAST for a run of days, e.g. \"2026-10-01..2026-10-07\")"
+            ))
+        })?);
+    }
+    let working_hours = match &file.working_hours {
+        Some(text) => window(text, "working_hours")?,
+        None => DEFAULT_WORKING_HOURS,
+    };
+    Ok(Calendar {
+        tz,
+        quiet_hours: quiet_hours.collect::<anyhow::Result<_>>()?,
+        quiet_days: quiet_days.collect::<anyhow::Result<_>>()?,
+        holidays,
+        working_hours,
+    })
+}
+
+/// `YYYY-MM-DD`, or `FIRST..LAST` (both included, at most a year): the dates it names.
+fn parse_holiday(text: &str) -> Option<Vec<chrono::NaiveDate>> {
+    let date = |s: &str| {
+        let s = s.trim();
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|_| s.len() == 10)
+    };
+    let (first, last) = match text.split_once("..") {
+        Some((a, b)) => (date(a)?, date(b)?),
+        None => (date(text)?, date(text)?),
+    };
+    let days = (last - first).num_days();
+    (0..=366).contains(&days).then(|| first.iter_days().take(days as usize + 1).collect())
 }
 
 fn build_wecom(file: WecomFile, place: &str) -> anyhow::Result<WecomSettings> {
@@ -876,7 +975,44 @@ mod tests {
         assert_eq!(s.alerts.thresholds.stale_after, Duration::from_secs(7200));
         assert_eq!((s.alerts.thresholds.max_user_share, s.alerts.thresholds.min_messages), (0.5, 50));
         assert_eq!(s.alerts.repeat, Duration::from_secs(86400));
+        assert!(s.alerts.send_resolved && s.alerts.wait_for.is_zero());
+        assert_eq!(s.alerts.calendar, Calendar::new(chrono_tz::Asia::Shanghai));
+        assert_eq!(s.alerts.calendar.working_hours.to_string(), "08:30-18:00");
         assert!(s.alerts.notify.is_none() && s.wecom.webhook.is_none());
+    }
+
+    #[test]
+    fn the_alert_habits_are_parsed_in_the_time_zone() {
+        let s = load(
+            "timezone = \"Europe/Berlin\"\n[alerts]\nquiet_hours = [\"22:00-08:00\", \"12:00-13:00\"]\n\
+             quiet_days = [\"Sat\", \"sunday\"]\nholidays = [\"2026-12-24..2026-12-26\", \"2027-01-01\"]\n\
+             for = \"30m\"\nmax_silence = \"2h\"\nworking_hours = \"09:00-17:30\"\nsend_resolved = false\n",
+        )
+        .unwrap();
+        let a = &s.alerts;
+        assert_eq!(
+            (a.wait_for, a.thresholds.max_silence),
+            (Duration::from_secs(1800), Some(Duration::from_secs(7200)))
+        );
+        assert!(!a.send_resolved);
+        assert_eq!(a.calendar.tz, chrono_tz::Europe::Berlin);
+        let hours: Vec<String> = a.calendar.quiet_hours.iter().map(|w| w.to_string()).collect();
+        assert_eq!(hours, ["22:00-08:00", "12:00-13:00"]);
+        assert_eq!(a.calendar.quiet_days, [chrono::Weekday::Sat, chrono::Weekday::Sun]);
+        let days: Vec<String> = a.calendar.holidays.iter().map(|d| d.to_string()).collect();
+        assert_eq!(days, ["2026-12-24", "2026-12-25", "2026-12-26", "2027-01-01"]);
+        assert_eq!(a.calendar.working_hours.to_string(), "09:00-17:30");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_key() {
+        assert_eq!(
+            key_at("[alerts]\nmin_kb_hit_rate = \"abc\"\n", 27).as_deref(),
+            Some("alerts.min_kb_hit_rate")
+        );
+        assert_eq!(key_at("timezone = 8\n", 11).as_deref(), Some("timezone"));
+        assert_eq!(key_at("[[schedule]]\nname = 1\n", 20).as_deref(), Some("schedule.name"));
+        assert_eq!(key_at("[alerts]\nwindw = 1\n", 9), None, "an unknown key is told by toml itself");
     }
 
     #[test]
@@ -898,6 +1034,18 @@ mod tests {
             ("[alerts]\nmin_kb_hit_rate = 60", "`alerts.min_kb_hit_rate` is 60"),
             ("[alerts]\nnotify = [\"sms\"]", "`alerts.notify[0]`"),
             ("[alerts]\nstale_after = \"0s\"", "`alerts.stale_after` must be longer than 0"),
+            ("[alerts]\nrepeat = \"0s\"", "`alerts.repeat` must be longer than 0"),
+            ("[alerts]\nmax_silence = \"0s\"", "`alerts.max_silence` must be longer than 0"),
+            ("[alerts]\nmin_kb_hit_rate = \"abc\"", "`alerts.min_kb_hit_rate`: invalid type"),
+            (
+                "[alerts]\nquiet_hours = [\"22:00-08:00\", \"25:00-8\"]",
+                "`alerts.quiet_hours[1]`: \"25:00-8\"",
+            ),
+            ("[alerts]\nworking_hours = \"9-18\"", "`alerts.working_hours`"),
+            ("[alerts]\nfor = \"soon\"", "`alerts.for` is \"soon\""),
+            ("[alerts]\nquiet_days = [\"Sat\", \"Sonntag\"]", "`alerts.quiet_days[1]`"),
+            ("[alerts]\nholidays = [\"2026-10-01..2026-09-30\"]", "`alerts.holidays[0]`"),
+            ("[alerts]\nsend_resolved = \"yes\"", "`alerts.send_resolved`: invalid type"),
             ("[wecom]\nwebhook = \"qyapi key\"", "`wecom.webhook`"),
             ("[gaps]\nembeddings_url = \"rag-host\"", "`gaps.embeddings_url`"),
             ("[gaps]\nchat_url = \"http://rag-host/v1\"", "`gaps.chat_model`"),

@@ -82,6 +82,7 @@ pub async fn run_with(settings: &Settings, command: &Command) -> anyhow::Result<
         Command::Import(args) => cmd::import::run(settings, args).await,
         Command::Status(args) => cmd::status::run(settings, args).await,
         Command::Check(args) => cmd::check::run(settings, args).await,
+        Command::Alerts(args) => cmd::alerts::run(settings, args).await,
         Command::Schedule(args) => cmd::schedule::run(settings, args).await,
         Command::Demo(args) => cmd::demo::run(settings, args).await,
         Command::Export(args) => cmd::export::run(settings, args).await,

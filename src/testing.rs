@@ -9,7 +9,9 @@
 //! commit, so that another SQLite writer, whose busy handler polls, gets a turn between two
 //! batches of a first load (whose writer otherwise begins the next at once);
 //! `ITSTAT_TEST_PANIC=status` makes `itstat status` panic, as a bug would:
-//! the scheduler must outlive it and record it. Without the feature (every shipped build) the
+//! the scheduler must outlive it and record it; `ITSTAT_TEST_ABORT_AFTER_SENDS=N` makes
+//! `check --notify` abort right after its N-th post or mail went out, before it is recorded
+//! (a `kill -9` between send and record). Without the feature (every shipped build) the
 //! functions do nothing, whatever the environment holds: a stray variable in a cron
 //! environment must never kill an ingest.
 
@@ -35,6 +37,13 @@ pub async fn maybe_pause_after_batch() {
     }
 }
 
+/// Called after a notification went out and before it is recorded; aborts the process after
+/// the N-th in a test build.
+pub fn maybe_abort_after_send() {
+    #[cfg(feature = "test-hooks")]
+    hooks::abort_after_send();
+}
+
 /// Panics when `ITSTAT_TEST_PANIC` names `command`, in a test build.
 pub fn maybe_panic(command: &str) {
     #[cfg(feature = "test-hooks")]
@@ -50,6 +59,16 @@ mod hooks {
     use std::sync::atomic::{AtomicU64, Ordering};
 
     static BATCHES: AtomicU64 = AtomicU64::new(0);
+    static SENDS: AtomicU64 = AtomicU64::new(0);
+
+    /// Counts a notification sent; aborts when the count reaches
+    /// `ITSTAT_TEST_ABORT_AFTER_SENDS`.
+    pub fn abort_after_send() {
+        let done = SENDS.fetch_add(1, Ordering::SeqCst) + 1;
+        if number("ITSTAT_TEST_ABORT_AFTER_SENDS") == Some(done) {
+            std::process::abort();
+        }
+    }
 
     /// Counts a committed batch; aborts when the count reaches `ITSTAT_TEST_ABORT_AFTER_BATCHES`.
     pub fn abort_after_batch() {
@@ -79,8 +98,10 @@ mod tests {
             std::env::set_var("ITSTAT_TEST_HOLD_BATCH_MS", "60000");
             std::env::set_var("ITSTAT_TEST_PAUSE_AFTER_BATCH_MS", "60000");
             std::env::set_var("ITSTAT_TEST_PANIC", "status");
+            std::env::set_var("ITSTAT_TEST_ABORT_AFTER_SENDS", "1");
         }
         maybe_abort_after_batch();
+        maybe_abort_after_send();
         maybe_panic("status");
         let started = std::time::Instant::now();
         maybe_hold_batch().await;

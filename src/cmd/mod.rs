@@ -1,5 +1,6 @@
 //! One module per subcommand: `run(&Settings, &Args)` does the work of that command.
 
+pub mod alerts;
 pub mod check;
 pub mod demo;
 pub mod export;

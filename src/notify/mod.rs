@@ -2,10 +2,12 @@
 //! and the report summary posted to WeCom (docs/alerts.md).
 //!
 //! [`targets`] turns `[alerts] notify` and what is configured into the places to send to,
-//! checked before anything is evaluated or sent; [`send`] delivers one text to one place.
+//! checked before anything is evaluated or sent; [`send`] delivers one text to one place;
+//! [`group`] words one check's notification to one channel.
 //! What was sent is recorded by the caller in the delivery log (`deliveries`), where the
 //! recipient of a WeCom post is `wecom`.
 
+pub mod group;
 pub mod text;
 pub mod wecom;
 

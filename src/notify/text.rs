@@ -66,6 +66,7 @@ pub fn message(f: &Firing, lang: Lang) -> String {
     let threshold = f.threshold.map(percent).unwrap_or_else(|| "–".into());
     match f.kind {
         AlertKind::StaleIngest => stale_message(f, lang),
+        AlertKind::NoTraffic => no_traffic_message(f, lang),
         AlertKind::OneUserKey => {
             let key = inert(f.subject.as_deref().unwrap_or(""), 80);
             match lang {
@@ -99,6 +100,37 @@ pub fn message(f: &Firing, lang: Lang) -> String {
                 "Error rate on {date} was {value} ({n} of {total} messages), above {threshold}: the bot is failing; check the Dify app and its model provider."
             ),
         },
+    }
+}
+
+fn no_traffic_message(f: &Firing, lang: Lang) -> String {
+    let Some(silent) = &f.silent else { return String::new() };
+    let newest = silent.newest_local.format("%Y-%m-%d %H:%M");
+    let read = silent.read_local.format("%Y-%m-%d %H:%M");
+    let working = span(silent.working, lang);
+    let limit = span(std::time::Duration::from_secs_f64(f.threshold.unwrap_or(0.0) * 3600.0), lang);
+    match lang {
+        Lang::Zh => format!(
+            "自 {newest} 起没有新的 Dify 消息：工作时间内已静默 {working}（上限 {limit}；以 {read} 的数据导入为准）。机器人、企业微信桥接（如 dify2openai）或 Dify 本身可能出了问题：请在企业微信里向机器人提一个问题试试，并查看桥接和 Dify 的日志。"
+        ),
+        Lang::En => format!(
+            "No new Dify message since {newest}: {working} of working hours without one (limit {limit}; as read by the ingest at {read}). The bot, the WeCom bridge (such as dify2openai) or Dify itself may be down: ask the bot a question in WeCom, and look at the bridge's and Dify's logs."
+        ),
+    }
+}
+
+/// A length of time as people say it: `2 小时 5 分` / `2 h 5 min`, `3 天 4 小时` / `3 d 4 h`,
+/// `45 分` / `45 min`.
+pub fn span(d: std::time::Duration, lang: Lang) -> String {
+    let minutes = d.as_secs() / 60;
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let (d_, h_, m_) = (lang.pick("天", "d"), lang.pick("小时", "h"), lang.pick("分", "min"));
+    match (days, hours, mins) {
+        (0, 0, m) => format!("{m} {m_}"),
+        (0, h, 0) => format!("{h} {h_}"),
+        (0, h, m) => format!("{h} {h_} {m} {m_}"),
+        (d, 0, _) => format!("{d} {d_}"),
+        (d, h, _) => format!("{d} {d_} {h} {h_}"),
     }
 }
 
@@ -145,30 +177,6 @@ pub fn severity_name(s: Severity) -> &'static str {
     }
 }
 
-/// The subject of an alert mail.
-pub fn mail_subject(f: &Firing, lang: Lang) -> String {
-    let what = match lang {
-        Lang::Zh => "itstat 告警",
-        Lang::En => "itstat alert",
-    };
-    format!("[{what}] {} ({})", f.kind.as_str(), severity_name(f.severity))
-}
-
-/// An alert as the WeCom group sees it.
-pub fn wecom_alert(f: &Firing, lang: Lang) -> String {
-    let colour = match f.severity {
-        Severity::Critical => "warning",
-        Severity::Warning => "comment",
-    };
-    format!(
-        "**{}** <font color=\"{colour}\">{} · {}</font>\n> {}",
-        lang.pick("itstat 告警", "itstat alert"),
-        f.kind.as_str(),
-        severity_name(f.severity),
-        message(f, lang)
-    )
-}
-
 /// The period's summary as the WeCom group sees it: the headline KPIs with their change, the
 /// warnings, and the top unanswered questions.
 pub fn wecom_summary(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
@@ -198,16 +206,15 @@ pub fn wecom_summary(data: &ReportData, detail: &ReportDetail, lang: Lang) -> St
     out
 }
 
-/// The text output of `itstat check`.
-pub fn check_text(date: NaiveDate, firings: &[(Firing, String)]) -> String {
-    if firings.is_empty() {
-        return format!("ok: no alert fires (day checked: {date})\n");
+/// The coverage warning of a checked day before the oldest message stored.
+pub fn before_data(day: NaiveDate, first: chrono::NaiveDateTime, lang: Lang) -> String {
+    let first = first.format("%Y-%m-%d %H:%M");
+    match lang {
+        Lang::Zh => format!("{day} 早于仓库中最早的消息（{first}）：这一天没有数据，结果不说明任何问题。"),
+        Lang::En => format!(
+            "{day} is before the oldest message in the warehouse ({first}): there is no data for it, so the check says nothing about it."
+        ),
     }
-    let mut out = String::new();
-    for (f, message) in firings {
-        let _ = writeln!(out, "{} {}: {message}", severity_name(f.severity).to_uppercase(), f.kind.as_str());
-    }
-    out
 }
 
 #[cfg(test)]

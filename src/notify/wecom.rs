@@ -3,8 +3,10 @@
 //! (docs/alerts.md, "WeCom").
 //!
 //! The webhook URL carries the robot's key, which lets anyone post into the group: it is never
-//! printed. Errors name the robot by host only, and reqwest's own errors are stripped of the
-//! URL. A post that times out, cannot connect or gets a 5xx is tried three times in all
+//! printed. Errors name the robot by host only, reqwest's own errors are stripped of the URL,
+//! and whatever the robot answers (an `errmsg` may echo the URL) is quoted with the key and
+//! every URL's secrets masked, so the key reaches neither stderr, `check`'s JSON nor the
+//! delivery log. A post that times out, cannot connect or gets a 5xx is tried three times in all
 //! (pauses of 1 s and 3 s); an `errcode` is the robot's verdict on the message and is not
 //! retried, except 45009 (too many posts this minute), after a pause.
 
@@ -37,6 +39,8 @@ struct Answer {
 pub struct Robot {
     client: reqwest::Client,
     url: String,
+    /// The webhook's `key`, to be masked wherever an answer quotes it.
+    key: Option<String>,
     /// Where the robot is, safe to print: scheme and host.
     pub shown: String,
 }
@@ -50,12 +54,15 @@ impl Robot {
             ));
         };
         let shown = shown_place(&url);
+        let key = url::Url::parse(&url).ok().and_then(|u| {
+            u.query_pairs().find(|(k, _)| k.eq_ignore_ascii_case("key")).map(|(_, v)| v.into_owned())
+        });
         let client = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
             .build()
             .map_err(|e| anyhow::anyhow!("setting up HTTPS for the WeCom robot: {}", e.without_url()))?;
-        Ok(Robot { client, url, shown })
+        Ok(Robot { client, url, key: key.filter(|k| !k.is_empty()), shown })
     }
 
     /// Posts `content` (cut to [`MAX_CONTENT_BYTES`]) as a markdown message.
@@ -69,7 +76,7 @@ impl Robot {
         loop {
             let (retry, error) = match self.attempt(&body).await {
                 Ok(()) => return Ok(()),
-                Err(e) => e,
+                Err((retry, error)) => (retry, self.masked(&error)),
             };
             if !retry || attempt == ATTEMPTS {
                 let after = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
@@ -80,6 +87,17 @@ impl Robot {
             pause *= 3;
             attempt += 1;
         }
+    }
+
+    /// Text quoted from the robot or the connection, with the key and every URL's secrets
+    /// masked.
+    fn masked(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        if let Some(key) = &self.key {
+            let encoded: String = url::form_urlencoded::byte_serialize(key.as_bytes()).collect();
+            out = out.replace(key.as_str(), "***").replace(&encoded, "***");
+        }
+        crate::error::mask_secrets(&out)
     }
 
     /// One post: `Ok`, or whether to retry and why not.
@@ -148,6 +166,20 @@ mod tests {
         let cut = fit(&text, MAX_CONTENT_BYTES);
         assert!(cut.len() <= MAX_CONTENT_BYTES && cut.ends_with('…'), "{}", cut.len());
         assert_eq!(fit("short", MAX_CONTENT_BYTES), "short");
+    }
+
+    #[test]
+    fn what_the_robot_quotes_is_masked() {
+        let settings = WecomSettings {
+            webhook: Some("https://robot.example/cgi-bin/webhook/send?key=k3y-5ecret".into()),
+            timeout: Duration::from_secs(1),
+        };
+        let robot = Robot::new(&settings).unwrap();
+        let echoed = robot.masked(
+            "invalid webhook url https://robot.example/cgi-bin/webhook/send?key=k3y-5ecret, key: k3y-5ecret",
+        );
+        assert!(!echoed.contains("k3y-5ecret"), "{echoed}");
+        assert!(echoed.contains("key=***") && echoed.ends_with("key: ***"), "{echoed}");
     }
 
     #[test]

@@ -1,13 +1,20 @@
 //! The alert rules of `itstat check` and the staleness warnings of reports (docs/alerts.md).
 //!
 //! Pure functions from facts the warehouse holds (the ingest runs, a day's KPIs, the day's
-//! busiest user key) and the thresholds of `[alerts]` to what fires. Wording belongs to the
-//! renderers (`crate::notify::text`); this module decides only *whether* and *with what numbers*.
+//! busiest user key, Dify's newest message) and the thresholds of `[alerts]` to what fires.
+//! What a team's robot then does with it — quiet hours ([`calendar`]), `for`, inhibition,
+//! silences, episodes, resolved notices and grouping ([`episodes`]) — is decided here too.
+//! Wording belongs to the renderers (`crate::notify::text`); this module decides only
+//! *whether*, *when* and *with what numbers*.
+
+pub mod calendar;
+pub mod episodes;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use std::time::Duration;
 
+use self::calendar::Calendar;
 use super::kpi::{Kpis, rate};
 
 /// The thresholds of `[alerts]`. An unset rate threshold turns its alert off.
@@ -22,6 +29,8 @@ pub struct Thresholds {
     pub min_kb_hit_rate: Option<f64>,
     pub max_transfer_rate: Option<f64>,
     pub max_error_rate: Option<f64>,
+    /// `no_traffic`: the longest stretch of working time without a new message; unset = off.
+    pub max_silence: Option<Duration>,
 }
 
 impl Default for Thresholds {
@@ -33,37 +42,84 @@ impl Default for Thresholds {
             min_kb_hit_rate: None,
             max_transfer_rate: None,
             max_error_rate: None,
+            max_silence: None,
         }
     }
 }
 
-/// What an alert is about; the JSON `kind`, named as docs/alerts.md names it.
+/// What an alert is about; the JSON `kind`, named as docs/alerts.md names it. The order is
+/// the order of a group within one severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
     StaleIngest,
+    NoTraffic,
+    ErrorRateHigh,
     OneUserKey,
     KbHitRateLow,
     TransferRateHigh,
-    ErrorRateHigh,
 }
 
 impl AlertKind {
+    /// Every kind.
+    pub const ALL: [AlertKind; 6] = [
+        AlertKind::StaleIngest,
+        AlertKind::NoTraffic,
+        AlertKind::ErrorRateHigh,
+        AlertKind::OneUserKey,
+        AlertKind::KbHitRateLow,
+        AlertKind::TransferRateHigh,
+    ];
+
     /// The name in the JSON, the delivery log and the episode table.
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::StaleIngest => "stale_ingest",
+            AlertKind::NoTraffic => "no_traffic",
             AlertKind::OneUserKey => "one_user_key",
             AlertKind::KbHitRateLow => "kb_hit_rate_low",
             AlertKind::TransferRateHigh => "transfer_rate_high",
             AlertKind::ErrorRateHigh => "error_rate_high",
         }
     }
+
+    /// The kind of a name, as [`AlertKind::as_str`] writes it.
+    pub fn parse(name: &str) -> Option<AlertKind> {
+        AlertKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// How urgent alerts of this kind are: the same for every alert of a kind.
+    pub fn severity(self) -> Severity {
+        match self {
+            AlertKind::StaleIngest | AlertKind::NoTraffic | AlertKind::ErrorRateHigh => Severity::Critical,
+            AlertKind::OneUserKey | AlertKind::KbHitRateLow | AlertKind::TransferRateHigh => {
+                Severity::Warning
+            }
+        }
+    }
+
+    /// Whether the alert is computed from the warehouse's data, and so means nothing while
+    /// `stale_ingest` fires (it is inhibited then).
+    pub fn from_data(self) -> bool {
+        self != AlertKind::StaleIngest
+    }
+
+    /// Whether `[alerts] for` applies: the KPI conditions of a day. `stale_ingest` and
+    /// `no_traffic` carry their own wait (`stale_after`, `max_silence`).
+    pub fn waits_for(self) -> bool {
+        matches!(
+            self,
+            AlertKind::OneUserKey
+                | AlertKind::KbHitRateLow
+                | AlertKind::TransferRateHigh
+                | AlertKind::ErrorRateHigh
+        )
+    }
 }
 
 /// How urgent an alert is: `critical` means the numbers themselves cannot be trusted (no
 /// fresh data, the bot failing); `warning` means they can, and say something is off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Critical,
@@ -150,6 +206,29 @@ pub struct Firing {
     pub staleness: Option<Staleness>,
     /// The counts behind a rate: (numerator, denominator).
     pub counts: Option<(i64, i64)>,
+    /// The details of `no_traffic`.
+    pub silent: Option<Silent>,
+}
+
+/// Why `no_traffic` fired: the newest message and the read that saw it, in local time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Silent {
+    /// Dify's newest included message, local wall-clock time.
+    pub newest_local: NaiveDateTime,
+    /// When the last successful ingest read Dify, local wall-clock time.
+    pub read_local: NaiveDateTime,
+    /// The working time between the two.
+    pub working: Duration,
+}
+
+/// What `no_traffic` judges: Dify's newest included message as the last successful ingest
+/// saw it (both naive UTC).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TrafficFacts {
+    /// The newest `created_at` of an included message in the warehouse.
+    pub newest: Option<NaiveDateTime>,
+    /// When the newest successful ingest started reading.
+    pub read_at: Option<NaiveDateTime>,
 }
 
 impl Firing {
@@ -163,6 +242,7 @@ impl Firing {
             subject: None,
             staleness: None,
             counts: None,
+            silent: None,
         }
     }
 
@@ -171,6 +251,25 @@ impl Firing {
     pub fn subject_key(&self) -> &str {
         self.subject.as_deref().unwrap_or("")
     }
+}
+
+/// `no_traffic`: no new included message for more than `max_silence` of working time, from
+/// the newest message to the last successful read of Dify. Off when `max_silence` is unset;
+/// quiet while the warehouse holds no message at all (`stale_ingest` speaks for an ingest that
+/// never ran).
+pub fn no_traffic(traffic: &TrafficFacts, t: &Thresholds, calendar: &Calendar) -> Option<Firing> {
+    let max = t.max_silence?;
+    let (newest, read_at) = (traffic.newest?, traffic.read_at?);
+    let working = calendar.working_time(newest, read_at);
+    if working <= max {
+        return None;
+    }
+    let mut f = Firing::new(AlertKind::NoTraffic, Severity::Critical);
+    f.value = Some(working.as_secs_f64() / 3600.0);
+    f.threshold = Some(max.as_secs_f64() / 3600.0);
+    f.silent =
+        Some(Silent { newest_local: calendar.local(newest), read_local: calendar.local(read_at), working });
+    Some(f)
 }
 
 /// `errors / messages` of a day: the share of bot messages that ended in an error.
@@ -429,6 +528,31 @@ mod tests {
             evaluate(&h, at(9, 1), Some(&d), &at_threshold).is_empty(),
             "a rate at its threshold is allowed"
         );
+    }
+
+    #[test]
+    fn no_traffic_counts_the_working_time_without_a_message() {
+        let calendar = Calendar::new(chrono_tz::Asia::Shanghai);
+        let t = Thresholds { max_silence: Some(Duration::from_secs(2 * 3600)), ..Thresholds::default() };
+        // 2026-12-03: newest message at 09:00 local (01:00 UTC).
+        let traffic = |read_h: u32, read_m: u32| TrafficFacts {
+            newest: Some(at(1, 0)),
+            read_at: Some(at(read_h, read_m)),
+        };
+        let fired = no_traffic(&traffic(3, 30), &t, &calendar).expect("2.5 h of working time");
+        assert_eq!((fired.kind, fired.severity), (AlertKind::NoTraffic, Severity::Critical));
+        assert_eq!((fired.value, fired.threshold), (Some(2.5), Some(2.0)));
+        let silent = fired.silent.unwrap();
+        assert_eq!((silent.newest_local, silent.read_local), (at(9, 0), at(11, 30)));
+        assert!(no_traffic(&traffic(3, 0), &t, &calendar).is_none(), "exactly max_silence is allowed");
+        assert!(no_traffic(&traffic(3, 30), &Thresholds::default(), &calendar).is_none(), "off by default");
+        assert!(
+            no_traffic(&TrafficFacts { newest: None, read_at: Some(at(3, 30)) }, &t, &calendar).is_none()
+        );
+        // 17:00 local to 09:00 the next morning: 1 h + 0.5 h of working time.
+        let night =
+            TrafficFacts { newest: Some(at(9, 0)), read_at: Some(at(1, 0) + chrono::Duration::days(1)) };
+        assert!(no_traffic(&night, &t, &calendar).is_none());
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! The delivery log (`deliveries`): what was mailed, for which period, to whom.
+//! The delivery log (`deliveries`): what was mailed, for which period, to whom. A recorded
+//! error passes through `mask_secrets` once more: it may quote a server that echoed a URL.
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
 
-use super::Warehouse;
-use crate::with_pool;
+use super::{Tx, Warehouse};
+use crate::error::mask_secrets;
+use crate::{with_conn, with_pool};
 
 /// One delivery attempt to record.
 #[derive(Debug, Clone)]
@@ -64,9 +66,30 @@ impl Warehouse {
                 .bind(d.subject)
                 .bind(d.attachment)
                 .bind(d.status)
-                .bind(d.error)
+                .bind(d.error.map(mask_secrets))
                 .bind(now)
                 .execute(pool)
+                .await
+                .map(|_| ())
+        })
+        .context("writing the delivery log")
+    }
+}
+
+impl Tx {
+    /// Records an attempt made at `at`, in this transaction (with what it told, for `check`).
+    pub async fn record_delivery_at(&mut self, d: &Delivery<'_>, at: NaiveDateTime) -> anyhow::Result<()> {
+        with_conn!(self, conn, Db => {
+            sqlx::query(include_str!("../../sql/warehouse/delivery_record.sql"))
+                .bind(d.report_kind)
+                .bind(d.period_label)
+                .bind(d.recipient)
+                .bind(d.subject)
+                .bind(d.attachment)
+                .bind(d.status)
+                .bind(d.error.map(mask_secrets))
+                .bind(at)
+                .execute(&mut *conn)
                 .await
                 .map(|_| ())
         })

@@ -72,9 +72,10 @@ impl Warehouse {
         Ok(())
     }
 
-    /// Records a run's start; returns its id.
+    /// Records a run's start; returns its id. The time is `crate::clock`'s, so the tests that
+    /// pin "now" see runs and alerts (stale_ingest, no_traffic) on one clock.
     pub async fn start_run(&self, mode: &str, cursor: Option<NaiveDateTime>) -> anyhow::Result<i64> {
-        let now = chrono::Utc::now().naive_utc();
+        let now = crate::clock::now().naive_utc();
         let (id,): (i64,) = with_pool!(self, pool, Db => {
             sqlx::query_as(include_str!("../../sql/warehouse/run_start.sql"))
                 .bind(now)
@@ -96,7 +97,7 @@ impl Warehouse {
         cursor: Option<NaiveDateTime>,
         error: Option<&str>,
     ) -> anyhow::Result<()> {
-        let now = chrono::Utc::now().naive_utc();
+        let now = crate::clock::now().naive_utc();
         with_pool!(self, pool, Db => {
             sqlx::query(include_str!("../../sql/warehouse/run_finish.sql"))
                 .bind(run_id)

@@ -13,7 +13,7 @@ use crate::reports::SmtpServer;
 use crate::support::*;
 
 /// The robot's key in the tests' webhook: it must never be printed.
-const KEY: &str = "robot-key-5f0c1d2e";
+pub const KEY: &str = "robot-key-5f0c1d2e";
 const MISS_TRANSFER: &str = "抱歉，您的问题可能不在服务业务范围内，请联系IT服务台";
 const HIT: &str = "请重启电脑";
 
@@ -31,6 +31,8 @@ pub enum Answer {
     Close,
     /// `200` with a body that is not JSON.
     Garbage,
+    /// `errcode` 93000 with an `errmsg` that quotes the webhook URL and its key.
+    EchoUrl,
 }
 
 /// A WeCom group robot on loopback: `POST /cgi-bin/webhook/send?key=KEY`, answered as the
@@ -148,6 +150,15 @@ fn serve(mut stream: TcpStream, answer: Answer, requests: &Mutex<Vec<Value>>) {
         Answer::Errcode(code) => (200, format!(r#"{{"errcode":{code},"errmsg":"refused by the test"}}"#)),
         Answer::Status(code) => (code, String::new()),
         Answer::Garbage => (200, "<html>gateway</html>".to_string()),
+        Answer::EchoUrl => {
+            let path = head.split_whitespace().nth(1).unwrap_or_default();
+            (
+                200,
+                format!(
+                    r#"{{"errcode":93000,"errmsg":"invalid webhook url http://127.0.0.1{path}, key {KEY}"}}"#
+                ),
+            )
+        }
     };
     respond(&mut stream, status, &text);
 }
@@ -155,7 +166,7 @@ fn serve(mut stream: TcpStream, answer: Answer, requests: &Mutex<Vec<Value>>) {
 /// 60 messages on 2026-11-02 made to fire every day alert: 40 from one user key ("bridge",
 /// 2/3 of the day), 6 errors (10 %), and of the 54 answered, 30 knowledge-base misses that
 /// also send the user to IT (hit rate 24/54, transfers in 30 of 60 sessions).
-fn troubled_day() -> Small {
+pub fn troubled_day() -> Small {
     let mut s = Small::new();
     let times: Vec<String> = (0..60)
         .map(|i| {
@@ -187,7 +198,7 @@ const TIGHT: &str = "[alerts]\nmin_kb_hit_rate = 0.6\nmax_transfer_rate = 0.4\nm
 const LOOSE: &str =
     "[alerts]\nmax_user_share = 0.7\nmin_kb_hit_rate = 0.4\nmax_transfer_rate = 0.6\nmax_error_rate = 0.2\n";
 
-async fn setup(s: &Small, backend: Backend, config: &str) -> (TestDb, TestWarehouse, Env) {
+pub async fn setup(s: &Small, backend: Backend, config: &str) -> (TestDb, TestWarehouse, Env) {
     let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
     let wh = TestWarehouse::new(backend).await;
     let env = Env::new(Some(&dify.url), &wh.url, config);
@@ -210,7 +221,7 @@ fn check(env: &Env, args: &[&str], code: i32) -> String {
     stdout.to_string()
 }
 
-fn kinds(json: &Value) -> Vec<String> {
+pub fn kinds(json: &Value) -> Vec<String> {
     let mut k: Vec<String> =
         json["alerts"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap().to_string()).collect();
     k.sort();
@@ -238,6 +249,10 @@ async fn each_kind_fires_on_data_made_for_it_and_stays_quiet_otherwise(backend: 
     assert!((one["value"].as_f64().unwrap() - 40.0 / 60.0).abs() < 1e-9);
     assert_eq!(one["threshold"], 0.5);
     assert!(one["message"].as_str().unwrap().contains("[identity]"), "names the fix: {one}");
+    assert_eq!((&one["subject"], &one["state"]), (&Value::from("bridge"), &Value::from("active")));
+    assert!(one["since"].as_str().unwrap().ends_with("+08:00"), "local time: {one}");
+    assert_eq!(json["pending"], Value::Array(vec![]));
+    assert_eq!(json["warnings"], Value::Array(vec![]), "the day is covered by the data");
     let kb = by_kind("kb_hit_rate_low");
     assert_eq!(
         (&kb["count"], &kb["total"], &kb["threshold"]),
@@ -245,6 +260,7 @@ async fn each_kind_fires_on_data_made_for_it_and_stays_quiet_otherwise(backend: 
     );
     let errors = by_kind("error_rate_high");
     assert_eq!((&errors["value"], &errors["severity"]), (&Value::from(0.1), &Value::from("critical")));
+    assert_eq!((&errors["subject"], &errors["state"]), (&Value::Null, &Value::from("active")));
     // The rates are the report's own numbers for that day.
     let report = env.report(&["--date", "2026-11-02"]);
     assert_eq!(by_kind("transfer_rate_high")["value"], report["totals"]["transfer_rate"]);
@@ -326,54 +342,108 @@ async fn notifications_go_once_per_episode_to_mail_and_wecom(backend: Backend) {
     env.extra.push(("ITSTAT_WECOM_WEBHOOK".into(), robot.webhook()));
     let day = ["--date", "2026-11-02", "--notify"];
 
-    // A dry run says what it would send and sends nothing.
+    // A dry run says what it would send — one post per channel — and sends and records nothing.
     let dry = check(&env, &["--date", "2026-11-02", "--notify", "--dry-run"], 3);
-    assert_eq!(dry.matches("would send").count(), 4, "2 alerts × 2 channels: {dry}");
+    assert_eq!(dry.matches(": would send (2 alert(s), 0 resolved)").count(), 2, "{dry}");
     assert!(robot.requests().is_empty() && smtp.messages().is_empty());
     assert_eq!(wh.count("SELECT COUNT(*) FROM deliveries").await, 0);
     assert_eq!(wh.count("SELECT COUNT(*) FROM alert_episodes").await, 0);
 
+    // Two alerts: one post and one mail, most severe first.
     let first = check(&env, &day, 3);
-    assert_eq!(first.matches(": sent").count(), 4, "{first}");
+    assert_eq!(first.matches(": sent (2 alert(s), 0 resolved)").count(), 2, "{first}");
     let posts = robot.contents();
-    assert_eq!(posts.len(), 2);
-    assert!(posts.iter().any(|p| p.contains("error_rate_high") && p.contains("10.0%")), "{posts:?}");
-    assert!(posts.iter().any(|p| p.contains("one_user_key") && p.contains("bridge")), "{posts:?}");
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let post = &posts[0];
+    assert!(
+        post.starts_with("**itstat 告警 · 2 条**\n<font color=\"warning\">error_rate_high · critical</font>"),
+        "{post}"
+    );
+    assert!(post.contains("10.0%") && post.contains("one_user_key · warning · bridge"), "{post}");
+    assert!(post.find("error_rate_high") < post.find("one_user_key"), "critical first: {post}");
     assert_eq!(robot.requests()[0]["msgtype"], "markdown");
     let mails = smtp.messages();
-    assert_eq!(mails.len(), 2);
+    assert_eq!(mails.len(), 1);
     let parsed = mail_parser::MessageParser::default().parse(&mails[0]).unwrap();
-    assert!(parsed.subject().unwrap().starts_with("[itstat 告警]"), "{:?}", parsed.subject());
+    assert_eq!(parsed.subject(), Some("[itstat 告警] error_rate_high (critical) +1"));
     assert_eq!(parsed.to().unwrap().first().unwrap().address().unwrap(), "ops@example.com");
+    let body = parsed.body_text(0).unwrap();
+    assert!(body.contains("[CRITICAL] error_rate_high · critical") && body.contains("bridge"), "{body}");
+    assert_eq!(
+        wh.count("SELECT COUNT(*) FROM deliveries WHERE report_kind = 'alerts' AND status = 'sent'").await,
+        2
+    );
 
     // Still firing within `repeat`: nothing new.
     let again = check(&env, &day, 3);
-    assert_eq!(again.matches(": skipped").count(), 4, "{again}");
-    assert_eq!((robot.requests().len(), smtp.messages().len()), (2, 2));
+    assert_eq!(again.matches("nothing due").count(), 2, "{again}");
+    assert_eq!((robot.requests().len(), smtp.messages().len()), (1, 1));
 
-    // The error alert stops (its threshold loosened): its episode closes; one_user_key's stays.
+    ends_then_fires_again(&env, &wh, &robot, &smtp, &config).await;
+}
+
+/// The error alert of `notifications_go_once_per_episode_to_mail_and_wecom` ends, fires
+/// again, and is reminded after `repeat`.
+async fn ends_then_fires_again(
+    env: &Env,
+    wh: &TestWarehouse,
+    robot: &Robot,
+    smtp: &SmtpServer,
+    config: &dyn Fn(&str) -> String,
+) {
+    let day = ["--date", "2026-11-02", "--notify"];
+    // The error alert stops (its threshold loosened): its episode ends and both channels are
+    // told so, once; one_user_key's episode stays open.
     std::fs::write(env.path().join("itstat.toml"), config("[alerts]\nmax_error_rate = 0.5\n")).unwrap();
-    check(&env, &day, 3);
-    assert_eq!(robot.requests().len(), 2);
+    let ended = check(env, &day, 3);
+    assert_eq!(ended.matches(": sent (0 alert(s), 1 resolved)").count(), 2, "{ended}");
+    let resolved = &robot.contents()[1];
+    assert!(
+        resolved
+            .starts_with("**itstat 已恢复**\n<font color=\"info\">✓ error_rate_high</font> 已恢复，持续 "),
+        "{resolved}"
+    );
+    assert!(!resolved.contains("one_user_key"), "{resolved}");
+    // (The maildir is not in order.)
+    let subjects: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| {
+            mail_parser::MessageParser::default().parse(m).unwrap().subject().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert!(subjects.iter().any(|s| s == "[itstat 已恢复] error_rate_high"), "{subjects:?}");
     assert_eq!(wh.count("SELECT COUNT(*) FROM alert_episodes WHERE cleared_at IS NULL").await, 1);
+    check(env, &day, 3);
+    assert_eq!(robot.requests().len(), 2, "a resolved notice goes once");
+
     // …and fires again: a new episode, sent at once.
     std::fs::write(env.path().join("itstat.toml"), config("[alerts]\nmax_error_rate = 0.05\n")).unwrap();
-    check(&env, &day, 3);
+    check(env, &day, 3);
     let contents = robot.contents();
     assert_eq!(contents.len(), 3);
-    assert!(contents[2].contains("error_rate_high"), "{}", contents[2]);
+    assert!(
+        contents[2].contains("error_rate_high") && !contents[2].contains("one_user_key"),
+        "{}",
+        contents[2]
+    );
     assert_eq!(wh.count("SELECT COUNT(*) FROM alert_episodes").await, 3);
-    assert_eq!(wh.count("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await, 6);
 
-    // After `repeat`, a reminder.
+    // After `repeat`, one reminder with both.
     std::fs::write(
         env.path().join("itstat.toml"),
         config("[alerts]\nmax_error_rate = 0.05\n").replace("repeat = \"1h\"", "repeat = \"1s\""),
     )
     .unwrap();
     std::thread::sleep(Duration::from_millis(1100));
-    check(&env, &day, 3);
-    assert_eq!(robot.requests().len(), 5, "both alerts reminded");
+    check(env, &day, 3);
+    let contents = robot.contents();
+    assert_eq!(contents.len(), 4, "both alerts reminded in one post");
+    assert!(
+        contents[3].contains("error_rate_high") && contents[3].contains("one_user_key"),
+        "{}",
+        contents[3]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -398,18 +468,46 @@ async fn the_robot_failing_is_exit_two_and_retried_by_the_next_check() {
     assert_eq!(robot.requests().len(), 4);
     assert_eq!(wh.count("SELECT COUNT(*) FROM deliveries WHERE status = 'sent'").await, 1);
 
-    // A robot that does not answer in time, or answers garbage, three times: exit 2.
+    // A robot that does not answer in time, or answers garbage, three times: exit 2. Two alerts
+    // are one post: three attempts in all, each bounded by the timeout (not six).
     std::fs::write(
         env.path().join("itstat.toml"),
-        config.replace("[alerts]\n", "[alerts]\nrepeat = \"0s\"\n"),
+        config
+            .replace("[alerts]\n", "[alerts]\nrepeat = \"1s\"\nmax_user_share = 0.5\n")
+            .replace("max_user_share = 1.0\n", ""),
     )
     .unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
     robot.then(&[Answer::Slow(Duration::from_secs(3)); 3]);
-    let err = error_line(&env.fails(&day, 2));
+    let before = robot.requests().len();
+    let out = env.run(&["check", "--date", "2026-11-02", "--notify", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = error_line(&String::from_utf8_lossy(&out.stderr));
     assert!(err.contains("after 3 attempts") && err.contains("no answer in time"), "{err}");
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["alerts"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(json["notifications"][0]["status"], "failed");
+    assert_eq!(json["notifications"][0]["alerts"].as_array().unwrap().len(), 2);
+    assert_eq!(robot.requests().len() - before, 3, "one post, three attempts");
     robot.then(&[Answer::Garbage; 3]);
     let err = error_line(&env.fails(&day, 2));
     assert!(err.contains("not the robot's JSON"), "{err}");
+
+    // A robot whose answer echoes the webhook: the key is masked on stderr, in the JSON and in
+    // the delivery log.
+    robot.then(&[Answer::EchoUrl]);
+    let out = env.run(&["check", "--date", "2026-11-02", "--notify", "--format", "json"]);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("key=***") && !stderr.contains(KEY), "{stderr}");
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    let error = json["notifications"][0]["error"].as_str().unwrap();
+    assert!(error.contains("errcode 93000") && !error.contains(KEY), "{error}");
+    let logged = wh.query_strings("SELECT error FROM deliveries WHERE status = 'failed'").await;
+    assert!(
+        logged.iter().all(|e| !e.contains(KEY)) && logged.iter().any(|e| e.contains("key=***")),
+        "{logged:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

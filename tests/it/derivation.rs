@@ -539,19 +539,19 @@ async fn report_json_carries_the_rules(backend: Backend) {
 
 /// Whether this process runs as root (which ignores file modes: the run then drops to
 /// `nobody`, as `reliability.rs` does, to meet a read-only file the way an operator would).
-fn running_as_root() -> bool {
+pub(crate) fn running_as_root() -> bool {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
 }
 
-fn chmod(path: &Path, mode: u32) {
+pub(crate) fn chmod(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
 /// Runs the binary as an unprivileged user when the tests run as root (a copy of the binary in
 /// the world-readable work dir: the build folder may be private).
-fn run_unprivileged(env: &Env, args: &[&str]) -> Output {
+pub(crate) fn run_unprivileged(env: &Env, args: &[&str]) -> Output {
     use std::os::unix::process::CommandExt;
     if !running_as_root() {
         return env.command(args).output().unwrap();

@@ -11,6 +11,7 @@ mod reference;
 mod support;
 
 mod alerts;
+mod alerts_habits;
 mod cli;
 mod derivation;
 mod export;
