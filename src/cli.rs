@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::calendar::{Lang, PeriodKind};
+
 /// ETL and reports for an IT help desk chatbot running on Dify.
 ///
 /// Reads Dify's messages incrementally into a local warehouse, applies the help desk's rules
@@ -291,20 +293,6 @@ pub struct IngestArgs {
     pub wait: u64,
 }
 
-/// The kind of period a report covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PeriodKind {
-    /// One local calendar day.
-    Day,
-    /// An ISO week, Monday to Sunday.
-    Week,
-    /// A calendar month.
-    Month,
-    /// `--from A --to B`, both dates included.
-    Custom,
-}
-
 /// Output formats of `itstat report`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -347,7 +335,7 @@ pub struct ReportArgs {
 
     /// Label language. Default: `[report] lang`.
     #[arg(long, value_enum)]
-    pub lang: Option<crate::config::Lang>,
+    pub lang: Option<Lang>,
 
     /// Email the report (with the workbook) to `--to` addresses or `[mail] to`.
     #[arg(long)]

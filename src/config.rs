@@ -2,7 +2,7 @@
 //!
 //! Precedence is flag > environment variable > config file > built-in default
 //! (README, "Configuration"); the one command whose flags override settings
-//! (`report --out/--lang`) puts them on top in `crate::run_with`. The file is parsed with
+//! (`report --out/--lang`) puts them on top in `crate::cmd::run_with`. The file is parsed with
 //! `deny_unknown_fields`, so a typo is an error naming the file, the line and the keys that
 //! exist. Everything is validated and parsed here (durations, time zone, regexes, identity
 //! source, language, TLS mode, mail addresses), so commands receive typed values and never
@@ -17,10 +17,12 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::bail_user;
+use crate::calendar::Lang;
 use crate::error::user_error;
+use crate::schedule::ScheduleJob;
 use crate::transform::alerts::Thresholds;
 use crate::transform::alerts::calendar::{Calendar, DEFAULT_WORKING_HOURS, DayWindow, parse_weekday};
 use crate::transform::rules::{RuleParts, RulesInForce, normalise_pattern};
@@ -36,16 +38,6 @@ const DEFAULT_WAREHOUSE_URL: &str = "sqlite://itstat.db";
 
 /// The report folder when `[report] out_dir` is not set (resolved like the warehouse).
 const DEFAULT_OUT_DIR: &str = "reports";
-
-/// The label language of reports: `[report] lang`, and the value of `report --lang`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    /// Chinese.
-    Zh,
-    /// English.
-    En,
-}
 
 /// How the connection to the SMTP server is secured (`[mail] tls`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,14 +159,6 @@ pub struct GapsSettings {
     pub api_key: Option<String>,
     /// How long one request may take.
     pub timeout: Duration,
-}
-
-/// One `[[schedule]]` job.
-#[derive(Debug, Clone)]
-pub struct ScheduleJob {
-    pub name: String,
-    pub cron: String,
-    pub run: Vec<String>,
 }
 
 /// The merged, validated settings every command receives.
@@ -371,7 +355,7 @@ fn env_var(name: &str) -> Option<String> {
 impl Settings {
     /// Loads the config file (`--config`/`$ITSTAT_CONFIG` already resolved by clap into `path`,
     /// else `./itstat.toml` when it exists), applies the environment, validates. A command's
-    /// own flags go on top in `crate::run_with`.
+    /// own flags go on top in `crate::cmd::run_with`.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Settings> {
         let (file, config_path) = match path {
             Some(p) => (read_checked(p)?, Some(p.to_path_buf())),
@@ -904,7 +888,7 @@ fn compile_regex(pattern: &str, place: &str, key: &str) -> anyhow::Result<regex:
 }
 
 fn check_warehouse_url(url: &str, place: &str) -> anyhow::Result<()> {
-    if url.starts_with("sqlite:") || is_postgres_url(url) {
+    if url.starts_with("sqlite:") || crate::db::is_postgres_url(url) {
         return Ok(());
     }
     Err(user_error(format!(
@@ -915,26 +899,12 @@ fn check_warehouse_url(url: &str, place: &str) -> anyhow::Result<()> {
 
 /// A Dify URL that cannot be parsed is refused here, before any command starts a run.
 fn check_dify_url(url: &str, place: &str) -> anyhow::Result<()> {
-    postgres_options(url).map(|_| ()).map_err(|e| {
+    crate::db::postgres_options(url).map(|_| ()).map_err(|e| {
         user_error(format!(
             "{place}: the Dify URL \"{}\" is not a valid postgres:// URL ({e}); fix `[dify] url` or ITSTAT_DIFY_URL",
             crate::error::redact_url(url)
         ))
     })
-}
-
-/// Parses a `postgres://` or `postgresql://` URL. sqlx alone takes any scheme (`mysql://…`
-/// would be tried as PostgreSQL and fail later as an unreachable host).
-pub fn postgres_options(url: &str) -> Result<sqlx::postgres::PgConnectOptions, String> {
-    use std::str::FromStr;
-    if !is_postgres_url(url) {
-        return Err("it must start with postgres://".to_string());
-    }
-    sqlx::postgres::PgConnectOptions::from_str(url).map_err(|e| e.to_string())
-}
-
-fn is_postgres_url(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 #[cfg(test)]

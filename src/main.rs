@@ -20,7 +20,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let code = match runtime.block_on(itstat::run(cli)) {
+    let code = match runtime.block_on(itstat::cmd::run(cli)) {
         Ok(()) => 0,
         // `check` printed its alerts on stdout; exit 3 says the rest.
         Err(err) if itstat::error::is_alerts_fired(&err) => 3,

@@ -9,10 +9,17 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use clap::Parser;
 
+use crate::calendar::Period;
 use crate::cli::{Cli, Command};
-use crate::config::ScheduleJob;
 use crate::error::redact_url;
-use crate::report::period::Period;
+
+/// One `[[schedule]]` job.
+#[derive(Debug, Clone)]
+pub struct ScheduleJob {
+    pub name: String,
+    pub cron: String,
+    pub run: Vec<String>,
+}
 
 /// A job ready to run.
 #[derive(Debug, Clone)]

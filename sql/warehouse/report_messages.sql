@@ -1,6 +1,8 @@
 -- Included messages dated in [$1, $2], or belonging to a session that starts in it, with
 -- their current operator marks (the view current_marks) and feedback:
 -- the input of the KPIs.
+-- `tokens` and `has_like`/`has_dislike` are the rules transform::kpi::{message_tokens, has_rating}
+-- as SQL; the test `report_rows_follow_the_token_and_feedback_rules` checks they agree.
 SELECT m.message_id, m.user_key, m.local_date, m.session_id, m.session_start, m.session_date,
        m.created_at, m.state, m.kb_hit, m.transfer,
        km.value AS kb_mark,

@@ -249,7 +249,7 @@ fn list_text(settings: &Settings, l: &Listing, now: NaiveDateTime) -> String {
                 subject_of(e),
                 local(settings, e.opened_at),
                 local(settings, end),
-                span(e.lasted(end), crate::config::Lang::En)
+                span(e.lasted(end), crate::calendar::Lang::En)
             )
         })
         .collect();

@@ -18,13 +18,14 @@ mod output;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, Utc};
 
 use crate::bail_user;
-use crate::cli::{CheckArgs, PeriodKind};
+use crate::calendar::PeriodKind;
+use crate::calendar::{Period, local_midnight_utc, parse_date};
+use crate::cli::CheckArgs;
 use crate::config::Settings;
 use crate::error::{AlertsFired, one_line};
 use crate::notify::group::{FiringEntry, Group};
 use crate::notify::{self, Note, Target, text};
 use crate::pipeline::{self, Access};
-use crate::report::period::{Period, local_midnight_utc, parse_date};
 use crate::report::warnings::ReportWarning;
 use crate::transform::alerts::episodes::{self, Episode, Habits, Judgement, Silence};
 use crate::transform::alerts::{DayFacts, Firing, IngestHealth, TrafficFacts, evaluate, no_traffic};

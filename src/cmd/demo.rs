@@ -69,5 +69,5 @@ fn demo_settings(dir: &Path) -> anyhow::Result<Settings> {
 async fn in_process(settings: &Settings, args: &[&str]) -> anyhow::Result<()> {
     let cli = Cli::try_parse_from(std::iter::once("itstat").chain(args.iter().copied()))
         .map_err(|e| anyhow::anyhow!("demo command {args:?}: {e}"))?;
-    crate::run_boxed(settings, &cli.command).await
+    crate::cmd::run_boxed(settings, &cli.command).await
 }

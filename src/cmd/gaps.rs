@@ -6,11 +6,11 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use serde_json::json;
 
+use crate::calendar::Period;
 use crate::cli::{GapsArgs, ListFormat};
 use crate::config::Settings;
 use crate::gaps::{self, Gaps};
 use crate::pipeline::{self, Access};
-use crate::report::period::Period;
 use crate::textsafe::short;
 use crate::transform::gaps::Gap;
 

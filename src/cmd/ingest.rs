@@ -18,7 +18,7 @@ fn scope(args: &IngestArgs) -> anyhow::Result<Scope> {
     } else if args.reclassify {
         Scope::Reclassify
     } else if let Some(date) = &args.since {
-        Scope::Since(crate::report::period::parse_date(date, "--since")?)
+        Scope::Since(crate::calendar::parse_date(date, "--since")?)
     } else {
         Scope::Incremental
     })

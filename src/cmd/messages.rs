@@ -9,11 +9,11 @@ use serde::Serialize;
 
 use super::ids::{resolve_one, short_ids};
 use crate::bail_user;
+use crate::calendar::{local_midnight_utc, parse_date};
 use crate::cli::{ListFormat, MessagesArgs, MessagesCommand};
 use crate::config::Settings;
 use crate::error::user_error;
 use crate::pipeline::{self, Access};
-use crate::report::period::{local_midnight_utc, parse_date};
 use crate::textsafe::{short, terminal};
 use crate::transform::RulesInForce;
 use crate::transform::marks;

@@ -16,14 +16,15 @@ use lettre::Message;
 use lettre::message::Mailbox;
 
 use crate::bail_user;
-use crate::cli::{PeriodKind, ReportArgs, ReportFormat};
+use crate::calendar::Lang;
+use crate::calendar::Period;
+use crate::calendar::PeriodKind;
+use crate::cli::{ReportArgs, ReportFormat};
 use crate::config::Settings;
 use crate::fsutil::write_atomic;
 use crate::notify::WECOM_RECIPIENT;
 use crate::pipeline::{self, Access};
 use crate::report::detail::ReportDetail;
-use crate::report::labels::Lang;
-use crate::report::period::Period;
 use crate::report::{self, ReportData, email, json, markdown, warnings, xlsx};
 use crate::warehouse::Warehouse;
 use crate::warehouse::deliveries::Delivery;

@@ -357,11 +357,11 @@ async fn run_job_on_thread(shared: Arc<Shared>, job: Job) -> bool {
 /// start. Settings made without a file (tests, `demo`) are used as they are.
 async fn run_current(settings: &Settings, command: &crate::cli::Command) -> anyhow::Result<()> {
     let Some(path) = &settings.config_path else {
-        return crate::run_boxed(settings, command).await;
+        return crate::cmd::run_boxed(settings, command).await;
     };
     let current = Settings::load(Some(path))
         .map_err(|e| e.context(format!("{} no longer loads, so the job did not run", path.display())))?;
-    crate::run_boxed(&current, command).await
+    crate::cmd::run_boxed(&current, command).await
 }
 
 /// Runs one job in-process, records it, and reports a failure; true if it succeeded. A

@@ -101,7 +101,7 @@ impl DifySource {
     /// `timeout` bounds this and every later wait on Dify.
     pub async fn connect(url: &str, timeout: Duration) -> anyhow::Result<DifySource> {
         let place = url_place(url);
-        let options: PgConnectOptions = crate::config::postgres_options(url).map_err(|e| {
+        let options: PgConnectOptions = crate::db::postgres_options(url).map_err(|e| {
             crate::error::user_error(format!(
                 "the Dify URL for {place} is not a valid postgres:// URL ({e}); fix `[dify] url` or ITSTAT_DIFY_URL"
             ))
@@ -109,7 +109,7 @@ impl DifySource {
         let options = options
             .application_name("itstat")
             .log_statements(tracing::log::LevelFilter::Trace)
-            .log_slow_statements(tracing::log::LevelFilter::Debug, crate::warehouse::SLOW_STATEMENT);
+            .log_slow_statements(tracing::log::LevelFilter::Debug, crate::db::SLOW_STATEMENT);
         let connect = options.connect();
         let conn = within(timeout, connect)
             .await

@@ -19,8 +19,9 @@ use std::collections::HashMap;
 use anyhow::Context;
 use tracing::warn;
 
-use crate::config::{Lang, Settings};
-use crate::report::period::Period;
+use crate::calendar::Lang;
+use crate::calendar::Period;
+use crate::config::Settings;
 use crate::transform::gaps;
 use crate::transform::gaps::{Distinct, Gap, GapMessage, assemble, distinct, number, union, wording_labels};
 use crate::transform::marks::{effective, is_unhit};

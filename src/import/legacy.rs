@@ -52,14 +52,14 @@ pub struct LegacyData {
 /// Reads and converts the legacy tables. Timestamps without a zone are local to `tz`.
 pub async fn read(url: &str, tz: Tz) -> anyhow::Result<LegacyData> {
     let place = url_place(url);
-    let options: PgConnectOptions = crate::config::postgres_options(url).map_err(|e| {
+    let options: PgConnectOptions = crate::db::postgres_options(url).map_err(|e| {
         crate::error::user_error(format!(
             "`--from`: not a postgres:// URL for {place} ({e}); fix `--from` or ITSTAT_LEGACY_URL"
         ))
     })?;
     let mut conn: PgConnection = options
         .application_name("itstat")
-        .log_slow_statements(tracing::log::LevelFilter::Debug, crate::warehouse::SLOW_STATEMENT)
+        .log_slow_statements(tracing::log::LevelFilter::Debug, crate::db::SLOW_STATEMENT)
         .connect()
         .await
         .with_context(|| format!("cannot connect to the legacy database at {place}"))?;

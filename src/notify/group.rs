@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 
 use super::text::{inert, severity_name, span};
 use super::wecom::{MAX_CONTENT_BYTES, fit};
-use crate::config::Lang;
+use crate::calendar::Lang;
 use crate::transform::alerts::Firing;
 use crate::transform::alerts::episodes::Episode;
 

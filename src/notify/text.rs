@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 
-use crate::config::Lang;
+use crate::calendar::Lang;
 use crate::report::ReportData;
 use crate::report::detail::ReportDetail;
 use crate::report::format::kpi_row;

@@ -469,9 +469,7 @@ impl Ingest<'_> {
     async fn window_start(&self, scope: Scope) -> anyhow::Result<Option<NaiveDateTime>> {
         Ok(match scope {
             Scope::Full | Scope::Reclassify | Scope::File => None,
-            Scope::Since(date) => {
-                Some(crate::report::period::local_midnight_utc(self.settings.rules.tz, date))
-            }
+            Scope::Since(date) => Some(crate::calendar::local_midnight_utc(self.settings.rules.tz, date)),
             Scope::Incremental => {
                 let lookback = chrono::Duration::from_std(self.settings.dify.lookback).unwrap_or_default();
                 self.wh.cursor().await?.map(|c| c - lookback)
@@ -829,9 +827,7 @@ pub async fn dry_run(settings: &Settings, plan: &IngestPlan, from_file: Option<&
                 let lookback = chrono::Duration::from_std(settings.dify.lookback).unwrap_or_default();
                 wh.cursor().await?.map(|c| c - lookback)
             }
-            (_, Scope::Since(date)) => {
-                Some(crate::report::period::local_midnight_utc(settings.rules.tz, date))
-            }
+            (_, Scope::Since(date)) => Some(crate::calendar::local_midnight_utc(settings.rules.tz, date)),
             _ => None,
         };
         reader

@@ -124,9 +124,9 @@ pub struct ReportDetail {
 use chrono_tz::Tz;
 use polars::prelude::*;
 
-use super::period::Period;
+use crate::calendar::Period;
 use crate::extract::frame::{from_micros, micros};
-use crate::transform::time::{epoch_days, from_epoch_days, to_local};
+use crate::transform::time::{from_epoch_days, in_dates, to_local};
 use crate::transform::{detail as rules_detail, marks, sessions};
 use crate::warehouse::report::{DetailEntry, DetailMark, DetailMessage};
 
@@ -142,8 +142,7 @@ pub struct DetailInputs {
 }
 
 fn in_period(column: &str, period: &Period) -> Expr {
-    let days = col(column).cast(DataType::Int32);
-    days.clone().gt_eq(lit(epoch_days(period.start))).and(days.lt_eq(lit(epoch_days(period.end))))
+    in_dates(column, period.start, period.end)
 }
 
 /// Builds the detail rows of `period`.

@@ -25,8 +25,9 @@ use super::ReportData;
 use super::chart::{self, COUNTS, Chart, HEIGHT, RATES, Series, WIDTH};
 use super::detail::ReportDetail;
 use super::format::kpi_row;
-use super::labels::{HEADLINE, KPIS, Lang, kpi_label, report_title};
+use super::labels::{HEADLINE, KPIS, kpi_label, report_title};
 use crate::bail_user;
+use crate::calendar::Lang;
 use crate::textsafe::{acts, cut, push_visible, short};
 
 /// How many unanswered questions the mail lists.
@@ -320,9 +321,9 @@ mod tests {
     use mail_parser::{MessageParser, MimeHeaders, PartType};
 
     use super::*;
-    use crate::cli::PeriodKind;
+    use crate::calendar::Period;
+    use crate::calendar::PeriodKind;
     use crate::report::detail::UnansweredRow;
-    use crate::report::period::Period;
     use crate::transform::kpi::Kpis;
 
     /// Questions an attacker (or a careless paste) can put in front of a manager.

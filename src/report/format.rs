@@ -1,6 +1,7 @@
 //! Values and changes in words, shared by the Markdown summary and the email.
 
-use super::labels::{KpiKind, KpiLabel, Lang};
+use super::labels::{KpiKind, KpiLabel};
+use crate::calendar::Lang;
 use crate::transform::kpi::Kpis;
 
 /// A KPI's value as a number, by key (`None` for a null rate or latency).

@@ -9,7 +9,7 @@ use crate::transform::kpi::Kpis;
 
 #[derive(Serialize)]
 struct PeriodJson<'a> {
-    kind: crate::cli::PeriodKind,
+    kind: crate::calendar::PeriodKind,
     start: String,
     end: String,
     timezone: &'a str,

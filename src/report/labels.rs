@@ -3,7 +3,7 @@
 //! from here, so the formats use the same names.
 
 /// The label language, parsed by the config (`[report] lang`, `report --lang`).
-pub use crate::config::Lang;
+use crate::calendar::Lang;
 use crate::transform::messages::MessageState;
 
 impl Lang {
@@ -256,8 +256,8 @@ pub const HEADLINE: &[&str] = &[
 ];
 
 /// The report's name: "IT客服机器人日报" / "IT help desk bot daily report".
-pub fn report_title(kind: crate::cli::PeriodKind, lang: Lang) -> &'static str {
-    use crate::cli::PeriodKind::*;
+pub fn report_title(kind: crate::calendar::PeriodKind, lang: Lang) -> &'static str {
+    use crate::calendar::PeriodKind::*;
     match (kind, lang) {
         (Day, Lang::Zh) => "IT客服机器人日报",
         (Week, Lang::Zh) => "IT客服机器人周报",

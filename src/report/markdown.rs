@@ -11,7 +11,8 @@ use super::ReportData;
 use super::detail::ReportDetail;
 use super::email::SUMMARY_QUESTION_CHARS;
 use super::format::kpi_row;
-use super::labels::{HEADLINE, Lang, kpi_label, report_title};
+use super::labels::{HEADLINE, kpi_label, report_title};
+use crate::calendar::Lang;
 use crate::textsafe::{acts, cut, push_visible};
 
 /// How many unanswered questions the summary lists.

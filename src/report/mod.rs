@@ -11,7 +11,6 @@ pub mod format;
 pub mod json;
 pub mod labels;
 pub mod markdown;
-pub mod period;
 pub mod warnings;
 pub mod xlsx;
 
@@ -19,11 +18,11 @@ use anyhow::Context;
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
+use crate::calendar::Period;
 use crate::transform::RulesInForce;
 use crate::transform::kpi::{self, Kpis};
 use crate::warehouse::Warehouse;
 use detail::ReportDetail;
-use period::Period;
 
 /// Everything a report shows.
 #[derive(Debug, Clone)]
@@ -141,7 +140,7 @@ pub async fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::PeriodKind;
+    use crate::calendar::PeriodKind;
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("a real date")

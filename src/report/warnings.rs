@@ -7,9 +7,9 @@
 use chrono::Days;
 use serde::Serialize;
 
-use super::labels::Lang;
 use super::local;
-use super::period::{Period, local_midnight_utc};
+use crate::calendar::Lang;
+use crate::calendar::{Period, local_midnight_utc};
 use crate::config::Settings;
 use crate::transform::alerts::{DataWarning, Staleness, data_warnings};
 use crate::warehouse::Warehouse;

@@ -20,8 +20,9 @@ use super::ReportData;
 use super::detail::{
     ManualKind, ManualRow, MessageDetail, Outcome, ReportDetail, SessionDetail, UnansweredRow, UserRow,
 };
-use super::labels::{self, KPIS, KpiKind, KpiLabel, Lang};
-use super::period::Period;
+use super::labels::{self, KPIS, KpiKind, KpiLabel};
+use crate::calendar::Lang;
+use crate::calendar::Period;
 use crate::transform::RulesInForce;
 use crate::transform::kpi::Kpis;
 use crate::transform::rules::Identity;
@@ -986,7 +987,7 @@ mod tests {
     use chrono_tz::Asia::Shanghai;
 
     use super::*;
-    use crate::cli::PeriodKind;
+    use crate::calendar::PeriodKind;
     use crate::transform::messages::MessageState;
 
     const HOSTILE: &[&str] = &[

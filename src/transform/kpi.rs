@@ -18,7 +18,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::messages::MessageState;
-use super::time::epoch_days;
+use super::time::in_dates;
 use super::{marks, sessions};
 
 /// Every KPI of docs/metrics.md §5, in the order of the contract.
@@ -49,6 +49,23 @@ pub struct Kpis {
     pub latency_p95_s: Option<f64>,
 }
 
+/// A bot message's `tokens` (docs/metrics.md §5): its question's and its answer's, as Dify
+/// counted them. sql/warehouse/report_messages.sql computes the same sum in the query that
+/// loads the KPI input; `report_rows_follow_the_token_and_feedback_rules` (tests/it/report.rs)
+/// checks that the two agree.
+pub fn message_tokens(message_tokens: i64, answer_tokens: i64) -> i64 {
+    message_tokens + answer_tokens
+}
+
+/// Whether a message counts in `likes` (`rating` = "like") or `dislikes` ("dislike")
+/// (docs/metrics.md §5): one of its current feedbacks, the user's or an admin's, says so. A
+/// message liked by both counts once; one with a like and a dislike counts in both. The
+/// `has_like` / `has_dislike` columns of sql/warehouse/report_messages.sql and
+/// detail_messages.sql are this rule as `EXISTS`, under the same test as [`message_tokens`].
+pub fn has_rating<'a>(ratings: impl IntoIterator<Item = &'a str>, rating: &str) -> bool {
+    ratings.into_iter().any(|r| r == rating)
+}
+
 /// `numerator / denominator`, or `None` when the denominator is 0.
 pub fn rate(numerator: i64, denominator: i64) -> Option<f64> {
     (denominator != 0).then(|| numerator as f64 / denominator as f64)
@@ -59,11 +76,6 @@ pub fn prepare(messages: DataFrame) -> PolarsResult<DataFrame> {
     marks::apply(messages.lazy()).collect()
 }
 
-fn in_range(column: &str, from: NaiveDate, to: NaiveDate) -> Expr {
-    let days = col(column).cast(DataType::Int32);
-    days.clone().gt_eq(lit(epoch_days(from))).and(days.lt_eq(lit(epoch_days(to))))
-}
-
 /// The KPIs of local dates `from..=to`. `messages` must come from [`prepare`].
 pub fn compute(
     messages: &DataFrame,
@@ -71,10 +83,10 @@ pub fn compute(
     from: NaiveDate,
     to: NaiveDate,
 ) -> PolarsResult<Kpis> {
-    let msgs = messages.clone().lazy().filter(in_range("local_date", from, to)).collect()?;
+    let msgs = messages.clone().lazy().filter(in_dates("local_date", from, to)).collect()?;
     let sess =
-        sessions::summarize(messages.clone().lazy().filter(in_range("session_date", from, to))).collect()?;
-    let ents = entries.clone().lazy().filter(in_range("local_date", from, to)).collect()?;
+        sessions::summarize(messages.clone().lazy().filter(in_dates("session_date", from, to))).collect()?;
+    let ents = entries.clone().lazy().filter(in_dates("local_date", from, to)).collect()?;
 
     let m = message_counts(&msgs)?;
     let s = session_counts(&sess)?;
@@ -235,6 +247,7 @@ fn float(row: &DataFrame, name: &str) -> PolarsResult<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transform::time::epoch_days;
 
     fn d(day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, day).unwrap()

@@ -20,7 +20,4 @@ pub mod sessions;
 pub mod time;
 pub mod wording;
 
-#[cfg(test)]
-mod fuzz;
-
 pub use rules::RulesInForce;

@@ -19,6 +19,13 @@ pub fn epoch_days(date: NaiveDate) -> i32 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")).num_days() as i32
 }
 
+/// Expression: the rows whose local date column (a Polars `Date`) lies in `from..=to` — the
+/// one rule of which rows a period holds (docs/metrics.md §6), for the KPIs and the detail sheets.
+pub fn in_dates(column: &str, from: NaiveDate, to: NaiveDate) -> Expr {
+    let days = col(column).cast(DataType::Int32);
+    days.clone().gt_eq(lit(epoch_days(from))).and(days.lt_eq(lit(epoch_days(to))))
+}
+
 /// The date of Polars' day number.
 pub fn from_epoch_days(days: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")

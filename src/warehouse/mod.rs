@@ -303,10 +303,6 @@ fn busy(err: sqlx::Error, place: &str) -> anyhow::Error {
     }
 }
 
-/// Statements slower than this are logged at debug level. sqlx warns about them by default,
-/// with the whole SQL text, and reading all of Dify in one streamed query is slow by nature.
-pub const SLOW_STATEMENT: Duration = Duration::from_secs(1);
-
 /// Messages per ingest batch into SQLite, when `--batch-size` does not say: memory grows with
 /// the batch (three are in flight), speed does not (docs/performance.md, "Memory").
 pub const DEFAULT_BATCH_SIZE_SQLITE: usize = 10_000;
@@ -361,7 +357,7 @@ async fn open_sqlite(
         // (`checkpoint.rs`). Cron runs write far less, and each close folds the WAL back.
         .pragma("wal_autocheckpoint", "50000")
         .log_statements(tracing::log::LevelFilter::Trace)
-        .log_slow_statements(tracing::log::LevelFilter::Debug, SLOW_STATEMENT);
+        .log_slow_statements(tracing::log::LevelFilter::Debug, crate::db::SLOW_STATEMENT);
     // SQLite runs one writer at a time anyway; a second connection serves reads meanwhile.
     let pool_options = SqlitePoolOptions::new().max_connections(2);
     // Switching a new file to WAL needs a moment of exclusive access, and SQLite answers
@@ -416,7 +412,7 @@ fn is_locked(err: &sqlx::Error) -> bool {
 }
 
 async fn open_postgres(url: &str, place: &str) -> anyhow::Result<PgPool> {
-    let options = crate::config::postgres_options(url).map_err(|e| {
+    let options = crate::db::postgres_options(url).map_err(|e| {
         user_error(format!(
             "warehouse URL for {place} is not a valid postgres:// URL ({e}); fix `[warehouse] url` or ITSTAT_WAREHOUSE_URL"
         ))
@@ -424,7 +420,7 @@ async fn open_postgres(url: &str, place: &str) -> anyhow::Result<PgPool> {
     let options = options
         .application_name("itstat")
         .log_statements(tracing::log::LevelFilter::Trace)
-        .log_slow_statements(tracing::log::LevelFilter::Debug, SLOW_STATEMENT);
+        .log_slow_statements(tracing::log::LevelFilter::Debug, crate::db::SLOW_STATEMENT);
     // One plain connection first: a server that is down fails at once, without the pool's
     // retries.
     let probe =

@@ -21,4 +21,5 @@ mod operators;
 mod reliability;
 mod report;
 mod reports;
+mod rules_fuzz;
 mod unattended;

@@ -115,3 +115,78 @@ async fn bad_periods_are_refused() {
         assert!(error_line(&err).contains(needle), "{args:?}: {err}");
     }
 }
+
+on_both_backends!(report_rows_follow_the_token_and_feedback_rules);
+
+/// The KPI input query and the detail query compute `tokens`, `has_like` and `has_dislike` in
+/// SQL; they must say what `transform::kpi::{message_tokens, has_rating}` say of the same
+/// stored rows, for every combination of feedback sources and ratings.
+async fn report_rows_follow_the_token_and_feedback_rules(backend: Backend) {
+    use itstat::transform::kpi::{has_rating, message_tokens};
+    use itstat::warehouse::{OpenMode, Warehouse};
+    // (user rating, admin rating) per message.
+    let cases: [(Option<&str>, Option<&str>); 7] = [
+        (None, None),
+        (Some("like"), None),
+        (Some("like"), Some("like")),
+        (None, Some("dislike")),
+        (Some("like"), Some("dislike")),
+        (Some("dislike"), Some("dislike")),
+        (Some("dislike"), Some("like")),
+    ];
+    let mut s = Small::new();
+    let ids: Vec<String> = (0..cases.len())
+        .map(|i| {
+            s.msg(Msg::new("zhangsan", &format!("2026-11-02 09:{:02}:00", i * 3), "请重启电脑")).to_string()
+        })
+        .collect();
+    let dify = dify_with(&s.data, SchemaVersion::V1_14).await;
+    let wh = TestWarehouse::new(backend).await;
+    let env = Env::new(Some(&dify.url), &wh.url, "");
+    env.ok(&["ingest"]);
+    let mut sql = String::new();
+    let mut expected = std::collections::HashMap::new();
+    for (i, (id, (user, admin))) in ids.iter().zip(cases).enumerate() {
+        let (question_tokens, answer_tokens) = (7 * i as i64 + 1, 100 * i as i64);
+        sql += &format!(
+            "UPDATE messages SET message_tokens = {question_tokens}, answer_tokens = {answer_tokens} WHERE message_id = '{id}';\n"
+        );
+        for (source, rating) in [("user", user), ("admin", admin)] {
+            if let Some(rating) = rating {
+                sql += &format!(
+                    "INSERT INTO feedbacks (message_id, from_source, rating, created_at) VALUES ('{id}', '{source}', '{rating}', '2026-11-02 10:00:00');\n"
+                );
+            }
+        }
+        let ratings = [user, admin];
+        let rated = |r: &str| has_rating(ratings.iter().flatten().copied(), r);
+        expected.insert(
+            id.clone(),
+            (message_tokens(question_tokens, answer_tokens), rated("like"), rated("dislike")),
+        );
+    }
+    wh.exec(&sql).await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let warehouse = Warehouse::open(&wh.url, OpenMode::ExistingOnly).await.unwrap();
+    let kpi_rows = warehouse.report_messages(day, day).await.unwrap();
+    let column = |name: &str| kpi_rows.column(name).unwrap().clone();
+    let (message_ids, tokens) = (column("message_id"), column("tokens"));
+    let (likes, dislikes) = (column("has_like"), column("has_dislike"));
+    assert_eq!(kpi_rows.height(), ids.len());
+    for i in 0..kpi_rows.height() {
+        let id = message_ids.str().unwrap().get(i).unwrap();
+        let got = (
+            tokens.i64().unwrap().get(i).unwrap(),
+            likes.bool().unwrap().get(i).unwrap(),
+            dislikes.bool().unwrap().get(i).unwrap(),
+        );
+        assert_eq!(got, expected[id], "KPI input row of message {id}");
+    }
+    let detail = warehouse.detail_messages(day, day).await.unwrap();
+    assert_eq!(detail.len(), ids.len());
+    for m in detail {
+        let (_, like, dislike) = expected[&m.message_id];
+        assert_eq!((m.has_like, m.has_dislike), (like, dislike), "detail row of message {}", m.message_id);
+    }
+    warehouse.close().await;
+}

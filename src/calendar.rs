@@ -1,4 +1,6 @@
-//! Report periods (docs/metrics.md §6): day, ISO week, calendar month, or custom dates.
+//! The calendar: report periods (docs/metrics.md §6) — day, ISO week, calendar month, or
+//! custom dates — and the label language. The bottom of the house: `cli`, `config`, `schedule`,
+//! the pipeline and the reports all speak of periods, so the types live below all of them.
 //!
 //! All dates are local to the configured time zone. A period is resolved once from the flags
 //! and knows its previous period, its days and its file-name label.
@@ -7,8 +9,31 @@ use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
 use crate::bail_user;
-use crate::cli::PeriodKind;
 use crate::error::user_error;
+
+/// The kind of period a report covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PeriodKind {
+    /// One local calendar day.
+    Day,
+    /// An ISO week, Monday to Sunday.
+    Week,
+    /// A calendar month.
+    Month,
+    /// `--from A --to B`, both dates included.
+    Custom,
+}
+
+/// The label language of reports: `[report] lang`, and the value of `report --lang`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Chinese.
+    Zh,
+    /// English.
+    En,
+}
 
 /// The longest custom period, in days. Every day of a period (and of the previous one) gets
 /// its own KPI row, so the work grows with the length: three years take a few seconds,

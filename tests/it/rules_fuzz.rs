@@ -1,15 +1,15 @@
-//! Property tests ("fuzz") of the rules: `messages::classify` over arbitrary queries, answers
-//! and rule phrases never fails and agrees with `RulesInForce::explain_*` (the words `messages show`
+//! Property tests ("fuzz") of the rules as the config builds them: `messages::classify` over
+//! arbitrary queries, answers and rule phrases never fails and agrees with `RulesInForce::explain_*` (the words `messages show`
 //! prints); `sessions::openers` over arbitrary times keeps its invariants. Case count:
 //! proptest's default (256), or `PROPTEST_CASES`.
 
 use polars::prelude::*;
 use proptest::prelude::*;
 
-use super::RulesInForce;
-use super::messages::classify;
-use super::sessions::openers;
-use crate::config::{SessionMode, Settings};
+use itstat::config::{SessionMode, Settings};
+use itstat::transform::RulesInForce;
+use itstat::transform::messages::classify;
+use itstat::transform::sessions::openers;
 
 /// Text with the characters that matter to the rules: full-width forms NFKC folds, the
 /// default phrases, the dify2openai marker, control and direction characters, anything.
