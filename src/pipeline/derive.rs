@@ -25,13 +25,12 @@ use tracing::{debug, info};
 use crate::extract::{RawMessage, frame};
 use crate::progress::Progress;
 use crate::transform::derive::{Assignment, Derived, SessionCols, SessionInput, SessionRow, derive_sessions};
+use crate::transform::plan::{self, Affected, SessionScope, WritePlan, earliest_per_user};
 use crate::transform::{RulesInForce, messages, sessions};
 use crate::warehouse::messages::Stored;
 use crate::warehouse::rows::{MessageRow, Verdicts, message_rows};
 use crate::warehouse::runs::RULES_KEY;
-use crate::warehouse::sessions::{
-    Affected, InputLookup, MarksSnapshot, MessageMarks, earliest_per_user, groups_by_rows, user_groups,
-};
+use crate::warehouse::sessions::{InputLookup, MarksSnapshot, MessageMarks, groups_by_rows, user_groups};
 use crate::warehouse::verdicts::{StoredCursor, StoredPage};
 use crate::warehouse::{Tx, Warehouse};
 
@@ -373,56 +372,13 @@ fn batch_inputs<'a>(
     })
 }
 
-/// What a batch changes: the rows to write and the users whose sessions they touch.
-pub struct WritePlan<'a> {
-    pub rows: Vec<&'a MessageRow>,
-    pub affected: Vec<Affected>,
-    pub new: usize,
-    pub changed: usize,
-}
-
-/// Compares classified rows with the stored state of their ids: new and changed rows are
-/// written, and the users they belong to (and, for a changed row, belonged to) have their
-/// sessions derived again from that row on.
-pub fn plan_against<'a>(rows: &'a [MessageRow], stored: &HashMap<String, Stored>) -> WritePlan<'a> {
-    plan(rows, stored, true)
-}
-
-/// [`plan_against`] for rows known to differ from what is stored (a reclassification's rows
-/// whose stored verdicts differ from the rules'): each is written whatever its stored hash
-/// says, so a verdict stored wrong under a right hash is repaired too.
-fn plan_rewrite<'a>(rows: &'a [MessageRow], stored: &HashMap<String, Stored>) -> WritePlan<'a> {
-    plan(rows, stored, false)
-}
-
-fn plan<'a>(rows: &'a [MessageRow], stored: &HashMap<String, Stored>, skip_same_hash: bool) -> WritePlan<'a> {
-    let mut plan = WritePlan { rows: Vec::new(), affected: Vec::new(), new: 0, changed: 0 };
-    for row in rows {
-        match stored.get(&row.message_id) {
-            Some(old) if skip_same_hash && old.content_hash == row.content_hash => continue,
-            Some(old) => {
-                plan.changed += 1;
-                if old.included {
-                    plan.affected.push(Affected {
-                        user_key: old.user_key.clone(),
-                        from_at: old.created_at,
-                        from_id: row.message_id.clone(),
-                    });
-                }
-            }
-            None => plan.new += 1,
-        }
-        if row.included {
-            plan.affected.push(Affected {
-                user_key: row.user_key.clone(),
-                from_at: row.created_at,
-                from_id: row.message_id.clone(),
-            });
-        }
-        plan.rows.push(row);
-    }
-    plan.affected = earliest_per_user(std::mem::take(&mut plan.affected));
-    plan
+/// Compares classified rows with their stored state ([`plan::plan`]): what an ingest batch
+/// writes, and from where its users' sessions are derived again.
+pub fn plan_against<'a>(
+    rows: &'a [MessageRow],
+    stored: &HashMap<String, Stored>,
+) -> WritePlan<'a, MessageRow> {
+    plan::plan(rows, stored, false)
 }
 
 /// What the rules say of a page of stored messages ([`screen`]).
@@ -462,7 +418,7 @@ async fn rewrite_stored(tx: &mut Tx, ids: &[String], rules: &RulesInForce) -> an
     let stored: HashMap<String, Stored> = page.iter().map(|p| (p.raw.id.clone(), p.stored())).collect();
     let raw: Vec<RawMessage> = page.into_iter().map(|p| p.raw).collect();
     let classified = classify_off_runtime(raw, rules).await?;
-    let plan = plan_rewrite(&classified, &stored);
+    let plan = plan::plan(&classified, &stored, true);
     tx.upsert_messages(&plan.rows, chrono::Utc::now().naive_utc(), None::<&HashMap<_, _>>, false).await?;
     Ok(Rewritten { changed: plan.changed, affected: plan.affected })
 }
@@ -558,35 +514,6 @@ pub async fn reclassify(wh: &Warehouse, rules: &RulesInForce, batch_size: usize)
     );
     info!(messages = total, changed, "Re-derived every stored message under the rules in force.");
     Ok(changed)
-}
-
-/// Which sessions a reclassification derives again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SessionScope {
-    /// Every session: a rule that shapes sessions themselves changed (the time zone, the
-    /// session window or mode), or the stored rules are unknown or of an earlier itstat.
-    All,
-    /// Those of the users with a changed message, from their first changed one on (the
-    /// incremental ingest's rule): sessions are a function of the rules and the stored
-    /// messages and marks, so a user none of whose messages changed keeps the same sessions.
-    Changed,
-}
-
-impl SessionScope {
-    /// The scope after a change from the `stored` rules to `rules`.
-    fn after(stored: Option<&str>, rules: &RulesInForce) -> SessionScope {
-        let Some(stored) = stored else { return SessionScope::All };
-        let changed = crate::transform::rules::changed_keys(stored, rules);
-        let shaping = ["timezone", "session"];
-        // changed_keys names a key it cannot compare ("the rules format of an earlier itstat").
-        let keys = rules.values();
-        let earlier_format = changed.iter().any(|k| !keys.as_object().is_some_and(|o| o.contains_key(k)));
-        if earlier_format || changed.iter().any(|k| shaping.contains(&k.as_str())) {
-            SessionScope::All
-        } else {
-            SessionScope::Changed
-        }
-    }
 }
 
 /// Derives every session again: drops every session row, then derives and writes the

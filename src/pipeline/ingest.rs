@@ -18,7 +18,7 @@ use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 use tracing::{debug, info, warn};
 
-use super::derive::{self, FirstLoadSessions, SessionsAhead, WritePlan, plan_against};
+use super::derive::{self, FirstLoadSessions, SessionsAhead, plan_against};
 use crate::config::Settings;
 use crate::error::one_line;
 use crate::extract::dify::{DifyReader, DifySource};
@@ -26,6 +26,7 @@ use crate::extract::file::{ExportFile, ExportRow};
 use crate::extract::{FeedbackRow, RawMessage};
 use crate::progress::Progress;
 use crate::transform::RulesInForce;
+use crate::transform::plan::WritePlan;
 use crate::transform::rules::AppSelection;
 use crate::warehouse::checkpoint::Checkpointer;
 use crate::warehouse::feedback;
@@ -758,16 +759,11 @@ async fn plan_writes<'a>(
     tx: &mut Tx,
     rows: &'a [MessageRow],
     known_new: bool,
-) -> anyhow::Result<WritePlan<'a>> {
+) -> anyhow::Result<WritePlan<'a, MessageRow>> {
     if known_new {
         // Every row is written; a first load carries its users' sessions (`OpenSessions`) and
         // needs no restart points.
-        return Ok(WritePlan {
-            rows: rows.iter().collect(),
-            affected: Vec::new(),
-            new: rows.len(),
-            changed: 0,
-        });
+        return Ok(WritePlan::all_new(rows));
     }
     let ids: Vec<&str> = rows.iter().map(|r| r.message_id.as_str()).collect();
     let stored = tx.existing(&ids).await?;

@@ -15,6 +15,7 @@ pub mod kpi;
 pub mod marks;
 pub mod messages;
 pub mod nfkc;
+pub mod plan;
 pub mod rules;
 pub mod sessions;
 pub mod time;

@@ -13,8 +13,8 @@ use anyhow::Context;
 use chrono::NaiveDateTime;
 use sqlx::QueryBuilder;
 
-use super::sessions::{Affected, earliest_per_user};
 use super::{Tx, Warehouse};
+use crate::transform::plan::{Affected, earliest_per_user};
 use crate::{with_conn, with_pool};
 
 /// One mark to append.

@@ -23,33 +23,10 @@ use super::table::{Column, Decode, Field, Kind, Row, Sink, Table};
 use super::write::Conflict;
 use crate::transform::derive::{Assignment, SessionCols, SessionInput, SessionRow};
 use crate::transform::messages::MessageState;
+use crate::transform::plan::Affected;
 use crate::with_conn;
 
 const ROWS_PER_STATEMENT: usize = 2000;
-
-/// A user whose sessions must be derived again from (`from_at`, `from_id`) on.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Affected {
-    pub user_key: String,
-    pub from_at: NaiveDateTime,
-    pub from_id: String,
-}
-
-/// Keeps, per user, the earliest (time, id) position.
-pub fn earliest_per_user(items: impl IntoIterator<Item = Affected>) -> Vec<Affected> {
-    let mut map: std::collections::BTreeMap<String, (NaiveDateTime, String)> = Default::default();
-    for a in items {
-        let pos = (a.from_at, a.from_id);
-        map.entry(a.user_key)
-            .and_modify(|cur| {
-                if pos < *cur {
-                    *cur = pos.clone();
-                }
-            })
-            .or_insert(pos);
-    }
-    map.into_iter().map(|(user_key, (from_at, from_id))| Affected { user_key, from_at, from_id }).collect()
-}
 
 /// An affected user's first changed position and the stored session just before it.
 #[derive(Debug, Clone, sqlx::FromRow)]
