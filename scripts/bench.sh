@@ -12,6 +12,10 @@
 #   reclassify-flip  the same after a rule change that flips every transfer verdict
 #   month xlsx   report --period month --format xlsx over the full warehouse
 #   month json   report --period month --format json
+#   month-scan   sqlite3 reading every column of the month's message rows (the floor of the
+#                month reports: a report should cost a few scans of its rows)
+#   half-year    report --from … --to … --format json over the last 180 days (a custom period)
+#   half-scan    sqlite3 reading every column of those 180 days' rows (half-year's floor)
 #   gaps-20k     grouping 20,000 distinct questions of 1,024 dimensions by meaning (the
 #                library's `gaps::cluster` on synthetic vectors with bge-m3's geometry; in
 #                --smoke, 1,200 questions with the debug test binary)
@@ -163,6 +167,11 @@ BEFORE=""
 # would derive the warehouse again before reporting (docs/metrics.md §8) and time that too.
 ITSTAT_CONFIG=flipped.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure month-xlsx "$binary" report --period month --date 2026-10-15 --format xlsx --out reports
 ITSTAT_CONFIG=flipped.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure month-json "$binary" report --period month --date 2026-10-15 --format json
+# The scans read every column of the period's rows and throw the text away.
+scan() { echo "sqlite3 wh.db \"SELECT * FROM messages WHERE local_date >= '$1' AND local_date <= '$2'\" >/dev/null"; }
+measure month-scan sh -c "$(scan 2026-10-01 2026-10-31)"
+ITSTAT_CONFIG=flipped.toml ITSTAT_WAREHOUSE_URL=sqlite://wh.db measure half-year "$binary" report --from 2026-05-05 --to 2026-10-31 --format json
+measure half-scan sh -c "$(scan 2026-05-05 2026-10-31)"
 if [ "$gaps" = 1 ]; then
   ITSTAT_GAPS_BENCH_N=$gaps_n measure gaps-20k "$gaps_bin" gaps::cluster::tests::cluster_at_scale --exact --ignored --nocapture
   grep -h "gaps bench:" "$work/out" >&2 || true
@@ -173,7 +182,7 @@ month_rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages WHERE local_date LIKE 
 printf '\nitstat benchmark: %s messages in Dify (%s questions; %s in the warehouse after +10k), %s in the month reported; median of %s runs; %s cores\n\n' \
   "$messages" "$shape" "$rows" "$month_rows" "$runs" "$(nproc)"
 printf '%-16s %10s %10s %12s %10s\n' step seconds "peak MiB" rows/s "× floor"
-for step in floor-copy floor-import floor floor-pg-import floor-pg full-sqlite full-postgres noop new-10k reclassify reclassify-flip month-xlsx month-json gaps-20k; do
+for step in floor-copy floor-import floor floor-pg-import floor-pg full-sqlite full-postgres noop new-10k reclassify reclassify-flip month-xlsx month-json month-scan half-year half-scan gaps-20k; do
   [ -n "${wall[$step]:-}" ] || continue
   s=${wall[$step]}; m=$(( ${rss[$step]} / 1024 ))
   case $step in
@@ -182,8 +191,15 @@ for step in floor-copy floor-import floor floor-pg-import floor-pg full-sqlite f
     new-10k) rps=$(awk "BEGIN {printf \"%.0f\", 10000 / ($s > 0 ? $s : 0.001)}") ;;
     *) rps="" ;;
   esac
-  # Each full ingest against its own backend's floor; the other steps against SQLite's.
-  base=$floor; case $step in full-postgres|floor-pg*) base=${wall[floor-pg]} ;; esac
+  # Each full ingest against its own backend's floor, each report against a scan of its rows
+  # (the "× floor" column), the other steps against SQLite's floor.
+  base=$floor
+  case $step in
+    full-postgres|floor-pg*) base=${wall[floor-pg]} ;;
+    month-*) base=${wall[month-scan]} ;;
+    half-*) base=${wall[half-scan]} ;;
+  esac
+  base=$(awk "BEGIN {print ($base > 0 ? $base : 0.01)}")
   ratio=$(awk "BEGIN {printf \"%.2f\", $s / $base}")
   printf '%-16s %10s %10s %12s %10s\n' "$step" "$s" "$m" "$rps" "$ratio"
 done
