@@ -345,40 +345,28 @@ impl Tx {
     }
 }
 
-/// What the write plan (docs/metrics.md §8, `transform::plan`) reads of a stored message.
-impl crate::transform::plan::Placed for Stored {
-    fn message_id(&self) -> &str {
-        &self.message_id
-    }
-    fn content_hash(&self) -> i64 {
-        self.content_hash
-    }
-    fn user_key(&self) -> &str {
-        &self.user_key
-    }
-    fn created_at(&self) -> NaiveDateTime {
-        self.created_at
-    }
-    fn included(&self) -> bool {
-        self.included
-    }
+/// What the write plan (docs/metrics.md §8, `transform::plan`) reads of a message: a stored
+/// one and a classified row name these facts alike.
+macro_rules! placed {
+    ($row:ty) => {
+        impl crate::transform::plan::Placed for $row {
+            fn message_id(&self) -> &str {
+                &self.message_id
+            }
+            fn content_hash(&self) -> i64 {
+                self.content_hash
+            }
+            fn user_key(&self) -> &str {
+                &self.user_key
+            }
+            fn created_at(&self) -> NaiveDateTime {
+                self.created_at
+            }
+            fn included(&self) -> bool {
+                self.included
+            }
+        }
+    };
 }
-
-/// What the write plan reads of a classified row.
-impl crate::transform::plan::Placed for super::rows::MessageRow {
-    fn message_id(&self) -> &str {
-        &self.message_id
-    }
-    fn content_hash(&self) -> i64 {
-        self.content_hash
-    }
-    fn user_key(&self) -> &str {
-        &self.user_key
-    }
-    fn created_at(&self) -> NaiveDateTime {
-        self.created_at
-    }
-    fn included(&self) -> bool {
-        self.included
-    }
-}
+placed!(Stored);
+placed!(super::rows::MessageRow);
