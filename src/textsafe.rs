@@ -1,7 +1,10 @@
-//! User text made safe for a terminal, a mail or a chat tool: control characters (escape
-//! sequences, bells, C1 controls) and invisible direction marks are shown as `\u{…}` instead
-//! of acting on the screen or reordering the text around them. The renderers (`report::email`,
-//! `report::markdown`) add their own markup escaping on top; this module knows no markup.
+//! User text made safe for each kind of output, in one place: the terminal ([`terminal`],
+//! [`short`]), the HTML of the mail ([`html`]), a cell of the Markdown report ([`markdown_cell`])
+//! and the WeCom robot's Markdown ([`inert`]). Every kind shows control characters (escape
+//! sequences, bells, C1 controls) and invisible direction marks as `\u{…}` instead of letting
+//! them act on the screen or reorder the text around them; the markup kinds also escape their
+//! own markup characters and flatten line breaks, so user text can neither break a table nor
+//! post a link.
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -57,6 +60,76 @@ pub fn short(text: &str, max: usize) -> String {
     cut(&terminal(text.trim(), false), max).into_owned()
 }
 
+/// `text` on one line with `markup(c)` in place of each markup character it names; line breaks
+/// and tabs become spaces, other controls and direction marks visible `\u{…}`. The markup
+/// kinds differ only in `markup`.
+fn one_line(text: &str, markup: impl Fn(char) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match (markup(c), c) {
+            (Some(escaped), _) => out.push_str(escaped),
+            (None, '\n' | '\r' | '\t') => out.push(' '),
+            (None, c) if acts(c) => push_visible(&mut out, c),
+            (None, c) => out.push(c),
+        }
+    }
+    out
+}
+
+/// The entities of the characters that open tags and references, shared by every kind that
+/// may reach an HTML renderer.
+fn tag_entity(c: char) -> Option<&'static str> {
+    match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        _ => None,
+    }
+}
+
+/// Text for HTML text and attribute values (the mail): `<script>` arrives as text and `"` or
+/// `'` cannot close an attribute. Controls are shown as text, not as character references,
+/// which would only put the character back.
+pub fn html(text: &str) -> String {
+    one_line(text, |c| match c {
+        '"' => Some("&quot;"),
+        '\'' => Some("&#39;"),
+        c => tag_entity(c),
+    })
+}
+
+/// Text safe inside a Markdown table cell (the Markdown report): pipes cannot end the cell,
+/// backticks cannot open code, HTML is escaped.
+pub fn markdown_cell(text: &str) -> String {
+    one_line(text, |c| match c {
+        '|' => Some("\\|"),
+        '`' => Some("\\`"),
+        c => tag_entity(c),
+    })
+}
+
+/// At most `max_chars` of text from outside (a user key, a question, a stored error) made
+/// inert for the WeCom robot's Markdown and for a mail or terminal line: every Markdown
+/// character is backslash-escaped and HTML escaped, so it cannot post a link, a font tag or
+/// fake an alert.
+pub fn inert(text: &str, max_chars: usize) -> String {
+    one_line(&cut(text, max_chars), |c| match c {
+        '\\' => Some("\\\\"),
+        '`' => Some("\\`"),
+        '*' => Some("\\*"),
+        '_' => Some("\\_"),
+        '[' => Some("\\["),
+        ']' => Some("\\]"),
+        '(' => Some("\\("),
+        ')' => Some("\\)"),
+        '#' => Some("\\#"),
+        '~' => Some("\\~"),
+        '|' => Some("\\|"),
+        '!' => Some("\\!"),
+        c => tag_entity(c),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +140,42 @@ mod tests {
         assert_eq!(terminal("x\u{202e}y\nz", false), "x\\u{202e}y⏎z");
         assert_eq!(short("一二三四五六", 4), "一二三…");
         assert_eq!(terminal("\u{9b}2J\u{61c}", true), "\\u{9b}2J\\u{61c}");
+    }
+
+    #[test]
+    fn html_leaves_markup_inert_and_shows_controls_and_direction_marks() {
+        assert_eq!(html("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
+        assert_eq!(html("\"><img src=x onerror=alert(1)>"), "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;");
+        assert_eq!(html("it's &amp;"), "it&#39;s &amp;amp;");
+        // A character reference would only bring the character back (and HTML maps C1 ones to
+        // other characters: &#x9b; is "›"), so controls are shown as text, as on the terminal.
+        assert_eq!(html("a\u{1b}[31m\u{9b}\u{7}\u{0}"), "a\\u{1b}[31m\\u{9b}\\u{7}\\u{0}");
+        assert_eq!(
+            html("x\u{202e}y\u{2066}\u{2067}\u{2068}\u{2069}\u{200e}\u{61c}"),
+            "x\\u{202e}y\\u{2066}\\u{2067}\\u{2068}\\u{2069}\\u{200e}\\u{61c}"
+        );
+        assert_eq!(html("two\nlines\tand\rtab"), "two lines and tab");
+        assert_eq!(html("普通的问题 ▲ 20"), "普通的问题 ▲ 20");
+    }
+
+    #[test]
+    fn a_markdown_cell_stays_one_inert_cell() {
+        assert_eq!(markdown_cell("a|b\n<script>x</script>"), "a\\|b &lt;script&gt;x&lt;/script&gt;");
+        assert_eq!(markdown_cell("bell\u{7}rtl\u{202e}"), "bell\\u{7}rtl\\u{202e}");
+        assert_eq!(
+            markdown_cell("esc\u{1b}[2J c1\u{9b} iso\u{2066} `x` & *y*"),
+            "esc\\u{1b}[2J c1\\u{9b} iso\\u{2066} \\`x\\` &amp; *y*"
+        );
+    }
+
+    #[test]
+    fn outside_text_cannot_post_links_or_markup() {
+        let t = inert("[点我](http://evil.example) <font color=\"warning\">假告警</font>\n**x** `y`", 200);
+        assert!(!t.contains("](") && !t.contains("<font") && !t.contains('\n'), "{t}");
+        assert!(t.contains("\\[点我\\]") && t.contains("&lt;font"), "{t}");
+        assert_eq!(inert("a\u{202e}b", 10), "a\\u{202e}b");
+        assert_eq!(inert("\\ ~#|!_ & \t", 20), r"\\ \~\#\|\!\_ &amp;  ");
+        assert_eq!(inert("一二三四", 3), "一二…");
     }
 
     #[test]

@@ -9,9 +9,10 @@ use std::fmt::Write;
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 
-use super::text::{inert, severity_name, span};
+use super::text::{severity_name, span};
 use super::wecom::{MAX_CONTENT_BYTES, fit};
 use crate::calendar::Lang;
+use crate::textsafe::inert;
 use crate::transform::alerts::Firing;
 use crate::transform::alerts::episodes::Episode;
 

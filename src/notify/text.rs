@@ -2,9 +2,8 @@
 //!
 //! The WeCom robot renders a small Markdown dialect (bold, quotes, links and
 //! `<font color="info|comment|warning">`). Text that comes from users or from another
-//! system (a user key, a question, a stored error) is made inert first: Markdown and HTML
-//! characters are escaped, line breaks flattened, controls and direction marks shown as
-//! `\u{…}`, so a question cannot post a link or fake an alert.
+//! system (a user key, a question, a stored error) is made inert first (`textsafe::inert`),
+//! so a question cannot post a link or fake an alert.
 
 use std::fmt::Write;
 
@@ -15,7 +14,7 @@ use crate::report::ReportData;
 use crate::report::detail::ReportDetail;
 use crate::report::format::kpi_row;
 use crate::report::labels::{HEADLINE, kpi_label, report_title};
-use crate::textsafe::{acts, cut, push_visible};
+use crate::textsafe::inert;
 use crate::transform::alerts::{AlertKind, Firing, Severity, Staleness};
 
 /// How many unanswered questions the WeCom summary lists.
@@ -36,26 +35,6 @@ fn hours(h: f64, lang: Lang) -> String {
     } else {
         format!("{h:.1} {}", lang.pick("小时", "h"))
     }
-}
-
-/// Text from outside made inert for the robot's Markdown and for a mail or terminal line.
-pub fn inert(text: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for ch in cut(text, max_chars).chars() {
-        match ch {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '~' | '|' | '!' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if acts(c) => push_visible(&mut out, c),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The one-line message of an alert: what happened, with its numbers, and what to do.
@@ -214,18 +193,5 @@ pub fn before_data(day: NaiveDate, first: chrono::NaiveDateTime, lang: Lang) -> 
         Lang::En => format!(
             "{day} is before the oldest message in the warehouse ({first}): there is no data for it, so the check says nothing about it."
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn outside_text_cannot_post_links_or_markup() {
-        let t = inert("[点我](http://evil.example) <font color=\"warning\">假告警</font>\n**x** `y`", 200);
-        assert!(!t.contains("](") && !t.contains("<font") && !t.contains('\n'), "{t}");
-        assert!(t.contains("\\[点我\\]") && t.contains("&lt;font"), "{t}");
-        assert_eq!(inert("a\u{202e}b", 10), "a\\u{202e}b");
     }
 }

@@ -8,14 +8,14 @@
 //! in the log: the numbers matter more than the picture.
 //!
 //! User text (the top unanswered questions) is made inert in both parts. In the HTML it is
-//! escaped (`<script>` arrives as text, `"` cannot close an attribute), and control characters
-//! and direction marks are shown as visible `\u{…}` text, as on the terminal and in the
-//! Markdown: a character reference such as `&#x1b;` would only put the character back (and
-//! HTML turns C1 references into other characters), and an override such as U+202E would
-//! reorder the text around it (`abc\u{202e}fdp.exe` reading as `abcexe.pdf`). In the plain
-//! text, which may be read in a terminal mail client, the same characters are shown the same
-//! way. A question is cut to [`SUMMARY_QUESTION_CHARS`]: the mail is a summary, the workbook
-//! has the whole text.
+//! escaped (`textsafe::html`: `<script>` arrives as text, `"` cannot close an attribute), and
+//! control characters and direction marks are shown as visible `\u{…}` text, as on the
+//! terminal and in the Markdown: a character reference such as `&#x1b;` would only put the
+//! character back (and HTML turns C1 references into other characters), and an override such
+//! as U+202E would reorder the text around it (`abc\u{202e}fdp.exe` reading as `abcexe.pdf`).
+//! In the plain text, which may be read in a terminal mail client, the same characters are
+//! shown the same way. A question is cut to [`SUMMARY_QUESTION_CHARS`]: the mail is a summary,
+//! the workbook has the whole text.
 
 use lettre::Message;
 use lettre::message::header::ContentType;
@@ -28,7 +28,7 @@ use super::format::kpi_row;
 use super::labels::{HEADLINE, KPIS, kpi_label, report_title};
 use crate::bail_user;
 use crate::calendar::Lang;
-use crate::textsafe::{acts, cut, push_visible, short};
+use crate::textsafe::{self, cut, short};
 
 /// How many unanswered questions the mail lists.
 const TOP_UNANSWERED: usize = 5;
@@ -43,25 +43,6 @@ pub fn subject(data: &ReportData, lang: Lang) -> String {
     let mark =
         if data.warnings.is_empty() { "" } else { lang.pick("[数据不完整] ", "[incomplete data] ") };
     format!("{mark}{} {}", report_title(data.period.kind, lang), data.period.label())
-}
-
-/// Escapes text for HTML text and attribute values; line breaks and tabs become spaces
-/// (HTML shows them as spaces anyway), other controls and direction marks visible `\u{…}`.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if acts(c) => push_visible(&mut out, c),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// "2026-11-16 – 2026-11-22", or one date for a day.
@@ -94,7 +75,9 @@ pub fn top_list(data: &ReportData, detail: &ReportDetail, lang: Lang) -> (&'stat
 fn warnings_html(data: &ReportData) -> String {
     data.warnings
         .iter()
-        .map(|w| format!("<p style=\"color:#c62828;font-weight:bold\">⚠ {}</p>\n", escape(&w.message)))
+        .map(|w| {
+            format!("<p style=\"color:#c62828;font-weight:bold\">⚠ {}</p>\n", textsafe::html(&w.message))
+        })
         .collect()
 }
 
@@ -118,10 +101,10 @@ pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang, chart: Option<
         };
         rows.push_str(&format!(
             "<tr><td {td}>{}</td><td {num}><b>{}</b></td><td {num}>{}</td><td {num}><span style=\"color:{colour}\">{}</span></td></tr>\n",
-            escape(&name),
-            escape(&now),
-            escape(&before),
-            escape(&change)
+            textsafe::html(&name),
+            textsafe::html(&now),
+            textsafe::html(&before),
+            textsafe::html(&change)
         ));
     }
     // The knowledge gaps when they were computed (the same questions, grouped by meaning),
@@ -129,7 +112,7 @@ pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang, chart: Option<
     let (heading, items) = top_list(data, detail, lang);
     let mut unanswered = String::new();
     for (question, count) in items {
-        let question = escape(&cut(&question, SUMMARY_QUESTION_CHARS));
+        let question = textsafe::html(&cut(&question, SUMMARY_QUESTION_CHARS));
         unanswered.push_str(&format!("<li>{question} ({count})</li>\n"));
     }
     let unanswered_block = if unanswered.is_empty() {
@@ -142,12 +125,12 @@ pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang, chart: Option<
 <h2 style=\"color:#1f4e79\">{title}</h2>\n<p>{period_word} {span} · {tz_word} {tz} · {through_word} {through}</p>\n{warnings}\
 <table style=\"border-collapse:collapse\">\n<tr><th {th}>{k}</th><th {th}>{c}</th><th {th}>{p}</th><th {th}>{d}</th></tr>\n{rows}</table>\n\
 {chart_block}{unanswered_block}<p style=\"color:#555\">{note}</p>\n</body></html>\n",
-        title = escape(&subject(data, lang)),
+        title = textsafe::html(&subject(data, lang)),
         warnings = warnings_html(data),
         period_word = lang.pick("统计期", "Period"),
         span = span(data),
         tz_word = lang.pick("时区", "time zone"),
-        tz = escape(&data.rules.timezone),
+        tz = textsafe::html(&data.rules.timezone),
         through_word = lang.pick("数据截至", "data through"),
         through = through(data),
         k = lang.pick("指标", "KPI"),
@@ -209,7 +192,11 @@ fn legend(series: &[Series], lang: Lang) -> String {
         .iter()
         .filter_map(|s| {
             let label = kpi_label(s.key)?;
-            Some(format!("<span style=\"color:{}\">■</span>&nbsp;{}", s.hex(), escape(label.name(lang))))
+            Some(format!(
+                "<span style=\"color:{}\">■</span>&nbsp;{}",
+                s.hex(),
+                textsafe::html(label.name(lang))
+            ))
         })
         .collect();
     items.join(lang.pick("、", ", "))
@@ -392,22 +379,6 @@ mod tests {
         text.chars()
             .filter(|&c| (c.is_control() && c != '\n' && c != '\r') || crate::textsafe::is_bidi_control(c))
             .collect()
-    }
-
-    #[test]
-    fn escape_leaves_markup_inert_and_shows_controls_and_direction_marks() {
-        assert_eq!(escape("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
-        assert_eq!(escape("\"><img src=x onerror=alert(1)>"), "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;");
-        assert_eq!(escape("it's &amp;"), "it&#39;s &amp;amp;");
-        // A character reference would only bring the character back (and HTML maps C1 ones to
-        // other characters: &#x9b; is "›"), so controls are shown as text, as on the terminal.
-        assert_eq!(escape("a\u{1b}[31m\u{9b}\u{7}\u{0}"), "a\\u{1b}[31m\\u{9b}\\u{7}\\u{0}");
-        assert_eq!(
-            escape("x\u{202e}y\u{2066}\u{2067}\u{2068}\u{2069}\u{200e}\u{61c}"),
-            "x\\u{202e}y\\u{2066}\\u{2067}\\u{2068}\\u{2069}\\u{200e}\\u{61c}"
-        );
-        assert_eq!(escape("two\nlines\tand\rtab"), "two lines and tab");
-        assert_eq!(escape("普通的问题 ▲ 20"), "普通的问题 ▲ 20");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The Markdown summary: headline KPIs against the previous period and the most frequent
 //! unanswered questions, for chat tools and the terminal.
 //!
-//! User text is made inert: pipes and newlines cannot break the table, HTML is escaped, and
-//! control characters and direction marks are shown as `\u{…}` escapes. A question is cut to
-//! the mail's [`SUMMARY_QUESTION_CHARS`], so a 1 MB paste does not flood a chat or a terminal.
+//! User text is made inert (`textsafe::markdown_cell`): pipes and newlines cannot break the
+//! table, HTML is escaped, and control characters and direction marks are shown as `\u{…}`
+//! escapes. A question is cut to the mail's [`SUMMARY_QUESTION_CHARS`], so a 1 MB paste does
+//! not flood a chat or a terminal.
 
 use std::fmt::Write;
 
@@ -13,28 +14,10 @@ use super::email::SUMMARY_QUESTION_CHARS;
 use super::format::kpi_row;
 use super::labels::{HEADLINE, kpi_label, report_title};
 use crate::calendar::Lang;
-use crate::textsafe::{acts, cut, push_visible};
+use crate::textsafe::{cut, markdown_cell as cell};
 
 /// How many unanswered questions the summary lists.
 const TOP_UNANSWERED: usize = 10;
-
-/// Text safe inside a Markdown table cell.
-pub fn cell(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '|' => out.push_str("\\|"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '`' => out.push_str("\\`"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if acts(c) => push_visible(&mut out, c),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A question as the summary shows it: cut, then made safe for a cell.
 fn question(text: &str) -> String {
@@ -134,13 +117,6 @@ fn gaps(out: &mut String, data: &ReportData, lang: Lang) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hostile_text_stays_inert() {
-        assert_eq!(cell("a|b\n<script>x</script>"), "a\\|b &lt;script&gt;x&lt;/script&gt;");
-        assert_eq!(cell("bell\u{7}rtl\u{202e}"), "bell\\u{7}rtl\\u{202e}");
-        assert_eq!(cell("esc\u{1b}[2J c1\u{9b} iso\u{2066}"), "esc\\u{1b}[2J c1\\u{9b} iso\\u{2066}");
-    }
 
     #[test]
     fn a_huge_question_is_cut() {

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use super::Sent;
 use crate::cli::CheckFormat;
 use crate::config::Settings;
-use crate::notify::text::{self, severity_name};
+use crate::notify::text::severity_name;
 use crate::report::warnings::ReportWarning;
+use crate::textsafe::inert;
 use crate::transform::alerts::episodes::{Judged, Judgement, Phase, Silence, State};
 use crate::transform::alerts::{Firing, Staleness};
 
@@ -103,9 +104,9 @@ fn state_tag(shown: &Shown<'_>, state: State, silence: Option<&Silence>) -> Stri
         (State::Silenced, Some(s)) => format!(
             " [silenced #{} by {} until {}: {}]",
             s.id,
-            text::inert(&s.created_by, 40),
+            inert(&s.created_by, 40),
             shown.local(s.end()),
-            text::inert(&s.reason, 200)
+            inert(&s.reason, 200)
         ),
         (State::Muted, _) => match shown.held_until() {
             Some(until) => format!(" [muted until {}]", shown.local(until)),
