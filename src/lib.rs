@@ -26,6 +26,7 @@ pub mod notify;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
+pub mod retry;
 pub mod schedule;
 pub mod testing;
 pub mod textsafe;

@@ -17,11 +17,10 @@ use tracing::warn;
 
 use crate::bail_user;
 use crate::config::{MailSettings, TlsMode};
+use crate::retry::{self, Backoff};
 
-/// Attempts per message: the first try and two retries.
-const ATTEMPTS: u32 = 3;
-/// Pause before the first retry; each later pause is three times longer.
-const FIRST_PAUSE: Duration = Duration::from_secs(1);
+/// Three attempts per message (the first try and two retries), pausing 1 s, then 3 s.
+const BACKOFF: Backoff = Backoff { attempts: 3, first_pause: Duration::from_secs(1) };
 
 /// Builds the SMTP transport of the settings.
 fn transport(mail: &MailSettings) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
@@ -72,34 +71,37 @@ pub async fn send_to(mail: &MailSettings, message: &Message, to: &Address) -> an
     with_retries(mail, || smtp.send_raw(&envelope, &raw)).await
 }
 
-/// Runs `attempt_once` up to [`ATTEMPTS`] times while it fails transiently.
+/// Runs `attempt_once` up to [`BACKOFF`]`.attempts` times while it fails transiently.
 async fn with_retries<F, Fut>(mail: &MailSettings, mut attempt_once: F) -> anyhow::Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Response, lettre::transport::smtp::Error>>,
 {
     let server = format!("{}:{}", mail.host.as_deref().unwrap_or_default(), mail.port);
-    let mut pause = FIRST_PAUSE;
-    let mut attempt = 1;
-    loop {
-        // lettre bounds only the TCP connect; a server that accepts and then stays silent
-        // would hang forever, so the whole attempt is bounded.
-        let (permanent, error) = match tokio::time::timeout(mail.timeout, attempt_once()).await {
-            Ok(Ok(_)) => return Ok(()),
-            Ok(Err(e)) => (e.is_permanent(), e.to_string()),
-            Err(_) => (false, format!("no answer within {}", humantime::format_duration(mail.timeout))),
-        };
+    // lettre bounds only the TCP connect; a server that accepts and then stays silent would
+    // hang forever, so the whole attempt is bounded.
+    let attempt = || {
+        let once = attempt_once();
+        async move {
+            match tokio::time::timeout(mail.timeout, once).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err((!e.is_permanent(), e.to_string())),
+                Err(_) => {
+                    Err((true, format!("no answer within {}", humantime::format_duration(mail.timeout))))
+                }
+            }
+        }
+    };
+    let on_retry = |attempt: u32, error: &str| {
+        warn!(attempt, server = %server, error = %error, "Sending mail failed; retrying.");
+    };
+    match retry::run(BACKOFF, attempt, on_retry).await {
+        Ok(()) => Ok(()),
         // A permanent refusal (5xx) will not change on retry; the server's reply names the
         // cause, so it is quoted.
-        if permanent {
-            return Err(Refused { server, reply: error }.into());
+        Err(gave_up) if !gave_up.retryable => Err(Refused { server, reply: gave_up.why }.into()),
+        Err(gave_up) => {
+            anyhow::bail!("cannot send mail through {server}{}: {}", gave_up.after(), gave_up.why)
         }
-        if attempt == ATTEMPTS {
-            anyhow::bail!("cannot send mail through {server} (after {attempt} attempts): {error}");
-        }
-        warn!(attempt, server = %server, error = %error, "Sending mail failed; retrying.");
-        tokio::time::sleep(pause).await;
-        pause *= 3;
-        attempt += 1;
     }
 }

@@ -14,13 +14,12 @@ use serde::Deserialize;
 use tracing::warn;
 
 use crate::config::GapsSettings;
+use crate::retry::{self, Backoff};
 
 /// Questions per embeddings request.
 pub const BATCH: usize = 64;
-/// Attempts per request.
-const ATTEMPTS: u32 = 3;
-/// Pause before the first retry; each later pause is three times longer.
-const FIRST_PAUSE: Duration = Duration::from_millis(500);
+/// Three attempts per request, pausing 0.5 s, then 1.5 s.
+const BACKOFF: Backoff = Backoff { attempts: 3, first_pause: Duration::from_millis(500) };
 
 /// One OpenAI-compatible endpoint.
 pub struct Service {
@@ -137,25 +136,18 @@ impl Service {
         body: &serde_json::Value,
     ) -> anyhow::Result<T> {
         let url = format!("{}/{path}", self.base);
-        let mut pause = FIRST_PAUSE;
-        let mut attempt = 1;
-        loop {
-            let (retry, why) = match self.attempt(&url, body).await {
-                Ok(text) => match serde_json::from_str::<T>(&text) {
-                    Ok(answer) => return Ok(answer),
-                    Err(e) => (false, format!("the answer is not the expected JSON ({e})")),
-                },
-                Err(e) => e,
-            };
-            if !retry || attempt == ATTEMPTS {
-                let after = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
-                return Err(self.error(&format!("{path}{after}: {why}")));
-            }
+        let url = url.as_str();
+        let attempt = || async move {
+            let text = self.attempt(url, body).await?;
+            serde_json::from_str::<T>(&text)
+                .map_err(|e| (false, format!("the answer is not the expected JSON ({e})")))
+        };
+        let on_retry = |attempt: u32, why: &str| {
             warn!(attempt, service = %self.shown, error = %why, "A gaps service request failed; retrying.");
-            tokio::time::sleep(pause).await;
-            pause *= 3;
-            attempt += 1;
-        }
+        };
+        retry::run(BACKOFF, attempt, on_retry)
+            .await
+            .map_err(|gave_up| self.error(&format!("{path}{}: {}", gave_up.after(), gave_up.why)))
     }
 
     /// One request: the answer's text, or whether to retry and why not.

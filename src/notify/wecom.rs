@@ -17,13 +17,12 @@ use tracing::warn;
 
 use crate::config::WecomSettings;
 use crate::error::user_error;
+use crate::retry::{self, Backoff};
 
 /// The most bytes of markdown content the robot accepts.
 pub const MAX_CONTENT_BYTES: usize = 4096;
-/// Attempts per post: the first try and two retries.
-const ATTEMPTS: u32 = 3;
-/// Pause before the first retry; each later pause is three times longer.
-const FIRST_PAUSE: Duration = Duration::from_secs(1);
+/// Three attempts per post (the first try and two retries), pausing 1 s, then 3 s.
+const BACKOFF: Backoff = Backoff { attempts: 3, first_pause: Duration::from_secs(1) };
 /// The robot's "too many messages this minute".
 const RATE_LIMITED: i64 = 45009;
 
@@ -71,22 +70,20 @@ impl Robot {
             "msgtype": "markdown",
             "markdown": { "content": fit(content, MAX_CONTENT_BYTES) },
         });
-        let mut pause = FIRST_PAUSE;
-        let mut attempt = 1;
-        loop {
-            let (retry, error) = match self.attempt(&body).await {
-                Ok(()) => return Ok(()),
-                Err((retry, error)) => (retry, self.masked(&error)),
-            };
-            if !retry || attempt == ATTEMPTS {
-                let after = if attempt > 1 { format!(" (after {attempt} attempts)") } else { String::new() };
-                anyhow::bail!("cannot post to the WeCom robot at {}{after}: {error}", self.shown);
-            }
+        let body = &body;
+        let attempt =
+            || async move { self.attempt(body).await.map_err(|(retry, error)| (retry, self.masked(&error))) };
+        let on_retry = |attempt: u32, error: &str| {
             warn!(attempt, robot = %self.shown, error = %error, "Posting to WeCom failed; retrying.");
-            tokio::time::sleep(pause).await;
-            pause *= 3;
-            attempt += 1;
-        }
+        };
+        retry::run(BACKOFF, attempt, on_retry).await.map_err(|gave_up| {
+            anyhow::anyhow!(
+                "cannot post to the WeCom robot at {}{}: {}",
+                self.shown,
+                gave_up.after(),
+                gave_up.why
+            )
+        })
     }
 
     /// Text quoted from the robot or the connection, with the key and every URL's secrets

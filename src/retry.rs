@@ -1,0 +1,115 @@
+//! Retry with backoff for the clients that talk to another service (the WeCom robot, the
+//! embeddings and chat service of knowledge gaps, the SMTP server): [`run`] tries an attempt
+//! until it succeeds, fails for good, or the attempts are used up, pausing between tries with
+//! a pause that grows threefold. Each caller keeps its own counts, pauses, time limits and
+//! words: the attempt decides what may be retried, the caller words the failure.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// How often and how patiently to try.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// Attempts in all: the first try and the retries.
+    pub attempts: u32,
+    /// Pause before the first retry; each later pause is three times longer.
+    pub first_pause: Duration,
+}
+
+/// One attempt's failure: whether trying again may help, and why it failed.
+pub type Failure = (bool, String);
+
+/// The failure that ended the tries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GaveUp {
+    /// The attempts made, the failing one included.
+    pub attempts: u32,
+    /// The last attempt's failure could have been retried (the attempts ran out).
+    pub retryable: bool,
+    /// Why the last attempt failed.
+    pub why: String,
+}
+
+impl GaveUp {
+    /// ` (after 3 attempts)` when more than one attempt was made, else nothing: the words the
+    /// error messages add.
+    pub fn after(&self) -> String {
+        if self.attempts > 1 { format!(" (after {} attempts)", self.attempts) } else { String::new() }
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails for good (`(false, why)`) or `backoff.attempts`
+/// are used up; before each retry, `on_retry(attempt number, why)` (the caller's log line)
+/// and the pause.
+pub async fn run<T, F, Fut>(
+    backoff: Backoff,
+    mut attempt: F,
+    mut on_retry: impl FnMut(u32, &str),
+) -> Result<T, GaveUp>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let mut pause = backoff.first_pause;
+    let mut attempts = 1;
+    loop {
+        let (retryable, why) = match attempt().await {
+            Ok(done) => return Ok(done),
+            Err(failure) => failure,
+        };
+        if !retryable || attempts >= backoff.attempts {
+            return Err(GaveUp { attempts, retryable, why });
+        }
+        on_retry(attempts, &why);
+        tokio::time::sleep(pause).await;
+        pause *= 3;
+        attempts += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    const QUICK: Backoff = Backoff { attempts: 3, first_pause: Duration::from_millis(1) };
+
+    /// Runs attempts that fail with `failures` in turn, then succeed.
+    fn tries(failures: &[Failure]) -> (Result<u32, GaveUp>, Vec<u32>) {
+        let made = Cell::new(0usize);
+        let mut retried = Vec::new();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let result = runtime.block_on(run(
+            QUICK,
+            || {
+                let n = made.get();
+                made.set(n + 1);
+                let failure = failures.get(n).cloned();
+                async move { failure.map_or(Ok(n as u32 + 1), Err) }
+            },
+            |attempt, _| retried.push(attempt),
+        ));
+        (result, retried)
+    }
+
+    #[test]
+    fn transient_failures_are_retried_until_the_attempts_run_out() {
+        assert_eq!(tries(&[]), (Ok(1), vec![]));
+        assert_eq!(tries(&[(true, "busy".into())]), (Ok(2), vec![1]));
+        let (result, retried) = tries(&[(true, "a".into()), (true, "b".into()), (true, "c".into())]);
+        let gave_up = result.unwrap_err();
+        assert_eq!((gave_up.attempts, gave_up.retryable, gave_up.why.as_str()), (3, true, "c"));
+        assert_eq!((gave_up.after(), retried), (" (after 3 attempts)".to_string(), vec![1, 2]));
+    }
+
+    #[test]
+    fn a_final_failure_ends_at_once() {
+        let (result, retried) = tries(&[(false, "refused".into())]);
+        let gave_up = result.unwrap_err();
+        assert_eq!((gave_up.attempts, gave_up.retryable, gave_up.after()), (1, false, String::new()));
+        assert!(retried.is_empty());
+        let (result, _) = tries(&[(true, "busy".into()), (false, "refused".into())]);
+        assert_eq!(result.unwrap_err().after(), " (after 2 attempts)");
+    }
+}
