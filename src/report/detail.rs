@@ -4,35 +4,10 @@
 //! Computed by `transform::detail` from the same loaded frames as the KPIs; renderers only
 //! lay them out. All times here are local wall-clock times in the report's time zone.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 
 use crate::transform::messages::MessageState;
-pub use crate::transform::sessions::Outcome;
-
-/// One bot session that starts in the period.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionDetail {
-    pub session_id: String,
-    pub user_key: String,
-    pub started_at: NaiveDateTime,
-    pub ended_at: NaiveDateTime,
-    pub local_date: NaiveDate,
-    pub messages: i64,
-    pub answered: i64,
-    pub kb_hits: i64,
-    pub transfer_messages: i64,
-    pub manual_messages: i64,
-    pub is_transfer: bool,
-    pub is_manual: bool,
-    pub is_self_resolved: bool,
-}
-
-impl SessionDetail {
-    /// The session's outcome (`transform::sessions::Outcome::of`).
-    pub fn outcome(&self) -> Outcome {
-        Outcome::of(self.is_manual, self.is_transfer, self.is_self_resolved)
-    }
-}
+pub use crate::transform::sessions::{Outcome, SessionRow};
 
 /// One included bot message dated in the period.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,8 +80,8 @@ pub struct UserRow {
 /// Everything below the KPIs.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReportDetail {
-    /// Sessions starting in the period, by start time.
-    pub sessions: Vec<SessionDetail>,
+    /// Bot sessions starting in the period, by start time; their times local.
+    pub sessions: Vec<SessionRow>,
     /// Messages dated in the period, by time.
     pub messages: Vec<MessageDetail>,
     /// Most frequent first, then most recent.
@@ -126,7 +101,7 @@ use polars::prelude::*;
 
 use crate::calendar::Period;
 use crate::extract::frame::{from_micros, micros};
-use crate::transform::time::{from_epoch_days, in_dates, to_local};
+use crate::transform::time::{in_dates, to_local};
 use crate::transform::{detail as rules_detail, marks, sessions};
 use crate::warehouse::report::{DetailEntry, DetailMark, DetailMessage};
 
@@ -218,31 +193,14 @@ fn message_rows(messages: Vec<DetailMessage>, flags: &DataFrame) -> anyhow::Resu
         .collect())
 }
 
-fn session_rows(df: &DataFrame, tz: Tz) -> anyhow::Result<Vec<SessionDetail>> {
-    let local = |us: i64| to_local(tz, from_micros(us));
-    let (ids, users) = (texts(df, "session_id")?, texts(df, "user_key")?);
-    let (started, ended, dates) = (ints(df, "started_at")?, ints(df, "ended_at")?, ints(df, "local_date")?);
-    let (messages, answered, kb_hits) = (ints(df, "messages")?, ints(df, "answered")?, ints(df, "kb_hits")?);
-    let (transfer_messages, manual_messages) = (ints(df, "transfer_messages")?, ints(df, "manual_messages")?);
-    let (is_transfer, is_manual, is_self) =
-        (bools(df, "is_transfer")?, bools(df, "is_manual")?, bools(df, "is_self_resolved")?);
-    Ok((0..df.height())
-        .map(|i| SessionDetail {
-            session_id: ids[i].clone(),
-            user_key: users[i].clone(),
-            started_at: local(started[i]),
-            ended_at: local(ended[i]),
-            local_date: from_epoch_days(dates[i] as i32),
-            messages: messages[i],
-            answered: answered[i],
-            kb_hits: kb_hits[i],
-            transfer_messages: transfer_messages[i],
-            manual_messages: manual_messages[i],
-            is_transfer: is_transfer[i],
-            is_manual: is_manual[i],
-            is_self_resolved: is_self[i],
-        })
-        .collect())
+/// The session rows of a summarized frame, their times in local time.
+fn session_rows(df: &DataFrame, tz: Tz) -> anyhow::Result<Vec<SessionRow>> {
+    let mut rows = SessionRow::from_frame(df)?;
+    for row in &mut rows {
+        row.started_at = to_local(tz, row.started_at);
+        row.ended_at = to_local(tz, row.ended_at);
+    }
+    Ok(rows)
 }
 
 fn unanswered_rows(df: &DataFrame) -> anyhow::Result<Vec<UnansweredRow>> {

@@ -18,7 +18,7 @@ use rust_xlsxwriter::{
 
 use super::ReportData;
 use super::detail::{
-    ManualKind, ManualRow, MessageDetail, Outcome, ReportDetail, SessionDetail, UnansweredRow, UserRow,
+    ManualKind, ManualRow, MessageDetail, Outcome, ReportDetail, SessionRow, UnansweredRow, UserRow,
 };
 use super::labels::{self, KPIS, KpiKind, KpiLabel};
 use crate::calendar::Lang;
@@ -728,7 +728,7 @@ fn session_columns(lang: Lang) -> Vec<Column> {
     ]
 }
 
-fn session_cells(s: &SessionDetail, lang: Lang) -> Vec<Value<'_>> {
+fn session_cells(s: &SessionRow, lang: Lang) -> Vec<Value<'_>> {
     vec![
         text(&s.user_key),
         Value::DateTime(s.started_at),
@@ -1079,7 +1079,7 @@ mod tests {
         messages.push(message(HOSTILE.len(), "long", &"答".repeat(40_000)));
         messages.push(message(HOSTILE.len() + 1, "bell\u{7}ring", "ok"));
         ReportDetail {
-            sessions: vec![SessionDetail {
+            sessions: vec![SessionRow {
                 session_id: "s-0".into(),
                 user_key: "=1+1".into(),
                 started_at: at(16, 9, 0),
@@ -1087,6 +1087,8 @@ mod tests {
                 local_date: date(16),
                 messages: 2,
                 answered: 2,
+                errors: 0,
+                pending: 0,
                 kb_hits: 1,
                 transfer_messages: 0,
                 manual_messages: 0,

@@ -13,6 +13,7 @@ use polars::prelude::*;
 
 use super::RulesInForce;
 use super::messages::MessageState;
+pub use super::sessions::SessionRow;
 use super::time::from_epoch_days;
 use super::{marks, sessions};
 use crate::extract::frame::{from_micros, micros};
@@ -47,26 +48,6 @@ pub struct SessionInput {
 pub struct Assignment {
     pub message_id: String,
     pub session: SessionCols,
-}
-
-/// One row of the `sessions` table (docs/warehouse.md).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionRow {
-    pub session_id: String,
-    pub user_key: String,
-    pub started_at: NaiveDateTime,
-    pub ended_at: NaiveDateTime,
-    pub local_date: NaiveDate,
-    pub messages: i64,
-    pub answered: i64,
-    pub errors: i64,
-    pub pending: i64,
-    pub kb_hits: i64,
-    pub transfer_messages: i64,
-    pub manual_messages: i64,
-    pub is_transfer: bool,
-    pub is_manual: bool,
-    pub is_self_resolved: bool,
 }
 
 /// The derived sessions of some users.
@@ -119,7 +100,7 @@ pub fn derive_sessions(inputs: &[SessionInput], rules: &RulesInForce) -> PolarsR
     let with_sessions = sessions::assign(frame, rules)?;
     let effective = marks::apply(with_sessions.clone().lazy());
     let summary = sessions::summarize(effective).collect()?;
-    Ok(Derived { assignments: assignments(&with_sessions)?, sessions: session_rows(&summary)? })
+    Ok(Derived { assignments: assignments(&with_sessions)?, sessions: SessionRow::from_frame(&summary)? })
 }
 
 fn assignments(df: &DataFrame) -> PolarsResult<Vec<Assignment>> {
@@ -136,39 +117,6 @@ fn assignments(df: &DataFrame) -> PolarsResult<Vec<Assignment>> {
                 session_start: from_micros(starts.get(i).unwrap_or_default()),
                 session_date: from_epoch_days(dates.get(i).unwrap_or_default()),
             },
-        })
-        .collect())
-}
-
-fn session_rows(df: &DataFrame) -> PolarsResult<Vec<SessionRow>> {
-    let s = |n: &str| -> PolarsResult<StringChunked> { Ok(df.column(n)?.str()?.clone()) };
-    let i =
-        |n: &str| -> PolarsResult<Int64Chunked> { Ok(df.column(n)?.cast(&DataType::Int64)?.i64()?.clone()) };
-    let b = |n: &str| -> PolarsResult<BooleanChunked> { Ok(df.column(n)?.bool()?.clone()) };
-    let (sid, user) = (s("session_id")?, s("user_key")?);
-    let (started, ended, date) = (i("started_at")?, i("ended_at")?, i("local_date")?);
-    let (messages, answered, errors, pending) = (i("messages")?, i("answered")?, i("errors")?, i("pending")?);
-    let (kb_hits, transfer_messages, manual_messages) =
-        (i("kb_hits")?, i("transfer_messages")?, i("manual_messages")?);
-    let (is_transfer, is_manual, is_self_resolved) =
-        (b("is_transfer")?, b("is_manual")?, b("is_self_resolved")?);
-    Ok((0..df.height())
-        .map(|r| SessionRow {
-            session_id: sid.get(r).unwrap_or_default().to_string(),
-            user_key: user.get(r).unwrap_or_default().to_string(),
-            started_at: from_micros(started.get(r).unwrap_or_default()),
-            ended_at: from_micros(ended.get(r).unwrap_or_default()),
-            local_date: from_epoch_days(date.get(r).unwrap_or_default() as i32),
-            messages: messages.get(r).unwrap_or_default(),
-            answered: answered.get(r).unwrap_or_default(),
-            errors: errors.get(r).unwrap_or_default(),
-            pending: pending.get(r).unwrap_or_default(),
-            kb_hits: kb_hits.get(r).unwrap_or_default(),
-            transfer_messages: transfer_messages.get(r).unwrap_or_default(),
-            manual_messages: manual_messages.get(r).unwrap_or_default(),
-            is_transfer: is_transfer.get(r).unwrap_or_default(),
-            is_manual: is_manual.get(r).unwrap_or_default(),
-            is_self_resolved: is_self_resolved.get(r).unwrap_or_default(),
         })
         .collect())
 }

@@ -93,7 +93,7 @@ pub fn compute(
     let e = entry_counts(&ents)?;
     let users = distinct_users(&msgs, &ents)?;
 
-    let sessions = s.bot_sessions + e.entries;
+    let sessions = s.n + e.n;
     let transfer_sessions = s.transfer + e.transfer;
     let manual_sessions = s.manual + e.manual;
     let self_resolved_sessions = s.self_resolved + e.self_resolved;
@@ -105,8 +105,8 @@ pub fn compute(
         kb_hits: m.kb_hits,
         kb_hit_rate: rate(m.kb_hits, m.answered),
         transfer_messages: m.transfer_messages,
-        bot_sessions: s.bot_sessions,
-        manual_entries: e.entries,
+        bot_sessions: s.n,
+        manual_entries: e.n,
         sessions,
         users,
         transfer_sessions,
@@ -177,57 +177,51 @@ fn message_counts(msgs: &DataFrame) -> PolarsResult<MessageCounts> {
     })
 }
 
-struct SessionCounts {
-    bot_sessions: i64,
+/// How many sessions (or manual entries) a frame holds, and how many of them were transferred,
+/// handled by hand and self-resolved.
+struct OutcomeCounts {
+    n: i64,
     transfer: i64,
     manual: i64,
     self_resolved: i64,
 }
 
-fn session_counts(sess: &DataFrame) -> PolarsResult<SessionCounts> {
-    let row = sess
+/// Bot sessions and manual entries are counted alike; only the columns that say each outcome
+/// differ.
+fn outcome_counts(
+    df: &DataFrame,
+    transfer: Expr,
+    manual: Expr,
+    self_resolved: Expr,
+) -> PolarsResult<OutcomeCounts> {
+    let row = df
         .clone()
         .lazy()
         .select([
             len().cast(DataType::Int64).alias("n"),
-            count_if(col("is_transfer")).alias("transfer"),
-            count_if(col("is_manual")).alias("manual"),
-            count_if(col("is_self_resolved")).alias("self_resolved"),
+            count_if(transfer).alias("transfer"),
+            count_if(manual).alias("manual"),
+            count_if(self_resolved).alias("self_resolved"),
         ])
         .collect()?;
-    Ok(SessionCounts {
-        bot_sessions: int(&row, "n")?,
+    Ok(OutcomeCounts {
+        n: int(&row, "n")?,
         transfer: int(&row, "transfer")?,
         manual: int(&row, "manual")?,
         self_resolved: int(&row, "self_resolved")?,
     })
 }
 
-struct EntryCounts {
-    entries: i64,
-    transfer: i64,
-    manual: i64,
-    self_resolved: i64,
+/// A summarized session frame's counts, by its `is_*` flags.
+fn session_counts(sess: &DataFrame) -> PolarsResult<OutcomeCounts> {
+    outcome_counts(sess, col("is_transfer"), col("is_manual"), col("is_self_resolved"))
 }
 
-fn entry_counts(ents: &DataFrame) -> PolarsResult<EntryCounts> {
-    let row = ents
-        .clone()
-        .lazy()
-        .select([
-            len().cast(DataType::Int64).alias("n"),
-            count_if(col("transfer_to_human")).alias("transfer"),
-            count_if(col("manual_intervention")).alias("manual"),
-            count_if(col("transfer_to_human").not().and(col("manual_intervention").not()))
-                .alias("self_resolved"),
-        ])
-        .collect()?;
-    Ok(EntryCounts {
-        entries: int(&row, "n")?,
-        transfer: int(&row, "transfer")?,
-        manual: int(&row, "manual")?,
-        self_resolved: int(&row, "self_resolved")?,
-    })
+/// A manual-entries frame's counts: an entry neither transferred nor handled by hand was
+/// self-resolved.
+fn entry_counts(ents: &DataFrame) -> PolarsResult<OutcomeCounts> {
+    let (transfer, manual) = (col("transfer_to_human"), col("manual_intervention"));
+    outcome_counts(ents, transfer.clone(), manual.clone(), transfer.not().and(manual.not()))
 }
 
 fn distinct_users(msgs: &DataFrame, ents: &DataFrame) -> PolarsResult<i64> {

@@ -6,16 +6,19 @@
 //! [`summarize`] turns messages with session ids and effective flags into one row per session.
 //! Callers hand in whole sessions: [`restart_point`] says where a user's sessions must be
 //! recomputed from, and the pipeline loads each affected user's messages from there, which is
-//! why batch borders never split or change a session. [`Outcome`] orders what a session
+//! why batch borders never split or change a session. [`SessionRow`] is the one session row
+//! (the derivation's result, the `sessions` table, the report's Sessions sheet), decoded from a
+//! [`summarize`]d frame by [`SessionRow::from_frame`]; [`Outcome`] orders what a session
 //! amounts to for readers.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
 use super::RulesInForce;
 use super::messages::MessageState;
 use super::rules::SessionMode;
-use super::time::local_date;
+use super::time::{from_epoch_days, local_date};
+use crate::extract::frame::from_micros;
 
 /// Where a user's sessions must be recomputed from when the message at `first_changed`
 /// (time, id) is new, changed or marked: the start of the stored session holding the user's
@@ -28,6 +31,70 @@ pub fn restart_point(
     previous: Option<(NaiveDateTime, String)>,
 ) -> (NaiveDateTime, String) {
     previous.unwrap_or(first_changed)
+}
+
+/// One row of the `sessions` table (docs/warehouse.md), as the derivation computes it and the
+/// report lists it (the report with its times in local time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub session_id: String,
+    pub user_key: String,
+    pub started_at: NaiveDateTime,
+    pub ended_at: NaiveDateTime,
+    pub local_date: NaiveDate,
+    pub messages: i64,
+    pub answered: i64,
+    pub errors: i64,
+    pub pending: i64,
+    pub kb_hits: i64,
+    pub transfer_messages: i64,
+    pub manual_messages: i64,
+    pub is_transfer: bool,
+    pub is_manual: bool,
+    pub is_self_resolved: bool,
+}
+
+impl SessionRow {
+    /// The rows of a [`summarize`]d frame, in its order; times in UTC as stored.
+    pub fn from_frame(df: &DataFrame) -> PolarsResult<Vec<SessionRow>> {
+        let s = |n: &str| -> PolarsResult<StringChunked> { Ok(df.column(n)?.str()?.clone()) };
+        let i = |n: &str| -> PolarsResult<Int64Chunked> {
+            Ok(df.column(n)?.cast(&DataType::Int64)?.i64()?.clone())
+        };
+        let b = |n: &str| -> PolarsResult<BooleanChunked> { Ok(df.column(n)?.bool()?.clone()) };
+        let (sid, user) = (s("session_id")?, s("user_key")?);
+        let (started, ended, date) = (i("started_at")?, i("ended_at")?, i("local_date")?);
+        let (messages, answered, errors, pending) =
+            (i("messages")?, i("answered")?, i("errors")?, i("pending")?);
+        let (kb_hits, transfer_messages, manual_messages) =
+            (i("kb_hits")?, i("transfer_messages")?, i("manual_messages")?);
+        let (is_transfer, is_manual, is_self_resolved) =
+            (b("is_transfer")?, b("is_manual")?, b("is_self_resolved")?);
+        Ok((0..df.height())
+            .map(|r| SessionRow {
+                session_id: sid.get(r).unwrap_or_default().to_string(),
+                user_key: user.get(r).unwrap_or_default().to_string(),
+                started_at: from_micros(started.get(r).unwrap_or_default()),
+                ended_at: from_micros(ended.get(r).unwrap_or_default()),
+                local_date: from_epoch_days(date.get(r).unwrap_or_default() as i32),
+                messages: messages.get(r).unwrap_or_default(),
+                answered: answered.get(r).unwrap_or_default(),
+                errors: errors.get(r).unwrap_or_default(),
+                pending: pending.get(r).unwrap_or_default(),
+                kb_hits: kb_hits.get(r).unwrap_or_default(),
+                transfer_messages: transfer_messages.get(r).unwrap_or_default(),
+                manual_messages: manual_messages.get(r).unwrap_or_default(),
+                is_transfer: is_transfer.get(r).unwrap_or_default(),
+                is_manual: is_manual.get(r).unwrap_or_default(),
+                is_self_resolved: is_self_resolved.get(r).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// The session's outcome ([`Outcome::of`]).
+    pub fn outcome(&self) -> Outcome {
+        Outcome::of(self.is_manual, self.is_transfer, self.is_self_resolved)
+    }
 }
 
 /// How a session ended, for readers (the Sessions sheet): manual handling wins over a

@@ -21,9 +21,10 @@ use super::messages::IDS_PER_STATEMENT;
 use super::sqlite_bulk::{FromSqliteRow, get_opt_time, get_time, query_rows, with_raw_connection};
 use super::table::{Column, Decode, Field, Kind, Row, Sink, Table};
 use super::write::Conflict;
-use crate::transform::derive::{Assignment, SessionCols, SessionInput, SessionRow};
+use crate::transform::derive::{Assignment, SessionCols, SessionInput};
 use crate::transform::messages::MessageState;
 use crate::transform::plan::Affected;
+use crate::transform::sessions::SessionRow;
 use crate::with_conn;
 
 const ROWS_PER_STATEMENT: usize = 2000;
