@@ -493,39 +493,17 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
     let lookback = parse_duration(&file.dify.lookback, place, "dify.lookback")?;
     let pending_max_age = parse_duration(&file.dify.pending_max_age, place, "dify.pending_max_age")?;
     let dify_timeout = parse_positive_duration(&file.dify.timeout, place, "dify.timeout", "10m")?;
-    let session_window = parse_positive_duration(&file.session.window, place, "session.window", "15m")?;
-    let session_mode = match file.session.mode.as_str() {
-        "anchored" => SessionMode::Anchored,
-        "idle" => SessionMode::Idle,
-        other => bail_user!("{place}: `session.mode` is \"{other}\"; use \"anchored\" or \"idle\""),
-    };
+    let (session_window, session_mode) = build_session(&file.session, place)?;
     let identity = build_identity(&file.identity, place)?;
-    check_phrases(&file.rules.kb_miss, place, "rules.kb_miss")?;
-    check_phrases(&file.rules.transfer, place, "rules.transfer")?;
-    check_regexes(&file.rules.kb_miss_regex, place, "rules.kb_miss_regex")?;
-    check_regexes(&file.rules.transfer_regex, place, "rules.transfer_regex")?;
+    check_rules(&file.rules, place)?;
 
-    let warehouse_url = match env_var("ITSTAT_WAREHOUSE_URL") {
-        Some(url) => url,
-        None => {
-            let url = file.warehouse.url.unwrap_or_else(|| DEFAULT_WAREHOUSE_URL.into());
-            match base {
-                Some(dir) => sqlite_url_beside(&url, dir),
-                None => url,
-            }
-        }
-    };
-    check_warehouse_url(&warehouse_url, place)?;
+    let warehouse_url = build_warehouse_url(file.warehouse.url, base, place)?;
     let dify_url = env_var("ITSTAT_DIFY_URL").or(file.dify.url);
     if let Some(url) = &dify_url {
         check_dify_url(url, place)?;
     }
 
-    let lang = match file.report.lang.as_deref().unwrap_or("zh") {
-        "zh" => Lang::Zh,
-        "en" => Lang::En,
-        other => bail_user!("{place}: `report.lang` is \"{other}\"; use \"zh\" or \"en\""),
-    };
+    let lang = build_lang(file.report.lang.as_deref(), place)?;
     let out_dir = file.report.out_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_OUT_DIR));
     let out_dir = match base {
         Some(dir) => path_beside(&out_dir, dir),
@@ -568,6 +546,55 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
         wecom,
         gaps,
         schedule,
+    })
+}
+
+/// The `[session]` window and mode.
+fn build_session(file: &SessionFile, place: &str) -> anyhow::Result<(Duration, SessionMode)> {
+    let window = parse_positive_duration(&file.window, place, "session.window", "15m")?;
+    let mode = match file.mode.as_str() {
+        "anchored" => SessionMode::Anchored,
+        "idle" => SessionMode::Idle,
+        other => bail_user!("{place}: `session.mode` is \"{other}\"; use \"anchored\" or \"idle\""),
+    };
+    Ok((window, mode))
+}
+
+/// Checks the `[rules]` phrases and patterns, so a bad one is named before any run.
+fn check_rules(rules: &RulesFile, place: &str) -> anyhow::Result<()> {
+    check_phrases(&rules.kb_miss, place, "rules.kb_miss")?;
+    check_phrases(&rules.transfer, place, "rules.transfer")?;
+    check_regexes(&rules.kb_miss_regex, place, "rules.kb_miss_regex")?;
+    check_regexes(&rules.transfer_regex, place, "rules.transfer_regex")
+}
+
+/// The warehouse URL: `ITSTAT_WAREHOUSE_URL`, else `[warehouse] url` or the default, a SQLite
+/// file's path taken beside the config file (`base`); checked.
+fn build_warehouse_url(
+    configured: Option<String>,
+    base: Option<&Path>,
+    place: &str,
+) -> anyhow::Result<String> {
+    let url = match env_var("ITSTAT_WAREHOUSE_URL") {
+        Some(url) => url,
+        None => {
+            let url = configured.unwrap_or_else(|| DEFAULT_WAREHOUSE_URL.into());
+            match base {
+                Some(dir) => sqlite_url_beside(&url, dir),
+                None => url,
+            }
+        }
+    };
+    check_warehouse_url(&url, place)?;
+    Ok(url)
+}
+
+/// The `[report] lang`, Chinese unless set.
+fn build_lang(lang: Option<&str>, place: &str) -> anyhow::Result<Lang> {
+    Ok(match lang.unwrap_or("zh") {
+        "zh" => Lang::Zh,
+        "en" => Lang::En,
+        other => bail_user!("{place}: `report.lang` is \"{other}\"; use \"zh\" or \"en\""),
     })
 }
 

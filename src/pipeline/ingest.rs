@@ -468,14 +468,7 @@ impl Ingest<'_> {
 
     /// Where this run starts reading, in naive UTC; `None` for all history.
     async fn window_start(&self, scope: Scope) -> anyhow::Result<Option<NaiveDateTime>> {
-        Ok(match scope {
-            Scope::Full | Scope::Reclassify | Scope::File => None,
-            Scope::Since(date) => Some(crate::calendar::local_midnight_utc(self.settings.rules.tz, date)),
-            Scope::Incremental => {
-                let lookback = chrono::Duration::from_std(self.settings.dify.lookback).unwrap_or_default();
-                self.wh.cursor().await?.map(|c| c - lookback)
-            }
-        })
+        read_start(self.settings, Some(&self.wh), scope).await
     }
 
     /// Re-reads messages still pending that are older than the window but younger than
@@ -770,30 +763,30 @@ async fn plan_writes<'a>(
     Ok(plan_against(rows, &stored))
 }
 
+/// Where a run of `scope` starts reading Dify, in naive UTC; `None` for all history (and for an
+/// incremental run without a warehouse to hold a cursor).
+async fn read_start(
+    settings: &Settings,
+    wh: Option<&Warehouse>,
+    scope: Scope,
+) -> anyhow::Result<Option<NaiveDateTime>> {
+    Ok(match (wh, scope) {
+        (_, Scope::Since(date)) => Some(crate::calendar::local_midnight_utc(settings.rules.tz, date)),
+        (Some(wh), Scope::Incremental) => {
+            let lookback = chrono::Duration::from_std(settings.dify.lookback).unwrap_or_default();
+            wh.cursor().await?.map(|c| c - lookback)
+        }
+        _ => None,
+    })
+}
+
 /// `--dry-run`: reads and classifies, counts what would change, writes nothing.
 pub async fn dry_run(settings: &Settings, plan: &IngestPlan, from_file: Option<&Path>) -> anyhow::Result<()> {
-    let wh = match Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await {
-        Ok(wh) => Some(wh),
-        Err(e) if crate::error::exit_code(&e) == 1 => None,
-        Err(e) => return Err(e),
-    };
+    let wh = existing_warehouse(settings).await?;
     let default_batch =
         wh.as_ref().map_or(crate::warehouse::DEFAULT_BATCH_SIZE_SQLITE, Warehouse::default_batch_size);
     let (scope, batch_size) = (plan.scope, plan.batch_size.unwrap_or(default_batch));
-    // Dify's rows, or the file's, and the rules with the app selection they are read with.
-    let mut dify = None;
-    let mut rules = settings.rules.clone();
-    if let Some(path) = from_file {
-        let file = ExportFile::open(path)?;
-        let found = apps_named_in(&file, settings.rules.apps.names(), batch_size).await?;
-        rules = rules.with_app_ids(found);
-    } else if scope != Scope::Reclassify {
-        let source = DifySource::connect(settings.dify_url()?, settings.dify.timeout).await?;
-        let mut reader = source.reader().await?;
-        let apps = reader.resolve_apps(&settings.dify.apps).await?;
-        rules = rules.with_app_ids(apps.clone());
-        dify = Some((reader, apps));
-    }
+    let (rules, dify) = dry_run_source(settings, scope, batch_size, from_file).await?;
     let (mut read, mut new, mut changed) = (0usize, 0usize, 0usize);
     let mut count = async |rows: Vec<RawMessage>| -> anyhow::Result<()> {
         read += rows.len();
@@ -818,20 +811,56 @@ pub async fn dry_run(settings: &Settings, plan: &IngestPlan, from_file: Option<&
         })
         .await?;
     } else if let Some((mut reader, apps)) = dify {
-        let start = match (&wh, scope) {
-            (Some(wh), Scope::Incremental) => {
-                let lookback = chrono::Duration::from_std(settings.dify.lookback).unwrap_or_default();
-                wh.cursor().await?.map(|c| c - lookback)
-            }
-            (_, Scope::Since(date)) => Some(crate::calendar::local_midnight_utc(settings.rules.tz, date)),
-            _ => None,
-        };
+        let start = read_start(settings, wh.as_ref(), scope).await?;
         reader
             .stream_since(start, &apps, batch_size, async |rows: Vec<RawMessage>| count(rows).await)
             .await?;
         reader.finish().await?;
     }
-    let stale_hashes = match &wh {
+    print_dry_run(wh.as_ref(), &rules, scope, (read, new, changed)).await
+}
+
+/// The warehouse a dry run compares with; `None` when there is none yet (every row is new).
+async fn existing_warehouse(settings: &Settings) -> anyhow::Result<Option<Warehouse>> {
+    match Warehouse::open(&settings.warehouse_url, OpenMode::ExistingOnly).await {
+        Ok(wh) => Ok(Some(wh)),
+        Err(e) if crate::error::exit_code(&e) == 1 => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The rules with the app selection a dry run reads with, and Dify's reader with the apps it
+/// reads (none for a file or a reclassification, which read no Dify).
+async fn dry_run_source(
+    settings: &Settings,
+    scope: Scope,
+    batch_size: usize,
+    from_file: Option<&Path>,
+) -> anyhow::Result<(RulesInForce, Option<(DifyReader, Vec<String>)>)> {
+    let rules = settings.rules.clone();
+    if let Some(path) = from_file {
+        let file = ExportFile::open(path)?;
+        let found = apps_named_in(&file, settings.rules.apps.names(), batch_size).await?;
+        return Ok((rules.with_app_ids(found), None));
+    }
+    if scope == Scope::Reclassify {
+        return Ok((rules, None));
+    }
+    let source = DifySource::connect(settings.dify_url()?, settings.dify.timeout).await?;
+    let mut reader = source.reader().await?;
+    let apps = reader.resolve_apps(&settings.dify.apps).await?;
+    Ok((rules.with_app_ids(apps.clone()), Some((reader, apps))))
+}
+
+/// Prints the dry run's counts (`read`, `new`, `changed`), and whether the stored rows' hashes
+/// are of an older version or the stored messages would be reclassified.
+async fn print_dry_run(
+    wh: Option<&Warehouse>,
+    rules: &RulesInForce,
+    scope: Scope,
+    (read, new, changed): (usize, usize, usize),
+) -> anyhow::Result<()> {
+    let stale_hashes = match wh {
         Some(wh) => {
             wh.meta(CONTENT_HASH_KEY).await?.as_deref() != Some(CONTENT_HASH_VERSION)
                 && wh.has_messages().await?
@@ -844,7 +873,7 @@ pub async fn dry_run(settings: &Settings, plan: &IngestPlan, from_file: Option<&
             "dry run: the stored messages carry content hashes of an older itstat; the next ingest hashes them again first, and the counts below take every stored row read for changed"
         );
     }
-    let reclassify = match &wh {
+    let reclassify = match wh {
         Some(wh) => {
             wh.meta(RULES_KEY).await?.is_some_and(|r| r != rules.canonical()) || scope == Scope::Reclassify
         }
