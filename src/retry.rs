@@ -2,7 +2,8 @@
 //! embeddings and chat service of knowledge gaps, the SMTP server): [`run`] tries an attempt
 //! until it succeeds, fails for good, or the attempts are used up, pausing between tries with
 //! a pause that grows threefold. Each caller keeps its own counts, pauses, time limits and
-//! words: the attempt decides what may be retried, the caller words the failure.
+//! words: the attempt decides what may be retried, the caller words the failure. [`unanswered`]
+//! is the HTTP clients' one reading of a request that got no answer.
 
 use std::future::Future;
 use std::time::Duration;
@@ -36,6 +37,13 @@ impl GaveUp {
     pub fn after(&self) -> String {
         if self.attempts > 1 { format!(" (after {} attempts)", self.attempts) } else { String::new() }
     }
+}
+
+/// A request that got no answer (a timeout, a refused or dropped connection): worth retrying.
+/// A timeout is said as such; reqwest's other errors are quoted without the URL, which may
+/// carry a key.
+pub fn unanswered(e: reqwest::Error) -> Failure {
+    (true, if e.is_timeout() { "no answer in time".to_string() } else { e.without_url().to_string() })
 }
 
 /// Runs `attempt` until it succeeds, fails for good (`(false, why)`) or `backoff.attempts`

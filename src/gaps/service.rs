@@ -156,13 +156,9 @@ impl Service {
         if let Some(key) = &self.key {
             request = request.bearer_auth(key);
         }
-        let response = request.send().await.map_err(|e| {
-            (true, if e.is_timeout() { "no answer in time".to_string() } else { e.without_url().to_string() })
-        })?;
+        let response = request.send().await.map_err(retry::unanswered)?;
         let status = response.status();
-        let text = response.text().await.map_err(|e| {
-            (true, if e.is_timeout() { "no answer in time".to_string() } else { e.without_url().to_string() })
-        })?;
+        let text = response.text().await.map_err(retry::unanswered)?;
         if status.is_server_error() {
             return Err((true, format!("HTTP {status}")));
         }

@@ -99,11 +99,7 @@ impl Robot {
 
     /// One post: `Ok`, or whether to retry and why not.
     async fn attempt(&self, body: &serde_json::Value) -> Result<(), (bool, String)> {
-        let response = self.client.post(&self.url).json(body).send().await.map_err(|e| {
-            let why =
-                if e.is_timeout() { "no answer in time".to_string() } else { e.without_url().to_string() };
-            (true, why)
-        })?;
+        let response = self.client.post(&self.url).json(body).send().await.map_err(retry::unanswered)?;
         let status = response.status();
         let text = response.text().await.map_err(|e| (true, e.without_url().to_string()))?;
         if status.is_server_error() {

@@ -468,7 +468,7 @@ impl Ingest<'_> {
 
     /// Where this run starts reading, in naive UTC; `None` for all history.
     async fn window_start(&self, scope: Scope) -> anyhow::Result<Option<NaiveDateTime>> {
-        read_start(self.settings, Some(&self.wh), scope).await
+        read_start(self.settings, Some(self.wh), scope).await
     }
 
     /// Re-reads messages still pending that are older than the window but younger than
