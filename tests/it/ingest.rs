@@ -999,7 +999,8 @@ async fn feedback_from_an_export_file_is_compared_again(backend: Backend) {
     env.ok(&["ingest"]);
     assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
     let disliked = Dataset { feedbacks: vec![vote("dislike")], ..s.data.clone() };
-    itstat::demo::export::write_csv(&disliked, &env.path().join("export.csv")).unwrap();
+    let columns = itstat::extract::file::export_columns();
+    itstat::demo::export::write_csv(&disliked, &env.path().join("export.csv"), &columns).unwrap();
     env.ok(&["ingest", "--from-file", "export.csv"]);
     assert_eq!(
         wh.count("SELECT COUNT(*) FROM feedbacks WHERE rating = 'dislike'").await,
