@@ -3,6 +3,8 @@
 //! [`dify::DifySource`] talks to Dify's PostgreSQL inside one read-only transaction and hands
 //! out batches of [`RawMessage`]; [`frame`] turns a batch into the Polars frame the transform
 //! works on. Nothing here applies a help-desk rule: the rows come out as Dify stored them.
+//! [`RawMessage`]'s columns are declared once (`raw_message!` below); its readers and the
+//! column lists built from it follow.
 
 pub mod dify;
 pub mod file;
