@@ -22,7 +22,7 @@ pub async fn run(_settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
     let last_day = chrono::NaiveDate::parse_from_str(LAST_DAY, "%Y-%m-%d")?;
     let data = generate(&GenConfig { seed: 2026, messages: args.messages, days: 60, last_day, users: 150 });
     let export = dir.join("dify-export.csv");
-    write_csv(&data, &export)?;
+    write_csv(&data, &export, &crate::extract::file::export_columns())?;
     println!(
         "wrote {} ({} Dify messages, {} feedback rows)",
         export.display(),

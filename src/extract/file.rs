@@ -23,6 +23,28 @@ pub struct ExportRow {
     pub feedback: Vec<FeedbackRow>,
 }
 
+/// The columns of an export file, in the order of `sql/export_messages.sql`: the declared Dify
+/// columns ([`RawMessage::COLUMNS`]) with the app's name after its id, then each message's
+/// current user and admin feedback.
+pub fn export_columns() -> Vec<&'static str> {
+    let mut columns: Vec<&'static str> = RawMessage::COLUMNS.to_vec();
+    let app = columns.iter().position(|c| *c == "app_id").map_or(0, |i| i + 1);
+    columns.insert(app, "app_name");
+    columns.extend(FEEDBACK_COLUMNS);
+    columns
+}
+
+/// Whose feedback an export row carries ([`FEEDBACK_COLUMNS`] are `{source}_feedback…`).
+const FEEDBACK_SOURCES: [&str; 2] = ["user", "admin"];
+const FEEDBACK_COLUMNS: [&str; 6] = [
+    "user_feedback",
+    "user_feedback_content",
+    "user_feedback_at",
+    "admin_feedback",
+    "admin_feedback_content",
+    "admin_feedback_at",
+];
+
 /// Columns the file must have.
 const REQUIRED: &[&str] =
     &["id", "app_id", "conversation_id", "created_at", "query", "answer", "status", "from_source"];
@@ -191,57 +213,83 @@ fn boolean(text: &str) -> Option<bool> {
     }
 }
 
+/// How an export file's text becomes a [`RawMessage`] field of this type (empty values come
+/// as `None`): required text and times are an error when empty, numbers count as 0, a
+/// boolean that is not one is unknown. `column` names the column in an error.
+pub trait FromText: Sized {
+    fn from_text(column: &str, value: Option<&str>) -> Result<Self, String>;
+}
+
+impl FromText for String {
+    fn from_text(column: &str, value: Option<&str>) -> Result<Self, String> {
+        value.map(str::to_string).ok_or_else(|| format!("column {column}: empty — it is required"))
+    }
+}
+
+impl FromText for Option<String> {
+    fn from_text(_: &str, value: Option<&str>) -> Result<Self, String> {
+        Ok(value.map(str::to_string))
+    }
+}
+
+impl FromText for Option<NaiveDateTime> {
+    fn from_text(column: &str, value: Option<&str>) -> Result<Self, String> {
+        value
+            .map(|v| timestamp(v).ok_or_else(|| format!("column {column}: \"{v}\" is not a timestamp")))
+            .transpose()
+    }
+}
+
+impl FromText for NaiveDateTime {
+    fn from_text(column: &str, value: Option<&str>) -> Result<Self, String> {
+        Option::<NaiveDateTime>::from_text(column, value)?
+            .ok_or_else(|| format!("column {column}: empty — it is required"))
+    }
+}
+
+impl FromText for i64 {
+    fn from_text(column: &str, value: Option<&str>) -> Result<Self, String> {
+        value
+            .map(|v| {
+                v.trim().parse::<i64>().map_err(|_| format!("column {column}: \"{v}\" is not an integer"))
+            })
+            .unwrap_or(Ok(0))
+    }
+}
+
+impl FromText for Option<f64> {
+    fn from_text(column: &str, value: Option<&str>) -> Result<Self, String> {
+        value
+            .map(|v| v.trim().parse::<f64>().map_err(|_| format!("column {column}: \"{v}\" is not a number")))
+            .transpose()
+    }
+}
+
+impl FromText for f64 {
+    fn from_text(column: &str, value: Option<&str>) -> Result<Self, String> {
+        Ok(Option::<f64>::from_text(column, value)?.unwrap_or(0.0))
+    }
+}
+
+impl FromText for Option<bool> {
+    fn from_text(_: &str, value: Option<&str>) -> Result<Self, String> {
+        Ok(value.and_then(boolean))
+    }
+}
+
+/// Text that may be empty (a query or an answer): empty when absent.
+pub fn or_empty(_: &str, value: Option<&str>) -> Result<String, String> {
+    Ok(value.unwrap_or_default().to_string())
+}
+
 /// One row from a column getter (empty values come as `None`).
 fn parse_row<'a>(get: &dyn Fn(&str) -> Option<&'a str>) -> Result<ExportRow, String> {
     let text = |c: &str| get(c).map(str::to_string);
-    let required =
-        |c: &str| get(c).map(str::to_string).ok_or_else(|| format!("column {c}: empty — it is required"));
-    let time = |c: &str| -> Result<Option<NaiveDateTime>, String> {
-        get(c)
-            .map(|v| timestamp(v).ok_or_else(|| format!("column {c}: \"{v}\" is not a timestamp")))
-            .transpose()
-    };
-    let int = |c: &str| -> Result<i64, String> {
-        get(c)
-            .map(|v| v.trim().parse::<i64>().map_err(|_| format!("column {c}: \"{v}\" is not an integer")))
-            .unwrap_or(Ok(0))
-    };
-    let float = |c: &str| -> Result<Option<f64>, String> {
-        get(c)
-            .map(|v| v.trim().parse::<f64>().map_err(|_| format!("column {c}: \"{v}\" is not a number")))
-            .transpose()
-    };
-    let id = required("id")?;
-    let created_at = time("created_at")?.ok_or("column created_at: empty — it is required")?;
-    let message = RawMessage {
-        id: id.clone(),
-        app_id: required("app_id")?,
-        conversation_id: required("conversation_id")?,
-        created_at,
-        updated_at: time("updated_at")?,
-        query: text("query").unwrap_or_default(),
-        answer: text("answer").unwrap_or_default(),
-        status: required("status")?,
-        error: text("error"),
-        from_source: required("from_source")?,
-        from_end_user_id: text("from_end_user_id"),
-        from_account_id: text("from_account_id"),
-        invoke_from: text("invoke_from"),
-        inputs: text("inputs"),
-        message_tokens: int("message_tokens")?,
-        answer_tokens: int("answer_tokens")?,
-        latency_s: float("latency_s")?.unwrap_or(0.0),
-        total_price: float("total_price")?,
-        currency: text("currency"),
-        parent_message_id: text("parent_message_id"),
-        app_mode: text("app_mode"),
-        end_user_session_id: text("end_user_session_id"),
-        account_email: text("account_email"),
-        conversation_name: text("conversation_name"),
-        conversation_deleted: get("conversation_deleted").and_then(boolean),
-    };
+    let time = |c: &str| Option::<NaiveDateTime>::from_text(c, get(c));
+    let message = RawMessage::from_text(get)?;
+    let (id, created_at) = (message.id.clone(), message.created_at);
     let mut feedback = Vec::new();
-    for source in ["user", "admin"] {
+    for source in FEEDBACK_SOURCES {
         let col = format!("{source}_feedback");
         if let Some(rating) = get(&col) {
             feedback.push(FeedbackRow {
@@ -308,8 +356,10 @@ mod tests {
             .into_iter()
             .filter(|(_, alias)| alias != "app_name" && !alias.contains("feedback"))
             .collect();
-        assert_eq!(extract.len(), 25, "the extract's columns were all found");
         let aliases = |cols: &[(String, String)]| cols.iter().map(|c| c.1.clone()).collect::<Vec<_>>();
+        let file = select_list(include_str!("../../sql/export_messages.sql"));
+        assert_eq!(aliases(&file), export_columns(), "the file's columns are the ones declared");
+        assert_eq!(aliases(&extract), RawMessage::COLUMNS, "the extract reads the declared columns");
         assert_eq!(aliases(&export), aliases(&extract));
         for ((extract_expr, alias), (export_expr, _)) in extract.iter().zip(&export) {
             if extract_expr.starts_with("{{") {

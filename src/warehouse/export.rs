@@ -8,6 +8,7 @@
 //! here writes.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -16,7 +17,10 @@ use polars::prelude::*;
 use sqlx::Row;
 
 use super::Warehouse;
+use super::messages::messages_table;
+use super::table::Row as _;
 use crate::extract::frame::micros;
+use crate::transform::derive::SessionRow;
 use crate::transform::time::epoch_days;
 use crate::with_pool;
 
@@ -29,88 +33,45 @@ pub enum ExportTable {
     Sessions,
 }
 
-/// The Parquet type a column is written as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A UTF-8 string.
-    Text,
-    /// A naive timestamp in microseconds (UTC or local, as `docs/warehouse.md` says).
-    Time,
-    /// A date.
-    Date,
-    /// A boolean.
-    Bool,
-    /// A 64-bit integer.
-    Int,
-    /// A 64-bit float.
-    Real,
-}
+/// The Parquet type a column is written as: the kind its table declares (`warehouse/table.rs`):
+/// text, a naive timestamp in microseconds (UTC or local, as `docs/warehouse.md` says), a date,
+/// a boolean, a 64-bit integer or float.
+pub use super::table::Kind;
 
 use Kind::{Bool, Date, Int, Real, Text, Time};
 
-/// The exported columns of `messages`, in file order: every documented column, then the
-/// current operator marks.
-pub const MESSAGE_COLUMNS: &[(&str, Kind)] = &[
-    ("message_id", Text),
-    ("app_id", Text),
-    ("conversation_id", Text),
-    ("created_at", Time),
-    ("updated_at", Time),
-    ("local_time", Time),
-    ("local_date", Date),
-    ("user_key", Text),
-    ("query", Text),
-    ("question", Text),
-    ("answer", Text),
-    ("status", Text),
-    ("error", Text),
-    ("state", Text),
-    ("kb_hit", Bool),
-    ("transfer", Bool),
-    ("included", Bool),
-    ("invoke_from", Text),
-    ("from_source", Text),
-    ("from_end_user_id", Text),
-    ("from_account_id", Text),
-    ("end_user_session_id", Text),
-    ("account_email", Text),
-    ("inputs", Text),
-    ("message_tokens", Int),
-    ("answer_tokens", Int),
-    ("latency_s", Real),
-    ("total_price", Real),
-    ("currency", Text),
-    ("parent_message_id", Text),
-    ("app_mode", Text),
-    ("conversation_name", Text),
-    ("conversation_deleted", Bool),
-    ("session_id", Text),
-    ("session_start", Time),
-    ("session_date", Date),
-    ("content_hash", Int),
-    ("first_seen_at", Time),
-    ("kb_mark", Bool),
-    ("manual_mark", Bool),
-];
+/// Bookkeeping columns of `messages`, exported after the session columns.
+const MESSAGE_BOOKKEEPING: &[&str] = &["content_hash", "first_seen_at"];
 
-/// The exported columns of `sessions`, in file order: all of them.
-pub const SESSION_COLUMNS: &[(&str, Kind)] = &[
-    ("session_id", Text),
-    ("user_key", Text),
-    ("started_at", Time),
-    ("ended_at", Time),
-    ("local_date", Date),
-    ("messages", Int),
-    ("answered", Int),
-    ("errors", Int),
-    ("pending", Int),
-    ("kb_hits", Int),
-    ("transfer_messages", Int),
-    ("manual_messages", Int),
-    ("is_transfer", Bool),
-    ("is_manual", Bool),
-    ("is_self_resolved", Bool),
-];
+/// The exported columns of `messages`, in file order: every declared column
+/// ([`messages_table`]) but the bookkeeping ones, then those, then the current operator marks.
+static MESSAGE_COLUMNS: LazyLock<Vec<(&'static str, Kind)>> = LazyLock::new(|| {
+    let stored = messages_table().columns.iter().map(|c| (c.name, c.kind));
+    let (bookkeeping, documented): (Vec<_>, Vec<_>) =
+        stored.partition(|(name, _)| MESSAGE_BOOKKEEPING.contains(name));
+    documented.into_iter().chain(bookkeeping).chain([("kb_mark", Bool), ("manual_mark", Bool)]).collect()
+});
+
+/// The exported columns of `sessions`, in file order: all of them, as declared.
+static SESSION_COLUMNS: LazyLock<Vec<(&'static str, Kind)>> =
+    LazyLock::new(|| SessionRow::table().columns.iter().map(|c| (c.name, c.kind)).collect());
+
+/// `sql/warehouse/export_messages.sql` with its select list: the stored columns of
+/// [`MESSAGE_COLUMNS`] (the marks are the file's own).
+static MESSAGES_SQL: LazyLock<String> = LazyLock::new(|| {
+    let stored: Vec<String> = MESSAGE_COLUMNS
+        .iter()
+        .filter(|(name, _)| !name.ends_with("_mark"))
+        .map(|(name, _)| format!("m.{name}"))
+        .collect();
+    include_str!("../../sql/warehouse/export_messages.sql").replace("{{columns}}", &stored.join(", "))
+});
+
+/// `sql/warehouse/export_sessions.sql` with its select list.
+static SESSIONS_SQL: LazyLock<String> = LazyLock::new(|| {
+    let names: Vec<&str> = SESSION_COLUMNS.iter().map(|(name, _)| *name).collect();
+    include_str!("../../sql/warehouse/export_sessions.sql").replace("{{columns}}", &names.join(", "))
+});
 
 impl ExportTable {
     /// Both tables, in the order they are exported.
@@ -127,8 +88,8 @@ impl ExportTable {
     /// The columns written, with their types.
     pub fn columns(self) -> &'static [(&'static str, Kind)] {
         match self {
-            ExportTable::Messages => MESSAGE_COLUMNS,
-            ExportTable::Sessions => SESSION_COLUMNS,
+            ExportTable::Messages => &MESSAGE_COLUMNS,
+            ExportTable::Sessions => &SESSION_COLUMNS,
         }
     }
 
@@ -141,8 +102,8 @@ impl ExportTable {
 
     fn rows_sql(self) -> &'static str {
         match self {
-            ExportTable::Messages => include_str!("../../sql/warehouse/export_messages.sql"),
-            ExportTable::Sessions => include_str!("../../sql/warehouse/export_sessions.sql"),
+            ExportTable::Messages => &MESSAGES_SQL,
+            ExportTable::Sessions => &SESSIONS_SQL,
         }
     }
 }

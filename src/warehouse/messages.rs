@@ -11,9 +11,7 @@ use chrono::NaiveDateTime;
 use sqlx::{AssertSqlSafe, QueryBuilder};
 
 use super::rows::MessageRow;
-use super::sqlite_bulk::{
-    FromSqliteRow, get_opt_time, get_time, numbered_lists, query_rows, with_raw_connection,
-};
+use super::sqlite_bulk::{numbered_lists, query_each, with_raw_connection};
 use super::table::{Column, Decode, Field, Kind, Row, Sink, Table, Value};
 use super::write::Conflict;
 use super::{Tx, Warehouse};
@@ -118,6 +116,12 @@ impl Row for Written<'_> {
     }
 }
 
+/// The whole `messages` table as declared: [`MessageRow`], the time a row was first seen and
+/// the session columns (docs/warehouse.md, "messages").
+pub fn messages_table() -> &'static Table {
+    WithSession::table()
+}
+
 /// [`Written`] with the row's session columns (`None`: the row has no session).
 struct WithSession<'a> {
     message: Written<'a>,
@@ -157,71 +161,30 @@ pub struct StoredRaw {
     pub included: bool,
 }
 
-impl FromSqliteRow for StoredRaw {
-    const COLUMNS: &'static [&'static str] = &[
-        "id",
-        "content_hash",
-        "user_key",
-        "included",
-        "app_id",
-        "conversation_id",
-        "created_at",
-        "updated_at",
-        "query",
-        "answer",
-        "status",
-        "error",
-        "from_source",
-        "from_end_user_id",
-        "from_account_id",
-        "invoke_from",
-        "inputs",
-        "message_tokens",
-        "answer_tokens",
-        "latency_s",
-        "total_price",
-        "currency",
-        "parent_message_id",
-        "app_mode",
-        "end_user_session_id",
-        "account_email",
-        "conversation_name",
-        "conversation_deleted",
-    ];
+/// The columns of [`STORED_RAW_OF_SQL`]: Dify's (the stored key read as `id`), then the stored
+/// state, all from the declarations ([`RawMessage::COLUMNS`]).
+static STORED_RAW_COLUMNS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    RawMessage::COLUMNS.iter().copied().chain(["content_hash", "user_key", "included"]).collect()
+});
 
-    /// A row of `messages_stored_raw_of.sql`.
+/// `messages_stored_raw_of.sql` with its select list, up to the caller's id list.
+static STORED_RAW_SQL: LazyLock<String> = LazyLock::new(|| {
+    let select: Vec<String> = STORED_RAW_COLUMNS
+        .iter()
+        .map(|c| if *c == "id" { "message_id AS id".to_string() } else { c.to_string() })
+        .collect();
+    STORED_RAW_OF_SQL.replace("{{columns}}", &select.join(", "))
+});
+
+impl StoredRaw {
+    /// A row of [`STORED_RAW_SQL`] read through rusqlite.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRaw> {
+        let at = RawMessage::COLUMNS.len();
         Ok(StoredRaw {
-            content_hash: row.get(1)?,
-            user_key: row.get(2)?,
-            included: row.get(3)?,
-            raw: RawMessage {
-                id: row.get(0)?,
-                app_id: row.get(4)?,
-                conversation_id: row.get(5)?,
-                created_at: get_time(row, 6)?,
-                updated_at: get_opt_time(row, 7)?,
-                query: row.get(8)?,
-                answer: row.get(9)?,
-                status: row.get(10)?,
-                error: row.get(11)?,
-                from_source: row.get(12)?,
-                from_end_user_id: row.get(13)?,
-                from_account_id: row.get(14)?,
-                invoke_from: row.get(15)?,
-                inputs: row.get(16)?,
-                message_tokens: row.get(17)?,
-                answer_tokens: row.get(18)?,
-                latency_s: row.get(19)?,
-                total_price: row.get(20)?,
-                currency: row.get(21)?,
-                parent_message_id: row.get(22)?,
-                app_mode: row.get(23)?,
-                end_user_session_id: row.get(24)?,
-                account_email: row.get(25)?,
-                conversation_name: row.get(26)?,
-                conversation_deleted: row.get(27)?,
-            },
+            raw: RawMessage::from_sqlite(row, 0)?,
+            content_hash: row.get(at)?,
+            user_key: row.get(at + 1)?,
+            included: row.get(at + 2)?,
         })
     }
 }
@@ -245,13 +208,19 @@ impl Tx {
     pub async fn stored_raw_of(&mut self, ids: &[&str]) -> anyhow::Result<Vec<StoredRaw>> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_STATEMENT) {
-            let sql = format!("{STORED_RAW_OF_SQL}{}", numbered_lists(1, chunk.len()));
+            let sql = format!("{}{}", *STORED_RAW_SQL, numbered_lists(1, chunk.len()));
             let found: Vec<StoredRaw> = match self {
                 // Through rusqlite, as the other bulk reads (see sqlite_bulk).
                 Tx::Sqlite(t) => {
                     let params: Vec<&dyn rusqlite::ToSql> =
                         chunk.iter().map(|id| id as &dyn rusqlite::ToSql).collect();
-                    query_rows(t, &sql, &params).await
+                    let mut found = Vec::with_capacity(chunk.len());
+                    query_each(t, &sql, &params, &STORED_RAW_COLUMNS, |row| {
+                        found.push(StoredRaw::from_sqlite(row)?);
+                        Ok(())
+                    })
+                    .await
+                    .map(|()| found)
                 }
                 Tx::Postgres(t) => {
                     let query =

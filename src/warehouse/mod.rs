@@ -89,6 +89,17 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
+/// The tables whose columns are declared in code (`table!`, `warehouse/table.rs`): the
+/// migrations must make exactly these columns (`tests/it/schema.rs` checks both backends).
+pub fn declared_tables() -> [&'static table::Table; 3] {
+    use table::Row;
+    [
+        messages::messages_table(),
+        crate::transform::derive::SessionRow::table(),
+        crate::extract::FeedbackRow::table(),
+    ]
+}
+
 /// An open transaction of either backend.
 pub enum Tx {
     Sqlite(Transaction<'static, Sqlite>),

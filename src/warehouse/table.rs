@@ -302,8 +302,27 @@ impl Field for MessageState {
 ///
 /// Each `field: Type` is a column of that name; the type must be the field's own (checked by
 /// the compiler) and gives the column's kind and nullability (see [`Field`]).
+///
+/// Or, declaring the struct itself, so that each field is written once:
+///
+/// ```ignore
+/// table!(#[derive(Debug)] pub struct MessageRow => "messages", key(message_id), keep() {
+///     pub message_id: String,
+///     …
+/// });
+/// ```
 #[macro_export]
 macro_rules! table {
+    ($(#[$meta:meta])* pub struct $row:ident => $name:literal, key($($key:ident),*), keep($($keep:ident),*) {
+        $($(#[$doc:meta])* pub $field:ident: $ty:ty),+ $(,)?
+    }) => {
+        $(#[$meta])*
+        pub struct $row {
+            $($(#[$doc])* pub $field: $ty,)+
+        }
+
+        $crate::table!($row => $name, key($($key),*), keep($($keep),*) { $($field: $ty),+ });
+    };
     ($row:ty => $name:literal, key($($key:ident),*), keep($($keep:ident),*) { $($field:ident: $ty:ty),+ $(,)? }) => {
         impl $crate::warehouse::table::Row for $row {
             fn table() -> &'static $crate::warehouse::table::Table {

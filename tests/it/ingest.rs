@@ -742,6 +742,25 @@ async fn second_ingest_waits_then_gives_up(backend: Backend) {
     assert_eq!(wh.count("SELECT COUNT(*) FROM ingest_runs").await, 1, "the refused run records nothing");
 }
 
+/// The SQLite migrations after 0009 that add a column to `messages` or `sessions`: an old
+/// warehouse rebuilt from 0001's tables runs them again.
+fn added_columns_migrations() -> Vec<i64> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    let mut versions = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let sql = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let version: i64 = name.split('_').next().unwrap().parse().unwrap();
+        let adds =
+            ["messages", "sessions"].iter().any(|t| sql.contains(&format!("ALTER TABLE {t} ADD COLUMN")));
+        if version > 9 && adds {
+            versions.push(version);
+        }
+    }
+    versions
+}
+
 /// A SQLite warehouse made before migrations 0005 and 0009 (messages and sessions keyed by
 /// their tables' PRIMARY KEYs) is migrated when itstat opens it: the same rows, each key an
 /// index of its own, and later runs update rows in place instead of adding them again.
@@ -759,11 +778,17 @@ async fn a_sqlite_warehouse_keyed_the_old_way_is_upgraded() {
         let start = init.find(&format!("CREATE TABLE {name} (")).unwrap();
         let table = &init[start..start + init[start..].find(");").unwrap() + 2];
         let old = table.replace(&format!("CREATE TABLE {name} ("), &format!("CREATE TABLE {name}_old ("));
+        // The columns of 0001 only: a later migration's columns come back when it runs again.
+        let columns: Vec<&str> = table.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+        let columns =
+            columns.into_iter().filter(|c| *c != ");" && *c != "PRIMARY").collect::<Vec<_>>().join(", ");
         format!(
-            "{old}\nINSERT INTO {name}_old SELECT * FROM {name}; DROP TABLE {name};
+            "{old}\nINSERT INTO {name}_old SELECT {columns} FROM {name}; DROP TABLE {name};
              ALTER TABLE {name}_old RENAME TO {name};"
         )
     };
+    let rerun: Vec<String> =
+        added_columns_migrations().into_iter().chain([5, 9]).map(|v| v.to_string()).collect();
     let secondary: String = include_str!("../../migrations/sqlite/0005_message_key_index.sql")
         .lines()
         .chain(include_str!("../../migrations/sqlite/0009_session_key_index.sql").lines())
@@ -771,9 +796,10 @@ async fn a_sqlite_warehouse_keyed_the_old_way_is_upgraded() {
         .collect::<Vec<_>>()
         .join("\n");
     wh.exec(&format!(
-        "{}\n{}\n{secondary}\nDELETE FROM _sqlx_migrations WHERE version IN (5, 9);",
+        "{}\n{}\n{secondary}\nDELETE FROM _sqlx_migrations WHERE version IN ({});",
         old_table("messages"),
-        old_table("sessions")
+        old_table("sessions"),
+        rerun.join(", ")
     ))
     .await;
     const OLD_KEYS: &str = "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name IN ('messages', 'sessions') \
@@ -823,7 +849,7 @@ async fn hashes_of_an_older_itstat_are_recomputed_once(backend: Backend) {
     assert_eq!(wh.messages_dump().await, messages);
     assert_eq!(wh.sessions_dump().await, sessions);
     let version = wh.query_strings("SELECT value FROM meta WHERE key = 'content_hash_version'").await;
-    assert_eq!(version, ["2"]);
+    assert_eq!(version, [itstat::warehouse::rows::CONTENT_HASH_VERSION]);
     let again = env.command(&["ingest"]).env("ITSTAT_LOG", "itstat=info").output().unwrap();
     assert!(again.status.success());
     assert!(!String::from_utf8_lossy(&again.stderr).contains("Hashed the stored messages again"));
@@ -999,7 +1025,8 @@ async fn feedback_from_an_export_file_is_compared_again(backend: Backend) {
     env.ok(&["ingest"]);
     assert_eq!(stored_feedback(&wh).await, dify_feedback(&dify).await);
     let disliked = Dataset { feedbacks: vec![vote("dislike")], ..s.data.clone() };
-    itstat::demo::export::write_csv(&disliked, &env.path().join("export.csv")).unwrap();
+    let columns = itstat::extract::file::export_columns();
+    itstat::demo::export::write_csv(&disliked, &env.path().join("export.csv"), &columns).unwrap();
     env.ok(&["ingest", "--from-file", "export.csv"]);
     assert_eq!(
         wh.count("SELECT COUNT(*) FROM feedbacks WHERE rating = 'dislike'").await,

@@ -22,4 +22,5 @@ mod reliability;
 mod report;
 mod reports;
 mod rules_fuzz;
+mod schema;
 mod unattended;

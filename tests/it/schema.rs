@@ -1,0 +1,97 @@
+//! The declared tables (`table!`, `src/warehouse/table.rs`) against the columns the migrations
+//! make, on both warehouse backends: a column declared but not migrated, migrated but not
+//! declared, or of another type or nullability is named.
+
+use itstat::warehouse::table::{Kind, Table};
+use itstat::warehouse::{OpenMode, Warehouse, declared_tables};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::support::*;
+
+on_both_backends!(migrations_make_the_declared_columns);
+
+/// A column as the database reports it: name, type and whether it may be NULL.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct DbColumn {
+    name: String,
+    sql_type: String,
+    nullable: bool,
+}
+
+/// The type a column of `kind` has in each backend's migrations (docs/warehouse.md, "Columns
+/// and types").
+fn sql_type(backend: Backend, kind: Kind) -> &'static str {
+    match (backend, kind) {
+        (Backend::Sqlite, Kind::Text | Kind::Time | Kind::Date) => "TEXT",
+        (Backend::Sqlite, Kind::Int | Kind::Bool) => "INTEGER",
+        (Backend::Sqlite, Kind::Real) => "REAL",
+        (Backend::Postgres, Kind::Text) => "text",
+        (Backend::Postgres, Kind::Int) => "bigint",
+        (Backend::Postgres, Kind::Real) => "double precision",
+        (Backend::Postgres, Kind::Bool) => "boolean",
+        (Backend::Postgres, Kind::Time) => "timestamp without time zone",
+        (Backend::Postgres, Kind::Date) => "date",
+    }
+}
+
+fn declared(backend: Backend, table: &Table) -> Vec<DbColumn> {
+    let mut columns: Vec<DbColumn> = table
+        .columns
+        .iter()
+        .map(|c| DbColumn {
+            name: c.name.into(),
+            sql_type: sql_type(backend, c.kind).into(),
+            nullable: c.nullable,
+        })
+        .collect();
+    columns.sort();
+    columns
+}
+
+/// The columns of `table` as the migrated database reports them (a key column counts as NOT
+/// NULL: SQLite reports a text `PRIMARY KEY` as nullable).
+async fn migrated(backend: Backend, url: &str, table: &str) -> Vec<DbColumn> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT name, type, \"notnull\" = 0 AND pk = 0 AS nullable FROM pragma_table_info($1)"
+        }
+        Backend::Postgres => {
+            "SELECT column_name::text, data_type::text, is_nullable = 'YES' AS nullable
+             FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1"
+        }
+    };
+    let read = |name: String, sql_type: String, nullable: bool| DbColumn { name, sql_type, nullable };
+    let mut columns: Vec<DbColumn> = match backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            let rows = sqlx::query(AssertSqlSafe(sql)).bind(table).fetch_all(&pool).await.unwrap();
+            rows.iter().map(|r| read(r.get(0), r.get(1), r.get(2))).collect()
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            let rows = sqlx::query(AssertSqlSafe(sql)).bind(table).fetch_all(&pool).await.unwrap();
+            rows.iter().map(|r| read(r.get(0), r.get(1), r.get(2))).collect()
+        }
+    };
+    columns.sort();
+    columns
+}
+
+/// A fresh warehouse, migrated, has each declared table with exactly its declared columns,
+/// types and nullability.
+async fn migrations_make_the_declared_columns(backend: Backend) {
+    let wh = TestWarehouse::new(backend).await;
+    Warehouse::open(&wh.url, OpenMode::ReadWrite).await.unwrap().close().await;
+    for table in declared_tables() {
+        let want = declared(backend, table);
+        let got = migrated(backend, &wh.url, table.name).await;
+        assert!(!got.is_empty(), "{backend:?}: no table `{}`", table.name);
+        let missing: Vec<_> = want.iter().filter(|c| !got.contains(c)).collect();
+        let extra: Vec<_> = got.iter().filter(|c| !want.contains(c)).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{backend:?} `{}`: declared but not migrated so: {missing:?}; migrated but not declared so: {extra:?}",
+            table.name
+        );
+    }
+}
