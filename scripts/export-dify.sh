@@ -19,8 +19,12 @@ if ! [[ $since =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]]; then
   exit 1
 fi
 here=$(cd "$(dirname "$0")/.." && pwd)
-# psql's \copy takes its query on one line: drop comments and join the lines.
-query=$(sed -e 's/--.*$//' -e "s/{{since}}/$since/" "$here/sql/export_messages.sql" | tr '\n' ' ' | sed -e 's/  */ /g' -e 's/ *$//')
+# psql's \copy takes its query on one line: drop comments and join the lines. The columns are
+# the extract's (sql/dify/message_columns.sql), each probed one read through to_jsonb.
+flat() { sed -e 's/--.*$//' "$1" | tr '\n' ' ' | sed -e 's/  */ /g' -e 's/^ *//' -e 's/ *$//'; }
+columns=$(flat "$here/sql/dify/message_columns.sql" | sed -e "s/{{\([a-z_]*\)}}/to_jsonb(m) ->> '\1'/g")
+query=$(flat "$here/sql/export_messages.sql" | sed -e "s/{{since}}/$since/")
+query=${query/"{{columns}}"/"$columns"}
 PGOPTIONS='-c default_transaction_read_only=on' psql "$url" -X -q -v ON_ERROR_STOP=1 \
   -c "\\copy ($query) TO '$out' WITH (FORMAT csv, HEADER)"
 echo "wrote $out" >&2

@@ -25,7 +25,7 @@ use crate::error::user_error;
 use crate::schedule::ScheduleJob;
 use crate::transform::alerts::Thresholds;
 use crate::transform::alerts::calendar::{Calendar, DEFAULT_WORKING_HOURS, DayWindow, parse_weekday};
-use crate::transform::rules::{RuleParts, RulesInForce, normalise_pattern};
+use crate::transform::rules::{AppSelection, RulesInForce, normalise_pattern};
 
 /// The default config file, read when it exists and no other is named.
 pub const DEFAULT_CONFIG_FILE: &str = "itstat.toml";
@@ -526,10 +526,10 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
             timeout: dify_timeout,
         },
         warehouse_url,
-        rules: RulesInForce::new(RuleParts {
+        rules: RulesInForce {
             timezone,
             tz,
-            apps: dify_apps,
+            apps: AppSelection::configured(&dify_apps),
             exclude_invoke_from: file.dify.exclude_invoke_from,
             exclude_users: file.dify.exclude_users,
             identity,
@@ -539,7 +539,8 @@ fn build(file: FileConfig, config_path: Option<PathBuf>, place: &str) -> anyhow:
             kb_miss_regex: file.rules.kb_miss_regex,
             transfer: file.rules.transfer,
             transfer_regex: file.rules.transfer_regex,
-        }),
+        }
+        .normalised(),
         report: ReportSettings { out_dir, lang },
         mail,
         alerts,

@@ -108,23 +108,6 @@ impl AppSelection {
     }
 }
 
-/// The parts of the config that make the rules, as parsed and validated by `config`.
-#[derive(Debug, Clone)]
-pub struct RuleParts {
-    pub timezone: String,
-    pub tz: Tz,
-    pub apps: Vec<String>,
-    pub exclude_invoke_from: Vec<String>,
-    pub exclude_users: Vec<String>,
-    pub identity: Identity,
-    pub session_window: Duration,
-    pub session_mode: SessionMode,
-    pub kb_miss: Vec<String>,
-    pub kb_miss_regex: Vec<String>,
-    pub transfer: Vec<String>,
-    pub transfer_regex: Vec<String>,
-}
-
 /// Every rule that decides a derived value; cheap to clone. Lists are sorted and distinct
 /// (their order never changes a verdict), phrases and patterns NFKC-normalised.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,21 +188,18 @@ fn patterns(items: &[String]) -> Vec<String> {
 const CANONICAL_PREFIX: &str = "itstat-rules/2 ";
 
 impl RulesInForce {
-    /// The rules of the config's parts.
-    pub fn new(parts: RuleParts) -> RulesInForce {
+    /// The rules as `config` parsed and validated them, in canonical form: lists sorted and
+    /// distinct, phrases and patterns NFKC-normalised (their order and form never change a
+    /// verdict, and the fingerprint must not change with them either).
+    pub fn normalised(self) -> RulesInForce {
         RulesInForce {
-            timezone: parts.timezone,
-            tz: parts.tz,
-            apps: AppSelection::configured(&parts.apps),
-            exclude_invoke_from: sorted(parts.exclude_invoke_from),
-            exclude_users: sorted(parts.exclude_users),
-            identity: parts.identity,
-            session_window: parts.session_window,
-            session_mode: parts.session_mode,
-            kb_miss: phrases(&parts.kb_miss),
-            kb_miss_regex: patterns(&parts.kb_miss_regex),
-            transfer: phrases(&parts.transfer),
-            transfer_regex: patterns(&parts.transfer_regex),
+            exclude_invoke_from: sorted(self.exclude_invoke_from),
+            exclude_users: sorted(self.exclude_users),
+            kb_miss: phrases(&self.kb_miss),
+            kb_miss_regex: patterns(&self.kb_miss_regex),
+            transfer: phrases(&self.transfer),
+            transfer_regex: patterns(&self.transfer_regex),
+            ..self
         }
     }
 
