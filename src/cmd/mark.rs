@@ -177,9 +177,9 @@ fn plan(
             .map(|m| {
                 format!(
                     "{}, {}, {}",
-                    short(&m.user_key, 20),
-                    m.local_time.format("%m-%d %H:%M"),
-                    short(&m.question, 30)
+                    short(&m.head.user_key, 20),
+                    m.head.local_time.format("%m-%d %H:%M"),
+                    short(&m.head.question, 30)
                 )
             })
             .unwrap_or_default();
@@ -217,14 +217,14 @@ async fn targets(wh: &Warehouse, ids: &[String]) -> anyhow::Result<HashMap<Strin
     let mut distinct = ids.to_vec();
     distinct.sort();
     distinct.dedup();
-    Ok(wh.mark_targets(&distinct).await?.into_iter().map(|t| (t.message_id.clone(), t)).collect())
+    Ok(wh.mark_targets(&distinct).await?.into_iter().map(|t| (t.head.message_id.clone(), t)).collect())
 }
 
 /// The message's current flags: its latest marks over the rules' verdicts.
 fn current(target: Option<&MarkTarget>) -> Current {
     let stored = match target {
         Some(t) => {
-            Stored { state: t.state, kb_hit: t.kb_hit, kb_mark: t.kb_mark, manual_mark: t.manual_mark }
+            Stored { state: t.head.state, kb_hit: t.kb_hit, kb_mark: t.kb_mark, manual_mark: t.manual_mark }
         }
         None => Stored { state: MessageState::Pending, kb_hit: false, kb_mark: None, manual_mark: None },
     };

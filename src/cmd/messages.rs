@@ -111,12 +111,12 @@ async fn list(settings: &Settings, wh: &Warehouse, args: &MessagesArgs) -> anyho
         .await?
         .into_iter()
         .map(|r| Listed {
-            id: r.message_id,
-            time: r.local_time.format("%Y-%m-%d %H:%M:%S").to_string(),
-            user: r.user_key,
-            question: r.question,
+            id: r.head.message_id,
+            time: r.head.local_time.format("%Y-%m-%d %H:%M:%S").to_string(),
+            user: r.head.user_key,
+            question: r.head.question,
             answer: r.answer,
-            state: r.state,
+            state: r.head.state,
             kb_hit: r.kb_hit,
             transfer: r.transfer,
             manual: r.manual,
@@ -194,10 +194,10 @@ async fn show(settings: &Settings, rules: &RulesInForce, wh: &Warehouse, typed: 
     describe_verdicts(&mut out, settings, rules, &m, &current);
     describe_feedback(&mut out, &m, &feedback);
     if let (Some(sid), Some(start)) = (&m.session_id, m.session_start) {
-        let members = wh.session_members(sid, &m.user_key, start).await?;
+        let members = wh.session_members(sid, &m.head.user_key, start).await?;
         let _ = writeln!(out, "\nsession   {sid} ({} messages)", members.len());
         for s in members {
-            let here = if s.message_id == m.message_id { "→" } else { " " };
+            let here = if s.message_id == m.head.message_id { "→" } else { " " };
             let _ = writeln!(
                 out,
                 " {here} {}  {}  {:<8}  {}",
@@ -214,9 +214,9 @@ async fn show(settings: &Settings, rules: &RulesInForce, wh: &Warehouse, typed: 
 
 /// Where the message comes from and what was asked and answered.
 fn describe_message(out: &mut String, rules: &RulesInForce, m: &FullMessage) {
-    let _ = writeln!(out, "message   {}", m.message_id);
-    let _ = writeln!(out, "time      {} ({})", m.local_time, rules.timezone);
-    let _ = writeln!(out, "user      {}", terminal(&m.user_key, false));
+    let _ = writeln!(out, "message   {}", m.head.message_id);
+    let _ = writeln!(out, "time      {} ({})", m.head.local_time, rules.timezone);
+    let _ = writeln!(out, "user      {}", terminal(&m.head.user_key, false));
     let gone = match m.conversation_deleted {
         Some(true) => " (deleted in Dify)",
         None => " (gone from Dify)",
@@ -230,13 +230,13 @@ fn describe_message(out: &mut String, rules: &RulesInForce, m: &FullMessage) {
         if m.included { "" } else { "  — excluded from the numbers" }
     );
     let indented = |text: &str| terminal(text, true).replace('\n', "\n  ");
-    let _ = writeln!(out, "\nquestion\n  {}", indented(&m.question));
-    if m.query != m.question {
+    let _ = writeln!(out, "\nquestion\n  {}", indented(&m.head.question));
+    if m.query != m.head.question {
         let _ = writeln!(out, "\nfull query\n  {}", indented(&m.query));
     }
     let _ = writeln!(out, "\nanswer\n  {}", indented(&m.answer));
     let error = m.error.as_deref().map(|e| format!(": {}", terminal(e, false))).unwrap_or_default();
-    let _ = writeln!(out, "\nstate     {} (Dify status {}{error})", m.state, m.status);
+    let _ = writeln!(out, "\nstate     {} (Dify status {}{error})", m.head.state, m.status);
 }
 
 /// Each flag with the reason for it: the rule's verdict, and the operator's mark where one
@@ -249,7 +249,7 @@ fn describe_verdicts(
     current: &[MarkRow],
 ) {
     let latest = |field: &str| current.iter().find(|k| k.field == field);
-    let answered = m.state == MessageState::Answered;
+    let answered = m.head.state == MessageState::Answered;
     let miss = rules.explain_kb_miss(&m.answer);
     let kb_rule = match (answered, &miss) {
         (false, _) => "no — not answered".to_string(),
@@ -259,7 +259,7 @@ fn describe_verdicts(
     let kb_mark = latest("kb_hit").filter(|k| k.value.is_some());
     let manual_mark = latest("manual");
     let (kb_hit, manual) = marks::effective(
-        m.state,
+        m.head.state,
         miss.is_none(),
         kb_mark.and_then(|k| k.value),
         manual_mark.and_then(|k| k.value),

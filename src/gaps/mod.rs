@@ -67,13 +67,13 @@ async fn unanswered(wh: &Warehouse, period: &Period) -> anyhow::Result<Vec<GapMe
     let rows = wh.detail_messages(previous.start, period.end).await?;
     Ok(rows
         .into_iter()
-        .filter(|r| is_unhit(r.state, effective(r.state, r.kb_hit, r.kb_mark, r.manual_mark).0))
+        .filter(|r| is_unhit(r.head.state, effective(r.head.state, r.kb_hit, r.kb_mark, r.manual_mark).0))
         .map(|r| GapMessage {
-            in_period: r.local_time.date() >= period.start,
-            message_id: r.message_id,
-            user_key: r.user_key,
-            local_time: r.local_time,
-            question: r.question,
+            in_period: r.head.local_time.date() >= period.start,
+            message_id: r.head.message_id,
+            user_key: r.head.user_key,
+            local_time: r.head.local_time,
+            question: r.head.question,
         })
         .collect())
 }

@@ -144,10 +144,10 @@ pub fn assemble(tz: Tz, period: &Period, inputs: DetailInputs) -> anyhow::Result
 /// The detail messages as a frame with effective flags (`kb_hit`, `manual`).
 fn message_flags(messages: &[DetailMessage]) -> anyhow::Result<DataFrame> {
     let df = df!(
-        "user_key" => messages.iter().map(|m| m.user_key.as_str()).collect::<Vec<_>>(),
-        "question" => messages.iter().map(|m| m.question.as_str()).collect::<Vec<_>>(),
-        "local_time" => messages.iter().map(|m| micros(m.local_time)).collect::<Vec<_>>(),
-        "state" => messages.iter().map(|m| m.state.as_str()).collect::<Vec<_>>(),
+        "user_key" => messages.iter().map(|m| m.head.user_key.as_str()).collect::<Vec<_>>(),
+        "question" => messages.iter().map(|m| m.head.question.as_str()).collect::<Vec<_>>(),
+        "local_time" => messages.iter().map(|m| micros(m.head.local_time)).collect::<Vec<_>>(),
+        "state" => messages.iter().map(|m| m.head.state.as_str()).collect::<Vec<_>>(),
         "kb_hit" => messages.iter().map(|m| m.kb_hit).collect::<Vec<_>>(),
         "kb_mark" => messages.iter().map(|m| m.kb_mark).collect::<Vec<_>>(),
         "manual_mark" => messages.iter().map(|m| m.manual_mark).collect::<Vec<_>>(),
@@ -176,12 +176,12 @@ fn message_rows(messages: Vec<DetailMessage>, flags: &DataFrame) -> anyhow::Resu
         .map(|(i, m)| MessageDetail {
             kb_overridden: m.kb_mark.is_some(),
             manual_operator: if manual[i] { m.manual_operator } else { None },
-            message_id: m.message_id,
-            local_time: m.local_time,
-            user_key: m.user_key,
-            question: m.question,
+            message_id: m.head.message_id,
+            local_time: m.head.local_time,
+            user_key: m.head.user_key,
+            question: m.head.question,
             answer: m.answer,
-            state: m.state,
+            state: m.head.state,
             kb_hit: kb_hit[i],
             transfer: m.transfer,
             manual: manual[i],

@@ -9,17 +9,26 @@ use super::Warehouse;
 use crate::transform::messages::MessageState;
 use crate::with_pool;
 
-/// A listed message, with its effective flags (marks applied, docs/metrics.md §2).
+/// What every read of one message starts with — which message, whose, when (local time), what
+/// was asked and how it ended — so that each read type below declares only the columns its
+/// command adds (`#[sqlx(flatten)]`).
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ListedMessage {
+pub struct MessageHead {
     pub message_id: String,
-    pub created_at: NaiveDateTime,
     pub local_time: NaiveDateTime,
     pub user_key: String,
     pub question: String,
-    pub answer: String,
     #[sqlx(try_from = "String")]
     pub state: MessageState,
+}
+
+/// A listed message, with its effective flags (marks applied, docs/metrics.md §2).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedMessage {
+    #[sqlx(flatten)]
+    pub head: MessageHead,
+    pub created_at: NaiveDateTime,
+    pub answer: String,
     /// Effective: the operator's verdict over the rule's, and only for an answered message.
     pub kb_hit: bool,
     pub transfer: bool,
@@ -31,12 +40,8 @@ pub struct ListedMessage {
 /// A message `itstat mark` is about to mark: a brief, the rule's verdict and current marks.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MarkTarget {
-    pub message_id: String,
-    pub user_key: String,
-    pub local_time: NaiveDateTime,
-    pub question: String,
-    #[sqlx(try_from = "String")]
-    pub state: MessageState,
+    #[sqlx(flatten)]
+    pub head: MessageHead,
     /// The rule's verdict.
     pub kb_hit: bool,
     pub kb_mark: Option<bool>,
@@ -46,19 +51,15 @@ pub struct MarkTarget {
 /// One message whole.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FullMessage {
-    pub message_id: String,
+    #[sqlx(flatten)]
+    pub head: MessageHead,
     pub app_id: String,
     pub conversation_id: String,
     pub created_at: NaiveDateTime,
-    pub local_time: NaiveDateTime,
-    pub user_key: String,
     pub query: String,
-    pub question: String,
     pub answer: String,
     pub status: String,
     pub error: Option<String>,
-    #[sqlx(try_from = "String")]
-    pub state: MessageState,
     pub kb_hit: bool,
     pub transfer: bool,
     pub included: bool,
@@ -69,16 +70,6 @@ pub struct FullMessage {
     pub session_id: Option<String>,
     pub session_start: Option<NaiveDateTime>,
     pub conversation_deleted: Option<bool>,
-}
-
-/// A message of a session, briefly.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SessionMember {
-    pub message_id: String,
-    pub local_time: NaiveDateTime,
-    pub question: String,
-    #[sqlx(try_from = "String")]
-    pub state: MessageState,
 }
 
 /// Filters of `itstat messages` that SQL applies.
@@ -158,9 +149,9 @@ impl Warehouse {
         session_id: &str,
         user_key: &str,
         start: NaiveDateTime,
-    ) -> anyhow::Result<Vec<SessionMember>> {
+    ) -> anyhow::Result<Vec<MessageHead>> {
         with_pool!(self, pool, Db => {
-            sqlx::query_as::<_, SessionMember>(include_str!("../../sql/warehouse/session_members.sql"))
+            sqlx::query_as::<_, MessageHead>(include_str!("../../sql/warehouse/session_members.sql"))
                 .bind(session_id)
                 .bind(user_key)
                 .bind(start)

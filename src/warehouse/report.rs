@@ -4,6 +4,7 @@ use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
 
+use super::browse::MessageHead;
 use super::sqlite_bulk::{FromSqliteRow, query_rows, sqlx_date};
 use super::{Pool, Warehouse};
 use crate::extract::frame::micros;
@@ -166,14 +167,10 @@ impl Warehouse {
 /// A message of the detail sheets.
 #[derive(Debug, sqlx::FromRow)]
 pub struct DetailMessage {
-    pub message_id: String,
+    #[sqlx(flatten)]
+    pub head: MessageHead,
     pub created_at: NaiveDateTime,
-    pub local_time: NaiveDateTime,
-    pub user_key: String,
-    pub question: String,
     pub answer: String,
-    #[sqlx(try_from = "String")]
-    pub state: MessageState,
     pub kb_hit: bool,
     pub transfer: bool,
     pub latency_s: f64,
@@ -208,13 +205,15 @@ impl FromSqliteRow for DetailMessage {
     /// A row of `detail_messages.sql`, in its column order, as sqlx would decode it.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<DetailMessage> {
         Ok(DetailMessage {
-            message_id: row.get(0)?,
+            head: MessageHead {
+                message_id: row.get(0)?,
+                local_time: row.get(2)?,
+                user_key: row.get(3)?,
+                question: row.get(4)?,
+                state: MessageState::from_stored(&row.get::<_, String>(6)?),
+            },
             created_at: row.get(1)?,
-            local_time: row.get(2)?,
-            user_key: row.get(3)?,
-            question: row.get(4)?,
             answer: row.get(5)?,
-            state: MessageState::from_stored(&row.get::<_, String>(6)?),
             kb_hit: row.get(7)?,
             transfer: row.get(8)?,
             latency_s: row.get(9)?,

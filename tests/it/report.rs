@@ -185,8 +185,13 @@ async fn report_rows_follow_the_token_and_feedback_rules(backend: Backend) {
     let detail = warehouse.detail_messages(day, day).await.unwrap();
     assert_eq!(detail.len(), ids.len());
     for m in detail {
-        let (_, like, dislike) = expected[&m.message_id];
-        assert_eq!((m.has_like, m.has_dislike), (like, dislike), "detail row of message {}", m.message_id);
+        let (_, like, dislike) = expected[&m.head.message_id];
+        assert_eq!(
+            (m.has_like, m.has_dislike),
+            (like, dislike),
+            "detail row of message {}",
+            m.head.message_id
+        );
     }
     warehouse.close().await;
 }
