@@ -64,10 +64,12 @@ pub async fn find(wh: &Warehouse, settings: &Settings, period: &Period) -> anyho
 /// The unanswered messages of the period and of the previous one.
 async fn unanswered(wh: &Warehouse, period: &Period) -> anyhow::Result<Vec<GapMessage>> {
     let previous = period.previous();
-    let rows = wh.detail_messages(previous.start, period.end).await?;
+    // Only the columns the rule reads (no answers): a month and its previous one of a busy
+    // help desk hold hundreds of megabytes of answer text.
+    let rows = wh.gap_candidates(previous.start, period.end).await?;
     Ok(rows
         .into_iter()
-        .filter(|r| is_unhit(r.head.state, effective(r.head.state, r.kb_hit, r.kb_mark, r.manual_mark).0))
+        .filter(|r| is_unhit(r.head.state, effective(r.head.state, r.kb_hit, r.kb_mark, None).0))
         .map(|r| GapMessage {
             in_period: r.head.local_time.date() >= period.start,
             message_id: r.head.message_id,

@@ -227,6 +227,37 @@ impl FromSqliteRow for DetailMessage {
     }
 }
 
+/// A candidate of knowledge gaps: an answered message with the rule's verdict and the current
+/// kb mark, without its answer (`gap_candidates.sql`).
+#[derive(Debug, sqlx::FromRow)]
+pub struct GapCandidate {
+    #[sqlx(flatten)]
+    pub head: MessageHead,
+    /// The rule's verdict.
+    pub kb_hit: bool,
+    pub kb_mark: Option<bool>,
+}
+
+impl FromSqliteRow for GapCandidate {
+    const COLUMNS: &'static [&'static str] =
+        &["message_id", "local_time", "user_key", "question", "state", "kb_hit", "kb_mark"];
+
+    /// A row of `gap_candidates.sql`, in its column order, as sqlx would decode it.
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<GapCandidate> {
+        Ok(GapCandidate {
+            head: MessageHead {
+                message_id: row.get(0)?,
+                local_time: row.get(1)?,
+                user_key: row.get(2)?,
+                question: row.get(3)?,
+                state: MessageState::from_stored(&row.get::<_, String>(4)?),
+            },
+            kb_hit: row.get(5)?,
+            kb_mark: row.get(6)?,
+        })
+    }
+}
+
 /// A manual entry of the detail sheets.
 #[derive(Debug, sqlx::FromRow)]
 pub struct DetailEntry {
@@ -261,6 +292,11 @@ impl Warehouse {
         to: NaiveDate,
     ) -> anyhow::Result<Vec<DetailMessage>> {
         self.dated_rows(include_str!("../../sql/warehouse/detail_messages.sql"), from, to).await
+    }
+
+    /// The answered messages dated in `from..=to` that knowledge gaps look at ([`GapCandidate`]).
+    pub async fn gap_candidates(&self, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<GapCandidate>> {
+        self.dated_rows(include_str!("../../sql/warehouse/gap_candidates.sql"), from, to).await
     }
 
     /// Manual entries dated in `from..=to`.
