@@ -55,24 +55,11 @@ impl Warehouse {
         Ok(t)
     }
 
-    /// Records an attempt.
+    /// Records an attempt made now, in a transaction of its own.
     pub async fn record_delivery(&self, d: &Delivery<'_>) -> anyhow::Result<()> {
-        let now = chrono::Utc::now().naive_utc();
-        with_pool!(self, pool, Db => {
-            sqlx::query(include_str!("../../sql/warehouse/delivery_record.sql"))
-                .bind(d.report_kind)
-                .bind(d.period_label)
-                .bind(d.recipient)
-                .bind(d.subject)
-                .bind(d.attachment)
-                .bind(d.status)
-                .bind(d.error.map(mask_secrets))
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })
-        .context("writing the delivery log")
+        let mut tx = self.begin().await?;
+        tx.record_delivery_at(d, chrono::Utc::now().naive_utc()).await?;
+        tx.commit().await
     }
 }
 

@@ -360,7 +360,6 @@ async fn an_upgrade_neither_resends_open_episodes_nor_tells_old_ones_ended(backe
 /// recorded its episodes), and says it recorded nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_check_that_cannot_write_the_warehouse_still_answers() {
-    use crate::derivation::{chmod, run_unprivileged};
     use sqlx::Connection;
     let dify = dify_with(&troubled_day().data, SchemaVersion::V1_14).await;
     let env = Env::new(Some(&dify.url), "sqlite://data/itstat.db", "");
@@ -370,15 +369,7 @@ async fn a_check_that_cannot_write_the_warehouse_still_answers() {
     let wh = TestWarehouse::sqlite_file(env.path().join("data/itstat.db"));
     let mut holder = sqlx::SqliteConnection::connect(&wh.url).await.unwrap();
     sqlx::query("SELECT COUNT(*) FROM messages").execute(&mut holder).await.unwrap();
-    chmod(&env.path(), 0o755);
-    chmod(&env.path().join("itstat.toml"), 0o644);
-    let data = env.path().join("data");
-    for f in std::fs::read_dir(&data).unwrap() {
-        chmod(&f.unwrap().path(), 0o444);
-    }
-    chmod(&data, 0o555);
-    let out = run_unprivileged(&env, &["check", "--date", "2026-11-02"]);
-    chmod(&data, 0o755);
+    let out = run_with_read_only_data(&env, &["check", "--date", "2026-11-02"]);
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
     assert!(stdout.starts_with("WARNING one_user_key: "), "{stdout}");

@@ -13,7 +13,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
-use std::process::Output;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
 use itstat::demo::generator::{Dataset, GenConfig, generate};
@@ -537,35 +536,6 @@ async fn report_json_carries_the_rules(backend: Backend) {
 // ---------------------------------------------------------------------------------------------
 // The read-only warehouse
 
-/// Whether this process runs as root (which ignores file modes: the run then drops to
-/// `nobody`, as `reliability.rs` does, to meet a read-only file the way an operator would).
-pub(crate) fn running_as_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
-}
-
-pub(crate) fn chmod(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// Runs the binary as an unprivileged user when the tests run as root (a copy of the binary in
-/// the world-readable work dir: the build folder may be private).
-pub(crate) fn run_unprivileged(env: &Env, args: &[&str]) -> Output {
-    use std::os::unix::process::CommandExt;
-    if !running_as_root() {
-        return env.command(args).output().unwrap();
-    }
-    let copy = env.path().join("itstat-unprivileged");
-    if !copy.exists() {
-        std::fs::copy(env!("CARGO_BIN_EXE_itstat"), &copy).unwrap();
-        chmod(&copy, 0o755);
-    }
-    let mut cmd = env.command_of(&copy, args);
-    cmd.uid(65534).gid(65534);
-    cmd.output().unwrap()
-}
-
 /// Broke: a report on a warehouse it cannot write, after a rule edit, printed the numbers of
 /// the old rules. Today's code exits 0 with kb_hits 1 where the rules in force say 2. It must
 /// stop with exit 1 and name the fix, `itstat ingest --reclassify`, changing nothing.
@@ -590,15 +560,7 @@ async fn a_read_only_warehouse_with_changed_rules_names_the_fix() {
     let before = (wh.messages_dump().await, wh.sessions_dump().await);
 
     write_config(&env, &Rules { kb_miss: vec![], ..Rules::default() });
-    chmod(&env.path(), 0o755);
-    chmod(&env.path().join("itstat.toml"), 0o644);
-    let data = env.path().join("data");
-    for f in std::fs::read_dir(&data).unwrap() {
-        chmod(&f.unwrap().path(), 0o444);
-    }
-    chmod(&data, 0o555);
-    let out = run_unprivileged(&env, &day);
-    chmod(&data, 0o755);
+    let out = run_with_read_only_data(&env, &day);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!stderr.contains("panicked"), "{stderr}");
     if out.status.success() {

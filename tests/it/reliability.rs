@@ -657,34 +657,6 @@ async fn sqlite_locked_by_another_process_is_a_clear_error() {
 
 /// Whether this process runs as root (which ignores file modes, so the test drops to
 /// `nobody` to meet a read-only file the way an operator would).
-fn running_as_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
-}
-
-fn chmod(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// Runs the binary as an unprivileged user when the tests run as root. The binary is copied
-/// into the (world-readable) work dir first: the build folder may sit in a private checkout
-/// (CI clones into a 0700 temp dir) that `nobody` cannot enter.
-fn run_unprivileged(env: &Env, args: &[&str]) -> Output {
-    use std::os::unix::process::CommandExt;
-    if !running_as_root() {
-        return env.command(args).output().unwrap();
-    }
-    let copy = env.path().join("itstat-unprivileged");
-    if !copy.exists() {
-        std::fs::copy(env!("CARGO_BIN_EXE_itstat"), &copy).unwrap();
-        chmod(&copy, 0o755);
-    }
-    let mut cmd = env.command_of(&copy, args);
-    cmd.uid(65534).gid(65534);
-    cmd.output().unwrap()
-}
-
 /// A warehouse file and folder the user may not write, and a report folder the user may not
 /// write: one clear error line, exit 2, no panic; reading still works.
 #[tokio::test(flavor = "multi_thread")]

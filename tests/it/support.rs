@@ -575,3 +575,49 @@ impl TestWarehouse {
         }
     }
 }
+
+/// Whether this process runs as root (which ignores file modes: a run then drops to `nobody`
+/// to meet a read-only file the way an operator would).
+pub fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+}
+
+pub fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Runs the binary as an unprivileged user when the tests run as root. The binary is copied
+/// into the (world-readable) work dir first: the build folder may sit in a private checkout
+/// (CI clones into a 0700 temp dir) that `nobody` cannot enter.
+pub fn run_unprivileged(env: &Env, args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    if !running_as_root() {
+        return env.command(args).output().unwrap();
+    }
+    let copy = env.path().join("itstat-unprivileged");
+    if !copy.exists() {
+        std::fs::copy(env!("CARGO_BIN_EXE_itstat"), &copy).unwrap();
+        chmod(&copy, 0o755);
+    }
+    let mut cmd = env.command_of(&copy, args);
+    cmd.uid(65534).gid(65534);
+    cmd.output().unwrap()
+}
+
+/// Runs `args` while the warehouse folder `data` of `env` and its files may only be read (the
+/// work dir and config stay readable to an unprivileged user); the folder is writable again
+/// after.
+pub fn run_with_read_only_data(env: &Env, args: &[&str]) -> Output {
+    chmod(&env.path(), 0o755);
+    chmod(&env.path().join("itstat.toml"), 0o644);
+    let data = env.path().join("data");
+    for f in std::fs::read_dir(&data).unwrap() {
+        chmod(&f.unwrap().path(), 0o444);
+    }
+    chmod(&data, 0o555);
+    let out = run_unprivileged(env, args);
+    chmod(&data, 0o755);
+    out
+}
