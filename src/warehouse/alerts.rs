@@ -16,17 +16,19 @@ use crate::transform::alerts::episodes::{Episode, EpisodeChanges, Silence, Told}
 use crate::transform::alerts::{AlertKind, IngestHealth, RunFact};
 use crate::{with_conn, with_pool};
 
-/// An `alert_episodes` row.
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct EpisodeRow {
-    episode_id: i64,
-    kind: String,
-    subject: String,
-    opened_at: NaiveDateTime,
-    fired_at: Option<NaiveDateTime>,
-    last_seen_at: NaiveDateTime,
-    cleared_at: Option<NaiveDateTime>,
-}
+crate::table!(
+    /// An `alert_episodes` row: one alert of one kind about one subject, from the check that
+    /// first saw it to the one that found it quiet.
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct EpisodeRow => "alert_episodes", serial(pub episode_id: i64), key(episode_id), keep() {
+        pub kind: String,
+        pub subject: String,
+        pub opened_at: NaiveDateTime,
+        pub fired_at: Option<NaiveDateTime>,
+        pub last_seen_at: NaiveDateTime,
+        pub cleared_at: Option<NaiveDateTime>,
+    }
+);
 
 impl EpisodeRow {
     /// The episode; `None` for a kind this version does not know (a newer itstat wrote it).
@@ -43,18 +45,19 @@ impl EpisodeRow {
     }
 }
 
-/// An `alert_silences` row.
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct SilenceRow {
-    silence_id: i64,
-    kind: String,
-    subject: Option<String>,
-    starts_at: NaiveDateTime,
-    ends_at: NaiveDateTime,
-    reason: String,
-    created_by: String,
-    expired_at: Option<NaiveDateTime>,
-}
+crate::table!(
+    /// An `alert_silences` row (`itstat alerts silence`).
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct SilenceRow => "alert_silences", serial(pub silence_id: i64), key(silence_id), keep() {
+        pub kind: String,
+        pub subject: Option<String>,
+        pub starts_at: NaiveDateTime,
+        pub ends_at: NaiveDateTime,
+        pub reason: String,
+        pub created_by: String,
+        pub expired_at: Option<NaiveDateTime>,
+    }
+);
 
 impl SilenceRow {
     fn silence(self) -> Option<Silence> {
@@ -71,14 +74,17 @@ impl SilenceRow {
     }
 }
 
-/// An `alert_notifications` row.
-#[derive(Debug, Clone, sqlx::FromRow)]
-struct ToldRow {
-    episode_id: i64,
-    firing_sent_at: Option<NaiveDateTime>,
-    held_at: Option<NaiveDateTime>,
-    resolved_sent_at: Option<NaiveDateTime>,
-}
+crate::table!(
+    /// An `alert_notifications` row: what one recipient was told about one episode.
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct ToldRow => "alert_notifications", key(episode_id, recipient), keep() {
+        pub episode_id: i64,
+        pub recipient: String,
+        pub firing_sent_at: Option<NaiveDateTime>,
+        pub held_at: Option<NaiveDateTime>,
+        pub resolved_sent_at: Option<NaiveDateTime>,
+    }
+);
 
 /// A new silence.
 #[derive(Debug, Clone)]

@@ -4,9 +4,10 @@
 use anyhow::Context;
 use chrono::NaiveDateTime;
 
+use super::write::Conflict;
 use super::{Tx, Warehouse};
 use crate::error::mask_secrets;
-use crate::{with_conn, with_pool};
+use crate::with_pool;
 
 /// One delivery attempt to record.
 #[derive(Debug, Clone)]
@@ -19,6 +20,39 @@ pub struct Delivery<'a> {
     /// `sent` or `failed`.
     pub status: &'a str,
     pub error: Option<&'a str>,
+}
+
+crate::table!(
+    /// The `deliveries` table's columns: one attempt to one recipient (`delivery_id` is 0 in
+    /// a row about to be written; the database assigns it).
+    #[derive(Debug, Clone)]
+    pub struct DeliveryRow => "deliveries", serial(pub delivery_id: i64), key(delivery_id), keep() {
+        pub report_kind: String,
+        pub period_label: String,
+        pub recipient: String,
+        pub subject: String,
+        pub attachment: Option<String>,
+        pub status: String,
+        pub error: Option<String>,
+        pub attempted_at: NaiveDateTime,
+    }
+);
+
+impl Delivery<'_> {
+    /// The row recording this attempt, made at `at`; its error masked once more.
+    fn row(&self, at: NaiveDateTime) -> DeliveryRow {
+        DeliveryRow {
+            delivery_id: 0,
+            report_kind: self.report_kind.into(),
+            period_label: self.period_label.into(),
+            recipient: self.recipient.into(),
+            subject: self.subject.into(),
+            attachment: self.attachment.map(str::to_owned),
+            status: self.status.into(),
+            error: self.error.map(mask_secrets),
+            attempted_at: at,
+        }
+    }
 }
 
 impl Warehouse {
@@ -66,20 +100,6 @@ impl Warehouse {
 impl Tx {
     /// Records an attempt made at `at`, in this transaction (with what it told, for `check`).
     pub async fn record_delivery_at(&mut self, d: &Delivery<'_>, at: NaiveDateTime) -> anyhow::Result<()> {
-        with_conn!(self, conn, Db => {
-            sqlx::query(include_str!("../../sql/warehouse/delivery_record.sql"))
-                .bind(d.report_kind)
-                .bind(d.period_label)
-                .bind(d.recipient)
-                .bind(d.subject)
-                .bind(d.attachment)
-                .bind(d.status)
-                .bind(d.error.map(mask_secrets))
-                .bind(at)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ())
-        })
-        .context("writing the delivery log")
+        self.write_rows(&[d.row(at)], Conflict::None).await.context("writing the delivery log")
     }
 }

@@ -17,6 +17,7 @@ use std::hash::{Hash, Hasher};
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 
+use super::write::Conflict;
 use super::{Tx, Warehouse};
 use crate::{with_conn, with_pool};
 
@@ -37,6 +38,27 @@ pub struct NewEntry {
     pub manual_intervention: bool,
     pub operation_user: Option<String>,
 }
+
+crate::table!(
+    /// A stored manual entry: the `manual_entries` table's columns (`entry_id` is 0 in an
+    /// entry about to be written; the database assigns it).
+    #[derive(Debug, Clone)]
+    pub struct EntryRow => "manual_entries", serial(pub entry_id: i64), key(natural_key), keep() {
+        pub natural_key: String,
+        pub user_name: String,
+        pub query: String,
+        pub answer: String,
+        pub consultation_time: NaiveDateTime,
+        pub local_date: NaiveDate,
+        pub entry_person: Option<String>,
+        pub knowledge_hit: bool,
+        pub transfer_to_human: bool,
+        pub manual_intervention: bool,
+        pub operation_user: Option<String>,
+        pub imported_at: NaiveDateTime,
+        pub source: String,
+    }
+);
 
 /// Versions the canonical serialisation: a future change of it must change this tag.
 const KEY_FORMAT: &str = "itstat-entry-v2";
@@ -171,35 +193,32 @@ impl Tx {
         .context("reading manual entries")?;
         let mut stored = stored_keys(keys, persons);
         let now = chrono::Utc::now().naive_utc();
-        let mut added = 0;
+        let mut rows = Vec::new();
         for e in entries {
             if stored.holds(e) {
                 continue;
             }
             stored.add(e);
-            let result = with_conn!(self, conn, Db => {
-                sqlx::query(include_str!("../../sql/warehouse/entry_insert.sql"))
-                    .bind(e.natural_key())
-                    .bind(&e.user_name)
-                    .bind(&e.query)
-                    .bind(&e.answer)
-                    .bind(e.consultation_time)
-                    .bind(e.local_date())
-                    .bind(e.stored_person())
-                    .bind(e.knowledge_hit)
-                    .bind(e.transfer_to_human)
-                    .bind(e.manual_intervention)
-                    .bind(&e.operation_user)
-                    .bind(now)
-                    .bind(source)
-                    .execute(&mut *conn)
-                    .await
-                    .map(|r| r.rows_affected())
-            })
-            .context("writing manual entries")?;
-            added += result as usize;
+            rows.push(EntryRow {
+                entry_id: 0,
+                natural_key: e.natural_key(),
+                user_name: e.user_name.clone(),
+                query: e.query.clone(),
+                answer: e.answer.clone(),
+                consultation_time: e.consultation_time,
+                local_date: e.local_date(),
+                entry_person: e.stored_person().map(str::to_owned),
+                knowledge_hit: e.knowledge_hit,
+                transfer_to_human: e.transfer_to_human,
+                manual_intervention: e.manual_intervention,
+                operation_user: e.operation_user.clone(),
+                imported_at: now,
+                source: source.into(),
+            });
         }
-        Ok(added)
+        // A row another import added since the keys were read is skipped, not counted.
+        let added = self.insert_rows(&rows, Conflict::Skip).await.context("writing manual entries")?;
+        Ok(added as usize)
     }
 }
 

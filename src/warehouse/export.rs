@@ -38,7 +38,7 @@ pub enum ExportTable {
 /// a boolean, a 64-bit integer or float.
 pub use super::table::Kind;
 
-use Kind::{Bool, Date, Int, Real, Text, Time};
+use Kind::{Bool, Bytes, Date, Int, Real, Text, Time};
 
 /// Bookkeeping columns of `messages`, exported after the session columns.
 const MESSAGE_BOOKKEEPING: &[&str] = &["content_hash", "first_seen_at"];
@@ -137,6 +137,7 @@ enum Values {
     Bool(Vec<Option<bool>>),
     Int(Vec<Option<i64>>),
     Real(Vec<Option<f64>>),
+    Bytes(Vec<Option<Vec<u8>>>),
 }
 
 impl Values {
@@ -148,6 +149,7 @@ impl Values {
             Bool => Values::Bool(Vec::new()),
             Int => Values::Int(Vec::new()),
             Real => Values::Real(Vec::new()),
+            Bytes => Values::Bytes(Vec::new()),
         }
     }
 
@@ -163,6 +165,7 @@ impl Values {
             Values::Bool(v) => Column::new(name, v),
             Values::Int(v) => Column::new(name, v),
             Values::Real(v) => Column::new(name, v),
+            Values::Bytes(v) => Column::new(name, v),
         })
     }
 }
@@ -178,6 +181,7 @@ where
     Option<bool>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     Option<f64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<Vec<u8>>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     for ((name, _), out) in columns.iter().zip(values.iter_mut()) {
         match out {
@@ -187,6 +191,7 @@ where
             Values::Bool(v) => v.push(row.try_get(*name)?),
             Values::Int(v) => v.push(row.try_get(*name)?),
             Values::Real(v) => v.push(row.try_get(*name)?),
+            Values::Bytes(v) => v.push(row.try_get(*name)?),
         }
     }
     Ok(())

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use anyhow::Context;
 use sqlx::{AssertSqlSafe, Row};
 
+use chrono::NaiveDateTime;
+
 use super::Warehouse;
+use super::write::Conflict;
 use crate::with_pool;
 
 /// Keys per lookup statement (well under SQLite's and PostgreSQL's parameter limits).
@@ -22,6 +25,18 @@ pub fn from_bytes(bytes: &[u8], dims: usize) -> Option<Vec<f32>> {
     (bytes.len() == dims * 4)
         .then(|| bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
 }
+
+crate::table!(
+    /// A `gap_vectors` row: one question's vector from one model, `dims` little-endian f32s.
+    #[derive(Debug, Clone)]
+    pub struct VectorRow => "gap_vectors", key(model, question_key), keep() {
+        pub model: String,
+        pub question_key: String,
+        pub dims: i64,
+        pub vector: Vec<u8>,
+        pub created_at: NaiveDateTime,
+    }
+);
 
 impl Warehouse {
     /// The cached vectors of `model` among `keys`.
@@ -60,27 +75,23 @@ impl Warehouse {
         Ok(out)
     }
 
-    /// Caches vectors of `model`, in one transaction.
+    /// Caches vectors of `model`, in one transaction (a vector a concurrent report cached
+    /// first is kept).
     pub async fn cache_vectors(&self, model: &str, vectors: &[(String, Vec<f32>)]) -> anyhow::Result<()> {
         let now = chrono::Utc::now().naive_utc();
-        with_pool!(self, pool, Db => {
-            async {
-                let mut tx = pool.begin().await?;
-                for (key, v) in vectors {
-                    sqlx::query(include_str!("../../sql/warehouse/gap_vector_insert.sql"))
-                        .bind(model)
-                        .bind(key)
-                        .bind(v.len() as i64)
-                        .bind(to_bytes(v))
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await
-            }
-            .await
-        })
-        .context("writing gap_vectors")
+        let rows: Vec<VectorRow> = vectors
+            .iter()
+            .map(|(key, v)| VectorRow {
+                model: model.into(),
+                question_key: key.clone(),
+                dims: v.len() as i64,
+                vector: to_bytes(v),
+                created_at: now,
+            })
+            .collect();
+        let mut tx = self.begin().await?;
+        tx.write_rows(&rows, Conflict::Skip).await.context("writing gap_vectors")?;
+        tx.commit().await
     }
 }
 

@@ -7,16 +7,20 @@ use serde::Serialize;
 use super::Warehouse;
 use crate::with_pool;
 
-/// One `job_runs` row.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct JobRunRecord {
-    pub job: String,
-    pub run_id: i64,
-    pub started_at: NaiveDateTime,
-    pub finished_at: Option<NaiveDateTime>,
-    pub outcome: String,
-    pub error: Option<String>,
-}
+crate::table!(
+    /// One `job_runs` row: a run of a scheduled job (`itstat status` shows the last of each).
+    #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+    pub struct JobRunRecord => "job_runs", serial(pub run_id: i64), key(run_id), keep() {
+        pub job: String,
+        /// The command line it ran (in the log, not in `status`).
+        #[serde(skip)]
+        pub command: String,
+        pub started_at: NaiveDateTime,
+        pub finished_at: Option<NaiveDateTime>,
+        pub outcome: String,
+        pub error: Option<String>,
+    }
+);
 
 impl Warehouse {
     /// Records a job's start; returns its run id.

@@ -13,6 +13,7 @@ use anyhow::Context;
 use chrono::NaiveDateTime;
 use sqlx::QueryBuilder;
 
+use super::write::Conflict;
 use super::{Tx, Warehouse};
 use crate::transform::plan::{Affected, earliest_per_user};
 use crate::{with_conn, with_pool};
@@ -38,17 +39,34 @@ pub struct NewMark {
     pub source: &'static str,
 }
 
-/// A stored mark.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct MarkRow {
-    pub mark_id: i64,
-    pub message_id: String,
-    pub field: String,
-    pub value: Option<bool>,
-    pub operator: String,
-    pub note: Option<String>,
-    pub marked_at: NaiveDateTime,
-    pub source: String,
+crate::table!(
+    /// A stored mark: the `marks` table's columns (`mark_id` is 0 in a mark about to be
+    /// written; the database assigns it).
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct MarkRow => "marks", serial(pub mark_id: i64), key(mark_id), keep() {
+        pub message_id: String,
+        pub field: String,
+        pub value: Option<bool>,
+        pub operator: String,
+        pub note: Option<String>,
+        pub marked_at: NaiveDateTime,
+        pub source: String,
+    }
+);
+
+impl From<&NewMark> for MarkRow {
+    fn from(m: &NewMark) -> Self {
+        MarkRow {
+            mark_id: 0,
+            message_id: m.message_id.clone(),
+            field: m.field.into(),
+            value: m.value,
+            operator: m.operator.clone(),
+            note: m.note.clone(),
+            marked_at: m.marked_at,
+            source: m.source.into(),
+        }
+    }
 }
 
 /// What an id or prefix resolves to.
@@ -239,14 +257,11 @@ impl Warehouse {
     }
 }
 
-/// Marks per insert statement (seven bound values each).
-const MARKS_PER_INSERT: usize = 500;
-
 impl Tx {
     /// Appends marks (skipping exact duplicates when `skip_existing`). Returns how many marks
     /// were written and, per user, the first position whose session they touch. Without
-    /// `skip_existing` (operators' marks) the marks go in one insert per [`MARKS_PER_INSERT`];
-    /// the legacy migration checks each mark against those before it, so it writes one by one.
+    /// `skip_existing` (operators' marks) the marks go in one batch; the legacy migration
+    /// checks each mark against those before it, so it writes one by one.
     pub async fn append_marks(
         &mut self,
         marks: &[NewMark],
@@ -262,9 +277,7 @@ impl Tx {
             }
         } else {
             written.extend(marks);
-            for chunk in written.chunks(MARKS_PER_INSERT) {
-                self.insert_marks(chunk).await?;
-            }
+            self.insert_marks(&written).await?;
         }
         let mut ids: Vec<String> = written.iter().map(|m| m.message_id.clone()).collect();
         ids.sort();
@@ -273,23 +286,10 @@ impl Tx {
         Ok((written.len(), earliest_per_user(affected)))
     }
 
+    /// Appends marks (never updated or deleted).
     async fn insert_marks(&mut self, marks: &[&NewMark]) -> anyhow::Result<()> {
-        let (head, tail) = split_values(include_str!("../../sql/warehouse/mark_insert.sql"));
-        with_conn!(self, conn, Db => {
-            let mut qb = QueryBuilder::<Db>::new(head);
-            qb.push_values(marks, |mut b, m| {
-                b.push_bind(&m.message_id)
-                    .push_bind(m.field)
-                    .push_bind(m.value)
-                    .push_bind(&m.operator)
-                    .push_bind(&m.note)
-                    .push_bind(m.marked_at)
-                    .push_bind(m.source);
-            });
-            qb.push(tail);
-            qb.build().execute(&mut *conn).await.map(|_| ())
-        })
-        .context("writing marks")
+        let rows: Vec<MarkRow> = marks.iter().map(|m| MarkRow::from(*m)).collect();
+        self.write_rows(&rows, Conflict::None).await
     }
 
     async fn mark_exists(&mut self, m: &NewMark) -> anyhow::Result<bool> {

@@ -89,14 +89,25 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
-/// The tables whose columns are declared in code (`table!`, `warehouse/table.rs`): the
-/// migrations must make exactly these columns (`tests/it/schema.rs` checks both backends).
-pub fn declared_tables() -> [&'static table::Table; 3] {
+/// Every table of the warehouse, each declared once in code (`table!`, `warehouse/table.rs`)
+/// beside the code that writes it: the migrations must make exactly these tables with exactly
+/// these columns (`tests/it/schema.rs` checks both backends).
+pub fn declared_tables() -> [&'static table::Table; 13] {
     use table::Row;
     [
         messages::messages_table(),
         crate::transform::derive::SessionRow::table(),
         crate::extract::FeedbackRow::table(),
+        marks::MarkRow::table(),
+        entries::EntryRow::table(),
+        runs::RunRecord::table(),
+        MetaRow::table(),
+        deliveries::DeliveryRow::table(),
+        jobs::JobRunRecord::table(),
+        alerts::EpisodeRow::table(),
+        alerts::ToldRow::table(),
+        alerts::SilenceRow::table(),
+        gaps::VectorRow::table(),
     ]
 }
 
@@ -293,14 +304,20 @@ impl Tx {
 
     /// Writes a `meta` value.
     pub async fn set_meta(&mut self, key: &str, value: &str) -> anyhow::Result<()> {
-        let sql = include_str!("../../sql/warehouse/meta_set.sql");
-        with_conn!(self, conn, Db => {
-            sqlx::query(sql).bind(key).bind(value).execute(&mut *conn).await.map(|_| ())
-        })
-        .context("writing warehouse state")?;
-        Ok(())
+        let row = MetaRow { key: key.into(), value: value.into() };
+        self.write_rows(&[row], write::Conflict::Update).await.context("writing warehouse state")
     }
 }
+
+crate::table!(
+    /// A `meta` row: small state kept by key (the cursor, the rules and apps the data was
+    /// classified with).
+    #[derive(Debug, Clone)]
+    pub struct MetaRow => "meta", key(key), keep() {
+        pub key: String,
+        pub value: String,
+    }
+);
 
 /// The error of a SQLite statement, saying plainly when another process holds the file.
 fn busy(err: sqlx::Error, place: &str) -> anyhow::Error {

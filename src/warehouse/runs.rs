@@ -30,22 +30,23 @@ pub struct RunCounts {
     pub feedback_changed: i64,
 }
 
-/// One `ingest_runs` row.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct RunRecord {
-    pub run_id: i64,
-    pub started_at: NaiveDateTime,
-    pub finished_at: Option<NaiveDateTime>,
-    pub mode: String,
-    pub outcome: String,
-    pub rows_read: i64,
-    pub rows_new: i64,
-    pub rows_changed: i64,
-    pub feedback_changed: i64,
-    pub cursor_before: Option<NaiveDateTime>,
-    pub cursor_after: Option<NaiveDateTime>,
-    pub error: Option<String>,
-}
+crate::table!(
+    /// One `ingest_runs` row.
+    #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+    pub struct RunRecord => "ingest_runs", serial(pub run_id: i64), key(run_id), keep() {
+        pub started_at: NaiveDateTime,
+        pub finished_at: Option<NaiveDateTime>,
+        pub mode: String,
+        pub outcome: String,
+        pub rows_read: i64,
+        pub rows_new: i64,
+        pub rows_changed: i64,
+        pub feedback_changed: i64,
+        pub cursor_before: Option<NaiveDateTime>,
+        pub cursor_after: Option<NaiveDateTime>,
+        pub error: Option<String>,
+    }
+);
 
 /// Parses a stored cursor.
 pub fn parse_cursor(text: &str) -> Option<NaiveDateTime> {

@@ -456,6 +456,7 @@ crate::table!(Affected => "affected_users", key(user_key), keep() {
 static SESSION_ASSIGN: Table = Table {
     name: "session_assign",
     key: &["message_id"],
+    serial: None,
     keep_on_update: &[],
     columns: &[
         Column { name: "message_id", kind: Kind::Text, nullable: false },

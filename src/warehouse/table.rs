@@ -33,6 +33,8 @@ pub enum Kind {
     Time,
     /// `DATE` / `TEXT` as `%F`.
     Date,
+    /// `BYTEA` / `BLOB`.
+    Bytes,
 }
 
 /// One value of a row, borrowed from it.
@@ -44,6 +46,7 @@ pub enum Value<'a> {
     Bool(Option<bool>),
     Time(Option<NaiveDateTime>),
     Date(Option<NaiveDate>),
+    Bytes(Option<&'a [u8]>),
 }
 
 impl Value<'_> {
@@ -56,6 +59,7 @@ impl Value<'_> {
             Value::Bool(_) => Kind::Bool,
             Value::Time(_) => Kind::Time,
             Value::Date(_) => Kind::Date,
+            Value::Bytes(_) => Kind::Bytes,
         }
     }
 
@@ -68,6 +72,7 @@ impl Value<'_> {
             Value::Bool(v) => v.is_none(),
             Value::Time(v) => v.is_none(),
             Value::Date(v) => v.is_none(),
+            Value::Bytes(v) => v.is_none(),
         }
     }
 }
@@ -86,6 +91,9 @@ pub struct Table {
     pub name: &'static str,
     /// The conflict target of an upsert.
     pub key: &'static [&'static str],
+    /// The id column the database assigns on insert (`INTEGER PRIMARY KEY AUTOINCREMENT` /
+    /// `GENERATED ALWAYS AS IDENTITY`): read back, never written, so not among `columns`.
+    pub serial: Option<Column>,
     pub columns: &'static [Column],
     /// Columns an upsert leaves as stored (e.g. when a row was first seen).
     pub keep_on_update: &'static [&'static str],
@@ -273,6 +281,7 @@ field!(i64, Int, |v| *v);
 field!(f64, Real, |v| *v);
 field!(bool, Bool, |v| *v);
 field!(NaiveDate, Date, |v| *v);
+field!(Vec<u8>, Bytes, |v| v.as_slice());
 // Times from SQLite parsed by hand, not by chrono's format strings (`sqlite_bulk::get_time`).
 field!(NaiveDateTime, Time, |v| *v, get_time, get_opt_time);
 
@@ -311,19 +320,26 @@ impl Field for MessageState {
 ///     …
 /// });
 /// ```
+///
+/// A table whose id the database assigns names it first, as `serial(pub id: i64)`: the struct
+/// holds it and the decoders read it (the first column of the query), but an insert leaves it
+/// out. Its `key` is what an upsert or a skipped duplicate is decided by.
+///
+/// ```ignore
+/// table!(#[derive(Debug)] pub struct MarkRow => "marks", serial(pub mark_id: i64), key(mark_id), keep() {
+///     pub message_id: String,
+///     …
+/// });
+/// ```
 #[macro_export]
 macro_rules! table {
-    ($(#[$meta:meta])* pub struct $row:ident => $name:literal, key($($key:ident),*), keep($($keep:ident),*) {
-        $($(#[$doc:meta])* pub $field:ident: $ty:ty),+ $(,)?
-    }) => {
-        $(#[$meta])*
-        pub struct $row {
-            $($(#[$doc])* pub $field: $ty,)+
-        }
-
-        $crate::table!($row => $name, key($($key),*), keep($($keep),*) { $($field: $ty),+ });
+    (@serial) => { None };
+    (@serial $id:ident: $idty:ty) => {
+        Some(Column { name: stringify!($id), kind: <$idty as Field>::KIND, nullable: false })
     };
-    ($row:ty => $name:literal, key($($key:ident),*), keep($($keep:ident),*) { $($field:ident: $ty:ty),+ $(,)? }) => {
+    (@impl $row:ty => $name:literal, serial($($id:ident: $idty:ty)?), key($($key:ident),*), keep($($keep:ident),*) {
+        $($field:ident: $ty:ty),+
+    }) => {
         impl $crate::warehouse::table::Row for $row {
             fn table() -> &'static $crate::warehouse::table::Table {
                 use $crate::warehouse::table::{Column, Field, Table};
@@ -331,6 +347,7 @@ macro_rules! table {
                     name: $name,
                     key: &[$(stringify!($key)),*],
                     keep_on_update: &[$(stringify!($keep)),*],
+                    serial: $crate::table!(@serial $($id: $idty)?),
                     columns: &[$(Column {
                         name: stringify!($field),
                         kind: <$ty as Field>::KIND,
@@ -353,7 +370,10 @@ macro_rules! table {
                     i += 1;
                     i - 1
                 };
-                Ok(Self { $($field: <$ty as $crate::warehouse::table::Field>::from_sqlite(row, next())?),+ })
+                Ok(Self {
+                    $($id: <$idty as $crate::warehouse::table::Field>::from_sqlite(row, next())?,)?
+                    $($field: <$ty as $crate::warehouse::table::Field>::from_sqlite(row, next())?),+
+                })
             }
 
             fn from_pg(row: &sqlx::postgres::PgRow) -> sqlx::Result<Self> {
@@ -362,9 +382,36 @@ macro_rules! table {
                     i += 1;
                     i - 1
                 };
-                Ok(Self { $($field: <$ty as $crate::warehouse::table::Field>::from_pg(row, next())?),+ })
+                Ok(Self {
+                    $($id: <$idty as $crate::warehouse::table::Field>::from_pg(row, next())?,)?
+                    $($field: <$ty as $crate::warehouse::table::Field>::from_pg(row, next())?),+
+                })
             }
         }
+    };
+    ($(#[$meta:meta])* pub struct $row:ident => $name:literal, serial(pub $id:ident: $idty:ty), key($($key:ident),*), keep($($keep:ident),*) {
+        $($(#[$doc:meta])* pub $field:ident: $ty:ty),+ $(,)?
+    }) => {
+        $(#[$meta])*
+        pub struct $row {
+            pub $id: $idty,
+            $($(#[$doc])* pub $field: $ty,)+
+        }
+
+        $crate::table!(@impl $row => $name, serial($id: $idty), key($($key),*), keep($($keep),*) { $($field: $ty),+ });
+    };
+    ($(#[$meta:meta])* pub struct $row:ident => $name:literal, key($($key:ident),*), keep($($keep:ident),*) {
+        $($(#[$doc:meta])* pub $field:ident: $ty:ty),+ $(,)?
+    }) => {
+        $(#[$meta])*
+        pub struct $row {
+            $($(#[$doc])* pub $field: $ty,)+
+        }
+
+        $crate::table!(@impl $row => $name, serial(), key($($key),*), keep($($keep),*) { $($field: $ty),+ });
+    };
+    ($row:ty => $name:literal, key($($key:ident),*), keep($($keep:ident),*) { $($field:ident: $ty:ty),+ $(,)? }) => {
+        $crate::table!(@impl $row => $name, serial(), key($($key),*), keep($($keep),*) { $($field: $ty),+ });
     };
 }
 

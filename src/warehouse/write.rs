@@ -31,6 +31,20 @@ pub enum Conflict {
     None,
     /// The stored row is replaced but for the table's `keep_on_update` columns.
     Update,
+    /// The stored row is kept and the new one dropped (`DO NOTHING`): rows another process
+    /// may have written first, like a cached vector or an imported entry.
+    Skip,
+}
+
+impl Conflict {
+    /// The `ON CONFLICT …` clause of an insert into `table`.
+    fn clause(self, table: &Table) -> String {
+        match self {
+            Conflict::None => String::new(),
+            Conflict::Update => table.upsert_tail(),
+            Conflict::Skip => format!(" ON CONFLICT ({}) DO NOTHING", table.key.join(", ")),
+        }
+    }
 }
 
 /// The COPY buffer is sent when it passes this size, so memory does not grow with the batch.
@@ -40,8 +54,14 @@ impl Tx {
     /// Writes `rows` into their table (see [`Conflict`]). On SQLite, rows are written in the
     /// order given: callers sort by key when the key index is there.
     pub async fn write_rows<R: Row>(&mut self, rows: &[R], conflict: Conflict) -> anyhow::Result<()> {
+        self.insert_rows(rows, conflict).await.map(drop)
+    }
+
+    /// [`Tx::write_rows`], returning how many rows were inserted or updated (those
+    /// [`Conflict::Skip`] dropped do not count).
+    pub async fn insert_rows<R: Row>(&mut self, rows: &[R], conflict: Conflict) -> anyhow::Result<u64> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let table = R::table();
         match self {
@@ -57,20 +77,20 @@ async fn write_sqlite<R: Row>(
     table: &Table,
     rows: &[R],
     conflict: Conflict,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     let marks = vec!["?"; table.columns.len()].join(", ");
-    let tail = if conflict == Conflict::Update { table.upsert_tail() } else { String::new() };
-    let sql = format!("{}VALUES ({marks}){tail}", table.insert_head());
+    let sql = format!("{}VALUES ({marks}){}", table.insert_head(), conflict.clause(table));
     with_raw_connection(conn, |db| {
         let mut statement = db.prepare(&sql)?;
         let mut sink = Checked::new(table, SqliteBinder { statement: &mut statement, next: 1 });
+        let mut written = 0;
         for row in rows {
             sink.inner.next = 1;
             row.write(&mut sink)?;
             sink.end_row()?;
-            sink.inner.statement.raw_execute()?;
+            written += sink.inner.statement.raw_execute()? as u64;
         }
-        Ok(())
+        Ok(written)
     })
     .await
 }
@@ -92,6 +112,7 @@ impl Sink for SqliteBinder<'_, '_> {
             Value::Bool(v) => s.raw_bind_parameter(i, v)?,
             Value::Time(v) => s.raw_bind_parameter(i, v.map(sqlx_time).as_deref())?,
             Value::Date(v) => s.raw_bind_parameter(i, v.map(sqlx_date).as_deref())?,
+            Value::Bytes(v) => s.raw_bind_parameter(i, v)?,
         }
         self.next += 1;
         Ok(())
@@ -103,11 +124,11 @@ async fn write_postgres<R: Row>(
     table: &Table,
     rows: &[R],
     conflict: Conflict,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     let columns = table.column_list();
     let target = match conflict {
         Conflict::None => table.name.to_string(),
-        Conflict::Update => {
+        Conflict::Update | Conflict::Skip => {
             let stage = format!("itstat_stage_{}_{}", table.name, table.columns.len());
             let create = format!(
                 "CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS SELECT {columns} FROM {} WITH NO DATA",
@@ -140,16 +161,18 @@ async fn write_postgres<R: Row>(
         return Err(e);
     }
     copy.send(std::mem::take(&mut sink.inner.buf)).await?;
-    copy.finish().await?;
-    if conflict == Conflict::Update {
-        let insert = format!(
-            "INSERT INTO {} ({columns}) SELECT {columns} FROM {target}{}; TRUNCATE {target}",
-            table.name,
-            table.upsert_tail()
-        );
-        sqlx::raw_sql(AssertSqlSafe(insert)).execute(&mut *conn).await?;
+    let copied = copy.finish().await?;
+    if conflict == Conflict::None {
+        return Ok(copied);
     }
-    Ok(())
+    let insert = format!(
+        "INSERT INTO {} ({columns}) SELECT {columns} FROM {target}{}",
+        table.name,
+        conflict.clause(table)
+    );
+    let written = sqlx::query(AssertSqlSafe(insert)).execute(&mut *conn).await?.rows_affected();
+    sqlx::raw_sql(AssertSqlSafe(format!("TRUNCATE {target}"))).execute(&mut *conn).await?;
+    Ok(written)
 }
 
 /// PostgreSQL's binary `COPY` format: a header, then per row the number of fields (i16) and
@@ -157,7 +180,7 @@ async fn write_postgres<R: Row>(
 /// big-endian — then a trailer. Binary spares the server parsing text (timestamps above
 /// all): a first load of 300,000 messages took 6.4–6.7 s instead of 7.0–7.2 s with the text
 /// format (three alternating pairs, docs/performance.md). The column types are the table's own: BIGINT, DOUBLE PRECISION, BOOLEAN,
-/// TIMESTAMP, DATE and TEXT (migrations/postgres); a column of another type would make the
+/// TIMESTAMP, DATE, BYTEA and TEXT (migrations/postgres); a column of another type would make the
 /// server refuse the copy, which the integration tests would show.
 #[derive(Default)]
 struct CopyBinary {
@@ -204,6 +227,7 @@ impl Sink for CopyBinary {
             Value::Int(Some(i)) => self.field(&i.to_be_bytes()),
             Value::Real(Some(f)) => self.field(&f.to_bits().to_be_bytes()),
             Value::Bool(Some(b)) => self.field(&[u8::from(b)]),
+            Value::Bytes(Some(b)) => self.field(b),
             Value::Time(Some(t)) => self.field(&pg_micros(t)?.to_be_bytes()),
             Value::Date(Some(d)) => {
                 let days = d.signed_duration_since(pg_epoch().date()).num_days();
