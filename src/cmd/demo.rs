@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use clap::Parser;
 
+use super::schedule::Runner;
 use crate::cli::{Cli, DemoArgs};
 use crate::config::Settings;
 use crate::demo::export::write_csv;
@@ -16,7 +17,7 @@ use crate::demo::generator::{GenConfig, generate};
 const LAST_DAY: &str = "2026-11-22";
 
 /// Runs `itstat demo`.
-pub async fn run(_settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
+pub async fn run(_settings: &Settings, args: &DemoArgs, runner: Runner) -> anyhow::Result<()> {
     let dir = &args.out;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let last_day = chrono::NaiveDate::parse_from_str(LAST_DAY, "%Y-%m-%d")?;
@@ -30,14 +31,20 @@ pub async fn run(_settings: &Settings, args: &DemoArgs) -> anyhow::Result<()> {
         data.feedbacks.len()
     );
     let settings = demo_settings(dir)?;
-    in_process(&settings, &["ingest", "--from-file", &export.to_string_lossy()]).await?;
+    in_process(runner, &settings, &["ingest", "--from-file", &export.to_string_lossy()]).await?;
     // The day's Markdown summary is printed as a taste; the workbooks hold everything.
-    in_process(&settings, &["report", "--period", "day", "--date", LAST_DAY, "--format", "xlsx,md"]).await?;
+    in_process(runner, &settings, &["report", "--period", "day", "--date", LAST_DAY, "--format", "xlsx,md"])
+        .await?;
     for period in ["week", "month"] {
-        in_process(&settings, &["report", "--period", period, "--date", LAST_DAY, "--format", "xlsx"])
-            .await?;
+        in_process(
+            runner,
+            &settings,
+            &["report", "--period", period, "--date", LAST_DAY, "--format", "xlsx"],
+        )
+        .await?;
     }
-    in_process(&settings, &["report", "--period", "day", "--date", LAST_DAY, "--mail", "--dry-run"]).await?;
+    in_process(runner, &settings, &["report", "--period", "day", "--date", LAST_DAY, "--mail", "--dry-run"])
+        .await?;
     println!(
         "demo ready in {}: open the .xlsx workbooks; try `ITSTAT_CONFIG={}/itstat.toml itstat messages --since 2026-11-20 --unhit`",
         dir.display(),
@@ -66,8 +73,8 @@ fn demo_settings(dir: &Path) -> anyhow::Result<Settings> {
 }
 
 /// Runs an itstat command line in this process with the demo's settings.
-async fn in_process(settings: &Settings, args: &[&str]) -> anyhow::Result<()> {
+async fn in_process(runner: Runner, settings: &Settings, args: &[&str]) -> anyhow::Result<()> {
     let cli = Cli::try_parse_from(std::iter::once("itstat").chain(args.iter().copied()))
         .map_err(|e| anyhow::anyhow!("demo command {args:?}: {e}"))?;
-    crate::cmd::run_boxed(settings, &cli.command).await
+    runner(settings, &cli.command).await
 }

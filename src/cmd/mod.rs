@@ -18,6 +18,7 @@ pub mod status;
 use crate::cli::{Cli, Command};
 use crate::config::Settings;
 use crate::error;
+use schedule::CommandFuture;
 
 /// Runs one command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -45,12 +46,7 @@ fn with_command_flags(settings: &Settings, command: &Command) -> Settings {
     settings
 }
 
-/// A boxed future of a command: lets `schedule` and `demo` run commands in-process (the
-/// recursion needs a named future type). Not `Send`: the scheduler runs each job on a thread
-/// of its own.
-pub type CommandFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + 'a>>;
-
-/// [`run_with`], boxed.
+/// [`run_with`], boxed: the [`schedule::Runner`] that `schedule` and `demo` run commands in-process with.
 pub fn run_boxed<'a>(settings: &'a Settings, command: &'a Command) -> CommandFuture<'a> {
     Box::pin(run_with(settings, command))
 }
@@ -70,8 +66,8 @@ pub async fn run_with(settings: &Settings, command: &Command) -> anyhow::Result<
         Command::Status(args) => status::run(settings, args).await,
         Command::Check(args) => check::run(settings, args).await,
         Command::Alerts(args) => alerts::run(settings, args).await,
-        Command::Schedule(args) => schedule::run(settings, args).await,
-        Command::Demo(args) => demo::run(settings, args).await,
+        Command::Schedule(args) => schedule::run(settings, args, run_boxed).await,
+        Command::Demo(args) => demo::run(settings, args, run_boxed).await,
         Command::Export(args) => export::run(settings, args).await,
     };
     // SQLite says only "database or disk is full", wherever the statement was: say which

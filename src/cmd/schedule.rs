@@ -85,6 +85,8 @@ impl InProgress {
 /// What every job of one `itstat schedule` shares.
 struct Shared {
     settings: Settings,
+    /// Runs a job's command: the dispatcher of `cmd`, handed in (it runs `schedule` too).
+    runner: Runner,
     in_progress: InProgress,
     /// When this process last mailed the owner about each job, by job name.
     owner_mailed: Mutex<HashMap<String, DateTime<Utc>>>,
@@ -93,9 +95,10 @@ struct Shared {
 }
 
 impl Shared {
-    fn new(settings: &Settings) -> Shared {
+    fn new(settings: &Settings, runner: Runner) -> Shared {
         Shared {
             settings: settings.clone(),
+            runner,
             in_progress: InProgress::default(),
             owner_mailed: Mutex::default(),
             pending_catch_ups: Mutex::default(),
@@ -120,8 +123,17 @@ impl Shared {
     }
 }
 
-/// Runs `itstat schedule`.
-pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()> {
+/// A boxed future of a command run in-process (the recursion — `schedule` runs commands and
+/// is one — needs a named future type). Not `Send`: the scheduler runs each job on a thread
+/// of its own.
+pub type CommandFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + 'a>>;
+
+/// What runs one parsed command with given settings: `cmd::run_boxed`, handed to the commands
+/// that run others (`schedule`, `demo`) so that they need not import the dispatcher above them.
+pub type Runner = for<'a> fn(&'a Settings, &'a crate::cli::Command) -> CommandFuture<'a>;
+
+/// Runs `itstat schedule`, each job's command through `runner`.
+pub async fn run(settings: &Settings, args: &ScheduleArgs, runner: Runner) -> anyhow::Result<()> {
     let jobs = jobs(&settings.schedule)?;
     if jobs.is_empty() {
         bail_user!("no `[[schedule]]` jobs in the config; see itstat.example.toml for examples");
@@ -139,7 +151,7 @@ pub async fn run(settings: &Settings, args: &ScheduleArgs) -> anyhow::Result<()>
     // killed the process by default, and its run stayed `running`.
     let signal = stop_signal()?;
     info!(jobs = jobs.len(), "Running until SIGTERM or Ctrl-C.");
-    let shared = Arc::new(Shared::new(settings));
+    let shared = Arc::new(Shared::new(settings, runner));
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(start(shared.clone(), jobs, !args.no_catch_up, stop_rx));
     signal.await;
@@ -355,13 +367,14 @@ async fn run_job_on_thread(shared: Arc<Shared>, job: Job) -> bool {
 /// of every job are those the file says (docs/metrics.md §8). A file that no longer loads
 /// fails the job with its error. The jobs' times (`[[schedule]]`, `timezone`) are read at
 /// start. Settings made without a file (tests, `demo`) are used as they are.
-async fn run_current(settings: &Settings, command: &crate::cli::Command) -> anyhow::Result<()> {
+async fn run_current(shared: &Shared, command: &crate::cli::Command) -> anyhow::Result<()> {
+    let (settings, runner) = (&shared.settings, shared.runner);
     let Some(path) = &settings.config_path else {
-        return crate::cmd::run_boxed(settings, command).await;
+        return runner(settings, command).await;
     };
     let current = Settings::load(Some(path))
         .map_err(|e| e.context(format!("{} no longer loads, so the job did not run", path.display())))?;
-    crate::cmd::run_boxed(&current, command).await
+    runner(&current, command).await
 }
 
 /// Runs one job in-process, records it, and reports a failure; true if it succeeded. A
@@ -385,7 +398,7 @@ async fn run_job(shared: &Shared, job: &Job) -> bool {
     if let Some(id) = run_id {
         in_progress.add_id(id);
     }
-    let error = match AssertUnwindSafe(run_current(settings, &job.command)).catch_unwind().await {
+    let error = match AssertUnwindSafe(run_current(shared, &job.command)).catch_unwind().await {
         // A `check` that finds alerts did its job (it has notified); the job did not fail.
         Ok(result) => result.as_ref().err().filter(|e| !crate::error::is_alerts_fired(e)).map(one_line),
         Err(panic) => {

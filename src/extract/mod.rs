@@ -9,13 +9,14 @@
 pub mod dify;
 pub mod file;
 pub mod frame;
+pub mod text;
 
 use chrono::NaiveDateTime;
 use sqlx::postgres::PgRow;
 
 /// Declares [`RawMessage`], each Dify column itstat reads once: `field: Type`, or
-/// `field: Type [how]` where an export file's empty value is read by `file::how` instead of
-/// the type's own rule (`file::FromText`). From this one list come the struct, its column
+/// `field: Type [how]` where an export file's empty value is read by `text::how` instead of
+/// the type's own rule (`text::FromText`). From this one list come the struct, its column
 /// names ([`RawMessage::COLUMNS`], which the warehouse's stored-row query and the demo's export
 /// file are built from), and its readers: from Dify's PostgreSQL (`sql/dify/message_columns.sql`,
 /// by position, else by name), from an export file's text (`extract::file`) and from a stored
@@ -66,10 +67,10 @@ macro_rules! raw_message {
 /// One field of [`RawMessage::from_text`]: by its type's rule, or by the named one.
 macro_rules! text_field {
     ($ty:ty, $name:expr, $get:expr) => {
-        <$ty as file::FromText>::from_text($name, $get($name))
+        <$ty as text::FromText>::from_text($name, $get($name))
     };
     ($ty:ty, $name:expr, $get:expr, $how:ident) => {
-        file::$how($name, $get($name))
+        text::$how($name, $get($name))
     };
 }
 

@@ -7,11 +7,11 @@
 use chrono::Days;
 use serde::Serialize;
 
-use super::local;
 use crate::calendar::Lang;
 use crate::calendar::{Period, local_midnight_utc};
 use crate::config::Settings;
 use crate::transform::alerts::{DataWarning, Staleness, data_warnings};
+use crate::transform::time::to_local;
 use crate::warehouse::Warehouse;
 
 /// One warning, as every format shows it.
@@ -80,7 +80,7 @@ fn wording(w: &DataWarning, lang: Lang, tz: chrono_tz::Tz, period: &Period) -> S
         },
         DataWarning::PeriodNotCovered { read_at } => {
             let read = read_at
-                .map(|t| local(tz, t).format("%Y-%m-%d %H:%M").to_string())
+                .map(|t| to_local(tz, t).format("%Y-%m-%d %H:%M").to_string())
                 .unwrap_or_else(|| "–".to_string());
             match lang {
                 Lang::Zh => format!(

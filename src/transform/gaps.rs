@@ -2,18 +2,20 @@
 //!
 //! Which messages count is the Unanswered rule ([`super::marks::is_unhit`]: answered, a
 //! knowledge-base miss after marks). This module owns what is independent of how the groups
-//! are found: the wording key that makes `ＶＰＮ 连不上？` and `vpn连不上` one question, the
-//! wording-only grouping (near-duplicate keys merged, in [`super::wording`]), and the assembly of groups from any
+//! are found: the distinct questions (by the wording key of [`super::wording`], which makes
+//! `ＶＰＮ 连不上？` and `vpn连不上` one question) and the assembly of groups from any
 //! labelling — counts, users, first and last seen, `new`, examples and message ids, largest
-//! first. The grouping by meaning (vectors) is in `crate::gaps`.
+//! first. The grouping by wording is in [`super::wording`], by meaning (vectors) in
+//! `crate::gaps`.
 
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::rules::nfkc;
-pub use super::wording::{NEAR_DUPLICATE, near_duplicate_join, wording_labels};
+use super::nfkc::nfkc;
+pub use super::unionfind::{find, number, union};
+pub use super::wording::{NEAR_DUPLICATE, near_duplicate_join, wording_key, wording_labels};
 
 /// How many distinct questions a group shows as examples.
 pub const EXAMPLES: usize = 5;
@@ -58,15 +60,6 @@ pub struct Distinct {
     pub members: Vec<usize>,
 }
 
-/// The key questions are compared by: NFKC, lower case, and nothing but letters, digits and
-/// CJK characters (punctuation, spaces and symbols dropped). Empty for a question of only
-/// punctuation; such a question keeps its own NFKC text as key.
-pub fn wording_key(question: &str) -> String {
-    let folded: String =
-        nfkc(question).chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
-    if folded.is_empty() { nfkc(question).trim().to_string() } else { folded }
-}
-
 /// The distinct questions of `messages`, in order of first appearance.
 pub fn distinct(messages: &[GapMessage]) -> Vec<Distinct> {
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -92,35 +85,6 @@ pub fn distinct(messages: &[GapMessage]) -> Vec<Distinct> {
             .unwrap_or_default();
     }
     out
-}
-
-/// The root of `i` in a union-find forest (`parent[i] == i` at a root), halving paths.
-pub fn find(parent: &mut [usize], mut i: usize) -> usize {
-    while parent[i] != i {
-        parent[i] = parent[parent[i]];
-        i = parent[i];
-    }
-    i
-}
-
-/// Joins the sets of `a` and `b`; the smaller index becomes the root.
-pub fn union(parent: &mut [usize], a: usize, b: usize) {
-    let (ra, rb) = (find(parent, a), find(parent, b));
-    if ra != rb {
-        parent[ra.max(rb)] = ra.min(rb);
-    }
-}
-
-/// Any labels renumbered 0.. in order of first appearance.
-pub fn number(labels: &[usize]) -> Vec<usize> {
-    let mut ids: HashMap<usize, usize> = HashMap::new();
-    labels
-        .iter()
-        .map(|l| {
-            let next = ids.len();
-            *ids.entry(*l).or_insert(next)
-        })
-        .collect()
 }
 
 /// The groups of a labelling of `distinct` (one label per distinct question) with a title per

@@ -19,6 +19,18 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use super::nfkc::nfkc;
+use super::unionfind::{find, number, union};
+
+/// The key questions are compared by: NFKC, lower case, and nothing but letters, digits and
+/// CJK characters (punctuation, spaces and symbols dropped). Empty for a question of only
+/// punctuation; such a question keeps its own NFKC text as key.
+pub fn wording_key(question: &str) -> String {
+    let folded: String =
+        nfkc(question).chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    if folded.is_empty() { nfkc(question).trim().to_string() } else { folded }
+}
+
 /// Near-duplicate threshold: Jaccard similarity of character bigrams. High on purpose:
 /// 「打印机卡纸了」 and 「打印机卡纸」 merge (0.8), 「打印机卡纸」 and 「打印机驱动」 do not (0.33),
 /// nor 「VPN连不上」 and 「VPN账号怎么申请」.
@@ -61,12 +73,12 @@ pub fn near_duplicate_join(keys: &[String]) -> Join {
         for (pairs, examined) in per_band {
             candidates += examined;
             for (a, b) in pairs {
-                super::gaps::union(&mut parent, a as usize, b as usize);
+                union(&mut parent, a as usize, b as usize);
             }
         }
     }
-    let roots: Vec<usize> = (0..keys.len()).map(|i| super::gaps::find(&mut parent, i)).collect();
-    Join { labels: super::gaps::number(&roots), candidates }
+    let roots: Vec<usize> = (0..keys.len()).map(|i| find(&mut parent, i)).collect();
+    Join { labels: number(&roots), candidates }
 }
 
 /// Bands per pass of [`near_duplicate_join`].
@@ -263,7 +275,6 @@ fn jaccard(a: &[u32], b: &[u32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transform::gaps::{find, number, union, wording_key};
 
     const SUBJECTS: &[&str] = &[
         "电脑",

@@ -19,9 +19,11 @@ pub mod jobs;
 pub mod lock;
 pub mod marks;
 pub mod messages;
+pub mod meta;
 pub mod report;
 pub mod rows;
 pub mod runs;
+pub mod schema;
 pub mod sessions;
 pub mod sqlite_bulk;
 pub mod status;
@@ -87,28 +89,6 @@ macro_rules! with_pool {
 pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
-}
-
-/// Every table of the warehouse, each declared once in code (`table!`, `warehouse/table.rs`)
-/// beside the code that writes it: the migrations must make exactly these tables with exactly
-/// these columns (`tests/it/schema.rs` checks both backends).
-pub fn declared_tables() -> [&'static table::Table; 13] {
-    use table::Row;
-    [
-        messages::messages_table(),
-        crate::transform::derive::SessionRow::table(),
-        crate::extract::FeedbackRow::table(),
-        marks::MarkRow::table(),
-        entries::EntryRow::table(),
-        runs::RunRecord::table(),
-        MetaRow::table(),
-        deliveries::DeliveryRow::table(),
-        jobs::JobRunRecord::table(),
-        alerts::EpisodeRow::table(),
-        alerts::ToldRow::table(),
-        alerts::SilenceRow::table(),
-        gaps::VectorRow::table(),
-    ]
 }
 
 /// An open transaction of either backend.
@@ -263,16 +243,6 @@ impl Warehouse {
         }
     }
 
-    /// Reads a `meta` value.
-    pub async fn meta(&self, key: &str) -> anyhow::Result<Option<String>> {
-        let sql = include_str!("../../sql/warehouse/meta_get.sql");
-        let value: Option<(String,)> = with_pool!(self, pool, Db => {
-            sqlx::query_as(sql).bind(key).fetch_optional(pool).await
-        })
-        .context("reading warehouse state")?;
-        Ok(value.map(|(v,)| v))
-    }
-
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         match &self.pool {
@@ -301,23 +271,7 @@ impl Tx {
         }
         .context("rolling back a warehouse transaction")
     }
-
-    /// Writes a `meta` value.
-    pub async fn set_meta(&mut self, key: &str, value: &str) -> anyhow::Result<()> {
-        let row = MetaRow { key: key.into(), value: value.into() };
-        self.write_rows(&[row], write::Conflict::Update).await.context("writing warehouse state")
-    }
 }
-
-crate::table!(
-    /// A `meta` row: small state kept by key (the cursor, the rules and apps the data was
-    /// classified with).
-    #[derive(Debug, Clone)]
-    pub struct MetaRow => "meta", key(key), keep() {
-        pub key: String,
-        pub value: String,
-    }
-);
 
 /// The error of a SQLite statement, saying plainly when another process holds the file.
 fn busy(err: sqlx::Error, place: &str) -> anyhow::Error {

@@ -2,8 +2,9 @@
 //! make, on both warehouse backends: a column declared but not migrated, migrated but not
 //! declared, or of another type or nullability is named.
 
+use itstat::warehouse::schema::declared_tables;
 use itstat::warehouse::table::{Kind, Table};
-use itstat::warehouse::{OpenMode, Warehouse, declared_tables};
+use itstat::warehouse::{OpenMode, Warehouse};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::support::*;
