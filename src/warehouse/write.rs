@@ -165,14 +165,13 @@ async fn write_postgres<R: Row>(
     if conflict == Conflict::None {
         return Ok(copied);
     }
+    // One round trip; the TRUNCATE adds nothing to the rows affected.
     let insert = format!(
-        "INSERT INTO {} ({columns}) SELECT {columns} FROM {target}{}",
+        "INSERT INTO {} ({columns}) SELECT {columns} FROM {target}{}; TRUNCATE {target}",
         table.name,
         conflict.clause(table)
     );
-    let written = sqlx::query(AssertSqlSafe(insert)).execute(&mut *conn).await?.rows_affected();
-    sqlx::raw_sql(AssertSqlSafe(format!("TRUNCATE {target}"))).execute(&mut *conn).await?;
-    Ok(written)
+    Ok(sqlx::raw_sql(AssertSqlSafe(insert)).execute(&mut *conn).await?.rows_affected())
 }
 
 /// PostgreSQL's binary `COPY` format: a header, then per row the number of fields (i16) and

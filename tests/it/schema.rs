@@ -136,3 +136,52 @@ async fn every_migrated_table_is_declared(backend: Backend) {
     declared.sort();
     assert_eq!(migrated_tables(backend, &wh.url).await, declared, "{backend:?}");
 }
+
+on_both_backends!(declared_rows_round_trip_and_skipped_duplicates_do_not_count);
+
+/// Rows written through their declaration read back as written — an id the database assigns
+/// (`serial`), bytes, an optional time — and a duplicate key under `Conflict::Skip` keeps the
+/// stored row and is not counted.
+async fn declared_rows_round_trip_and_skipped_duplicates_do_not_count(backend: Backend) {
+    use itstat::warehouse::gaps::VectorRow;
+    use itstat::warehouse::marks::MarkRow;
+    use itstat::warehouse::write::Conflict;
+
+    let wh = TestWarehouse::new(backend).await;
+    let warehouse = Warehouse::open(&wh.url, OpenMode::ReadWrite).await.unwrap();
+    let at = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_milli_opt(9, 30, 0, 250).unwrap();
+    let vector = |key: &str, bytes: Vec<u8>| VectorRow {
+        model: "m".into(),
+        question_key: key.into(),
+        dims: (bytes.len() / 4) as i64,
+        vector: bytes,
+        created_at: at,
+    };
+    let mark = |id: &str| MarkRow {
+        mark_id: 0,
+        message_id: id.into(),
+        field: "kb_hit".into(),
+        value: None,
+        operator: "op".into(),
+        note: Some("n".into()),
+        marked_at: at,
+        source: "cli".into(),
+    };
+    let mut tx = warehouse.begin().await.unwrap();
+    let first = [vector("a", vec![0, 0, 128, 63]), vector("b", vec![0, 0, 0, 64])];
+    assert_eq!(tx.insert_rows(&first, Conflict::Skip).await.unwrap(), 2);
+    let again = [vector("a", vec![0, 0, 64, 64]), vector("c", vec![0, 0, 64, 64])];
+    assert_eq!(tx.insert_rows(&again, Conflict::Skip).await.unwrap(), 1, "only c is new");
+    assert_eq!(tx.insert_rows(&[mark("m1"), mark("m2")], Conflict::None).await.unwrap(), 2);
+    tx.commit().await.unwrap();
+
+    let keys = ["a".to_string(), "b".to_string(), "c".to_string()];
+    let cached = warehouse.cached_vectors("m", &keys).await.unwrap();
+    assert_eq!(cached["a"], vec![1.0f32], "the stored vector is kept");
+    assert_eq!(cached["c"], vec![3.0f32]);
+    let marks = warehouse.mark_history("m2").await.unwrap();
+    assert_eq!(marks.len(), 1);
+    let m = &marks[0];
+    assert_eq!((m.mark_id, m.value, m.note.as_deref(), m.marked_at), (2, None, Some("n"), at));
+    warehouse.close().await;
+}
