@@ -486,3 +486,17 @@ async fn the_sheet_the_markdown_and_the_mail_list_show_gaps_with_hostile_text_in
     assert!(html.contains("知识缺口（未命中问题按含义分组）"), "{html}");
     assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"), "{html}");
 }
+
+/// `--limit 0` would show no group of a week full of them: N is 1 or more, said in `--help`;
+/// 0, a negative or a word is one line naming the flag, exit 1, before anything is read.
+#[test]
+fn a_limit_below_one_is_refused_in_one_line() {
+    let env = Env::new(None, "sqlite://itstat.db", "");
+    for bad in ["0", "-1", "many"] {
+        let err = env.fails(&["gaps", "--date", "2026-11-02", &format!("--limit={bad}")], 1);
+        assert_eq!(err.lines().count(), 1, "{bad}: {err}");
+        assert!(err.contains("--limit") && err.contains("1 or more"), "{bad}: {err}");
+    }
+    let help = env.ok(&["gaps", "--help"]);
+    assert!(help.contains("N is 1 or more"), "{help}");
+}
