@@ -3,7 +3,8 @@
 //! `ITSTAT_GAPS_API_KEY`.
 //!
 //! Requests are batched ([`BATCH`] questions), bounded by `[gaps] timeout` each, and tried
-//! three times in all on a timeout, a dropped connection or a 5xx (pauses of 0.5 s and 1.5 s).
+//! three times in all on a timeout, a dropped connection or a 5xx (pauses of 0.5 s and 1.5 s),
+//! or a 429 (after the pause its `Retry-After` asks for, when that fits in the timeout).
 //! An answer is checked before it is used: one finite vector per input, all of one length.
 //! Errors name the service by scheme and host only (no key, no path), and never panic: the
 //! caller falls back to grouping by wording.
@@ -14,7 +15,7 @@ use serde::Deserialize;
 use tracing::warn;
 
 use crate::config::GapsSettings;
-use crate::retry::{self, Backoff};
+use crate::retry::{self, Backoff, Failure};
 
 /// Questions per embeddings request.
 pub const BATCH: usize = 64;
@@ -26,6 +27,8 @@ pub struct Service {
     client: reqwest::Client,
     base: String,
     key: Option<String>,
+    /// `[gaps] timeout`: also the longest pause a 429 may ask for.
+    timeout: Duration,
     /// Scheme and host, safe to print.
     pub shown: String,
 }
@@ -78,6 +81,7 @@ impl Service {
             client,
             base: base.trim_end_matches('/').to_string(),
             key: settings.api_key.clone(),
+            timeout: settings.timeout,
             shown,
         })
     }
@@ -140,7 +144,7 @@ impl Service {
         let attempt = || async move {
             let text = self.attempt(url, body).await?;
             serde_json::from_str::<T>(&text)
-                .map_err(|e| (false, format!("the answer is not the expected JSON ({e})")))
+                .map_err(|e| Failure::from((false, format!("the answer is not the expected JSON ({e})"))))
         };
         let on_retry = |attempt: u32, why: &str| {
             warn!(attempt, service = %self.shown, error = %why, "A gaps service request failed; retrying.");
@@ -150,22 +154,44 @@ impl Service {
             .map_err(|gave_up| self.error(&format!("{path}{}: {}", gave_up.after(), gave_up.why)))
     }
 
-    /// One request: the answer's text, or whether to retry and why not.
-    async fn attempt(&self, url: &str, body: &serde_json::Value) -> Result<String, (bool, String)> {
+    /// One request: the answer's text, or whether to retry, why not and after what pause.
+    async fn attempt(&self, url: &str, body: &serde_json::Value) -> Result<String, Failure> {
         let mut request = self.client.post(url).json(body);
         if let Some(key) = &self.key {
             request = request.bearer_auth(key);
         }
         let response = request.send().await.map_err(retry::unanswered)?;
         let status = response.status();
+        let asked = retry::retry_after(response.headers());
         let text = response.text().await.map_err(retry::unanswered)?;
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(self.busy(status, asked));
+        }
         if status.is_server_error() {
-            return Err((true, format!("HTTP {status}")));
+            return Err((true, format!("HTTP {status}")).into());
         }
         if !status.is_success() {
-            return Err((false, format!("HTTP {status}: {}", crate::textsafe::short(&text, 200))));
+            return Err((false, format!("HTTP {status}: {}", crate::textsafe::short(&text, 200))).into());
         }
         Ok(text)
+    }
+
+    /// A 429 ("too many requests"): tried again after the pause the service asks for when it
+    /// fits in `[gaps] timeout` (a report does not wait longer than a request may take), after
+    /// the backoff's when it asks for none.
+    fn busy(&self, status: reqwest::StatusCode, asked: Option<Duration>) -> Failure {
+        match asked {
+            Some(wait) if wait > self.timeout => Failure {
+                retryable: false,
+                why: format!(
+                    "HTTP {status}, retry after {} s: longer than `gaps.timeout` ({})",
+                    wait.as_secs(),
+                    humantime::format_duration(self.timeout)
+                ),
+                wait: None,
+            },
+            wait => Failure { retryable: true, why: format!("HTTP {status}"), wait },
+        }
     }
 
     fn error(&self, why: &str) -> anyhow::Error {

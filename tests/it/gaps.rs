@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use itstat::demo::pg::SchemaVersion;
 use rand::{Rng, SeedableRng};
@@ -88,6 +88,8 @@ pub enum Mode {
     Garbage,
     /// One vector fewer than asked.
     Short,
+    /// 429 with `Retry-After: N` seconds, once; then `Ok`.
+    Busy(u64),
 }
 
 /// An OpenAI-compatible embeddings and chat service on loopback.
@@ -97,6 +99,8 @@ pub struct Service {
     requests: Arc<Mutex<usize>>,
     chats: Arc<Mutex<usize>>,
     mode: Arc<Mutex<Mode>>,
+    /// When each embeddings request arrived.
+    arrivals: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl Service {
@@ -110,14 +114,20 @@ impl Service {
             requests: Arc::default(),
             chats: Arc::default(),
             mode: Arc::new(Mutex::new(Mode::Ok)),
+            arrivals: Arc::default(),
         };
-        let (embedded, requests, chats, mode) =
-            (service.embedded.clone(), service.requests.clone(), service.chats.clone(), service.mode.clone());
+        let (embedded, requests, chats, mode, arrivals) = (
+            service.embedded.clone(),
+            service.requests.clone(),
+            service.chats.clone(),
+            service.mode.clone(),
+            service.arrivals.clone(),
+        );
         std::thread::spawn(move || {
             for mut stream in listener.incoming().flatten() {
-                let (space, embedded, requests, chats) =
-                    (space.clone(), embedded.clone(), requests.clone(), chats.clone());
-                let mode = *mode.lock().unwrap();
+                let (space, embedded, requests, chats, arrivals) =
+                    (space.clone(), embedded.clone(), requests.clone(), chats.clone(), arrivals.clone());
+                let mode = next_mode(&mode);
                 std::thread::spawn(move || {
                     let Some((head, body)) = read_request(&mut stream) else { return };
                     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -131,6 +141,7 @@ impl Service {
                         return respond(&mut stream, 401, r#"{"error":{"message":"bad key or path"}}"#);
                     }
                     *requests.lock().unwrap() += 1;
+                    arrivals.lock().unwrap().push(Instant::now());
                     embed(&mut stream, &space, &body, mode, &embedded);
                 });
             }
@@ -159,6 +170,21 @@ impl Service {
     pub fn chats(&self) -> usize {
         *self.chats.lock().unwrap()
     }
+
+    /// When each embeddings request arrived.
+    pub fn arrivals(&self) -> Vec<Instant> {
+        self.arrivals.lock().unwrap().clone()
+    }
+}
+
+/// The mode of the connection just accepted; a `Busy` answer is given once.
+fn next_mode(mode: &Mutex<Mode>) -> Mode {
+    let mut mode = mode.lock().unwrap();
+    let now = *mode;
+    if let Mode::Busy(_) = now {
+        *mode = Mode::Ok;
+    }
+    now
 }
 
 fn embed(stream: &mut TcpStream, space: &Space, body: &Value, mode: Mode, embedded: &Mutex<Vec<String>>) {
@@ -170,6 +196,13 @@ fn embed(stream: &mut TcpStream, space: &Space, body: &Value, mode: Mode, embedd
         Mode::Status(code) => return respond(stream, code, ""),
         Mode::Close => return,
         Mode::Garbage => return respond(stream, 200, "{\"data\": [ {\"embedding\": [0.1, "),
+        Mode::Busy(seconds) => {
+            let head = format!(
+                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {seconds}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = std::io::Write::write_all(stream, head.as_bytes());
+            return;
+        }
         Mode::Slow(d) => std::thread::sleep(d),
         Mode::Ok | Mode::Short => {}
     }
@@ -499,4 +532,28 @@ fn a_limit_below_one_is_refused_in_one_line() {
     }
     let help = env.ok(&["gaps", "--help"]);
     assert!(help.contains("N is 1 or more"), "{help}");
+}
+
+/// A 429 is tried again after the pause its `Retry-After` asks for (not the backoff's 0.5 s),
+/// when that fits in `[gaps] timeout`; a longer one falls back to wording at once, saying why.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_service_is_asked_again_after_the_pause_it_names() {
+    let service = Service::start();
+    let (_dify, _wh, env) = setup(Backend::Sqlite, &config(&service, "")).await;
+    let day = ["--date", "2026-11-02"];
+    service.set(Mode::Busy(5));
+    let report = env.report(&day);
+    assert_eq!(report["gaps_grouped_by"], "wording");
+    let message = report["warnings"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("429") && message.contains("gaps.timeout"), "{}", report["warnings"]);
+    assert_eq!(service.arrivals().len(), 1, "a pause longer than the timeout is not waited for");
+
+    service.set(Mode::Busy(1));
+    let report = env.report(&day);
+    assert_eq!(report["gaps_grouped_by"], "meaning", "{}", report["warnings"]);
+    assert_eq!(report["warnings"], Value::Array(vec![]));
+    let arrivals = service.arrivals();
+    assert_eq!(arrivals.len(), 3, "the 429, then the answer");
+    let pause = arrivals[2] - arrivals[1];
+    assert!(pause >= Duration::from_millis(950), "asked again after {pause:?}, not after Retry-After: 1");
 }
