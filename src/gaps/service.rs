@@ -7,14 +7,16 @@
 //! or a 429 (after the pause its `Retry-After` asks for, when that fits in the timeout).
 //! An answer is checked before it is used: one finite vector per input, all of one length.
 //! Errors name the service by scheme and host only (no key, no path), and never panic: the
-//! caller falls back to grouping by wording.
+//! caller falls back to grouping by wording. A body they quote has every configured secret
+//! masked first: a service may echo the bearer key in its error, and the error becomes the
+//! report's warning (stderr, JSON, workbook, Markdown, mail).
 
 use std::time::Duration;
 
 use serde::Deserialize;
 use tracing::warn;
 
-use crate::config::GapsSettings;
+use crate::config::Settings;
 use crate::retry::{self, Backoff, Failure};
 
 /// Questions per embeddings request.
@@ -27,6 +29,8 @@ pub struct Service {
     client: reqwest::Client,
     base: String,
     key: Option<String>,
+    /// Every configured secret, masked in what the service writes (`Settings::secrets`).
+    secrets: Vec<String>,
     /// `[gaps] timeout`: also the longest pause a 429 may ask for.
     timeout: Duration,
     /// Scheme and host, safe to print.
@@ -62,7 +66,8 @@ struct ChatMessage {
 
 impl Service {
     /// The service at `base` (e.g. `http://rag-host/v1`).
-    pub fn new(base: &str, settings: &GapsSettings) -> anyhow::Result<Service> {
+    pub fn new(base: &str, all: &Settings) -> anyhow::Result<Service> {
+        let settings = &all.gaps;
         let client = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
@@ -81,6 +86,7 @@ impl Service {
             client,
             base: base.trim_end_matches('/').to_string(),
             key: settings.api_key.clone(),
+            secrets: all.secrets(),
             timeout: settings.timeout,
             shown,
         })
@@ -130,7 +136,8 @@ impl Service {
         if name.is_empty() {
             return Err(self.error("the chat model answered nothing"));
         }
-        Ok(crate::textsafe::short(&name, 60))
+        // A title is quoted everywhere the report goes; a model that repeats the key must not.
+        Ok(crate::textsafe::short(&crate::error::mask_configured(&name, &self.secrets), 60))
     }
 
     /// POSTs `body` to `{base}/{path}` with retries; the answer parsed as `T`.
@@ -171,7 +178,8 @@ impl Service {
             return Err((true, format!("HTTP {status}")).into());
         }
         if !status.is_success() {
-            return Err((false, format!("HTTP {status}: {}", crate::textsafe::short(&text, 200))).into());
+            let quoted = crate::error::mask_configured(&text, &self.secrets);
+            return Err((false, format!("HTTP {status}: {}", crate::textsafe::short(&quoted, 200))).into());
         }
         Ok(text)
     }

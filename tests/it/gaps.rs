@@ -90,6 +90,8 @@ pub enum Mode {
     Short,
     /// 429 with `Retry-After: N` seconds, once; then `Ok`.
     Busy(u64),
+    /// This status, with a body that echoes the request's `Authorization` header.
+    Echo(u16),
 }
 
 /// An OpenAI-compatible embeddings and chat service on loopback.
@@ -142,6 +144,12 @@ impl Service {
                     }
                     *requests.lock().unwrap() += 1;
                     arrivals.lock().unwrap().push(Instant::now());
+                    if let Mode::Echo(code) = mode {
+                        let echoed =
+                            head.lines().find(|l| l.to_ascii_lowercase().starts_with("authorization:"));
+                        let text = serde_json::json!({"error": {"message": format!("rejected {}", echoed.unwrap_or_default())}});
+                        return respond(&mut stream, code, &text.to_string());
+                    }
                     embed(&mut stream, &space, &body, mode, &embedded);
                 });
             }
@@ -204,7 +212,7 @@ fn embed(stream: &mut TcpStream, space: &Space, body: &Value, mode: Mode, embedd
             return;
         }
         Mode::Slow(d) => std::thread::sleep(d),
-        Mode::Ok | Mode::Short => {}
+        Mode::Ok | Mode::Short | Mode::Echo(_) => {}
     }
     let mut data: Vec<Value> = inputs
         .iter()
@@ -556,4 +564,30 @@ async fn a_busy_service_is_asked_again_after_the_pause_it_names() {
     assert_eq!(arrivals.len(), 3, "the 429, then the answer");
     let pause = arrivals[2] - arrivals[1];
     assert!(pause >= Duration::from_millis(950), "asked again after {pause:?}, not after Retry-After: 1");
+}
+
+/// A service whose error body echoes the bearer key: the body is quoted in the warning, with
+/// the key masked — in the JSON, on stderr and in the Markdown (the workbook and the mail
+/// quote the same warning text).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_body_that_echoes_the_key_is_quoted_with_the_key_masked() {
+    let service = Service::start();
+    let (_dify, _wh, env) = setup(Backend::Sqlite, &config(&service, "")).await;
+    for code in [400, 401, 500] {
+        service.set(Mode::Echo(code));
+        let out = env.run(&["report", "--date", "2026-11-02", "--format", "json"]);
+        assert!(out.status.success(), "{code}: {}", String::from_utf8_lossy(&out.stderr));
+        let (json, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(json.contains("gaps_by_wording") && json.contains(&format!("HTTP {code}")), "{json}");
+        assert!(!json.contains("gaps-key") && !stderr.contains("gaps-key"), "{code}: {json}\n{stderr}");
+        let md = env.ok(&["report", "--date", "2026-11-02", "--format", "md"]);
+        assert!(md.contains(&format!("HTTP {code}")) && !md.contains("gaps-key"), "{md}");
+    }
+    service.set(Mode::Echo(401));
+    let report = env.report(&["--date", "2026-11-02"]);
+    let message = report["warnings"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("rejected") && message.contains("***"),
+        "the rest of the body is quoted: {message}"
+    );
 }
