@@ -5,7 +5,9 @@
 //! Requests are batched ([`BATCH`] questions), bounded by `[gaps] timeout` each, and tried
 //! three times in all on a timeout, a dropped connection or a 5xx (pauses of 0.5 s and 1.5 s),
 //! or a 429 (after the pause its `Retry-After` asks for, when that fits in the timeout).
-//! An answer is checked before it is used: one finite vector per input, all of one length.
+//! An answer is checked before it is used: one finite vector per input, all of one length,
+//! none all zeros, and not one vector for every input of a batch — a service that answers
+//! those is broken, and grouping by them would be grouping by nothing ([`degenerate`]).
 //! Errors name the service by scheme and host only (no key, no path), and never panic: the
 //! caller falls back to grouping by wording. A body they quote has every configured secret
 //! masked first: a service may echo the bearer key in its error, and the error becomes the
@@ -228,7 +230,22 @@ fn ordered(answer: EmbeddingAnswer, expected: usize) -> Result<Vec<Vec<f32>>, St
     if vectors.iter().flatten().any(|x| !x.is_finite()) {
         return Err("a vector with a value that is not a number".into());
     }
-    Ok(vectors)
+    match degenerate(&vectors) {
+        Some(why) => Err(why),
+        None => Ok(vectors),
+    }
+}
+
+/// Why a batch of vectors carries no meaning, if it does not: a vector of zeros (no direction
+/// to compare), or the same vector for every one of two or more questions (all of them one
+/// group). Cached, such a batch would outlive the fault that produced it.
+pub fn degenerate(vectors: &[Vec<f32>]) -> Option<String> {
+    if let Some(i) = vectors.iter().position(|v| v.iter().all(|&x| x == 0.0)) {
+        return Some(format!("an all-zero vector (question {} of {})", i + 1, vectors.len()));
+    }
+    let first = vectors.first()?;
+    (vectors.len() > 1 && vectors.iter().all(|v| v == first))
+        .then(|| format!("the same vector for all {} questions", vectors.len()))
 }
 
 #[cfg(test)]
@@ -253,5 +270,16 @@ mod tests {
         assert!(ordered(answer(&[(None, vec![1.0]), (None, vec![1.0, 2.0])]), 2).is_err(), "lengths");
         assert!(ordered(answer(&[(None, vec![f32::NAN])]), 1).is_err(), "NaN");
         assert!(ordered(answer(&[(Some(5), vec![1.0])]), 1).is_err(), "index out of range");
+    }
+
+    #[test]
+    fn a_batch_of_identical_or_zero_vectors_is_refused() {
+        let same = answer(&[(None, vec![0.6, 0.8]), (None, vec![0.6, 0.8]), (None, vec![0.6, 0.8])]);
+        assert_eq!(ordered(same, 3).unwrap_err(), "the same vector for all 3 questions");
+        let zero = answer(&[(None, vec![0.6, 0.8]), (None, vec![0.0, -0.0])]);
+        assert_eq!(ordered(zero, 2).unwrap_err(), "an all-zero vector (question 2 of 2)");
+        assert!(ordered(answer(&[(None, vec![0.6, 0.8])]), 1).is_ok(), "one question is not a sign");
+        let two = answer(&[(None, vec![0.6, 0.8]), (None, vec![0.6, 0.8]), (None, vec![0.8, 0.6])]);
+        assert!(ordered(two, 3).is_ok(), "two paraphrases may share a vector");
     }
 }

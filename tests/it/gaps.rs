@@ -92,6 +92,10 @@ pub enum Mode {
     Busy(u64),
     /// This status, with a body that echoes the request's `Authorization` header.
     Echo(u16),
+    /// One vector, the same for every question.
+    Same,
+    /// The last question's vector all zeros.
+    Zero,
 }
 
 /// An OpenAI-compatible embeddings and chat service on loopback.
@@ -212,12 +216,17 @@ fn embed(stream: &mut TcpStream, space: &Space, body: &Value, mode: Mode, embedd
             return;
         }
         Mode::Slow(d) => std::thread::sleep(d),
-        Mode::Ok | Mode::Short | Mode::Echo(_) => {}
+        Mode::Ok | Mode::Short | Mode::Echo(_) | Mode::Same | Mode::Zero => {}
     }
+    let vector = |i: usize, text: &str| match mode {
+        Mode::Same => space.vector("一个问题"),
+        Mode::Zero if i + 1 == inputs.len() => vec![0.0; DIMS],
+        _ => space.vector(text),
+    };
     let mut data: Vec<Value> = inputs
         .iter()
         .enumerate()
-        .map(|(i, text)| serde_json::json!({"object": "embedding", "index": i, "embedding": space.vector(text)}))
+        .map(|(i, text)| serde_json::json!({"object": "embedding", "index": i, "embedding": vector(i, text)}))
         .collect();
     if mode == Mode::Short {
         data.pop();
@@ -590,4 +599,31 @@ async fn an_error_body_that_echoes_the_key_is_quoted_with_the_key_masked() {
         message.contains("rejected") && message.contains("***"),
         "the rest of the body is quoted: {message}"
     );
+}
+
+/// A service answering vectors that carry no meaning — one vector for every question, or a
+/// vector of zeros — is treated as failing: grouped by wording with a warning saying why, and
+/// nothing cached, so the healthy service's vectors are asked for (and used) next time.
+#[tokio::test(flavor = "multi_thread")]
+async fn meaningless_vectors_are_refused_and_not_cached() {
+    let service = Service::start();
+    let (_dify, wh, env) = setup(Backend::Sqlite, &config(&service, "")).await;
+    let day = ["--date", "2026-11-02"];
+    for (mode, needle) in [(Mode::Same, "the same vector for all"), (Mode::Zero, "an all-zero vector")] {
+        service.set(mode);
+        let report = env.report(&day);
+        assert_eq!(report["gaps_grouped_by"], "wording", "{mode:?}");
+        let warning = &report["warnings"][0];
+        assert_eq!(warning["kind"], "gaps_by_wording", "{mode:?}: {}", report["warnings"]);
+        assert!(warning["message"].as_str().unwrap().contains(needle), "{mode:?}: {warning}");
+        assert!(report["gaps"].as_array().unwrap().len() > 1, "{mode:?}: not one group of everything");
+        assert_eq!(wh.count("SELECT COUNT(*) FROM gap_vectors").await, 0, "{mode:?}: nothing cached");
+    }
+    service.set(Mode::Ok);
+    let report = env.report(&day);
+    assert_eq!(report["gaps_grouped_by"], "meaning", "{}", report["warnings"]);
+    assert_eq!(group_of(&report, "VPN连不上"), group_of(&report, "在家连不上公司内网"));
+    assert_ne!(group_of(&report, "VPN连不上"), group_of(&report, "打印机卡纸"));
+    let distinct: usize = INTENTS.iter().map(|(_, _, q)| q.len()).sum();
+    assert_eq!(wh.count("SELECT COUNT(*) FROM gap_vectors").await, distinct as i64);
 }
