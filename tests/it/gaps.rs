@@ -502,7 +502,8 @@ async fn a_failing_service_falls_back_to_wording_and_keeps_what_is_cached() {
 async fn the_sheet_the_markdown_and_the_mail_list_show_gaps_with_hostile_text_inert() {
     let mut s = labelled_day();
     // Asked three times each: at the top of every list.
-    for q in ["=HYPERLINK(\"http://evil.example\",\"点我\")", "<script>alert(1)</script> | x"] {
+    let link = "[点我](http://evil.example) **粗体**";
+    for q in ["=HYPERLINK(\"http://evil.example\",\"点我\")", "<script>alert(1)</script> | x", link] {
         for at in ["2026-11-02 20:00:00", "2026-11-02 20:01:00", "2026-11-02 20:02:00"] {
             let mut m = Msg::new("mallory", at, MISS);
             m.query = q;
@@ -516,6 +517,12 @@ async fn the_sheet_the_markdown_and_the_mail_list_show_gaps_with_hostile_text_in
     let md = env.ok(&["report", "--date", "2026-11-02", "--format", "md"]);
     assert!(md.contains("## 知识缺口（前 10）"), "{md}");
     assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt; \\| x"), "{md}");
+    // The title of its group and its example, as written: no link named 点我, nothing bold.
+    let gaps = &md[md.find("## 知识缺口").unwrap()..];
+    let inert = r"\[点我\](http://evil.example) \*\*粗体\*\*";
+    let row = gaps.lines().find(|l| l.contains("evil.example) ")).unwrap_or_else(|| panic!("{gaps}"));
+    assert_eq!(row.matches(inert).count(), 2, "title and example: {row}");
+    assert!(!md.contains("[点我](") && !md.contains("**粗体**"), "{md}");
     env.ok(&["report", "--date", "2026-11-02"]);
     let mut book =
         calamine::open_workbook_auto(env.path().join("reports/itstat-day-2026-11-02.xlsx")).unwrap();
