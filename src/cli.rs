@@ -379,9 +379,18 @@ pub struct GapsArgs {
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
 
-    /// Show at most this many groups (the largest).
-    #[arg(long, value_name = "N")]
+    /// Show at most this many groups (the largest); N is 1 or more, and without --limit
+    /// every group is shown.
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub limit: Option<usize>,
+}
+
+/// A count of 1 or more (`gaps --limit`): 0 would show nothing of a period full of gaps.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("N is a whole number of 1 or more (leave --limit out to show every group)".into()),
+    }
 }
 
 /// Output formats of `itstat check`.

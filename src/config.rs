@@ -377,6 +377,31 @@ impl Settings {
         build(file, None, "config")
     }
 
+    /// Every secret configured (the gaps services' key, the SMTP password, the WeCom webhook
+    /// and its key, the databases' passwords), for masking text another service wrote, which
+    /// may echo one back (`error::mask_configured`).
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out: Vec<String> = [&self.gaps.api_key, &self.mail.password, &self.wecom.webhook]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let urls =
+            [self.wecom.webhook.as_deref(), self.dify.url.as_deref(), Some(self.warehouse_url.as_str())];
+        for url in urls.into_iter().flatten().filter_map(|u| url::Url::parse(u).ok()) {
+            let password = url
+                .password()
+                .map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
+            let in_query = url
+                .query_pairs()
+                .filter(|(k, _)| k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("key"))
+                .map(|(_, v)| v.into_owned());
+            out.extend(password.into_iter().chain(in_query));
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    }
+
     /// The Dify URL, or an error that says where to set it.
     pub fn dify_url(&self) -> anyhow::Result<&str> {
         self.dify.url.as_deref().ok_or_else(|| {
@@ -977,6 +1002,19 @@ mod tests {
         assert_eq!(s.alerts.calendar, Calendar::new(chrono_tz::Asia::Shanghai));
         assert_eq!(s.alerts.calendar.working_hours.to_string(), "08:30-18:00");
         assert!(s.alerts.notify.is_none() && s.wecom.webhook.is_none());
+    }
+
+    #[test]
+    fn every_configured_secret_is_listed_for_masking() {
+        let s = load(
+            "[dify]\nurl = \"postgres://ro:p%40ss@db/dify\"\n[mail]\npassword = \"m41l\"\n\
+             [wecom]\nwebhook = \"https://qyapi.example/send?key=abc-123\"\n",
+        )
+        .unwrap();
+        let secrets = s.secrets();
+        for secret in ["p@ss", "m41l", "abc-123", "https://qyapi.example/send?key=abc-123"] {
+            assert!(secrets.iter().any(|s| s == secret), "{secret} in {secrets:?}");
+        }
     }
 
     #[test]

@@ -185,6 +185,28 @@ pub fn mask_secrets(text: &str) -> String {
     URL.replace_all(text, |c: &regex::Captures<'_>| redact_url(&c[0])).into_owned()
 }
 
+/// Text another service wrote (an error body, which may echo the request's bearer key) with
+/// each of `secrets` masked as `***` — as written, JSON-escaped and URL-encoded — and then
+/// every URL's secrets ([`mask_secrets`]). Mask before cutting: a cut secret would leave its
+/// first characters unmasked.
+pub fn mask_configured(text: &str, secrets: &[String]) -> String {
+    let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
+    // The longest first: a webhook URL before the key inside it.
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_string();
+    for secret in sorted {
+        let json = serde_json::to_string(secret).unwrap_or_default();
+        let json = json.trim_matches('"');
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        for form in [secret.as_str(), json, encoded.as_str()] {
+            if !form.is_empty() {
+                out = out.replace(form, "***");
+            }
+        }
+    }
+    mask_secrets(&out)
+}
+
 /// `scheme://user:secret@host…` → `scheme://user:***@host…`, and `password=…` query values
 /// masked, for text the URL parser rejected.
 fn mask_unparsed(raw: &str) -> String {
@@ -254,6 +276,15 @@ mod tests {
         assert!(!masked.contains("s3cret") && !masked.contains("abc-123"), "{masked}");
         assert!(masked.contains("postgres://ro:***@db:5432/dify (timeout)"), "{masked}");
         assert!(masked.contains("key=***"), "{masked}");
+    }
+
+    #[test]
+    fn configured_secrets_are_masked_in_every_spelling() {
+        let secrets = vec!["sk-a/b+c\"d".to_string(), String::new()];
+        let body = r#"{"error": "bad key sk-a/b+c\"d, or sk-a%2Fb%2Bc%22d"} sk-a/b+c"d"#;
+        let masked = mask_configured(body, &secrets);
+        assert_eq!(masked, r#"{"error": "bad key ***, or ***"} ***"#);
+        assert_eq!(mask_configured("see https://h/x?password=pw", &[]), "see https://h/x?password=***");
     }
 
     #[test]

@@ -98,14 +98,28 @@ pub fn html(text: &str) -> String {
     })
 }
 
-/// Text safe inside a Markdown table cell (the Markdown report): pipes cannot end the cell,
-/// backticks cannot open code, HTML is escaped.
-pub fn markdown_cell(text: &str) -> String {
-    one_line(text, |c| match c {
-        '|' => Some("\\|"),
+/// The backslash escapes of the Markdown characters that start inline markup — emphasis,
+/// code, links and images (`[`, `]`), strikethrough, a table's cell end — and of the
+/// backslash itself (so text cannot undo an escape); HTML is escaped as entities.
+fn markdown_inline(c: char) -> Option<&'static str> {
+    match c {
+        '\\' => Some("\\\\"),
         '`' => Some("\\`"),
+        '*' => Some("\\*"),
+        '_' => Some("\\_"),
+        '[' => Some("\\["),
+        ']' => Some("\\]"),
+        '~' => Some("\\~"),
+        '|' => Some("\\|"),
         c => tag_entity(c),
-    })
+    }
+}
+
+/// Text safe inside a Markdown table cell (the Markdown report): pipes cannot end the cell,
+/// and no markup acts — `[点我](http://evil.example)` shows as written instead of as a link
+/// named 点我, `**x**` is not bold, backticks do not open code, HTML is escaped.
+pub fn markdown_cell(text: &str) -> String {
+    one_line(text, markdown_inline)
 }
 
 /// At most `max_chars` of text from outside (a user key, a question, a stored error) made
@@ -113,20 +127,13 @@ pub fn markdown_cell(text: &str) -> String {
 /// character is backslash-escaped and HTML escaped, so it cannot post a link, a font tag or
 /// fake an alert.
 pub fn inert(text: &str, max_chars: usize) -> String {
+    // The robot's renderer is not CommonMark; parentheses, headings and `!` are escaped too.
     one_line(&cut(text, max_chars), |c| match c {
-        '\\' => Some("\\\\"),
-        '`' => Some("\\`"),
-        '*' => Some("\\*"),
-        '_' => Some("\\_"),
-        '[' => Some("\\["),
-        ']' => Some("\\]"),
         '(' => Some("\\("),
         ')' => Some("\\)"),
         '#' => Some("\\#"),
-        '~' => Some("\\~"),
-        '|' => Some("\\|"),
         '!' => Some("\\!"),
-        c => tag_entity(c),
+        c => markdown_inline(c),
     })
 }
 
@@ -164,8 +171,10 @@ mod tests {
         assert_eq!(markdown_cell("bell\u{7}rtl\u{202e}"), "bell\\u{7}rtl\\u{202e}");
         assert_eq!(
             markdown_cell("esc\u{1b}[2J c1\u{9b} iso\u{2066} `x` & *y*"),
-            "esc\\u{1b}[2J c1\\u{9b} iso\\u{2066} \\`x\\` &amp; *y*"
+            "esc\\u{1b}\\[2J c1\\u{9b} iso\\u{2066} \\`x\\` &amp; \\*y\\*"
         );
+        let title = markdown_cell("[点我](http://evil.example) **粗体** ~~x~~ a_b_ \\*");
+        assert_eq!(title, r"\[点我\](http://evil.example) \*\*粗体\*\* \~\~x\~\~ a\_b\_ \\\*");
     }
 
     #[test]

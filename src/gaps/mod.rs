@@ -100,7 +100,7 @@ async fn vectors(
     if !missing.is_empty() {
         // Batch by batch, each cached as it arrives: a service that fails half-way keeps what
         // it gave for the next report.
-        let service = Service::new(base, &settings.gaps);
+        let service = Service::new(base, settings);
         let mut dims = cached.values().next().map(Vec::len);
         for batch in missing.chunks(service::BATCH) {
             let texts: Vec<String> = batch.iter().map(|&i| questions[i].text.clone()).collect();
@@ -179,7 +179,7 @@ async fn name_groups(settings: &Settings, questions: &[Distinct], labels: &[usiz
     else {
         return;
     };
-    let Ok(service) = Service::new(base, &settings.gaps) else { return };
+    let Ok(service) = Service::new(base, settings) else { return };
     // (messages, distinct questions, label): the largest groups by messages are named; a group
     // of one distinct question is already named by it.
     let mut sizes: Vec<(usize, usize, usize)> = Vec::new();

@@ -3,18 +3,23 @@
 //! `ITSTAT_GAPS_API_KEY`.
 //!
 //! Requests are batched ([`BATCH`] questions), bounded by `[gaps] timeout` each, and tried
-//! three times in all on a timeout, a dropped connection or a 5xx (pauses of 0.5 s and 1.5 s).
-//! An answer is checked before it is used: one finite vector per input, all of one length.
+//! three times in all on a timeout, a dropped connection or a 5xx (pauses of 0.5 s and 1.5 s),
+//! or a 429 (after the pause its `Retry-After` asks for, when that fits in the timeout).
+//! An answer is checked before it is used: one finite vector per input, all of one length,
+//! none all zeros, and not one vector for every input of a batch — a service that answers
+//! those is broken, and grouping by them would be grouping by nothing ([`degenerate`]).
 //! Errors name the service by scheme and host only (no key, no path), and never panic: the
-//! caller falls back to grouping by wording.
+//! caller falls back to grouping by wording. A body they quote has every configured secret
+//! masked first: a service may echo the bearer key in its error, and the error becomes the
+//! report's warning (stderr, JSON, workbook, Markdown, mail).
 
 use std::time::Duration;
 
 use serde::Deserialize;
 use tracing::warn;
 
-use crate::config::GapsSettings;
-use crate::retry::{self, Backoff};
+use crate::config::Settings;
+use crate::retry::{self, Backoff, Failure};
 
 /// Questions per embeddings request.
 pub const BATCH: usize = 64;
@@ -26,6 +31,10 @@ pub struct Service {
     client: reqwest::Client,
     base: String,
     key: Option<String>,
+    /// Every configured secret, masked in what the service writes (`Settings::secrets`).
+    secrets: Vec<String>,
+    /// `[gaps] timeout`: also the longest pause a 429 may ask for.
+    timeout: Duration,
     /// Scheme and host, safe to print.
     pub shown: String,
 }
@@ -59,7 +68,8 @@ struct ChatMessage {
 
 impl Service {
     /// The service at `base` (e.g. `http://rag-host/v1`).
-    pub fn new(base: &str, settings: &GapsSettings) -> anyhow::Result<Service> {
+    pub fn new(base: &str, all: &Settings) -> anyhow::Result<Service> {
+        let settings = &all.gaps;
         let client = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout)
@@ -78,6 +88,8 @@ impl Service {
             client,
             base: base.trim_end_matches('/').to_string(),
             key: settings.api_key.clone(),
+            secrets: all.secrets(),
+            timeout: settings.timeout,
             shown,
         })
     }
@@ -126,7 +138,8 @@ impl Service {
         if name.is_empty() {
             return Err(self.error("the chat model answered nothing"));
         }
-        Ok(crate::textsafe::short(&name, 60))
+        // A title is quoted everywhere the report goes; a model that repeats the key must not.
+        Ok(crate::textsafe::short(&crate::error::mask_configured(&name, &self.secrets), 60))
     }
 
     /// POSTs `body` to `{base}/{path}` with retries; the answer parsed as `T`.
@@ -140,7 +153,7 @@ impl Service {
         let attempt = || async move {
             let text = self.attempt(url, body).await?;
             serde_json::from_str::<T>(&text)
-                .map_err(|e| (false, format!("the answer is not the expected JSON ({e})")))
+                .map_err(|e| Failure::from((false, format!("the answer is not the expected JSON ({e})"))))
         };
         let on_retry = |attempt: u32, why: &str| {
             warn!(attempt, service = %self.shown, error = %why, "A gaps service request failed; retrying.");
@@ -150,22 +163,45 @@ impl Service {
             .map_err(|gave_up| self.error(&format!("{path}{}: {}", gave_up.after(), gave_up.why)))
     }
 
-    /// One request: the answer's text, or whether to retry and why not.
-    async fn attempt(&self, url: &str, body: &serde_json::Value) -> Result<String, (bool, String)> {
+    /// One request: the answer's text, or whether to retry, why not and after what pause.
+    async fn attempt(&self, url: &str, body: &serde_json::Value) -> Result<String, Failure> {
         let mut request = self.client.post(url).json(body);
         if let Some(key) = &self.key {
             request = request.bearer_auth(key);
         }
         let response = request.send().await.map_err(retry::unanswered)?;
         let status = response.status();
+        let asked = retry::retry_after(response.headers());
         let text = response.text().await.map_err(retry::unanswered)?;
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            return Err(self.busy(status, asked));
+        }
         if status.is_server_error() {
-            return Err((true, format!("HTTP {status}")));
+            return Err((true, format!("HTTP {status}")).into());
         }
         if !status.is_success() {
-            return Err((false, format!("HTTP {status}: {}", crate::textsafe::short(&text, 200))));
+            let quoted = crate::error::mask_configured(&text, &self.secrets);
+            return Err((false, format!("HTTP {status}: {}", crate::textsafe::short(&quoted, 200))).into());
         }
         Ok(text)
+    }
+
+    /// A 429 ("too many requests"): tried again after the pause the service asks for when it
+    /// fits in `[gaps] timeout` (a report does not wait longer than a request may take), after
+    /// the backoff's when it asks for none.
+    fn busy(&self, status: reqwest::StatusCode, asked: Option<Duration>) -> Failure {
+        match asked {
+            Some(wait) if wait > self.timeout => Failure {
+                retryable: false,
+                why: format!(
+                    "HTTP {status}, retry after {} s: longer than `gaps.timeout` ({})",
+                    wait.as_secs(),
+                    humantime::format_duration(self.timeout)
+                ),
+                wait: None,
+            },
+            wait => Failure { retryable: true, why: format!("HTTP {status}"), wait },
+        }
     }
 
     fn error(&self, why: &str) -> anyhow::Error {
@@ -194,7 +230,22 @@ fn ordered(answer: EmbeddingAnswer, expected: usize) -> Result<Vec<Vec<f32>>, St
     if vectors.iter().flatten().any(|x| !x.is_finite()) {
         return Err("a vector with a value that is not a number".into());
     }
-    Ok(vectors)
+    match degenerate(&vectors) {
+        Some(why) => Err(why),
+        None => Ok(vectors),
+    }
+}
+
+/// Why a batch of vectors carries no meaning, if it does not: a vector of zeros (no direction
+/// to compare), or the same vector for every one of two or more questions (all of them one
+/// group). Cached, such a batch would outlive the fault that produced it.
+pub fn degenerate(vectors: &[Vec<f32>]) -> Option<String> {
+    if let Some(i) = vectors.iter().position(|v| v.iter().all(|&x| x == 0.0)) {
+        return Some(format!("an all-zero vector (question {} of {})", i + 1, vectors.len()));
+    }
+    let first = vectors.first()?;
+    (vectors.len() > 1 && vectors.iter().all(|v| v == first))
+        .then(|| format!("the same vector for all {} questions", vectors.len()))
 }
 
 #[cfg(test)]
@@ -219,5 +270,16 @@ mod tests {
         assert!(ordered(answer(&[(None, vec![1.0]), (None, vec![1.0, 2.0])]), 2).is_err(), "lengths");
         assert!(ordered(answer(&[(None, vec![f32::NAN])]), 1).is_err(), "NaN");
         assert!(ordered(answer(&[(Some(5), vec![1.0])]), 1).is_err(), "index out of range");
+    }
+
+    #[test]
+    fn a_batch_of_identical_or_zero_vectors_is_refused() {
+        let same = answer(&[(None, vec![0.6, 0.8]), (None, vec![0.6, 0.8]), (None, vec![0.6, 0.8])]);
+        assert_eq!(ordered(same, 3).unwrap_err(), "the same vector for all 3 questions");
+        let zero = answer(&[(None, vec![0.6, 0.8]), (None, vec![0.0, -0.0])]);
+        assert_eq!(ordered(zero, 2).unwrap_err(), "an all-zero vector (question 2 of 2)");
+        assert!(ordered(answer(&[(None, vec![0.6, 0.8])]), 1).is_ok(), "one question is not a sign");
+        let two = answer(&[(None, vec![0.6, 0.8]), (None, vec![0.6, 0.8]), (None, vec![0.8, 0.6])]);
+        assert!(ordered(two, 3).is_ok(), "two paraphrases may share a vector");
     }
 }

@@ -1,9 +1,10 @@
 //! The Markdown summary: headline KPIs against the previous period and the most frequent
 //! unanswered questions, for chat tools and the terminal.
 //!
-//! User text is made inert (`textsafe::markdown_cell`): pipes and newlines cannot break the
-//! table, HTML is escaped, and control characters and direction marks are shown as `\u{…}`
-//! escapes. A question is cut to the mail's [`SUMMARY_QUESTION_CHARS`], so a 1 MB paste does
+//! User text (questions, gap titles a chat model wrote, examples, warnings) is made inert
+//! (`textsafe::markdown_cell`): pipes and newlines cannot break the table, links, emphasis
+//! and code do not act, HTML is escaped, and control characters and direction marks are
+//! shown as `\u{…}` escapes. A question is cut to the mail's [`SUMMARY_QUESTION_CHARS`], so a 1 MB paste does
 //! not flood a chat or a terminal.
 
 use std::fmt::Write;

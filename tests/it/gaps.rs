@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use itstat::demo::pg::SchemaVersion;
 use rand::{Rng, SeedableRng};
@@ -88,6 +88,14 @@ pub enum Mode {
     Garbage,
     /// One vector fewer than asked.
     Short,
+    /// 429 with `Retry-After: N` seconds, once; then `Ok`.
+    Busy(u64),
+    /// This status, with a body that echoes the request's `Authorization` header.
+    Echo(u16),
+    /// One vector, the same for every question.
+    Same,
+    /// The last question's vector all zeros.
+    Zero,
 }
 
 /// An OpenAI-compatible embeddings and chat service on loopback.
@@ -97,6 +105,8 @@ pub struct Service {
     requests: Arc<Mutex<usize>>,
     chats: Arc<Mutex<usize>>,
     mode: Arc<Mutex<Mode>>,
+    /// When each embeddings request arrived.
+    arrivals: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl Service {
@@ -110,14 +120,20 @@ impl Service {
             requests: Arc::default(),
             chats: Arc::default(),
             mode: Arc::new(Mutex::new(Mode::Ok)),
+            arrivals: Arc::default(),
         };
-        let (embedded, requests, chats, mode) =
-            (service.embedded.clone(), service.requests.clone(), service.chats.clone(), service.mode.clone());
+        let (embedded, requests, chats, mode, arrivals) = (
+            service.embedded.clone(),
+            service.requests.clone(),
+            service.chats.clone(),
+            service.mode.clone(),
+            service.arrivals.clone(),
+        );
         std::thread::spawn(move || {
             for mut stream in listener.incoming().flatten() {
-                let (space, embedded, requests, chats) =
-                    (space.clone(), embedded.clone(), requests.clone(), chats.clone());
-                let mode = *mode.lock().unwrap();
+                let (space, embedded, requests, chats, arrivals) =
+                    (space.clone(), embedded.clone(), requests.clone(), chats.clone(), arrivals.clone());
+                let mode = next_mode(&mode);
                 std::thread::spawn(move || {
                     let Some((head, body)) = read_request(&mut stream) else { return };
                     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -131,6 +147,13 @@ impl Service {
                         return respond(&mut stream, 401, r#"{"error":{"message":"bad key or path"}}"#);
                     }
                     *requests.lock().unwrap() += 1;
+                    arrivals.lock().unwrap().push(Instant::now());
+                    if let Mode::Echo(code) = mode {
+                        let echoed =
+                            head.lines().find(|l| l.to_ascii_lowercase().starts_with("authorization:"));
+                        let text = serde_json::json!({"error": {"message": format!("rejected {}", echoed.unwrap_or_default())}});
+                        return respond(&mut stream, code, &text.to_string());
+                    }
                     embed(&mut stream, &space, &body, mode, &embedded);
                 });
             }
@@ -159,6 +182,21 @@ impl Service {
     pub fn chats(&self) -> usize {
         *self.chats.lock().unwrap()
     }
+
+    /// When each embeddings request arrived.
+    pub fn arrivals(&self) -> Vec<Instant> {
+        self.arrivals.lock().unwrap().clone()
+    }
+}
+
+/// The mode of the connection just accepted; a `Busy` answer is given once.
+fn next_mode(mode: &Mutex<Mode>) -> Mode {
+    let mut mode = mode.lock().unwrap();
+    let now = *mode;
+    if let Mode::Busy(_) = now {
+        *mode = Mode::Ok;
+    }
+    now
 }
 
 fn embed(stream: &mut TcpStream, space: &Space, body: &Value, mode: Mode, embedded: &Mutex<Vec<String>>) {
@@ -170,13 +208,25 @@ fn embed(stream: &mut TcpStream, space: &Space, body: &Value, mode: Mode, embedd
         Mode::Status(code) => return respond(stream, code, ""),
         Mode::Close => return,
         Mode::Garbage => return respond(stream, 200, "{\"data\": [ {\"embedding\": [0.1, "),
+        Mode::Busy(seconds) => {
+            let head = format!(
+                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {seconds}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = std::io::Write::write_all(stream, head.as_bytes());
+            return;
+        }
         Mode::Slow(d) => std::thread::sleep(d),
-        Mode::Ok | Mode::Short => {}
+        Mode::Ok | Mode::Short | Mode::Echo(_) | Mode::Same | Mode::Zero => {}
     }
+    let vector = |i: usize, text: &str| match mode {
+        Mode::Same => space.vector("一个问题"),
+        Mode::Zero if i + 1 == inputs.len() => vec![0.0; DIMS],
+        _ => space.vector(text),
+    };
     let mut data: Vec<Value> = inputs
         .iter()
         .enumerate()
-        .map(|(i, text)| serde_json::json!({"object": "embedding", "index": i, "embedding": space.vector(text)}))
+        .map(|(i, text)| serde_json::json!({"object": "embedding", "index": i, "embedding": vector(i, text)}))
         .collect();
     if mode == Mode::Short {
         data.pop();
@@ -452,7 +502,8 @@ async fn a_failing_service_falls_back_to_wording_and_keeps_what_is_cached() {
 async fn the_sheet_the_markdown_and_the_mail_list_show_gaps_with_hostile_text_inert() {
     let mut s = labelled_day();
     // Asked three times each: at the top of every list.
-    for q in ["=HYPERLINK(\"http://evil.example\",\"点我\")", "<script>alert(1)</script> | x"] {
+    let link = "[点我](http://evil.example) **粗体**";
+    for q in ["=HYPERLINK(\"http://evil.example\",\"点我\")", "<script>alert(1)</script> | x", link] {
         for at in ["2026-11-02 20:00:00", "2026-11-02 20:01:00", "2026-11-02 20:02:00"] {
             let mut m = Msg::new("mallory", at, MISS);
             m.query = q;
@@ -466,6 +517,12 @@ async fn the_sheet_the_markdown_and_the_mail_list_show_gaps_with_hostile_text_in
     let md = env.ok(&["report", "--date", "2026-11-02", "--format", "md"]);
     assert!(md.contains("## 知识缺口（前 10）"), "{md}");
     assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt; \\| x"), "{md}");
+    // The title of its group and its example, as written: no link named 点我, nothing bold.
+    let gaps = &md[md.find("## 知识缺口").unwrap()..];
+    let inert = r"\[点我\](http://evil.example) \*\*粗体\*\*";
+    let row = gaps.lines().find(|l| l.contains("evil.example) ")).unwrap_or_else(|| panic!("{gaps}"));
+    assert_eq!(row.matches(inert).count(), 2, "title and example: {row}");
+    assert!(!md.contains("[点我](") && !md.contains("**粗体**"), "{md}");
     env.ok(&["report", "--date", "2026-11-02"]);
     let mut book =
         calamine::open_workbook_auto(env.path().join("reports/itstat-day-2026-11-02.xlsx")).unwrap();
@@ -485,4 +542,95 @@ async fn the_sheet_the_markdown_and_the_mail_list_show_gaps_with_hostile_text_in
     let html = mail.body_html(0).unwrap();
     assert!(html.contains("知识缺口（未命中问题按含义分组）"), "{html}");
     assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"), "{html}");
+}
+
+/// `--limit 0` would show no group of a week full of them: N is 1 or more, said in `--help`;
+/// 0, a negative or a word is one line naming the flag, exit 1, before anything is read.
+#[test]
+fn a_limit_below_one_is_refused_in_one_line() {
+    let env = Env::new(None, "sqlite://itstat.db", "");
+    for bad in ["0", "-1", "many"] {
+        let err = env.fails(&["gaps", "--date", "2026-11-02", &format!("--limit={bad}")], 1);
+        assert_eq!(err.lines().count(), 1, "{bad}: {err}");
+        assert!(err.contains("--limit") && err.contains("1 or more"), "{bad}: {err}");
+    }
+    let help = env.ok(&["gaps", "--help"]);
+    assert!(help.contains("N is 1 or more"), "{help}");
+}
+
+/// A 429 is tried again after the pause its `Retry-After` asks for (not the backoff's 0.5 s),
+/// when that fits in `[gaps] timeout`; a longer one falls back to wording at once, saying why.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_service_is_asked_again_after_the_pause_it_names() {
+    let service = Service::start();
+    let (_dify, _wh, env) = setup(Backend::Sqlite, &config(&service, "")).await;
+    let day = ["--date", "2026-11-02"];
+    service.set(Mode::Busy(5));
+    let report = env.report(&day);
+    assert_eq!(report["gaps_grouped_by"], "wording");
+    let message = report["warnings"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("429") && message.contains("gaps.timeout"), "{}", report["warnings"]);
+    assert_eq!(service.arrivals().len(), 1, "a pause longer than the timeout is not waited for");
+
+    service.set(Mode::Busy(1));
+    let report = env.report(&day);
+    assert_eq!(report["gaps_grouped_by"], "meaning", "{}", report["warnings"]);
+    assert_eq!(report["warnings"], Value::Array(vec![]));
+    let arrivals = service.arrivals();
+    assert_eq!(arrivals.len(), 3, "the 429, then the answer");
+    let pause = arrivals[2] - arrivals[1];
+    assert!(pause >= Duration::from_millis(950), "asked again after {pause:?}, not after Retry-After: 1");
+}
+
+/// A service whose error body echoes the bearer key: the body is quoted in the warning, with
+/// the key masked — in the JSON, on stderr and in the Markdown (the workbook and the mail
+/// quote the same warning text).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_body_that_echoes_the_key_is_quoted_with_the_key_masked() {
+    let service = Service::start();
+    let (_dify, _wh, env) = setup(Backend::Sqlite, &config(&service, "")).await;
+    for code in [400, 401, 500] {
+        service.set(Mode::Echo(code));
+        let out = env.run(&["report", "--date", "2026-11-02", "--format", "json"]);
+        assert!(out.status.success(), "{code}: {}", String::from_utf8_lossy(&out.stderr));
+        let (json, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(json.contains("gaps_by_wording") && json.contains(&format!("HTTP {code}")), "{json}");
+        assert!(!json.contains("gaps-key") && !stderr.contains("gaps-key"), "{code}: {json}\n{stderr}");
+        let md = env.ok(&["report", "--date", "2026-11-02", "--format", "md"]);
+        assert!(md.contains(&format!("HTTP {code}")) && !md.contains("gaps-key"), "{md}");
+    }
+    service.set(Mode::Echo(401));
+    let report = env.report(&["--date", "2026-11-02"]);
+    let message = report["warnings"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("rejected") && message.contains("***"),
+        "the rest of the body is quoted: {message}"
+    );
+}
+
+/// A service answering vectors that carry no meaning — one vector for every question, or a
+/// vector of zeros — is treated as failing: grouped by wording with a warning saying why, and
+/// nothing cached, so the healthy service's vectors are asked for (and used) next time.
+#[tokio::test(flavor = "multi_thread")]
+async fn meaningless_vectors_are_refused_and_not_cached() {
+    let service = Service::start();
+    let (_dify, wh, env) = setup(Backend::Sqlite, &config(&service, "")).await;
+    let day = ["--date", "2026-11-02"];
+    for (mode, needle) in [(Mode::Same, "the same vector for all"), (Mode::Zero, "an all-zero vector")] {
+        service.set(mode);
+        let report = env.report(&day);
+        assert_eq!(report["gaps_grouped_by"], "wording", "{mode:?}");
+        let warning = &report["warnings"][0];
+        assert_eq!(warning["kind"], "gaps_by_wording", "{mode:?}: {}", report["warnings"]);
+        assert!(warning["message"].as_str().unwrap().contains(needle), "{mode:?}: {warning}");
+        assert!(report["gaps"].as_array().unwrap().len() > 1, "{mode:?}: not one group of everything");
+        assert_eq!(wh.count("SELECT COUNT(*) FROM gap_vectors").await, 0, "{mode:?}: nothing cached");
+    }
+    service.set(Mode::Ok);
+    let report = env.report(&day);
+    assert_eq!(report["gaps_grouped_by"], "meaning", "{}", report["warnings"]);
+    assert_eq!(group_of(&report, "VPN连不上"), group_of(&report, "在家连不上公司内网"));
+    assert_ne!(group_of(&report, "VPN连不上"), group_of(&report, "打印机卡纸"));
+    let distinct: usize = INTENTS.iter().map(|(_, _, q)| q.len()).sum();
+    assert_eq!(wh.count("SELECT COUNT(*) FROM gap_vectors").await, distinct as i64);
 }
