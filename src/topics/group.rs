@@ -72,7 +72,7 @@ pub fn group_in(vectors: &[Vec<f32>], model: &Model) -> Grouping {
         (0..vectors.len()).filter(|&i| valid[i] && vectors[i].len() == model.mean.len()).collect();
     let space = prepare_around(vectors, &rows, &model.mean);
     let neighbours = nearest(&space, K.min(rows.len().saturating_sub(1)));
-    let labels = labels(vectors.len(), &rows, space, &neighbours, model.threshold, Linkage::Average);
+    let labels = labels(vectors.len(), &rows, space, neighbours, model.threshold, Linkage::Average);
     Grouping { labels, model: model.clone() }
 }
 
@@ -85,7 +85,7 @@ pub(crate) fn group_by(vectors: &[Vec<f32>], linkage: Linkage, rho: f32) -> Grou
     let space = prepare_around(vectors, &rows, &mean);
     let neighbours = nearest(&space, K.min(rows.len().saturating_sub(1)));
     let line = if rows.len() > 1 { threshold(&space).max(rho * scale(&neighbours)) } else { 1.0 };
-    let labels = labels(vectors.len(), &rows, space, &neighbours, line, linkage);
+    let labels = labels(vectors.len(), &rows, space, neighbours, line, linkage);
     Grouping { labels, model: Model { mean, threshold: line } }
 }
 
@@ -104,12 +104,12 @@ fn labels(
     n: usize,
     rows: &[usize],
     space: Space,
-    neighbours: &[Vec<(usize, f32)>],
+    neighbours: Vec<Vec<(usize, f32)>>,
     line: f32,
     linkage: Linkage,
 ) -> Vec<usize> {
     let grouped = match linkage {
-        Linkage::Single => single(neighbours, line),
+        Linkage::Single => single(&neighbours, line),
         _ => Merges::new(space, linkage, line, neighbours).run(),
     };
     let mut parent: Vec<usize> = (0..n).collect();
@@ -169,12 +169,13 @@ struct Merges {
 }
 
 impl Merges {
-    fn new(space: Space, linkage: Linkage, line: f32, neighbours: &[Vec<(usize, f32)>]) -> Merges {
+    /// Takes the neighbour lists, so they are freed before the merges start.
+    fn new(space: Space, linkage: Linkage, line: f32, neighbours: Vec<Vec<(usize, f32)>>) -> Merges {
         let n = space.n;
         let mut adjacent: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut heap = BinaryHeap::new();
-        for (a, list) in neighbours.iter().enumerate() {
-            for &(b, sim) in list.iter().filter(|(_, s)| *s >= line) {
+        for (a, list) in neighbours.into_iter().enumerate() {
+            for (b, sim) in list.into_iter().filter(|(_, s)| *s >= line) {
                 adjacent[a].push(b);
                 adjacent[b].push(a);
                 heap.push(Candidate { sim, a: a.min(b), b: a.max(b), stamps: (0, 0) });
