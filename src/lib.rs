@@ -30,5 +30,6 @@ pub mod retry;
 pub mod schedule;
 pub mod testing;
 pub mod textsafe;
+pub mod topics;
 pub mod transform;
 pub mod warehouse;

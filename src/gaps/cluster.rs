@@ -124,7 +124,7 @@ pub fn adjusted_rand_index(a: &[usize], b: &[usize]) -> f64 {
 // ---- the steps -------------------------------------------------------------------------------
 
 /// Which vectors take part: the most common length, finite, not zero.
-fn usable(vectors: &[Vec<f32>]) -> Vec<bool> {
+pub(crate) fn usable(vectors: &[Vec<f32>]) -> Vec<bool> {
     let mut lengths: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     for v in vectors {
         *lengths.entry(v.len()).or_default() += 1;
@@ -138,56 +138,71 @@ fn usable(vectors: &[Vec<f32>]) -> Vec<bool> {
 
 /// The vectors of `rows`, normalised, centred, re-normalised and (for large corpora)
 /// projected: one flat row-major matrix.
-struct Space {
-    data: Vec<f32>,
-    dims: usize,
-    n: usize,
+pub(crate) struct Space {
+    pub(crate) data: Vec<f32>,
+    pub(crate) dims: usize,
+    pub(crate) n: usize,
 }
 
 impl Space {
-    fn row(&self, i: usize) -> &[f32] {
+    pub(crate) fn row(&self, i: usize) -> &[f32] {
         &self.data[i * self.dims..(i + 1) * self.dims]
     }
 }
 
-fn prepare(vectors: &[Vec<f32>], rows: &[usize]) -> Space {
-    let dims = vectors[rows[0]].len();
-    let n = rows.len();
-    let mut data: Vec<f32> = Vec::with_capacity(n * dims);
-    for &r in rows {
-        let norm = length(&vectors[r]);
-        data.extend(vectors[r].iter().map(|x| x / norm));
-    }
-    let mut mean = vec![0f32; dims];
-    for row in data.chunks_exact(dims) {
-        mean.iter_mut().zip(row).for_each(|(m, x)| *m += x / n as f32);
-    }
-    for row in data.chunks_exact_mut(dims) {
-        row.iter_mut().zip(&mean).for_each(|(x, m)| *x -= m);
-        normalise(row);
-    }
-    let space = Space { data, dims, n };
-    if n > PROJECT_ABOVE && dims > PROJECTED_DIMS { project(&space) } else { space }
+pub(crate) fn prepare(vectors: &[Vec<f32>], rows: &[usize]) -> Space {
+    prepare_around(vectors, rows, &mean_of(vectors, rows))
 }
 
-/// A seeded random ±1 projection to [`PROJECTED_DIMS`] dimensions, rows re-normalised.
-fn project(space: &Space) -> Space {
-    let mut rng = ChaCha8Rng::seed_from_u64(0x9a95);
-    let signs: Vec<f32> =
-        (0..space.dims * PROJECTED_DIMS).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect();
-    let mut data = vec![0f32; space.n * PROJECTED_DIMS];
-    data.par_chunks_mut(PROJECTED_DIMS).enumerate().for_each(|(i, out)| {
-        for (d, x) in space.row(i).iter().enumerate() {
-            let s = &signs[d * PROJECTED_DIMS..(d + 1) * PROJECTED_DIMS];
-            out.iter_mut().zip(s).for_each(|(o, s)| *o += x * s);
+/// The mean of the normalised vectors of `rows`: the direction every question of the corpus
+/// leans towards.
+pub(crate) fn mean_of(vectors: &[Vec<f32>], rows: &[usize]) -> Vec<f32> {
+    let dims = rows.first().map_or(0, |&r| vectors[r].len());
+    let mut mean = vec![0f32; dims];
+    for &r in rows {
+        let norm = length(&vectors[r]) * rows.len() as f32;
+        mean.iter_mut().zip(&vectors[r]).for_each(|(m, x)| *m += x / norm);
+    }
+    mean
+}
+
+/// The vectors of `rows` centred on `mean` (another period's, to compare two periods in one
+/// space). A projected row is projected straight from its input, so the n × dims centred copy
+/// is never held: the projection is linear, and the row is normalised after it.
+pub(crate) fn prepare_around(vectors: &[Vec<f32>], rows: &[usize], mean: &[f32]) -> Space {
+    let (n, dims) = (rows.len(), mean.len());
+    let out_dims = if n > PROJECT_ABOVE && dims > PROJECTED_DIMS { PROJECTED_DIMS } else { dims };
+    let signs = (out_dims != dims).then(|| signs(dims));
+    let mut data = vec![0f32; n * out_dims];
+    if data.is_empty() {
+        return Space { data, dims: out_dims, n };
+    }
+    data.par_chunks_mut(out_dims).zip(rows.par_iter()).for_each(|(out, &r)| {
+        let norm = length(&vectors[r]);
+        let centred = vectors[r].iter().zip(mean).map(|(x, m)| x / norm - m);
+        match &signs {
+            None => out.iter_mut().zip(centred).for_each(|(o, x)| *o = x),
+            Some(signs) => {
+                for (d, x) in centred.enumerate() {
+                    let s = &signs[d * PROJECTED_DIMS..(d + 1) * PROJECTED_DIMS];
+                    out.iter_mut().zip(s).for_each(|(o, s)| *o += x * s);
+                }
+            }
         }
         normalise(out);
     });
-    Space { data, dims: PROJECTED_DIMS, n: space.n }
+    Space { data, dims: out_dims, n }
+}
+
+/// The seeded random ±1 projection matrix to [`PROJECTED_DIMS`] dimensions, row-major by
+/// input dimension: the same for every call, so two periods project alike.
+fn signs(dims: usize) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(0x9a95);
+    (0..dims * PROJECTED_DIMS).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).collect()
 }
 
 /// Each row's `k` nearest other rows by cosine, most similar first.
-fn nearest(space: &Space, k: usize) -> Vec<Vec<(usize, f32)>> {
+pub(crate) fn nearest(space: &Space, k: usize) -> Vec<Vec<(usize, f32)>> {
     let starts: Vec<usize> = (0..space.n).step_by(BLOCK).collect();
     let blocks: Vec<Vec<Vec<(usize, f32)>>> = starts
         .par_iter()
@@ -218,7 +233,7 @@ fn nearest(space: &Space, k: usize) -> Vec<Vec<(usize, f32)>> {
 /// `median + Z·σ` of the similarity of pairs (all of them in a small corpus, a sample in a
 /// large one), σ estimated from the median absolute deviation: robust to the paraphrase pairs
 /// among them, which are many in a small corpus. At least [`FLOOR`].
-fn threshold(space: &Space) -> f32 {
+pub(crate) fn threshold(space: &Space) -> f32 {
     let n = space.n;
     let mut sims: Vec<f32> = if n * (n - 1) / 2 <= PAIRS {
         (0..n)
@@ -250,7 +265,7 @@ fn median(values: &mut [f32]) -> f32 {
 }
 
 /// Components renumbered largest first; ties by smallest member index.
-fn largest_first(parent: &mut [usize]) -> Vec<usize> {
+pub(crate) fn largest_first(parent: &mut [usize]) -> Vec<usize> {
     let n = parent.len();
     let roots: Vec<usize> = (0..n).map(|i| find(parent, i)).collect();
     let mut size: std::collections::HashMap<usize, (usize, usize)> = std::collections::HashMap::new();
@@ -267,7 +282,7 @@ fn largest_first(parent: &mut [usize]) -> Vec<usize> {
 }
 
 /// The dot product, in eight lanes so it vectorises.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
@@ -279,11 +294,11 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     lanes.iter().sum::<f32>() + tail
 }
 
-fn length(v: &[f32]) -> f32 {
+pub(crate) fn length(v: &[f32]) -> f32 {
     dot(v, v).sqrt()
 }
 
-fn normalise(v: &mut [f32]) {
+pub(crate) fn normalise(v: &mut [f32]) {
     let norm = length(v);
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
