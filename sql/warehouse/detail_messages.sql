@@ -1,9 +1,10 @@
--- Included messages dated in [$1, $2] with what the detail sheets show: their text, current
--- marks (the view current_marks) and who set the manual one, and
--- feedback. Oldest first.
+-- Included messages dated in [$1, $2] with what the detail sheets show: their question, the
+-- length of their answer (the Messages sheet reads the answers themselves a block at a time,
+-- answers_of.sql, so a month's answers are never all in memory), current marks (the view
+-- current_marks) and who set the manual one, and feedback. Oldest first.
 -- `has_like`/`has_dislike` are the rule transform::kpi::has_rating as SQL; the test
 -- `report_rows_follow_the_token_and_feedback_rules` checks they agree.
-SELECT m.message_id, m.created_at, m.local_time, m.user_key, m.question, m.answer, m.state,
+SELECT m.message_id, m.created_at, m.local_time, m.user_key, m.question, CAST(LENGTH(m.answer) AS BIGINT) AS answer_chars, m.state,
        m.kb_hit, m.transfer, m.latency_s, m.session_id,
        km.value AS kb_mark,
        mm.value AS manual_mark,

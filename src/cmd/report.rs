@@ -60,7 +60,8 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
     // derived again first (docs/metrics.md §8).
     let (wh, rules) = pipeline::open_current(settings, Access::Use).await?;
     let (mut data, detail) = report::build(&wh, &rules, period, wants_detail).await?;
-    let detail = detail.unwrap_or_default();
+    // Shared with the workbook's thread rather than copied (a month's rows).
+    let detail = std::sync::Arc::new(detail.unwrap_or_default());
     // No silent zeros: numbers that may be incomplete say so in every format (docs/alerts.md).
     data.warnings = warnings::gather(&wh, settings, &data.period, lang).await?;
     let gaps = crate::gaps::find(&wh, settings, &data.period).await?;
@@ -78,7 +79,7 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
     }
     let workbook = if formats.contains(&ReportFormat::Xlsx) || args.mail {
         let path = base.with_extension("xlsx");
-        let bytes = write_workbook(&data, &detail, lang, &path).await?;
+        let bytes = write_workbook(&wh, &data, &detail, lang, &path).await?;
         println!("wrote {}", path.display());
         Some((path, bytes))
     } else {
@@ -200,13 +201,20 @@ fn mail_plan(settings: &Settings, addresses: &[&String]) -> anyhow::Result<MailP
 }
 
 async fn write_workbook(
+    wh: &Warehouse,
     data: &ReportData,
-    detail: &ReportDetail,
+    detail: &std::sync::Arc<ReportDetail>,
     lang: Lang,
     path: &Path,
 ) -> anyhow::Result<Vec<u8>> {
-    let (data, detail) = (data.clone(), detail.clone());
-    let bytes = tokio::task::spawn_blocking(move || xlsx::workbook(&data, &detail, lang)).await??;
+    let (wh, data, detail) = (wh.clone(), data.clone(), detail.clone());
+    let runtime = tokio::runtime::Handle::current();
+    let bytes = tokio::task::spawn_blocking(move || {
+        // The Messages sheet asks for its answers a block at a time (xlsx::Answers).
+        let mut answers = |ids: &[&str]| runtime.block_on(wh.answers_of(ids));
+        xlsx::workbook(&data, &detail, lang, &mut answers)
+    })
+    .await??;
     write_atomic(path, &bytes)?;
     Ok(bytes)
 }

@@ -16,7 +16,9 @@ pub struct MessageDetail {
     pub local_time: NaiveDateTime,
     pub user_key: String,
     pub question: String,
-    pub answer: String,
+    /// The answer's length in characters: the Messages sheet reads the text itself a block at
+    /// a time, so that a month's answers are never all held at once.
+    pub answer_chars: i64,
     pub state: MessageState,
     /// Effective knowledge-base hit (marks applied).
     pub kb_hit: bool,
@@ -180,7 +182,7 @@ fn message_rows(messages: Vec<DetailMessage>, flags: &DataFrame) -> anyhow::Resu
             local_time: m.head.local_time,
             user_key: m.head.user_key,
             question: m.head.question,
-            answer: m.answer,
+            answer_chars: m.answer_chars,
             state: m.head.state,
             kb_hit: kb_hit[i],
             transfer: m.transfer,

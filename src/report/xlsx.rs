@@ -47,21 +47,40 @@ const KPI_TOP: u32 = 8;
 /// The Overview column where the charts start (after the KPI table and a gap).
 const CHART_COL: u16 = 6;
 
+/// The answers of the listed message ids, in their order: the Messages sheet asks for them a
+/// block of [`ANSWERS_PER_BLOCK`] at a time (the warehouse's `answers_of`), so a period's
+/// answers — most of its text — are never all in memory.
+pub type Answers<'a> = dyn FnMut(&[&str]) -> anyhow::Result<Vec<String>> + 'a;
+
+/// Rows of the Messages sheet per request for their answers.
+const ANSWERS_PER_BLOCK: usize = 2_000;
+
 /// Renders the report as the bytes of an `.xlsx` workbook with labels in `lang`.
-pub fn workbook(data: &ReportData, detail: &ReportDetail, lang: Lang) -> anyhow::Result<Vec<u8>> {
-    render(data, detail, lang, EXCEL_MAX_ROWS)
+pub fn workbook(
+    data: &ReportData,
+    detail: &ReportDetail,
+    lang: Lang,
+    answers: &mut Answers<'_>,
+) -> anyhow::Result<Vec<u8>> {
+    render(data, detail, lang, answers, EXCEL_MAX_ROWS)
 }
 
 /// [`workbook`] with at most `max_rows` rows per sheet, so tests can reach the continuation
 /// sheets without writing a million rows.
-fn render(data: &ReportData, detail: &ReportDetail, lang: Lang, max_rows: u32) -> anyhow::Result<Vec<u8>> {
+fn render(
+    data: &ReportData,
+    detail: &ReportDetail,
+    lang: Lang,
+    answers: &mut Answers<'_>,
+    max_rows: u32,
+) -> anyhow::Result<Vec<u8>> {
     let ctx = Ctx { lang, max_rows: max_rows.max(2), styles: Styles::new(lang) };
     let mut book = Workbook::new();
     book.set_properties(&DocProperties::new().set_title(title(data, lang)).set_author("itstat"));
     book.use_zip_large_file(estimated_bytes(detail) > ZIP64_FROM_BYTES);
     overview(&mut book, &ctx, data).context("writing the overview sheet")?;
     daily(&mut book, &ctx, &data.daily).context("writing the daily sheet")?;
-    detail_sheets(&mut book, &ctx, data, detail)?;
+    detail_sheets(&mut book, &ctx, data, detail, answers)?;
     definitions(&mut book, &ctx, data, detail).context("writing the definitions sheet")?;
     book.save_to_buffer().context("packing the workbook")
 }
@@ -447,7 +466,9 @@ fn part_name(name: &str, part: usize) -> String {
 
 /// A rough size of the detail text, to decide on ZIP64 before writing.
 fn estimated_bytes(detail: &ReportDetail) -> usize {
-    let messages: usize = detail.messages.iter().map(|m| m.question.len() + m.answer.len() + 400).sum();
+    // An answer's characters take at most three bytes each (CJK); ZIP64 early is harmless.
+    let messages: usize =
+        detail.messages.iter().map(|m| m.question.len() + 3 * m.answer_chars.max(0) as usize + 400).sum();
     let unanswered: usize = detail.unanswered.iter().map(|u| u.question.len() + 100).sum();
     let manual: usize = detail.manual.iter().map(|m| m.question.len() + m.note.len() + 300).sum();
     messages + unanswered + manual + (detail.sessions.len() + detail.users.len()) * 400
@@ -682,15 +703,14 @@ fn detail_sheets(
     ctx: &Ctx,
     data: &ReportData,
     detail: &ReportDetail,
+    answers: &mut Answers<'_>,
 ) -> anyhow::Result<()> {
     let lang = ctx.lang;
     let name = |sheet: Sheet| sheet.name(lang);
     write_table(book, ctx, name(Sheet::Sessions), &session_columns(lang), &detail.sessions, |s| {
         session_cells(s, lang)
     })?;
-    write_table(book, ctx, name(Sheet::Messages), &message_columns(lang), &detail.messages, |m| {
-        message_cells(m, lang)
-    })?;
+    write_messages(book, ctx, &detail.messages, answers)?;
     write_table(
         book,
         ctx,
@@ -775,12 +795,44 @@ fn message_columns(lang: Lang) -> Vec<Column> {
     ]
 }
 
-fn message_cells(m: &MessageDetail, lang: Lang) -> Vec<Value<'_>> {
+/// The Messages sheet(s): like [`write_table`], with each block of rows' answers asked for
+/// just before the block is written.
+fn write_messages(
+    book: &mut Workbook,
+    ctx: &Ctx,
+    messages: &[MessageDetail],
+    answers: &mut Answers<'_>,
+) -> anyhow::Result<()> {
+    let name = Sheet::Messages.name(ctx.lang);
+    let columns = message_columns(ctx.lang);
+    for (part, chunk) in parts(messages, (ctx.max_rows - 1) as usize).into_iter().enumerate() {
+        let sheet = part_name(name, part);
+        let ws = book
+            .add_worksheet_with_constant_memory()
+            .with_context(|| format!("creating sheet `{sheet}` (it needs a writable temporary folder)"))?;
+        ws.set_name(&sheet)?;
+        start_table(ws, ctx, &columns, chunk.len())?;
+        let mut row = 1;
+        for block in chunk.chunks(ANSWERS_PER_BLOCK) {
+            let ids: Vec<&str> = block.iter().map(|m| m.message_id.as_str()).collect();
+            let texts = answers(&ids)?;
+            anyhow::ensure!(texts.len() == ids.len(), "{} answers for {} messages", texts.len(), ids.len());
+            for (m, answer) in block.iter().zip(&texts) {
+                write_row(ws, ctx, row, &columns, &message_cells(m, answer, ctx.lang))
+                    .with_context(|| format!("writing sheet `{sheet}`"))?;
+                row += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn message_cells<'a>(m: &'a MessageDetail, answer: &'a str, lang: Lang) -> Vec<Value<'a>> {
     vec![
         Value::DateTime(m.local_time),
         text(&m.user_key),
         text(&m.question),
-        text(&m.answer),
+        text(answer),
         text(labels::state_name(m.state, lang)),
         Value::Text(kb_hit_text(m.kb_hit, m.kb_overridden, lang)),
         text(labels::yes_no(m.transfer, lang)),
@@ -1053,13 +1105,32 @@ mod tests {
         }
     }
 
-    fn message(i: usize, question: &str, answer: &str) -> MessageDetail {
+    /// The fixture's answer of message `msg-{i}`: a long one, a short one, else 好的.
+    fn answer_of(id: &str) -> String {
+        let i: usize = id.trim_start_matches("msg-").parse().unwrap_or(0);
+        match i.checked_sub(HOSTILE.len()) {
+            Some(0) => "答".repeat(40_000),
+            Some(1) => "ok".into(),
+            _ => "好的".into(),
+        }
+    }
+
+    /// The fixture's answers, read as the warehouse gives them: a block of ids at a time.
+    fn answers(ids: &[&str]) -> anyhow::Result<Vec<String>> {
+        Ok(ids.iter().map(|id| answer_of(id)).collect())
+    }
+
+    fn workbook(data: &ReportData, detail: &ReportDetail, lang: Lang) -> anyhow::Result<Vec<u8>> {
+        super::workbook(data, detail, lang, &mut answers)
+    }
+
+    fn message(i: usize, question: &str) -> MessageDetail {
         MessageDetail {
             message_id: format!("msg-{i}"),
             local_time: at(16, 9, i as u32 % 60),
             user_key: question.to_string(),
             question: question.to_string(),
-            answer: answer.to_string(),
+            answer_chars: answer_of(&format!("msg-{i}")).chars().count() as i64,
             state: MessageState::Answered,
             kb_hit: i.is_multiple_of(2),
             kb_overridden: i == 1,
@@ -1075,9 +1146,9 @@ mod tests {
 
     fn detail() -> ReportDetail {
         let mut messages: Vec<MessageDetail> =
-            HOSTILE.iter().enumerate().map(|(i, q)| message(i, q, "好的")).collect();
-        messages.push(message(HOSTILE.len(), "long", &"答".repeat(40_000)));
-        messages.push(message(HOSTILE.len() + 1, "bell\u{7}ring", "ok"));
+            HOSTILE.iter().enumerate().map(|(i, q)| message(i, q)).collect();
+        messages.push(message(HOSTILE.len(), "long"));
+        messages.push(message(HOSTILE.len() + 1, "bell\u{7}ring"));
         ReportDetail {
             sessions: vec![SessionRow {
                 session_id: "s-0".into(),
@@ -1273,11 +1344,36 @@ mod tests {
         assert_eq!(cell_text("short", "…"), "short");
     }
 
+    /// The Messages sheet never asks for more than a block of answers at once, and each
+    /// answer lands in its message's row.
+    #[test]
+    fn answers_are_asked_for_a_block_at_a_time() {
+        let n = 2 * ANSWERS_PER_BLOCK + 7;
+        let messages: Vec<MessageDetail> = (0..n).map(|i| message(i + 100, "q")).collect();
+        let detail = ReportDetail { messages, ..ReportDetail::default() };
+        let mut asked = Vec::new();
+        let mut source = |ids: &[&str]| {
+            asked.push(ids.len());
+            Ok(ids.iter().map(|id| format!("answer of {id}")).collect())
+        };
+        let bytes = super::workbook(&week(), &detail, Lang::En, &mut source).unwrap();
+        assert_eq!(asked, [ANSWERS_PER_BLOCK, ANSWERS_PER_BLOCK, 7]);
+        let range = sheet(&mut open(bytes), "Messages");
+        for row in [1, ANSWERS_PER_BLOCK as u32 + 1, n as u32] {
+            assert_eq!(string(&range, row, 3), format!("answer of {}", string(&range, row, 12)));
+        }
+        let mut short = |ids: &[&str]| Ok(vec![String::new(); ids.len() - 1]);
+        assert!(
+            super::workbook(&week(), &detail, Lang::En, &mut short).is_err(),
+            "a missing answer is an error"
+        );
+    }
+
     #[test]
     fn rows_past_the_limit_continue_on_the_next_sheet() {
         let detail = detail();
         // Three rows a sheet: a header and two messages.
-        let mut book = open(render(&week(), &detail, Lang::Zh, 3).unwrap());
+        let mut book = open(render(&week(), &detail, Lang::Zh, &mut answers, 3).unwrap());
         let names = book.sheet_names();
         let continued: Vec<&str> =
             names.iter().map(String::as_str).filter(|n| n.starts_with("消息")).collect();

@@ -1,16 +1,23 @@
 //! Loads what the KPIs need for a range of local dates, as Polars frames.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 use polars::prelude::*;
+use sqlx::QueryBuilder;
 
 use super::browse::MessageHead;
+use super::marks::split_values;
 use super::sqlite_bulk::{FromSqliteRow, query_rows, sqlx_date};
 use super::{Pool, Warehouse};
 use crate::extract::frame::micros;
 use crate::transform::messages::MessageState;
 use crate::transform::time::epoch_days;
 use crate::with_pool;
+
+/// Ids per `answers_of` query: one bound value each, well under both backends' limits.
+const IDS_PER_QUERY: usize = 500;
 
 #[derive(Debug, sqlx::FromRow)]
 struct ReportMessage {
@@ -170,7 +177,8 @@ pub struct DetailMessage {
     #[sqlx(flatten)]
     pub head: MessageHead,
     pub created_at: NaiveDateTime,
-    pub answer: String,
+    /// The answer's length in characters (the text itself: [`Warehouse::answers_of`]).
+    pub answer_chars: i64,
     pub kb_hit: bool,
     pub transfer: bool,
     pub latency_s: f64,
@@ -189,7 +197,7 @@ impl FromSqliteRow for DetailMessage {
         "local_time",
         "user_key",
         "question",
-        "answer",
+        "answer_chars",
         "state",
         "kb_hit",
         "transfer",
@@ -213,7 +221,7 @@ impl FromSqliteRow for DetailMessage {
                 state: MessageState::from_stored(&row.get::<_, String>(6)?),
             },
             created_at: row.get(1)?,
-            answer: row.get(5)?,
+            answer_chars: row.get(5)?,
             kb_hit: row.get(7)?,
             transfer: row.get(8)?,
             latency_s: row.get(9)?,
@@ -292,6 +300,27 @@ impl Warehouse {
         to: NaiveDate,
     ) -> anyhow::Result<Vec<DetailMessage>> {
         self.dated_rows(include_str!("../../sql/warehouse/detail_messages.sql"), from, to).await
+    }
+
+    /// The answers of `ids`, in their order ("" for an id not stored), one query per
+    /// [`IDS_PER_QUERY`]: the Messages sheet reads its answers a block at a time.
+    pub async fn answers_of(&self, ids: &[&str]) -> anyhow::Result<Vec<String>> {
+        let (head, tail) = split_values(include_str!("../../sql/warehouse/answers_of.sql"));
+        let mut found: HashMap<String, String> = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let rows: Vec<(String, String)> = with_pool!(self, pool, Db => {
+                let mut qb = QueryBuilder::<Db>::new(head);
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                qb.push(tail);
+                qb.build_query_as().fetch_all(pool).await
+            })
+            .context("reading answers")?;
+            found.extend(rows);
+        }
+        Ok(ids.iter().map(|id| found.remove(*id).unwrap_or_default()).collect())
     }
 
     /// The answered messages dated in `from..=to` that knowledge gaps look at ([`GapCandidate`]).

@@ -319,6 +319,31 @@ async fn a_failed_ingest_fires_stale_ingest_and_marks_every_report_format(backen
     let overview = book.worksheet_range_at(0).unwrap().unwrap();
     let banner = overview.get_value((1, 0)).map(|v| v.to_string()).unwrap_or_default();
     assert!(banner.starts_with("⚠ The last 1 ingest run(s) failed"), "{banner}");
+    // The Messages sheet reads its answers apart from its rows: each row has its own.
+    let listed: Value = serde_json::from_str(&env.ok(&[
+        "messages",
+        "--since",
+        "2026-11-02",
+        "--until",
+        "2026-11-02",
+        "--limit",
+        "1000",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let answer_of: std::collections::HashMap<&str, &str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["answer"].as_str().unwrap()))
+        .collect();
+    let messages = book.worksheet_range("Messages").unwrap();
+    let rows: Vec<_> = messages.rows().skip(1).collect();
+    assert_eq!(rows.len(), answer_of.len(), "{backend:?}");
+    for row in rows {
+        assert_eq!(row[3].to_string(), answer_of[row[12].to_string().as_str()], "{backend:?}");
+    }
     let out = env.run(&["report", "--date", "2026-11-02", "--mail"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
