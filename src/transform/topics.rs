@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::gaps::{Distinct, EXAMPLES};
 use super::kpi::rate;
 use super::messages::MessageState;
+use super::nfkc::nfkc;
 use super::wording::near_duplicate_join;
 
 /// A new topic: its title (the most asked question), its distinct questions (indices into the
@@ -105,6 +106,32 @@ fn new_topics(questions: &[Distinct], first: &[NaiveDateTime], groups: Vec<Vec<u
         .collect();
     out.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.title.cmp(&b.1.title)));
     out.into_iter().map(|(_, t)| t).collect()
+}
+
+/// A stored topic's questions (wording key, as written) grouped again by wording, for
+/// `itstat topics split`: the groups of near-duplicates, most questions first (ties: the
+/// group of the smallest key), each titled by its first question.
+pub fn split_groups(questions: &[(String, String)]) -> Vec<NewTopic> {
+    let keys: Vec<String> = questions.iter().map(|(k, _)| k.clone()).collect();
+    let labels = near_duplicate_join(&keys).labels;
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, &label) in labels.iter().enumerate() {
+        if groups.len() <= label {
+            groups.resize(label + 1, Vec::new());
+        }
+        groups[label].push(i);
+    }
+    // Labels are numbered in order of first appearance, so ties keep that order.
+    groups.sort_by_key(|g| std::cmp::Reverse(g.len()));
+    groups
+        .into_iter()
+        .filter(|g| !g.is_empty())
+        .map(|members| NewTopic {
+            title: questions[members[0]].1.clone(),
+            members,
+            first_seen: NaiveDateTime::default(),
+        })
+        .collect()
 }
 
 /// One included bot message of the period or of the previous one, with its effective
@@ -221,11 +248,12 @@ fn count(rows: &[&TopicMessage], id: i64, title: &str) -> Option<TopicKpis> {
     })
 }
 
-/// Up to [`EXAMPLES`] distinct questions (whitespace collapsed), most asked first.
+/// Up to [`EXAMPLES`] distinct questions (NFKC, whitespace collapsed, as knowledge gaps show
+/// them), most asked first.
 fn examples(current: &[&TopicMessage]) -> Vec<String> {
     let mut asked: HashMap<String, usize> = HashMap::new();
     for m in current {
-        *asked.entry(m.question.split_whitespace().collect::<Vec<_>>().join(" ")).or_default() += 1;
+        *asked.entry(nfkc(&m.question).split_whitespace().collect::<Vec<_>>().join(" ")).or_default() += 1;
     }
     let mut asked: Vec<(String, usize)> = asked.into_iter().collect();
     asked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -280,6 +308,16 @@ mod tests {
         assert_eq!(placed.new_topics.len(), 2);
         assert_eq!(placed.new_topics[0].title, "报销流程", "the largest new topic first");
         assert_eq!(place(&qs, &first, &stored), placed, "the same input, the same placement");
+    }
+
+    #[test]
+    fn a_split_regroups_by_wording_largest_first() {
+        let q = |k: &str| (k.to_string(), k.to_string());
+        let groups = split_groups(&[q("报销流程"), q("vpn连不上了"), q("vpn连不上了吗"), q("vpn连不上了呢")]);
+        assert_eq!(groups.len(), 2);
+        assert_eq!((groups[0].members.clone(), groups[0].title.as_str()), (vec![1, 2, 3], "vpn连不上了"));
+        assert_eq!(groups[1].members, [0]);
+        assert_eq!(split_groups(&[q("报销流程")]).len(), 1);
     }
 
     fn msg(id: &str, q: &str, state: MessageState, kb: bool, in_period: bool) -> TopicMessage {
