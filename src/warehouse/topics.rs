@@ -103,8 +103,6 @@ impl FromSqliteRow for TopicCandidate {
     }
 }
 
-const TOPIC_COLUMNS: &str = "topic_id, title, title_source, first_seen, created_at, merged_into";
-
 impl Warehouse {
     /// Included messages of every state dated in `from..=to`, oldest first ([`TopicCandidate`]).
     pub async fn topic_messages(
@@ -119,7 +117,7 @@ impl Warehouse {
 impl Tx {
     /// Every stored membership: wording key → topic id.
     pub async fn topic_memberships(&mut self) -> anyhow::Result<HashMap<String, i64>> {
-        let sql = "SELECT question_key, topic_id FROM topic_questions";
+        let sql = include_str!("../../sql/warehouse/topic_memberships.sql");
         let rows: Vec<(String, i64)> = with_conn!(self, conn, Db => {
             sqlx::query_as(sql).fetch_all(&mut *conn).await
         })
@@ -129,10 +127,10 @@ impl Tx {
 
     /// Every topic, merged ones too.
     pub async fn all_topics(&mut self) -> anyhow::Result<Vec<TopicRow>> {
-        let sql = format!("SELECT {TOPIC_COLUMNS} FROM topics ORDER BY topic_id");
+        let sql = include_str!("../../sql/warehouse/topics_all.sql");
         let rows: Vec<(i64, String, String, NaiveDateTime, NaiveDateTime, Option<i64>)> =
             with_conn!(self, conn, Db => {
-                sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).fetch_all(&mut *conn).await
+                sqlx::query_as(sql).fetch_all(&mut *conn).await
             })
             .context("reading topics")?;
         Ok(rows
@@ -155,7 +153,7 @@ impl Tx {
         first_seen: NaiveDateTime,
         now: NaiveDateTime,
     ) -> anyhow::Result<i64> {
-        let sql = "INSERT INTO topics (title, title_source, first_seen, created_at) VALUES ($1, 'question', $2, $3) RETURNING topic_id";
+        let sql = include_str!("../../sql/warehouse/topic_create.sql");
         let (id,): (i64,) = with_conn!(self, conn, Db => {
             sqlx::query_as(sql).bind(title).bind(first_seen).bind(now).fetch_one(&mut *conn).await
         })
@@ -165,7 +163,7 @@ impl Tx {
 
     /// Moves `first_seen` of a topic back to `at` when `at` is earlier.
     pub async fn lower_first_seen(&mut self, topic: i64, at: NaiveDateTime) -> anyhow::Result<()> {
-        let sql = "UPDATE topics SET first_seen = $1 WHERE topic_id = $2 AND first_seen > $1";
+        let sql = include_str!("../../sql/warehouse/topic_first_seen.sql");
         with_conn!(self, conn, Db => {
             sqlx::query(sql).bind(at).bind(topic).execute(&mut *conn).await.map(drop)
         })
@@ -180,7 +178,7 @@ impl Tx {
 
     /// Renames a topic (`title_source` becomes `operator`).
     pub async fn rename_topic(&mut self, topic: i64, title: &str) -> anyhow::Result<()> {
-        let sql = "UPDATE topics SET title = $1, title_source = 'operator' WHERE topic_id = $2";
+        let sql = include_str!("../../sql/warehouse/topic_rename.sql");
         with_conn!(self, conn, Db => {
             sqlx::query(sql).bind(title).bind(topic).execute(&mut *conn).await.map(drop)
         })
@@ -192,10 +190,9 @@ impl Tx {
     /// `into`'s first message is the earlier of the two.
     pub async fn merge_topic(&mut self, topic: i64, into: i64) -> anyhow::Result<()> {
         let steps = [
-            "UPDATE topic_questions SET topic_id = $2 WHERE topic_id = $1",
-            "UPDATE topics SET merged_into = $2 WHERE topic_id = $1",
-            "UPDATE topics SET first_seen = (SELECT first_seen FROM topics WHERE topic_id = $1) \
-             WHERE topic_id = $2 AND first_seen > (SELECT first_seen FROM topics WHERE topic_id = $1)",
+            include_str!("../../sql/warehouse/topic_merge_questions.sql"),
+            include_str!("../../sql/warehouse/topic_merge_mark.sql"),
+            include_str!("../../sql/warehouse/topic_merge_first_seen.sql"),
         ];
         for sql in steps {
             with_conn!(self, conn, Db => {
@@ -208,8 +205,7 @@ impl Tx {
 
     /// The distinct questions of a topic: (wording key, as written), by key.
     pub async fn topic_questions(&mut self, topic: i64) -> anyhow::Result<Vec<(String, String)>> {
-        let sql =
-            "SELECT question_key, question FROM topic_questions WHERE topic_id = $1 ORDER BY question_key";
+        let sql = include_str!("../../sql/warehouse/topic_questions_of.sql");
         with_conn!(self, conn, Db => {
             sqlx::query_as(sql).bind(topic).fetch_all(&mut *conn).await
         })
