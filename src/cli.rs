@@ -52,6 +52,9 @@ pub enum Command {
     /// The period's unanswered questions grouped by meaning (knowledge gaps), largest first:
     /// what the knowledge base should answer next.
     Gaps(GapsArgs),
+    /// What people ask about: every question of the period in one topic, with an id kept
+    /// from week to week, and each topic's numbers; or rename, merge and split topics.
+    Topics(TopicsArgs),
     /// Record that a human handled a message, or correct its knowledge-base verdict.
     Mark(MarkArgs),
     /// Import manual entries from a spreadsheet, write the template, or migrate the legacy
@@ -383,6 +386,48 @@ pub struct GapsArgs {
     /// every group is shown.
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub limit: Option<usize>,
+}
+
+/// `itstat topics`.
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct TopicsArgs {
+    #[command(subcommand)]
+    pub action: Option<TopicsAction>,
+
+    #[command(flatten)]
+    pub list: GapsArgs,
+}
+
+/// `itstat topics rename | merge | split`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TopicsAction {
+    /// Give a topic a name of your own; later reports keep it.
+    Rename {
+        /// The topic's id (`itstat topics` lists them).
+        id: i64,
+        /// The new title.
+        name: String,
+        /// Who. Default: `$ITSTAT_OPERATOR`, else the OS user.
+        #[arg(long, env = "ITSTAT_OPERATOR", value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Move every question of topic ID into topic INTO_ID (ID is kept as merged).
+    Merge {
+        id: i64,
+        into_id: i64,
+        /// Who. Default: `$ITSTAT_OPERATOR`, else the OS user.
+        #[arg(long, env = "ITSTAT_OPERATOR", value_name = "NAME")]
+        by: Option<String>,
+    },
+    /// Group a topic's questions again by wording: the group of the question its title came
+    /// from (else the largest) keeps the id, each other group becomes a new topic.
+    Split {
+        id: i64,
+        /// Who. Default: `$ITSTAT_OPERATOR`, else the OS user.
+        #[arg(long, env = "ITSTAT_OPERATOR", value_name = "NAME")]
+        by: Option<String>,
+    },
 }
 
 /// A count of 1 or more (`gaps --limit`): 0 would show nothing of a period full of gaps.

@@ -94,7 +94,7 @@ fn print_table(found: &Gaps, period: &Period) {
 
 /// A cell a spreadsheet will not run: text starting with `=`, `+`, `-`, `@` (a formula in
 /// Excel and LibreOffice) gets a leading `'`.
-fn inert_cell(text: &str) -> String {
+pub(crate) fn inert_cell(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
 }
 

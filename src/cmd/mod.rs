@@ -14,6 +14,7 @@ pub mod messages;
 pub mod report;
 pub mod schedule;
 pub mod status;
+pub mod topics;
 
 use crate::cli::{Cli, Command};
 use crate::config::Settings;
@@ -61,6 +62,7 @@ pub async fn run_with(settings: &Settings, command: &Command) -> anyhow::Result<
         Command::Report(args) => report::run(settings, args).await,
         Command::Messages(args) => messages::run(settings, args).await,
         Command::Gaps(args) => gaps::run(settings, args).await,
+        Command::Topics(args) => topics::run(settings, args).await,
         Command::Mark(args) => mark::run(settings, args).await,
         Command::Import(args) => import::run(settings, args).await,
         Command::Status(args) => status::run(settings, args).await,

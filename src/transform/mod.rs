@@ -19,6 +19,7 @@ pub mod plan;
 pub mod rules;
 pub mod sessions;
 pub mod time;
+pub mod topics;
 pub mod unionfind;
 pub mod wording;
 

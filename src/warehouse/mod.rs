@@ -28,6 +28,7 @@ pub mod sessions;
 pub mod sqlite_bulk;
 pub mod status;
 pub mod table;
+pub mod topics;
 pub mod verdicts;
 pub mod write;
 

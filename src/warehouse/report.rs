@@ -100,7 +100,12 @@ impl Warehouse {
     /// The rows of a report query over the local dates `$1..=$2`. A month's report reads
     /// ~100,000 messages, and its Messages sheet ~50,000 with their text: from SQLite through
     /// rusqlite, not sqlx's row channel (see `sqlite_bulk`).
-    async fn dated_rows<T>(&self, sql: &'static str, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<T>>
+    pub(super) async fn dated_rows<T>(
+        &self,
+        sql: &'static str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> anyhow::Result<Vec<T>>
     where
         T: FromSqliteRow + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
     {

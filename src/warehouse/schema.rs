@@ -5,12 +5,12 @@
 
 use super::meta::MetaRow;
 use super::table::{Row, Table};
-use super::{alerts, deliveries, entries, gaps, jobs, marks, messages, runs};
+use super::{alerts, deliveries, entries, gaps, jobs, marks, messages, runs, topics};
 use crate::extract::FeedbackRow;
 use crate::transform::derive::SessionRow;
 
 /// Every table of the warehouse.
-pub fn declared_tables() -> [&'static Table; 13] {
+pub fn declared_tables() -> [&'static Table; 16] {
     [
         messages::messages_table(),
         SessionRow::table(),
@@ -25,5 +25,8 @@ pub fn declared_tables() -> [&'static Table; 13] {
         alerts::ToldRow::table(),
         alerts::SilenceRow::table(),
         gaps::VectorRow::table(),
+        topics::TopicRow::table(),
+        topics::TopicQuestionRow::table(),
+        topics::TopicLogRow::table(),
     ]
 }

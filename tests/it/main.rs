@@ -23,4 +23,5 @@ mod report;
 mod reports;
 mod rules_fuzz;
 mod schema;
+mod topics;
 mod unattended;
