@@ -4,7 +4,8 @@
 -- current_marks) and who set the manual one, and feedback. Oldest first.
 -- `has_like`/`has_dislike` are the rule transform::kpi::has_rating as SQL; the test
 -- `report_rows_follow_the_token_and_feedback_rules` checks they agree.
-SELECT m.message_id, m.created_at, m.local_time, m.user_key, m.question, CAST(LENGTH(m.answer) AS BIGINT) AS answer_chars, m.state,
+SELECT m.message_id, m.local_time, m.user_key, m.question, m.state, m.created_at,
+       CAST(LENGTH(m.answer) AS BIGINT) AS answer_chars,
        m.kb_hit, m.transfer, m.latency_s, m.session_id,
        km.value AS kb_mark,
        mm.value AS manual_mark,

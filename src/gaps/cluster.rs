@@ -309,6 +309,12 @@ pub(crate) fn normalise(v: &mut [f32]) {
 pub(crate) mod tests {
     use super::*;
 
+    /// Vectors no grouping may join to anything: a zero vector, one with a NaN and one of
+    /// another length among two valid ones (indices 1, 2 and 3). Shared with the topics' tests.
+    pub fn odd_vectors() -> Vec<Vec<f32>> {
+        vec![vec![1.0, 0.0, 0.0], vec![0.0; 3], vec![f32::NAN, 1.0, 0.0], vec![1.0, 2.0], vec![0.0, 1.0, 0.0]]
+    }
+
     /// A labelled set with bge-m3's geometry: a strong direction every question shares
     /// (unrelated pairs at cosine ≈0.3–0.45), one direction per intent, a direction shared by
     /// intents about one thing (「VPN连不上」/「VPN账号怎么申请」: same topic, different need),
@@ -447,13 +453,7 @@ pub(crate) mod tests {
         assert_eq!(cluster(&[vec![1.0, 0.0], vec![1.0, 0.0]]).len(), 2);
         let same = vec![vec![0.5f32; 8]; 5];
         assert_eq!(cluster(&same).len(), 5);
-        let odd = vec![
-            vec![1.0, 0.0, 0.0],
-            vec![0.0; 3],
-            vec![f32::NAN, 1.0, 0.0],
-            vec![1.0, 2.0],
-            vec![0.0, 1.0, 0.0],
-        ];
+        let odd = odd_vectors();
         let labels = cluster(&odd);
         assert_eq!(labels.len(), 5);
         for bad in [1, 2, 3] {

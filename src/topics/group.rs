@@ -496,13 +496,7 @@ pub(crate) mod tests {
         assert!(group(&[]).labels.is_empty());
         assert_eq!(group(&[vec![1.0, 0.0]]).labels, [0]);
         assert_eq!(group(&vec![vec![0.5f32; 8]; 5]).labels.len(), 5);
-        let odd = vec![
-            vec![1.0, 0.0, 0.0],
-            vec![0.0; 3],
-            vec![f32::NAN, 1.0, 0.0],
-            vec![1.0, 2.0],
-            vec![0.0, 1.0, 0.0],
-        ];
+        let odd = crate::gaps::cluster::tests::odd_vectors();
         let grouping = group(&odd);
         assert_eq!(grouping.labels.len(), 5);
         for bad in [1, 2, 3] {

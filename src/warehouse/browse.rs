@@ -22,6 +22,23 @@ pub struct MessageHead {
     pub state: MessageState,
 }
 
+impl MessageHead {
+    /// The head's columns, in the order the reads that start with it select them.
+    pub const COLUMNS: [&'static str; 5] = ["message_id", "local_time", "user_key", "question", "state"];
+
+    /// The head from a SQLite row whose first columns are [`MessageHead::COLUMNS`]; the rest
+    /// of the row starts at index 5.
+    pub fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<MessageHead> {
+        Ok(MessageHead {
+            message_id: row.get(0)?,
+            local_time: row.get(1)?,
+            user_key: row.get(2)?,
+            question: row.get(3)?,
+            state: MessageState::from_stored(&row.get::<_, String>(4)?),
+        })
+    }
+}
+
 /// A listed message, with its effective flags (marks applied, docs/metrics.md §2).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ListedMessage {

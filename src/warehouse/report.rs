@@ -12,7 +12,6 @@ use super::marks::split_values;
 use super::sqlite_bulk::{FromSqliteRow, query_rows, sqlx_date};
 use super::{Pool, Warehouse};
 use crate::extract::frame::micros;
-use crate::transform::messages::MessageState;
 use crate::transform::time::epoch_days;
 use crate::with_pool;
 
@@ -198,12 +197,12 @@ pub struct DetailMessage {
 impl FromSqliteRow for DetailMessage {
     const COLUMNS: &'static [&'static str] = &[
         "message_id",
-        "created_at",
         "local_time",
         "user_key",
         "question",
-        "answer_chars",
         "state",
+        "created_at",
+        "answer_chars",
         "kb_hit",
         "transfer",
         "latency_s",
@@ -218,15 +217,9 @@ impl FromSqliteRow for DetailMessage {
     /// A row of `detail_messages.sql`, in its column order, as sqlx would decode it.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<DetailMessage> {
         Ok(DetailMessage {
-            head: MessageHead {
-                message_id: row.get(0)?,
-                local_time: row.get(2)?,
-                user_key: row.get(3)?,
-                question: row.get(4)?,
-                state: MessageState::from_stored(&row.get::<_, String>(6)?),
-            },
-            created_at: row.get(1)?,
-            answer_chars: row.get(5)?,
+            head: MessageHead::from_sqlite(row)?,
+            created_at: row.get(5)?,
+            answer_chars: row.get(6)?,
             kb_hit: row.get(7)?,
             transfer: row.get(8)?,
             latency_s: row.get(9)?,
@@ -257,17 +250,7 @@ impl FromSqliteRow for GapCandidate {
 
     /// A row of `gap_candidates.sql`, in its column order, as sqlx would decode it.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<GapCandidate> {
-        Ok(GapCandidate {
-            head: MessageHead {
-                message_id: row.get(0)?,
-                local_time: row.get(1)?,
-                user_key: row.get(2)?,
-                question: row.get(3)?,
-                state: MessageState::from_stored(&row.get::<_, String>(4)?),
-            },
-            kb_hit: row.get(5)?,
-            kb_mark: row.get(6)?,
-        })
+        Ok(GapCandidate { head: MessageHead::from_sqlite(row)?, kb_hit: row.get(5)?, kb_mark: row.get(6)? })
     }
 }
 

@@ -12,7 +12,6 @@ use super::browse::MessageHead;
 use super::sqlite_bulk::FromSqliteRow;
 use super::write::Conflict;
 use super::{Tx, Warehouse};
-use crate::transform::messages::MessageState;
 use crate::with_conn;
 
 crate::table!(
@@ -86,13 +85,7 @@ impl FromSqliteRow for TopicCandidate {
     /// A row of `topic_messages.sql`, in its column order, as sqlx would decode it.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<TopicCandidate> {
         Ok(TopicCandidate {
-            head: MessageHead {
-                message_id: row.get(0)?,
-                local_time: row.get(1)?,
-                user_key: row.get(2)?,
-                question: row.get(3)?,
-                state: MessageState::from_stored(&row.get::<_, String>(4)?),
-            },
+            head: MessageHead::from_sqlite(row)?,
             kb_hit: row.get(5)?,
             transfer: row.get(6)?,
             session_id: row.get(7)?,
