@@ -335,6 +335,7 @@ mod tests {
             data_through: Some(Shanghai.with_ymd_and_hms(2026, 11, 22, 23, 59, 0).unwrap()),
             warnings: Vec::new(),
             gaps: None,
+            topics: None,
         }
     }
 

@@ -39,6 +39,10 @@ struct ReportJson<'a> {
     /// `meaning` or `wording`.
     #[serde(skip_serializing_if = "Option::is_none")]
     gaps_grouped_by: Option<&'static str>,
+    /// Every topic with a message in the period, largest first (docs/topics.md, numbers as
+    /// docs/metrics.md §9); absent when not computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topics: Option<&'a [crate::transform::topics::TopicKpis]>,
 }
 
 #[derive(Serialize)]
@@ -113,6 +117,7 @@ pub fn render(data: &ReportData) -> String {
         warnings: &data.warnings,
         gaps: gaps_json(data),
         gaps_grouped_by: data.gaps.as_ref().map(|g| g.grouped_by),
+        topics: data.topics.as_ref().map(|t| t.topics.as_slice()),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }

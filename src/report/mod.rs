@@ -45,6 +45,8 @@ pub struct ReportData {
     pub warnings: Vec<warnings::ReportWarning>,
     /// The knowledge gaps (`crate::gaps::find`), when computed.
     pub gaps: Option<crate::gaps::Gaps>,
+    /// The topics of the period (`crate::topics::period::find`), when computed.
+    pub topics: Option<crate::topics::period::Topics>,
 }
 
 /// How many days the trend chart of a one-day period shows, ending on that day.
@@ -133,6 +135,7 @@ pub async fn build(
         data_through: newest.map(|t| local(tz, t)),
         warnings: Vec::new(),
         gaps: None,
+        topics: None,
     };
     Ok((data, detail))
 }
