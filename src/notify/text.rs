@@ -157,7 +157,7 @@ pub fn severity_name(s: Severity) -> &'static str {
 }
 
 /// The period's summary as the WeCom group sees it: the headline KPIs with their change, the
-/// warnings, and the top unanswered questions.
+/// warnings, the largest topics and the top unanswered questions.
 pub fn wecom_summary(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "**{} {}**", report_title(data.period.kind, lang), data.period.label());
@@ -174,7 +174,16 @@ pub fn wecom_summary(data: &ReportData, detail: &ReportDetail, lang: Lang) -> St
         };
         let _ = writeln!(out, "> {name}: **{now}**{change}");
     }
-    // The top knowledge gaps when computed, else the top unanswered questions (as the mail).
+    // The largest topics with their change, then the top knowledge gaps when computed, else
+    // the top unanswered questions (as the mail).
+    let topics = crate::report::format::top_topics(data, lang);
+    if !topics.is_empty() {
+        let _ = writeln!(out, "\n{}:", lang.pick("话题（前 5）", "Topics (top 5)"));
+        for (i, t) in topics.iter().enumerate() {
+            let _ =
+                writeln!(out, "{}. {} ({}, {})", i + 1, inert(&t.title, QUESTION_CHARS), t.count, t.change);
+        }
+    }
     let (heading, items) = crate::report::email::top_list(data, detail, lang);
     if !items.is_empty() {
         let _ = writeln!(out, "\n{heading}:");

@@ -24,7 +24,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use super::ReportData;
 use super::chart::{self, COUNTS, Chart, HEIGHT, RATES, Series, WIDTH};
 use super::detail::ReportDetail;
-use super::format::kpi_row;
+use super::format::{kpi_row, top_topics};
 use super::labels::{HEADLINE, KPIS, kpi_label, report_title};
 use crate::bail_user;
 use crate::calendar::Lang;
@@ -69,6 +69,23 @@ pub fn top_list(data: &ReportData, detail: &ReportDetail, lang: Lang) -> (&'stat
             detail.unanswered.iter().take(TOP_UNANSWERED).map(|r| (r.question.clone(), r.count)).collect(),
         ),
     }
+}
+
+/// The largest topics with their messages and change against the previous period
+/// (docs/topics.md); empty when topics were not computed or the period has none.
+fn topics_block(data: &ReportData, lang: Lang) -> String {
+    let items: String = top_topics(data, lang)
+        .iter()
+        .map(|t| {
+            let title = textsafe::html(&cut(&t.title, SUMMARY_QUESTION_CHARS));
+            format!("<li>{title} ({}, {})</li>\n", t.count, textsafe::html(&t.change))
+        })
+        .collect();
+    if items.is_empty() {
+        return String::new();
+    }
+    let heading = lang.pick("话题（前 5，次数与变化）", "Topics (top 5, messages and change)");
+    format!("<h3 style=\"color:#1f4e79\">{heading}</h3>\n<ol>\n{items}</ol>\n")
 }
 
 /// The warnings of the report (docs/alerts.md), one red paragraph each.
@@ -120,6 +137,7 @@ pub fn html(data: &ReportData, detail: &ReportDetail, lang: Lang, chart: Option<
     } else {
         format!("<h3 style=\"color:#1f4e79\">{heading}</h3>\n<ol>\n{unanswered}</ol>\n")
     };
+    let unanswered_block = topics_block(data, lang) + &unanswered_block;
     format!(
         "<!DOCTYPE html>\n<html><body style=\"font-family:Arial,'Microsoft YaHei',sans-serif;font-size:14px;color:#222\">\n\
 <h2 style=\"color:#1f4e79\">{title}</h2>\n<p>{period_word} {span} · {tz_word} {tz} · {through_word} {through}</p>\n{warnings}\
@@ -223,6 +241,17 @@ pub fn plain(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
     for label in KPIS {
         let [name, now, before, change] = kpi_row(label, &data.totals, &data.previous, lang);
         out.push_str(&format!("{name}: {now} ({} {before}) {change}\n", lang.pick("上期", "previous")));
+    }
+    let topics = top_topics(data, lang);
+    if !topics.is_empty() {
+        out.push_str(&format!(
+            "\n{}\n",
+            lang.pick("话题（前 5，次数与变化）", "Topics (top 5, messages and change)")
+        ));
+        for (i, t) in topics.iter().enumerate() {
+            let title = short(&t.title, SUMMARY_QUESTION_CHARS);
+            out.push_str(&format!("{}. {title} ({}, {})\n", i + 1, t.count, t.change));
+        }
     }
     let (heading, items) = top_list(data, detail, lang);
     if !items.is_empty() {
@@ -380,6 +409,58 @@ mod tests {
         text.chars()
             .filter(|&c| (c.is_control() && c != '\n' && c != '\r') || crate::textsafe::is_bidi_control(c))
             .collect()
+    }
+
+    /// A day whose topics include a hostile title, a new one and one that shrank.
+    fn with_topics() -> ReportData {
+        use crate::transform::topics::TopicKpis;
+        let topic = |id: i64, title: &str, count: i64, previous_count: i64, new: bool| TopicKpis {
+            id,
+            title: title.to_string(),
+            count,
+            users: 1,
+            sessions: 1,
+            answered: count,
+            kb_hits: count / 2,
+            kb_hit_rate: Some((count / 2) as f64 / count as f64),
+            transfers: 0,
+            transfer_rate: Some(0.0),
+            likes: 0,
+            dislikes: 0,
+            unanswered: count - count / 2,
+            previous_count,
+            new,
+            examples: vec![title.to_string()],
+            message_ids: Vec::new(),
+        };
+        let topics = (0..7).map(|i| topic(10 + i, &format!("话题{i}"), 9 - i, 3, false));
+        let mut all = vec![topic(1, "VPN连不上", 42, 30, false), topic(2, HOSTILE[0], 20, 0, true)];
+        all.extend(topics);
+        ReportData { topics: Some(crate::topics::period::Topics { topics: all, created: 0 }), ..day() }
+    }
+
+    #[test]
+    fn every_summary_lists_the_five_largest_topics_with_their_change() {
+        let data = with_topics();
+        let mail = html(&data, &unanswered(&["问题"]), Lang::Zh, None);
+        assert!(mail.contains("<li>VPN连不上 (42, +12)</li>"), "{mail}");
+        assert!(mail.contains("<li>&lt;script&gt;alert(1)&lt;/script&gt; (20, 新)</li>"), "{mail}");
+        assert!(mail.contains("<li>话题2 (7, +4)</li>"), "{mail}");
+        assert!(!mail.contains("话题3"), "five topics only: {mail}");
+        assert!(!mail.contains("<script"), "{mail}");
+        let md = crate::report::markdown::render(&data, &unanswered(&["问题"]), Lang::En);
+        assert!(md.contains("## Topics (top 5)"), "{md}");
+        assert!(md.contains("| 1 | VPN连不上 | 42 | +12 | 50.0% |"), "{md}");
+        assert!(md.contains("| 2 | &lt;script&gt;alert(1)&lt;/script&gt; | 20 | new | 50.0% |"), "{md}");
+        assert!(!md.contains("话题3"), "{md}");
+        let wecom = crate::notify::text::wecom_summary(&data, &unanswered(&["问题"]), Lang::Zh);
+        assert!(wecom.contains("话题（前 5）:\n1. VPN连不上 (42, +12)\n"), "{wecom}");
+        assert!(wecom.contains("5. 话题2 (7, +4)"), "{wecom}");
+        assert!(!wecom.contains("话题3"), "{wecom}");
+        let text = plain(&data, &unanswered(&["问题"]), Lang::Zh);
+        assert!(text.contains("1. VPN连不上 (42, +12)\n2. <script>alert(1)</script> (20, 新)\n"), "{text}");
+        let plain = html(&day(), &unanswered(&["问题"]), Lang::Zh, None);
+        assert!(!plain.contains("话题"), "no topics computed, no heading: {plain}");
     }
 
     #[test]

@@ -1,8 +1,47 @@
-//! Values and changes in words, shared by the Markdown summary and the email.
+//! Values and changes in words, shared by the Markdown summary, the email and the WeCom
+//! summary.
 
+use super::ReportData;
 use super::labels::{KpiKind, KpiLabel};
 use crate::calendar::Lang;
 use crate::transform::kpi::Kpis;
+
+/// How many topics the summaries (mail, Markdown, WeCom) show (docs/topics.md).
+pub const TOP_TOPICS: usize = 5;
+
+/// One of the period's largest topics as a summary shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopTopic {
+    pub title: String,
+    /// Messages of the period.
+    pub count: i64,
+    /// Against the previous period: `+12`, `-3`, `+0`; or `新`/`new` for a topic with no
+    /// message before the period.
+    pub change: String,
+    /// The knowledge-base hit rate as a percent, `–` when nothing was answered.
+    pub hit_rate: String,
+}
+
+/// The [`TOP_TOPICS`] largest topics of the report, largest first; empty when topics were not
+/// computed or the period has none.
+pub fn top_topics(data: &ReportData, lang: Lang) -> Vec<TopTopic> {
+    let Some(topics) = &data.topics else { return Vec::new() };
+    topics
+        .topics
+        .iter()
+        .take(TOP_TOPICS)
+        .map(|t| TopTopic {
+            title: t.title.clone(),
+            count: t.count,
+            change: if t.new {
+                lang.pick("新", "new").to_string()
+            } else {
+                format!("{:+}", t.count - t.previous_count)
+            },
+            hit_rate: value_text(KpiKind::Rate, t.kb_hit_rate),
+        })
+        .collect()
+}
 
 /// A KPI's value as a number, by key (`None` for a null rate or latency).
 pub fn value(kpis: &Kpis, key: &str) -> Option<f64> {

@@ -1,5 +1,6 @@
-//! The Markdown summary: headline KPIs against the previous period and the most frequent
-//! unanswered questions, for chat tools and the terminal.
+//! The Markdown summary: headline KPIs against the previous period, the most frequent
+//! unanswered questions, the largest topics and knowledge gaps, for chat tools and the
+//! terminal.
 //!
 //! User text (questions, gap titles a chat model wrote, examples, warnings) is made inert
 //! (`textsafe::markdown_cell`): pipes and newlines cannot break the table, links, emphasis
@@ -12,7 +13,7 @@ use std::fmt::Write;
 use super::ReportData;
 use super::detail::ReportDetail;
 use super::email::SUMMARY_QUESTION_CHARS;
-use super::format::kpi_row;
+use super::format::{kpi_row, top_topics};
 use super::labels::{HEADLINE, kpi_label, report_title};
 use crate::calendar::Lang;
 use crate::textsafe::{cut, markdown_cell as cell};
@@ -77,8 +78,40 @@ pub fn render(data: &ReportData, detail: &ReportDetail, lang: Lang) -> String {
             let _ = writeln!(out, "| {} | {} | {} | {last} |", i + 1, question(&row.question), row.count);
         }
     }
+    topics(&mut out, data, lang);
     gaps(&mut out, data, lang);
     out
+}
+
+/// The largest topics with their change against the previous period (docs/topics.md).
+fn topics(out: &mut String, data: &ReportData, lang: Lang) {
+    if data.topics.is_none() {
+        return;
+    }
+    let _ = writeln!(out, "\n## {}\n", lang.pick("话题（前 5）", "Topics (top 5)"));
+    let top = top_topics(data, lang);
+    if top.is_empty() {
+        let _ = writeln!(out, "{}", lang.pick("本期没有问题。", "No questions in this period."));
+        return;
+    }
+    let head = [
+        lang.pick("话题", "Topic"),
+        lang.pick("次数", "Count"),
+        lang.pick("变化", "Change"),
+        lang.pick("命中率", "Hit rate"),
+    ];
+    let _ = writeln!(out, "| # | {} |\n|---:|---|---:|---:|---:|", head.join(" | "));
+    for (i, t) in top.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            i + 1,
+            question(&t.title),
+            t.count,
+            t.change,
+            t.hit_rate
+        );
+    }
 }
 
 /// The knowledge gaps: the unanswered questions grouped by meaning (docs/gaps.md).
