@@ -225,7 +225,8 @@ async fn a_later_periods_paraphrases_join_their_topics_by_meaning(backend: Backe
     ask(&mut s, "2026-11-03", &day2);
     let (_dify, wh, env) = with_service(backend, &s, &service, true).await;
     let listing = |date: &str| -> Value {
-        serde_json::from_str(&env.ok(&["topics", "--date", date, "--format", "json"])).unwrap()
+        serde_json::from_str(&env.ok(&["topics", "--period", "day", "--date", date, "--format", "json"]))
+            .unwrap()
     };
     let first = listing("2026-11-02");
     assert_eq!(first["grouped_by"], "meaning", "{first}");
