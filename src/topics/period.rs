@@ -11,7 +11,7 @@
 //! memberships (a question another report placed meanwhile keeps that placement) and the
 //! model, and counts each topic's messages (`transform::topics::numbers`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
@@ -20,7 +20,7 @@ use tracing::warn;
 use super::names;
 use super::place::{ByMeaning, Home, Known, Plan, plan};
 use super::vectors;
-use super::{Model, centroids, group};
+use super::{Model, centred, group};
 use crate::calendar::Period;
 use crate::config::Settings;
 use crate::transform::gaps::{Distinct, GapMessage, distinct};
@@ -32,6 +32,11 @@ use crate::warehouse::{Tx, Warehouse};
 /// A model measured on fewer distinct questions than this is used for its run but not
 /// stored: its line would be a guess, and a stored model is kept for good.
 pub const MODEL_MIN: usize = 20;
+/// At most this many vectors measure a model: a first grouping by meaning of a warehouse that
+/// already holds a long history of topics measures it on a sample.
+const SAMPLE: usize = 20_000;
+/// Questions whose cached vectors are read at a time.
+const BLOCK: usize = 2_000;
 
 /// The topics of a period.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,38 +198,43 @@ async fn meaning(
         let model = Model { mean: Vec::new(), threshold: 1.0 };
         return Ok((Meaning { vectors, known: Known::default(), model, store: None }, fetched.warning));
     }
-    let (ids, members) = members(wh, settings, stored).await?;
     let (model, store) = match stored_model(wh, settings).await? {
         Some(model) => (model, None),
-        None => measured(&members, fresh).await?,
+        None => measured(wh, settings, stored, fresh).await?,
     };
-    let centres = centroids(&members.0, &members.1, &model);
-    let known = Known { ids, centroids: centres };
+    let known = known(wh, settings, stored, &model).await?;
     Ok((Meaning { vectors, known, model, store }, fetched.warning))
 }
 
-/// The stored topics that have cached vectors (ids), and their members' vectors with the
-/// index of their topic.
-async fn members(
+/// The stored topics that have cached vectors and their centroids: per topic the mean of its
+/// questions' vectors centred with `model` (as `crate::topics::centroids`), read a block of
+/// questions at a time so that memory holds topics × dimensions, not the history's vectors.
+async fn known(
     wh: &Warehouse,
     settings: &Settings,
     stored: &HashMap<String, i64>,
-) -> anyhow::Result<(Vec<i64>, (Vec<Vec<f32>>, Vec<usize>))> {
-    let mut keys: Vec<String> = stored.keys().cloned().collect();
+    model: &Model,
+) -> anyhow::Result<Known> {
+    let mut keys: Vec<&String> = stored.keys().collect();
     keys.sort();
-    let cached = vectors::cached(wh, settings, &keys).await?;
-    let mut ids: Vec<i64> = keys.iter().filter(|k| cached.contains_key(*k)).map(|k| stored[k]).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let index: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, &t)| (t, i)).collect();
-    let (mut vectors, mut labels) = (Vec::new(), Vec::new());
-    for key in &keys {
-        if let Some(v) = cached.get(key) {
-            vectors.push(v.clone());
-            labels.push(index[&stored[key]]);
+    let mut sums: BTreeMap<i64, (Vec<f32>, usize)> = BTreeMap::new();
+    for block in keys.chunks(BLOCK) {
+        let block: Vec<String> = block.iter().map(|k| (*k).clone()).collect();
+        for (key, v) in vectors::cached(wh, settings, &block).await? {
+            let Some(unit) = centred(&v, &model.mean) else { continue };
+            let (sum, n) = sums.entry(stored[&key]).or_insert_with(|| (vec![0.0; unit.len()], 0));
+            sum.iter_mut().zip(&unit).for_each(|(s, x)| *s += x);
+            *n += 1;
         }
     }
-    Ok((ids, (vectors, labels)))
+    let (ids, centroids) = sums
+        .into_iter()
+        .map(|(id, (mut sum, n))| {
+            sum.iter_mut().for_each(|x| *x /= n as f32);
+            (id, sum)
+        })
+        .unzip();
+    Ok(Known { ids, centroids })
 }
 
 /// The model stored for the configured embeddings model; a value that does not read is
@@ -240,13 +250,26 @@ async fn stored_model(wh: &Warehouse, settings: &Settings) -> anyhow::Result<Opt
     }
 }
 
-/// The model measured on the stored topics' vectors and the new questions' (`group`), with
-/// its JSON when it was measured on enough questions to be stored.
+/// The model measured (`group`) on the new questions' vectors and up to [`SAMPLE`] stored
+/// questions' (the first by key: the same every time), with its JSON when it was measured on
+/// enough questions to be stored.
 async fn measured(
-    members: &(Vec<Vec<f32>>, Vec<usize>),
+    wh: &Warehouse,
+    settings: &Settings,
+    stored: &HashMap<String, i64>,
     fresh: Vec<Vec<f32>>,
 ) -> anyhow::Result<(Model, Option<String>)> {
-    let mut sample = members.0.clone();
+    let mut keys: Vec<String> = stored.keys().cloned().collect();
+    keys.sort();
+    let room = SAMPLE.saturating_sub(fresh.len());
+    let mut sample: Vec<Vec<f32>> = Vec::new();
+    for block in keys.chunks(BLOCK) {
+        if sample.len() >= room {
+            break;
+        }
+        let cached = vectors::cached(wh, settings, block).await?;
+        sample.extend(block.iter().filter_map(|k| cached.get(k).cloned()).take(room - sample.len()));
+    }
     sample.extend(fresh);
     let n = sample.len();
     let model = tokio::task::spawn_blocking(move || group(&sample).model)
