@@ -91,33 +91,41 @@ pub async fn find(wh: &Warehouse, settings: &Settings, period: &Period) -> anyho
     let titles = names::name(settings, &questions, &placed.new_topics).await;
     let mut tx = wh.begin().await?;
     let (ids, created) = store(&mut tx, &questions, &first, &placed, &titles, model_row).await?;
-    let mut infos: HashMap<i64, TopicInfo> = tx
-        .all_topics()
-        .await?
+    let stored = tx.all_topics().await?;
+    tx.commit().await?;
+    let mut infos: HashMap<i64, TopicInfo> = stored
         .into_iter()
         .map(|t| (t.topic_id, TopicInfo { title: t.title, first_seen: t.first_seen }))
         .collect();
-    tx.commit().await?;
     for (k, topic) in placed.provisional.iter().enumerate() {
-        infos.insert(
-            provisional_id(k),
-            TopicInfo { title: topic.title.clone(), first_seen: topic.first_seen },
-        );
+        let info = TopicInfo { title: topic.title.clone(), first_seen: topic.first_seen };
+        infos.insert(provisional_id(k), info);
     }
-    let mut topic_of = vec![0i64; messages.len()];
-    for (q, id) in questions.iter().zip(&ids) {
-        q.members.iter().for_each(|&i| topic_of[i] = *id);
-    }
-    let start = period.start.and_hms_opt(0, 0, 0).unwrap_or_default();
     let by_meaning = settings.gaps.embeddings_url.is_some() && placed.provisional.is_empty();
     Ok(Topics {
-        topics: numbers(&messages, &topic_of, &infos, start),
+        topics: counted(&messages, &questions, &ids, &infos, period),
         created,
         grouped_by: if by_meaning { "meaning" } else { "wording" },
         // A failure that left no question without a home was logged; the report need not say.
         warning: warning.filter(|_| !placed.provisional.is_empty()),
         of_question: questions.iter().map(|q| q.key.clone()).zip(ids).collect(),
     })
+}
+
+/// Each topic's numbers: every message in its question's topic.
+fn counted(
+    messages: &[TopicMessage],
+    questions: &[Distinct],
+    ids: &[i64],
+    infos: &HashMap<i64, TopicInfo>,
+    period: &Period,
+) -> Vec<TopicKpis> {
+    let mut topic_of = vec![0i64; messages.len()];
+    for (q, id) in questions.iter().zip(ids) {
+        q.members.iter().for_each(|&i| topic_of[i] = *id);
+    }
+    let start = period.start.and_hms_opt(0, 0, 0).unwrap_or_default();
+    numbers(messages, &topic_of, infos, start)
 }
 
 /// The id of the k-th provisional topic: negative, never a stored id (docs/topics.md).
