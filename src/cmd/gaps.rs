@@ -1,6 +1,9 @@
 //! `itstat gaps`: the period's knowledge gaps on their own (docs/gaps.md) — the unanswered
-//! questions grouped by meaning, largest first, as a table, JSON, or CSV for the knowledge
-//! team's tracker. The same list as the workbook's 知识缺口 sheet.
+//! part of each topic, largest first, as a table, JSON, or CSV for the knowledge team's
+//! tracker. The same list as the workbook's 知识缺口 sheet.
+//!
+//! The topics are placed first (`crate::topics::period::find`), which stores the period's new
+//! questions: like `itstat topics`, it needs a warehouse it can write.
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
@@ -20,7 +23,10 @@ pub async fn run(settings: &Settings, args: &GapsArgs) -> anyhow::Result<()> {
     let period =
         Period::resolve(args.period, args.date.as_deref(), args.from.as_deref(), args.to.as_deref(), today)?;
     let (wh, _rules) = pipeline::open_current(settings, Access::Use).await?;
-    let found = gaps::find(&wh, settings, &period).await;
+    let found = match crate::topics::period::find(&wh, settings, &period).await {
+        Ok(topics) => gaps::find(&wh, &period, &topics).await,
+        Err(e) => Err(e),
+    };
     wh.close().await;
     let mut found = found?;
     if let Some(limit) = args.limit {
@@ -47,7 +53,7 @@ fn as_json(found: &Gaps, period: &Period, settings: &Settings) -> serde_json::Va
         .iter()
         .map(|g| {
             json!({
-                "title": g.title, "count": g.count, "users": g.users,
+                "topic": g.topic, "title": g.title, "count": g.count, "users": g.users,
                 "first_seen": at(g.first_seen), "last_seen": at(g.last_seen), "new": g.new,
                 "examples": g.examples, "message_ids": g.message_ids,
             })
@@ -100,9 +106,20 @@ pub(crate) fn inert_cell(text: &str) -> String {
 
 fn print_csv(groups: &[Gap]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(std::io::stdout());
-    w.write_record(["title", "count", "users", "first_seen", "last_seen", "new", "examples", "message_ids"])?;
+    w.write_record([
+        "topic",
+        "title",
+        "count",
+        "users",
+        "first_seen",
+        "last_seen",
+        "new",
+        "examples",
+        "message_ids",
+    ])?;
     for g in groups {
         w.write_record([
+            g.topic.to_string(),
             inert_cell(&g.title),
             g.count.to_string(),
             g.users.to_string(),

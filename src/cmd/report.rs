@@ -64,11 +64,12 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
     let detail = std::sync::Arc::new(detail.unwrap_or_default());
     // No silent zeros: numbers that may be incomplete say so in every format (docs/alerts.md).
     data.warnings = warnings::gather(&wh, settings, &data.period, lang).await?;
-    data.topics = Some(crate::topics::period::find(&wh, &data.period).await?);
-    let gaps = crate::gaps::find(&wh, settings, &data.period).await?;
-    if let Some(why) = &gaps.warning {
+    let topics = crate::topics::period::find(&wh, settings, &data.period).await?;
+    let gaps = crate::gaps::find(&wh, &data.period, &topics).await?;
+    if let Some(why) = &topics.warning {
         data.warnings.push(warnings::gaps_by_wording(why, lang));
     }
+    data.topics = Some(topics);
     data.gaps = Some(gaps);
     for w in &data.warnings {
         tracing::warn!(kind = w.kind, "{}", w.message);

@@ -31,9 +31,12 @@ pub async fn run(settings: &Settings, args: &TopicsArgs) -> anyhow::Result<()> {
     let period =
         Period::resolve(list.period, list.date.as_deref(), list.from.as_deref(), list.to.as_deref(), today)?;
     let (wh, _rules) = pipeline::open_current(settings, Access::Use).await?;
-    let found = period::find(&wh, &period).await;
+    let found = period::find(&wh, settings, &period).await;
     wh.close().await;
     let mut found = found?;
+    if let Some(why) = &found.warning {
+        eprintln!("warning: some questions placed by wording only: {why}");
+    }
     if let Some(limit) = list.limit {
         found.topics.truncate(limit);
     }
@@ -78,7 +81,8 @@ pub fn topic_json(t: &TopicKpis) -> serde_json::Value {
 fn as_json(found: &Topics, period: &Period, settings: &Settings) -> serde_json::Value {
     json!({
         "period": {"start": period.start.to_string(), "end": period.end.to_string(), "timezone": settings.rules.timezone},
-        "grouped_by": "wording",
+        "grouped_by": found.grouped_by,
+        "warning": found.warning,
         "topics": found.topics.iter().map(topic_json).collect::<Vec<_>>(),
     })
 }
@@ -110,11 +114,12 @@ fn print_table(found: &Topics, period: &Period) {
     println!("{table}");
     let total: i64 = found.topics.iter().map(|t| t.count).sum();
     println!(
-        "{} topics ({} new this run), {total} messages, {} to {}, grouped by wording",
+        "{} topics ({} new this run), {total} messages, {} to {}, grouped by {}",
         found.topics.len(),
         found.created,
         period.start,
-        period.end
+        period.end,
+        found.grouped_by
     );
 }
 

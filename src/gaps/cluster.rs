@@ -1,4 +1,6 @@
-//! Grouping question vectors by meaning (docs/gaps.md, "How questions are grouped").
+//! Grouping question vectors by meaning, single link (docs/gaps.md, "How questions are
+//! grouped"): steps 1–4 are shared with topics (`crate::topics::group`, which replaces step 5
+//! by average linkage); [`cluster`] itself is the baseline the topics' tests measure against.
 //!
 //! Sentence models such as bge-m3 are anisotropic: every vector leans towards one common
 //! direction, so unrelated Chinese questions sit at cosine 0.3–0.45 and paraphrases at
@@ -66,32 +68,6 @@ pub fn cluster(vectors: &[Vec<f32>]) -> Vec<usize> {
         }
     }
     largest_first(&mut parent)
-}
-
-/// The index (into `members`) of the member closest to the members' centroid.
-pub fn most_central(vectors: &[Vec<f32>], members: &[usize]) -> usize {
-    let dims = members.iter().filter_map(|&m| vectors.get(m)).map(Vec::len).max().unwrap_or(0);
-    let mut centre = vec![0f32; dims];
-    for v in members.iter().filter_map(|&m| vectors.get(m)).filter(|v| v.len() == dims) {
-        let norm = length(v);
-        if norm > 0.0 && norm.is_finite() {
-            centre.iter_mut().zip(v).for_each(|(c, x)| *c += x / norm);
-        }
-    }
-    let score = |m: usize| {
-        vectors
-            .get(m)
-            .filter(|v| v.len() == dims)
-            .map_or(f32::MIN, |v| dot(v, &centre) / length(v).max(f32::MIN_POSITIVE))
-    };
-    (0..members.len())
-        .max_by(|&a, &b| {
-            score(members[a])
-                .partial_cmp(&score(members[b]))
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(b.cmp(&a))
-        })
-        .unwrap_or(0)
 }
 
 /// The adjusted Rand index of two labellings of the same items (1 = identical, about 0 =
@@ -459,8 +435,6 @@ pub(crate) mod tests {
         for bad in [1, 2, 3] {
             assert_eq!(labels.iter().filter(|&&l| l == labels[bad]).count(), 1, "{bad} alone");
         }
-        assert_eq!(most_central(&odd, &[]), 0);
-        assert_eq!(most_central(&[vec![1.0, 0.0], vec![0.7, 0.7], vec![0.0, 1.0]], &[0, 1, 2]), 1);
     }
 
     #[test]

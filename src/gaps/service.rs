@@ -1,5 +1,5 @@
 //! The OpenAI-compatible services of knowledge gaps (docs/gaps.md): `POST {base}/embeddings`
-//! for vectors and `POST {base}/chat/completions` for a group's name, with the bearer key of
+//! for vectors and `POST {base}/chat/completions` for a topic's name, with the bearer key of
 //! `ITSTAT_GAPS_API_KEY`.
 //!
 //! Requests are batched ([`BATCH`] questions), bounded by `[gaps] timeout` each, and tried
@@ -111,12 +111,12 @@ impl Service {
         Ok(out)
     }
 
-    /// A short name for a group of questions, in the report language.
+    /// A short name for a topic's questions, in the report language.
     pub async fn name(&self, model: &str, examples: &[String], chinese: bool) -> anyhow::Result<String> {
         let ask = if chinese {
-            "下面是员工向 IT 服务台提出、知识库没能回答的几个问题，它们问的是同一件事。请用不超过 15 个字概括这件事，只输出概括本身。"
+            "下面是员工向 IT 服务台提出的几个问题，它们问的是同一件事。请用不超过 15 个字概括这件事，只输出概括本身。"
         } else {
-            "These questions to an IT help desk were not answered by the knowledge base and ask the same thing. Name that thing in at most 8 words; answer with the name only."
+            "These questions to an IT help desk ask the same thing. Name that thing in at most 8 words; answer with the name only."
         };
         let list: Vec<String> =
             examples.iter().map(|e| format!("- {}", crate::textsafe::short(e, 200))).collect();

@@ -47,6 +47,8 @@ struct ReportJson<'a> {
 
 #[derive(Serialize)]
 struct GapJson<'a> {
+    /// The topic whose unanswered part the gap is (docs/gaps.md).
+    topic: i64,
     title: &'a str,
     count: i64,
     users: i64,
@@ -74,6 +76,7 @@ fn gaps_json(data: &ReportData) -> Option<Vec<GapJson<'_>>> {
         gaps.groups
             .iter()
             .map(|g| GapJson {
+                topic: g.topic,
                 title: &g.title,
                 count: g.count,
                 users: g.users,

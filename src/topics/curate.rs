@@ -101,7 +101,7 @@ pub async fn split(wh: &Warehouse, id: i64, operator: &str) -> anyhow::Result<Do
     let now = chrono::Utc::now().naive_utc();
     let mut new = Vec::new();
     for NewTopic { title, members, .. } in &groups[1..] {
-        let new_id = tx.create_topic(title, topic.first_seen, now).await?;
+        let new_id = tx.create_topic(title, "question", topic.first_seen, now).await?;
         let rows: Vec<TopicQuestionRow> = members
             .iter()
             .map(|&i| TopicQuestionRow {

@@ -29,8 +29,9 @@ pub const K: usize = 10;
 pub const RHO: f32 = 0.62;
 
 /// What a grouping measured on its corpus, kept so that a later period's questions are
-/// centred alike and joined or grouped at the same line.
-#[derive(Debug, Clone, PartialEq)]
+/// centred alike and joined or grouped at the same line. Stored as JSON (docs/topics.md,
+/// "The stored model").
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Model {
     /// The corpus's mean direction (normalised vectors), subtracted from every vector.
     pub mean: Vec<f32>,

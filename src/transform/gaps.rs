@@ -1,12 +1,11 @@
-//! Knowledge gaps: the period's unanswered questions, grouped (docs/gaps.md).
+//! Knowledge gaps: the period's unanswered questions, one group per topic (docs/gaps.md).
 //!
 //! Which messages count is the Unanswered rule ([`super::marks::is_unhit`]: answered, a
-//! knowledge-base miss after marks). This module owns what is independent of how the groups
-//! are found: the distinct questions (by the wording key of [`super::wording`], which makes
-//! `ＶＰＮ 连不上？` and `vpn连不上` one question) and the assembly of groups from any
-//! labelling — counts, users, first and last seen, `new`, examples and message ids, largest
-//! first. The grouping by wording is in [`super::wording`], by meaning (vectors) in
-//! `crate::gaps`.
+//! knowledge-base miss after marks). This module owns the distinct questions (by the wording
+//! key of [`super::wording`], which makes `ＶＰＮ 连不上？` and `vpn连不上` one question,
+//! topics' unit too) and the assembly of groups from a labelling — counts, users, first and
+//! last seen, `new`, examples and message ids, largest first. The labels are the topics
+//! (`crate::gaps`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -35,7 +34,10 @@ pub struct GapMessage {
 /// One group of the list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Gap {
-    /// A chat model's name for the group, or its most central question.
+    /// The id of the topic whose unanswered part this is (negative: a provisional topic,
+    /// docs/topics.md).
+    pub topic: i64,
+    /// The topic's title.
     pub title: String,
     /// Messages of the period in the group.
     pub count: i64,
@@ -87,14 +89,14 @@ pub fn distinct(messages: &[GapMessage]) -> Vec<Distinct> {
     out
 }
 
-/// The groups of a labelling of `distinct` (one label per distinct question) with a title per
-/// label (`titles[label]`). Only groups with a member in the period are listed; largest first
-/// (messages), then the most recent, then by title.
+/// The groups of a labelling of `distinct` (one label per distinct question) with the topic
+/// id and title of each label (`topics[label]`). Only groups with a member in the period are
+/// listed; largest first (messages), then the most recent, then by title.
 pub fn assemble(
     messages: &[GapMessage],
     distinct: &[Distinct],
     labels: &[usize],
-    titles: &[String],
+    topics: &[(i64, String)],
 ) -> Vec<Gap> {
     let groups = labels.iter().copied().max().map_or(0, |m| m + 1);
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups];
@@ -107,7 +109,10 @@ pub fn assemble(
         .iter()
         .enumerate()
         .filter_map(|(label, ds)| {
-            group(messages, distinct, ds, titles.get(label).cloned().unwrap_or_default())
+            let (topic, title) = topics.get(label).cloned().unwrap_or_default();
+            let mut gap = group(messages, distinct, ds, title)?;
+            gap.topic = topic;
+            Some(gap)
         })
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_seen.cmp(&a.last_seen)).then(a.title.cmp(&b.title)));
@@ -139,6 +144,7 @@ fn group(messages: &[GapMessage], distinct: &[Distinct], ds: &[usize], title: St
     let examples: Vec<String> = examples.iter().take(EXAMPLES).map(|(_, t)| t.to_string()).collect();
     let title = if title.trim().is_empty() { examples.first().cloned().unwrap_or_default() } else { title };
     Some(Gap {
+        topic: 0,
         title,
         count: in_period.len() as i64,
         users: users.len() as i64,
@@ -184,11 +190,12 @@ mod tests {
         let d = distinct(&messages);
         assert_eq!(d.len(), 3, "{d:?}");
         let labels = wording_labels(&d.iter().map(|q| q.key.clone()).collect::<Vec<_>>());
-        let gaps = assemble(&messages, &d, &labels, &[]);
+        let gaps = assemble(&messages, &d, &labels, &[(4, String::new())]);
         assert_eq!(gaps.len(), 2, "the previous period's own question is not listed");
         assert_eq!((gaps[0].count, gaps[0].users, gaps[0].new), (2, 2, true));
         assert_eq!(gaps[0].message_ids, ["m1", "m2"]);
         assert_eq!(gaps[0].title, gaps[0].examples[0]);
+        assert_eq!((gaps[0].topic, gaps[1].topic), (4, 0), "a label's topic id; none given, 0");
         assert_eq!((gaps[1].count, gaps[1].new), (1, false), "asked in the previous period too");
     }
 }

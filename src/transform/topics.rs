@@ -83,7 +83,7 @@ pub fn place(questions: &[Distinct], first: &[NaiveDateTime], stored: &HashMap<S
 }
 
 /// New topics from groups of distinct questions, largest first, then by title.
-fn new_topics(questions: &[Distinct], first: &[NaiveDateTime], groups: Vec<Vec<usize>>) -> Vec<NewTopic> {
+pub fn new_topics(questions: &[Distinct], first: &[NaiveDateTime], groups: Vec<Vec<usize>>) -> Vec<NewTopic> {
     let mut out: Vec<(usize, NewTopic)> = groups
         .into_iter()
         .map(|mut members| {

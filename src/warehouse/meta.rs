@@ -1,5 +1,5 @@
 //! The `meta` table: small state kept by key — the ingest cursor, the rules and apps the data
-//! was classified with, the feedback summary, the content hash's version.
+//! was classified with, the feedback summary, the content hash's version, the topics' model.
 
 use anyhow::Context;
 
@@ -33,5 +33,12 @@ impl Tx {
     pub async fn set_meta(&mut self, key: &str, value: &str) -> anyhow::Result<()> {
         let row = MetaRow { key: key.into(), value: value.into() };
         self.write_rows(&[row], Conflict::Update).await.context("writing warehouse state")
+    }
+
+    /// Writes a `meta` value unless one is stored: state that must not change once written
+    /// (the topics' model, docs/topics.md), where a concurrent report's first value wins.
+    pub async fn set_meta_once(&mut self, key: &str, value: &str) -> anyhow::Result<()> {
+        let row = MetaRow { key: key.into(), value: value.into() };
+        self.write_rows(&[row], Conflict::Skip).await.context("writing warehouse state")
     }
 }

@@ -16,7 +16,8 @@ use crate::with_conn;
 
 crate::table!(
     /// A topic: its id, title and where the title came from (`question`: its most asked
-    /// question when it was made; `operator`: `itstat topics rename`), its earliest message,
+    /// question when it was made; `chat`: the chat model's name when it was made; `operator`:
+    /// `itstat topics rename`), its earliest message,
     /// and the topic it was merged into.
     #[derive(Debug, Clone)]
     pub struct TopicRow => "topics", serial(pub topic_id: i64), key(topic_id), keep() {
@@ -139,16 +140,18 @@ impl Tx {
             .collect())
     }
 
-    /// Makes a topic and returns its id.
+    /// Makes a topic and returns its id; `source` is where its title came from (`question` or
+    /// `chat`, [`TopicRow`]).
     pub async fn create_topic(
         &mut self,
         title: &str,
+        source: &str,
         first_seen: NaiveDateTime,
         now: NaiveDateTime,
     ) -> anyhow::Result<i64> {
         let sql = include_str!("../../sql/warehouse/topic_create.sql");
         let (id,): (i64,) = with_conn!(self, conn, Db => {
-            sqlx::query_as(sql).bind(title).bind(first_seen).bind(now).fetch_one(&mut *conn).await
+            sqlx::query_as(sql).bind(title).bind(first_seen).bind(now).bind(source).fetch_one(&mut *conn).await
         })
         .context("writing topics")?;
         Ok(id)

@@ -26,7 +26,7 @@ const MISS: &str = "抱歉，您的问题可能不在服务业务范围内";
 const DIMS: usize = 1024;
 
 /// The labelled paraphrase set: (intent, the topic it shares with a neighbour, questions).
-const INTENTS: &[(&str, &str, &[&str])] = &[
+pub(crate) const INTENTS: &[(&str, &str, &[&str])] = &[
     (
         "vpn_down",
         "vpn",
@@ -73,14 +73,21 @@ const INTENTS: &[(&str, &str, &[&str])] = &[
     ("badge", "", &["门禁卡丢了怎么补办"]),
 ];
 
+/// Intents the labelled day does not ask: a later period's new needs.
+pub(crate) const LATER: &[(&str, &str, &[&str])] = &[(
+    "software",
+    "",
+    &["怎么安装正版办公软件", "电脑上装不了公司的办公软件", "办公软件的安装包在哪里下载"],
+)];
+
 /// The chat model's name for each intent.
-fn intent_name(intent: &str) -> String {
+pub(crate) fn intent_name(intent: &str) -> String {
     format!("主题-{intent}")
 }
 
 /// How the service answers the next embeddings requests.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Ok,
     Status(u16),
     Slow(Duration),
@@ -96,10 +103,12 @@ pub enum Mode {
     Same,
     /// The last question's vector all zeros.
     Zero,
+    /// This many requests answered as `Ok`, then HTTP 500: a service failing half-way.
+    FailAfter(usize),
 }
 
 /// An OpenAI-compatible embeddings and chat service on loopback.
-pub struct Service {
+pub(crate) struct Service {
     pub port: u16,
     embedded: Arc<Mutex<Vec<String>>>,
     requests: Arc<Mutex<usize>>,
@@ -193,8 +202,14 @@ impl Service {
 fn next_mode(mode: &Mutex<Mode>) -> Mode {
     let mut mode = mode.lock().unwrap();
     let now = *mode;
-    if let Mode::Busy(_) = now {
-        *mode = Mode::Ok;
+    match now {
+        Mode::Busy(_) => *mode = Mode::Ok,
+        Mode::FailAfter(0) => return Mode::Status(500),
+        Mode::FailAfter(n) => {
+            *mode = Mode::FailAfter(n - 1);
+            return Mode::Ok;
+        }
+        _ => {}
     }
     now
 }
@@ -216,7 +231,7 @@ fn embed(stream: &mut TcpStream, space: &Space, body: &Value, mode: Mode, embedd
             return;
         }
         Mode::Slow(d) => std::thread::sleep(d),
-        Mode::Ok | Mode::Short | Mode::Echo(_) | Mode::Same | Mode::Zero => {}
+        Mode::Ok | Mode::Short | Mode::Echo(_) | Mode::Same | Mode::Zero | Mode::FailAfter(_) => {}
     }
     let vector = |i: usize, text: &str| match mode {
         Mode::Same => space.vector("一个问题"),
@@ -267,7 +282,8 @@ impl Space {
         let mut topics = HashMap::new();
         let mut intents = HashMap::new();
         let mut of = HashMap::new();
-        for (intent, topic, questions) in INTENTS {
+        // The later intents last: the labelled day's vectors do not depend on them.
+        for (intent, topic, questions) in INTENTS.iter().chain(LATER) {
             intents.insert(*intent, unit(&mut rng));
             if !topic.is_empty() {
                 topics.entry(*topic).or_insert_with(|| unit(&mut rng));
@@ -291,7 +307,7 @@ impl Space {
         let noise_weight: f32 = 0.35 + rng.random::<f32>() * 0.35;
         let mut v: Vec<f32> = self.common.iter().map(|c| c * 0.62).collect();
         if let Some(intent) = self.intent_of(text) {
-            let (_, topic, _) = INTENTS.iter().find(|(i, _, _)| *i == intent).unwrap();
+            let (_, topic, _) = INTENTS.iter().chain(LATER).find(|(i, _, _)| *i == intent).unwrap();
             for (x, t) in v.iter_mut().zip(&self.intents[intent]) {
                 *x += t * 0.5;
             }
@@ -321,7 +337,7 @@ fn shown(text: &str) -> String {
 
 /// Every labelled question asked on 2026-11-02 as a knowledge-base miss, the first of each
 /// intent twice; and one answered question (not a gap).
-fn labelled_day() -> Small {
+pub(crate) fn labelled_day() -> Small {
     let mut s = Small::new();
     let mut n = 0;
     for (intent, _, questions) in INTENTS {
@@ -343,7 +359,7 @@ fn labelled_day() -> Small {
     s
 }
 
-fn config(service: &Service, extra: &str) -> String {
+pub(crate) fn config(service: &Service, extra: &str) -> String {
     format!(
         "[gaps]\nembeddings_url = \"{url}\"\nembeddings_model = \"bge-m3\"\ntimeout = \"1s\"\n{extra}",
         url = service.url()
@@ -374,6 +390,24 @@ fn labelling(report: &Value) -> (Vec<usize>, Vec<usize>) {
     (truth, got)
 }
 
+/// Every gap is the unanswered part of a topic of the same report: its `topic` is one of the
+/// report's topics, whose `unanswered` is the gap's `count`, and no two gaps share a topic.
+pub(crate) fn gaps_agree_with_topics(report: &Value) {
+    let topics: HashMap<i64, &Value> =
+        report["topics"].as_array().unwrap().iter().map(|t| (t["id"].as_i64().unwrap(), t)).collect();
+    let mut seen = HashSet::new();
+    for gap in report["gaps"].as_array().unwrap() {
+        let id = gap["topic"].as_i64().unwrap_or_else(|| panic!("a gap without a topic: {gap}"));
+        let topic = topics.get(&id).unwrap_or_else(|| panic!("gap topic {id} is not a topic of the report"));
+        assert_eq!(gap["count"], topic["unanswered"], "gap and topic {id} disagree");
+        assert_eq!(gap["title"], topic["title"], "topic {id}");
+        assert!(seen.insert(id), "two gaps of topic {id}");
+    }
+    let unanswered: i64 = topics.values().map(|t| t["unanswered"].as_i64().unwrap()).sum();
+    let counted: i64 = report["gaps"].as_array().unwrap().iter().map(|g| g["count"].as_i64().unwrap()).sum();
+    assert_eq!(counted, unanswered, "every unanswered message of a topic is in its gap");
+}
+
 fn group_of<'a>(report: &'a Value, question: &str) -> &'a Value {
     report["gaps"]
         .as_array()
@@ -394,6 +428,9 @@ async fn questions_group_by_meaning_named_by_the_chat_model_and_cached(backend: 
     assert_eq!(report["gaps_grouped_by"], "meaning", "{}", report["warnings"]);
     assert_eq!(report["warnings"], Value::Array(vec![]));
     assert!(service.chats() > 0, "the chat model named the groups");
+    gaps_agree_with_topics(&report);
+    let named = wh.count("SELECT COUNT(*) FROM topics WHERE title_source = 'chat'").await;
+    assert_eq!(named as usize, service.chats(), "one request per new topic named");
 
     // Quality on the labelled set (the examples hold every distinct question: ≤ 5 per group).
     let (truth, got) = labelling(&report);
@@ -426,18 +463,23 @@ async fn questions_group_by_meaning_named_by_the_chat_model_and_cached(backend: 
     assert_eq!(badge["title"], "门禁卡丢了怎么补办", "a single question is its own title");
 
     // The cache: the second report asks the service for nothing.
-    let (requests, embedded) = (service.requests(), service.embedded().len());
-    assert_eq!(embedded, distinct);
-    assert_eq!(env.report(&day)["gaps"], report["gaps"]);
+    // Every question of the period has a vector (the answered one too: it has a topic).
+    let (requests, embedded, chats) = (service.requests(), service.embedded().len(), service.chats());
+    assert_eq!(embedded, distinct + 1);
+    let again = env.report(&day);
+    assert_eq!(again["gaps"], report["gaps"]);
+    assert_eq!(again["topics"], report["topics"], "the same ids and titles");
     assert_eq!(service.requests(), requests, "cached vectors are not asked for again");
-    assert_eq!(wh.count("SELECT COUNT(*) FROM gap_vectors").await, distinct as i64);
+    assert_eq!(service.chats(), chats, "a topic is named once, when it is made");
+    assert_eq!(wh.count("SELECT COUNT(*) FROM gap_vectors").await, distinct as i64 + 1);
 
     // `itstat gaps`: the same list, as CSV for the tracker.
     let csv = env.ok(&["gaps", "--period", "day", "--date", "2026-11-02", "--format", "csv", "--limit", "3"]);
     let mut rows = csv::Reader::from_reader(csv.as_bytes());
     let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3);
-    assert_eq!(&rows[0][0], report["gaps"][0]["title"].as_str().unwrap());
+    assert_eq!(&rows[0][0], report["gaps"][0]["topic"].to_string());
+    assert_eq!(&rows[0][1], report["gaps"][0]["title"].as_str().unwrap());
     let table = env.ok(&["gaps", "--period", "day", "--date", "2026-11-02"]);
     assert!(table.contains("grouped by meaning"), "{table}");
 }
@@ -631,6 +673,7 @@ async fn meaningless_vectors_are_refused_and_not_cached() {
     assert_eq!(report["gaps_grouped_by"], "meaning", "{}", report["warnings"]);
     assert_eq!(group_of(&report, "VPN连不上"), group_of(&report, "在家连不上公司内网"));
     assert_ne!(group_of(&report, "VPN连不上"), group_of(&report, "打印机卡纸"));
+    // The labelled questions and the answered one: every question of a topic has a vector.
     let distinct: usize = INTENTS.iter().map(|(_, _, q)| q.len()).sum();
-    assert_eq!(wh.count("SELECT COUNT(*) FROM gap_vectors").await, distinct as i64);
+    assert_eq!(wh.count("SELECT COUNT(*) FROM gap_vectors").await, distinct as i64 + 1);
 }
