@@ -25,7 +25,7 @@ pub async fn run(settings: &Settings, args: &GapsArgs) -> anyhow::Result<()> {
     let (wh, _rules) = pipeline::open_current(settings, Access::Use).await?;
     let found = match crate::topics::period::find(&wh, settings, &period).await {
         Ok(topics) => gaps::find(&wh, &period, &topics).await,
-        Err(e) => Err(e),
+        Err(e) => Err(crate::topics::period::cannot_store(e, &wh, "gaps")),
     };
     wh.close().await;
     let mut found = found?;

@@ -64,13 +64,21 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
     let detail = std::sync::Arc::new(detail.unwrap_or_default());
     // No silent zeros: numbers that may be incomplete say so in every format (docs/alerts.md).
     data.warnings = warnings::gather(&wh, settings, &data.period, lang).await?;
-    let topics = crate::topics::period::find(&wh, settings, &data.period).await?;
-    let gaps = crate::gaps::find(&wh, &data.period, &topics).await?;
-    if let Some(why) = &topics.warning {
-        data.warnings.push(warnings::gaps_by_wording(why, lang));
+    match topics_and_gaps(&wh, settings, &data.period).await {
+        Ok((topics, gaps)) => {
+            if let Some(why) = &topics.warning {
+                data.warnings.push(warnings::gaps_by_wording(why, lang));
+            }
+            data.topics = Some(topics);
+            data.gaps = Some(gaps);
+        }
+        // Topics are stored as they are placed, so they need a warehouse this user can write;
+        // the KPIs do not, and a reporting account that may only read still gets them.
+        Err(e) if crate::error::is_read_only(&e) => {
+            data.warnings.push(warnings::topics_not_stored(&wh.place, &crate::error::one_line(&e), lang));
+        }
+        Err(e) => return Err(e),
     }
-    data.topics = Some(topics);
-    data.gaps = Some(gaps);
     for w in &data.warnings {
         tracing::warn!(kind = w.kind, "{}", w.message);
     }
@@ -108,6 +116,18 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
         if args.wecom { post_to_wecom(settings, &wh, args, (&data, &detail, lang)).await } else { Ok(()) };
     wh.close().await;
     mailed.and(posted)
+}
+
+/// The period's topics (placed and stored, docs/topics.md) and its knowledge gaps, the
+/// unanswered part of the topics (docs/gaps.md).
+async fn topics_and_gaps(
+    wh: &Warehouse,
+    settings: &Settings,
+    period: &Period,
+) -> anyhow::Result<(crate::topics::period::Topics, crate::gaps::Gaps)> {
+    let topics = crate::topics::period::find(wh, settings, period).await?;
+    let gaps = crate::gaps::find(wh, period, &topics).await?;
+    Ok((topics, gaps))
 }
 
 /// Posts the period's summary to the WeCom group unless the delivery log has it already

@@ -31,7 +31,8 @@ pub async fn run(settings: &Settings, args: &TopicsArgs) -> anyhow::Result<()> {
     let period =
         Period::resolve(list.period, list.date.as_deref(), list.from.as_deref(), list.to.as_deref(), today)?;
     let (wh, _rules) = pipeline::open_current(settings, Access::Use).await?;
-    let found = period::find(&wh, settings, &period).await;
+    let found =
+        period::find(&wh, settings, &period).await.map_err(|e| period::cannot_store(e, &wh, "topics"));
     wh.close().await;
     let mut found = found?;
     if let Some(why) = &found.warning {

@@ -436,7 +436,14 @@ mod tests {
         let topics = (0..7).map(|i| topic(10 + i, &format!("话题{i}"), 9 - i, 3, false));
         let mut all = vec![topic(1, "VPN连不上", 42, 30, false), topic(2, HOSTILE[0], 20, 0, true)];
         all.extend(topics);
-        ReportData { topics: Some(crate::topics::period::Topics { topics: all, created: 0 }), ..day() }
+        let topics = crate::topics::period::Topics {
+            topics: all,
+            created: 0,
+            grouped_by: "wording",
+            warning: None,
+            of_question: Default::default(),
+        };
+        ReportData { topics: Some(topics), ..day() }
     }
 
     #[test]

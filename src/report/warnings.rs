@@ -52,6 +52,20 @@ pub fn gaps_by_wording(why: &str, lang: Lang) -> ReportWarning {
     ReportWarning { kind: "gaps_by_wording", message }
 }
 
+/// The warning of a report without topics and knowledge gaps because the warehouse cannot be
+/// written here (docs/topics.md, "Stored topics").
+pub fn topics_not_stored(place: &str, why: &str, lang: Lang) -> ReportWarning {
+    let message = match lang {
+        Lang::Zh => format!(
+            "本报告没有话题和知识缺口：它们要存入仓库 {place}，而当前用户不能写入（{why}）。请以能写仓库的用户运行 itstat report。"
+        ),
+        Lang::En => format!(
+            "This report has no topics and no knowledge gaps: they are stored in the warehouse {place}, which this user cannot write ({why}). Run itstat report as a user who can write it."
+        ),
+    };
+    ReportWarning { kind: "topics_not_stored", message }
+}
+
 fn wording(w: &DataWarning, lang: Lang, tz: chrono_tz::Tz, period: &Period) -> String {
     let hours = |d: std::time::Duration| format!("{:.1}", d.as_secs_f64() / 3600.0);
     match w {

@@ -112,6 +112,18 @@ pub async fn find(wh: &Warehouse, settings: &Settings, period: &Period) -> anyho
     })
 }
 
+/// An error of placing topics, said for a user when the warehouse cannot be written here:
+/// listing topics or gaps stores the topics it places (docs/topics.md, "Stored topics").
+pub fn cannot_store(err: anyhow::Error, wh: &Warehouse, command: &str) -> anyhow::Error {
+    if !crate::error::is_read_only(&err) {
+        return err;
+    }
+    err.context(format!(
+        "`itstat {command}` stores the topics it places in the warehouse {}, which this user cannot write; run it as a user who can",
+        wh.place
+    ))
+}
+
 /// Each topic's numbers: every message in its question's topic.
 fn counted(
     messages: &[TopicMessage],

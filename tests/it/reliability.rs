@@ -689,7 +689,15 @@ async fn read_only_warehouse_and_report_folder_are_clear_errors() {
         chmod(&f.unwrap().path(), 0o444);
     }
     chmod(&data, 0o555);
-    for args in [vec!["ingest"], vec!["mark", &id.to_string()[..], "--manual"]] {
+    let id = id.to_string();
+    let writers = [
+        vec!["ingest"],
+        vec!["mark", &id[..], "--manual"],
+        // Listing topics or gaps stores the topics it places (docs/topics.md).
+        vec!["topics", "--date", "2026-11-02"],
+        vec!["gaps", "--date", "2026-11-02"],
+    ];
+    for args in writers {
         let out = run_unprivileged(&env, &args);
         no_panic(&out);
         let err = stderr(&out);
@@ -698,6 +706,10 @@ async fn read_only_warehouse_and_report_folder_are_clear_errors() {
         println!("{args:?}: {line}");
         let clear = line.contains("itstat.db") || line.contains("readonly database");
         assert!(clear, "{args:?}: says which file or that it is read-only: {line}");
+        if ["topics", "gaps"].contains(&args[0]) {
+            // Named at opening (when SQLite must write to open it) or at storing the topics.
+            assert!(line.contains("data/itstat.db"), "{line}");
+        }
     }
     // Reading a read-only warehouse works while SQLite finds its `-shm` file readable;
     // otherwise it is a clear error. Either way, never a wrong number.
@@ -708,6 +720,11 @@ async fn read_only_warehouse_and_report_folder_are_clear_errors() {
         Some(0) => {
             let read: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(read["totals"], totals, "the same numbers as from the writable warehouse");
+            // Topics would be stored: the report goes without them and says so.
+            let kinds: Vec<&str> =
+                read["warnings"].as_array().unwrap().iter().filter_map(|w| w["kind"].as_str()).collect();
+            assert!(kinds.contains(&"topics_not_stored"), "{kinds:?}");
+            assert!(read.get("topics").is_none() && read.get("gaps").is_none(), "{read}");
         }
         code => {
             assert_eq!(code, Some(2), "{}", stderr(&out));
