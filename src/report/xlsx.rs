@@ -13,8 +13,8 @@ use std::borrow::Cow;
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_xlsxwriter::{
-    Chart, ChartLegendPosition, ChartMarker, ChartSeries, Color, DocProperties, Format, FormatAlign,
-    FormatBorder, IgnoreError, Workbook, Worksheet, XlsxError,
+    Chart, ChartAxisCrossing, ChartLegendPosition, ChartMarker, ChartSeries, Color, DocProperties, Format,
+    FormatAlign, FormatBorder, IgnoreError, Workbook, Worksheet, XlsxError,
 };
 
 use super::ReportData;
@@ -787,8 +787,9 @@ fn topics_chart(sheet: &str, title: &str, rows: usize) -> Chart {
         .set_categories((sheet, 1, 1, last, 1))
         .set_values((sheet, 1, 2, last, 2));
     chart.title().set_name(title);
-    // A bar chart's category axis is its y axis; reversed, the first (largest) row is on top.
-    chart.y_axis().set_reverse();
+    // A bar chart's category axis is its y axis; reversed, the first (largest) row is on top,
+    // and crossed at its last category the counts' axis stays at the bottom.
+    chart.y_axis().set_reverse().set_crossing(ChartAxisCrossing::Max);
     chart.x_axis().set_num_format("#,##0").set_min(0.0);
     chart.legend().set_hidden();
     chart.set_width(640).set_height(360);
