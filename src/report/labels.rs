@@ -289,6 +289,66 @@ pub fn yes_no(value: bool, lang: Lang) -> &'static str {
     }
 }
 
+/// The words of the topics list (docs/topics.md, "Where it shows"): the workbook's 话题 /
+/// Topics sheet, and any other renderer that lists topics, so they name things alike.
+#[derive(Debug, Clone, Copy)]
+pub struct TopicWords {
+    pub sheet: &'static str,
+    pub id: &'static str,
+    pub topic: &'static str,
+    pub count: &'static str,
+    pub change: &'static str,
+    pub kb_hit_rate: &'static str,
+    /// Transfers ÷ answered of the topic (docs/metrics.md §9), not the sessions' rate of
+    /// [`KPIS`].
+    pub transfer_rate: &'static str,
+    pub dislikes: &'static str,
+    pub new: &'static str,
+    /// What a new topic shows in the `new` column.
+    pub new_mark: &'static str,
+    pub chart_title: &'static str,
+    /// The note of a period without topics.
+    pub none: &'static str,
+    /// The note when the report did not compute topics.
+    pub not_computed: &'static str,
+}
+
+/// The topics list's words in `lang`.
+pub fn topic_words(lang: Lang) -> TopicWords {
+    match lang {
+        Lang::Zh => TopicWords {
+            sheet: "话题",
+            id: "ID",
+            topic: "话题",
+            count: "消息数",
+            change: "变化",
+            kb_hit_rate: "知识库命中率",
+            transfer_rate: "转人工率",
+            dislikes: "点踩",
+            new: "新",
+            new_mark: "新",
+            chart_title: "消息数前 10 的话题",
+            none: "本期没有话题。",
+            not_computed: "本报告未计算话题。",
+        },
+        Lang::En => TopicWords {
+            sheet: "Topics",
+            id: "ID",
+            topic: "Topic",
+            count: "Messages",
+            change: "Change",
+            kb_hit_rate: "KB hit rate",
+            transfer_rate: "Transfer rate",
+            dislikes: "Dislikes",
+            new: "New",
+            new_mark: "new",
+            chart_title: "Top 10 topics by messages",
+            none: "No topics in this period.",
+            not_computed: "Topics were not computed for this report.",
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

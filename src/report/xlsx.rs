@@ -1,4 +1,5 @@
-//! The workbook (`.xlsx`): overview with charts, daily KPIs and detail sheets.
+//! The workbook (`.xlsx`): overview with charts, the period's topics with their chart, daily
+//! KPIs and detail sheets.
 //!
 //! [`workbook`] only lays out what `report::build` and the detail rows computed; the one number
 //! it derives is the change between the two periods. All text enters through [`write_text`],
@@ -12,8 +13,8 @@ use std::borrow::Cow;
 use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_xlsxwriter::{
-    Chart, ChartLegendPosition, ChartMarker, ChartSeries, Color, DocProperties, Format, FormatAlign,
-    FormatBorder, IgnoreError, Workbook, Worksheet, XlsxError,
+    Chart, ChartAxisCrossing, ChartLegendPosition, ChartMarker, ChartSeries, Color, DocProperties, Format,
+    FormatAlign, FormatBorder, IgnoreError, Workbook, Worksheet, XlsxError,
 };
 
 use super::ReportData;
@@ -26,6 +27,7 @@ use crate::calendar::Period;
 use crate::transform::RulesInForce;
 use crate::transform::kpi::Kpis;
 use crate::transform::rules::Identity;
+use crate::transform::topics::TopicKpis;
 
 /// Rows of an Excel sheet, the header row included.
 const EXCEL_MAX_ROWS: u32 = 1_048_576;
@@ -79,6 +81,8 @@ fn render(
     book.set_properties(&DocProperties::new().set_title(title(data, lang)).set_author("itstat"));
     book.use_zip_large_file(estimated_bytes(detail) > ZIP64_FROM_BYTES);
     overview(&mut book, &ctx, data).context("writing the overview sheet")?;
+    topics(&mut book, &ctx, data.topics.as_ref().map(|t| t.topics.as_slice()))
+        .context("writing the topics sheet")?;
     daily(&mut book, &ctx, &data.daily).context("writing the daily sheet")?;
     detail_sheets(&mut book, &ctx, data, detail, answers)?;
     definitions(&mut book, &ctx, data, detail).context("writing the definitions sheet")?;
@@ -109,6 +113,7 @@ impl Ctx {
 #[derive(Debug, Clone, Copy)]
 enum Sheet {
     Overview,
+    Topics,
     Daily,
     Sessions,
     Messages,
@@ -123,6 +128,7 @@ impl Sheet {
     fn name(self, lang: Lang) -> &'static str {
         match self {
             Sheet::Overview => lang.pick("概览", "Overview"),
+            Sheet::Topics => labels::topic_words(lang).sheet,
             Sheet::Daily => lang.pick("每日", "Daily"),
             Sheet::Sessions => lang.pick("会话", "Sessions"),
             Sheet::Messages => lang.pick("消息", "Messages"),
@@ -142,6 +148,10 @@ enum Style {
     Wrap,
     Center,
     Int,
+    /// An identifier: digits only, no thousands separator.
+    Id,
+    /// A signed count change: `+3`, `-2`, `0`.
+    Change,
     Percent,
     Seconds,
     Date,
@@ -170,6 +180,7 @@ struct Styles {
     note: Format,
     warning: Format,
     int: Format,
+    id: Format,
     percent: Format,
     seconds: Format,
     date: Format,
@@ -202,6 +213,7 @@ impl Styles {
             note: top().set_italic().set_font_color(Color::RGB(MUTED)),
             warning: Format::new().set_bold().set_font_color(Color::RGB(0xC62828)),
             int: top().set_num_format("#,##0"),
+            id: top().set_num_format("0").set_align(FormatAlign::Left),
             percent: top().set_num_format("0.0%"),
             seconds: top().set_num_format("0.00"),
             date: top().set_num_format("yyyy-mm-dd").set_align(FormatAlign::Left),
@@ -218,6 +230,8 @@ impl Styles {
             Style::Wrap => &self.wrap,
             Style::Center => &self.center,
             Style::Int => &self.int,
+            Style::Id => &self.id,
+            Style::Change => &self.int_change,
             Style::Percent => &self.percent,
             Style::Seconds => &self.seconds,
             Style::Date => &self.date,
@@ -672,6 +686,116 @@ fn finish_chart(chart: &mut Chart) {
     chart.set_width(600).set_height(300);
 }
 
+// ---- Topics ------------------------------------------------------------------------------
+
+/// The Topics column where the chart starts (after the table and a gap).
+const TOPIC_CHART_COL: u16 = 9;
+/// The topics the chart shows: the largest.
+const TOPIC_CHART_BARS: usize = 10;
+
+/// The columns of the Topics sheet. Nothing wraps: a long title is clipped at the next cell
+/// (the whole title stays in the cell), so every row is one line.
+fn topic_columns(lang: Lang) -> [Column; 8] {
+    let w = labels::topic_words(lang);
+    [
+        col(w.id, 7.0, Style::Id),
+        col(w.topic, 40.0, Style::Text),
+        col(w.count, 10.0, Style::Int),
+        col(w.change, 10.0, Style::Change),
+        col(w.kb_hit_rate, 12.0, Style::Percent),
+        col(w.transfer_rate, 12.0, Style::Percent),
+        col(w.dislikes, 8.0, Style::Int),
+        col(w.new, 6.0, Style::Center),
+    ]
+}
+
+/// One topic: the change is against the previous period (docs/topics.md, "Numbers"); a rate
+/// over nothing stays blank, never 0%.
+fn topic_cells(t: &TopicKpis, lang: Lang) -> Vec<Value<'_>> {
+    vec![
+        int(t.id),
+        text(&t.title),
+        int(t.count),
+        int(t.count.saturating_sub(t.previous_count)),
+        Value::Num(t.kb_hit_rate),
+        Value::Num(t.transfer_rate),
+        int(t.dislikes),
+        text(if t.new { labels::topic_words(lang).new_mark } else { "" }),
+    ]
+}
+
+/// The Topics sheet, right after the overview: every topic of the period, largest first as
+/// given, and a bar chart of the largest beside them. A standard (not constant-memory) sheet
+/// so the chart gets cached values; `None` (not computed) and an empty list leave the header
+/// and a note.
+fn topics(book: &mut Workbook, ctx: &Ctx, topics: Option<&[TopicKpis]>) -> anyhow::Result<()> {
+    let words = labels::topic_words(ctx.lang);
+    let columns = topic_columns(ctx.lang);
+    let name = Sheet::Topics.name(ctx.lang);
+    let ws = book.add_worksheet();
+    ws.set_name(name)?;
+    let all = topics.unwrap_or_default();
+    let shown = topic_rows(all, ctx.max_rows);
+    start_table(ws, ctx, &columns, shown.len())?;
+    for (i, t) in shown.iter().enumerate() {
+        write_row(ws, ctx, i as u32 + 1, &columns, &topic_cells(t, ctx.lang))?;
+    }
+    let note = match topics {
+        None => Some(Cow::Borrowed(words.not_computed)),
+        Some([]) => Some(Cow::Borrowed(words.none)),
+        Some(_) if shown.len() < all.len() => {
+            Some(Cow::Owned(left_out_note(ctx.lang, all.len() - shown.len())))
+        }
+        Some(_) => None,
+    };
+    if let Some(note) = note {
+        write_text(ws, ctx, shown.len() as u32 + 1, 0, &note, &ctx.styles.note)?;
+    }
+    if !shown.is_empty() {
+        ws.insert_chart(1, TOPIC_CHART_COL, &topics_chart(name, words.chart_title, shown.len()))?;
+    }
+    Ok(())
+}
+
+/// The topics one sheet holds: all of them, or when they pass the row limit the largest,
+/// leaving a row for the note that says how many more there are.
+fn topic_rows(topics: &[TopicKpis], max_rows: u32) -> &[TopicKpis] {
+    let room = (max_rows - 1) as usize;
+    if topics.len() <= room { topics } else { &topics[..room - 1] }
+}
+
+fn left_out_note(lang: Lang, more: usize) -> String {
+    match lang {
+        Lang::Zh => {
+            format!("另有 {more} 个话题超出工作表行数上限未列出；itstat topics --format csv 列出全部。")
+        }
+        Lang::En => {
+            format!(
+                "{more} more topics pass the sheet's row limit; itstat topics --format csv lists them all."
+            )
+        }
+    }
+}
+
+/// Bars of the largest topics' message counts, named by their titles, the largest on top.
+fn topics_chart(sheet: &str, title: &str, rows: usize) -> Chart {
+    let last = rows.min(TOPIC_CHART_BARS) as u32;
+    let mut chart = Chart::new_bar();
+    chart
+        .add_series()
+        .set_name((sheet, 0, 2))
+        .set_categories((sheet, 1, 1, last, 1))
+        .set_values((sheet, 1, 2, last, 2));
+    chart.title().set_name(title);
+    // A bar chart's category axis is its y axis; reversed, the first (largest) row is on top,
+    // and crossed at its last category the counts' axis stays at the bottom.
+    chart.y_axis().set_reverse().set_crossing(ChartAxisCrossing::Max);
+    chart.x_axis().set_num_format("#,##0").set_min(0.0);
+    chart.legend().set_hidden();
+    chart.set_width(640).set_height(360);
+    chart
+}
+
 // ---- Daily -------------------------------------------------------------------------------
 
 fn daily_columns(lang: Lang) -> Vec<Column> {
@@ -886,7 +1010,9 @@ fn gap_columns(lang: Lang) -> Vec<Column> {
         col(p("最近提问", "Last asked"), 19.0, Style::DateTime),
         col(p("新", "New"), 6.0, Style::Center),
         col(p("问法举例", "Examples"), 60.0, Style::Wrap),
-        col(p("消息 ID", "Message IDs"), 38.0, Style::Wrap),
+        // Last and on one line: ids are for operators (who also get them from `itstat gaps
+        // --format csv`), and wrapped they made every row ten lines tall.
+        col(p("消息 ID", "Message IDs"), 38.0, Style::Text),
     ]
 }
 
@@ -899,7 +1025,7 @@ fn gap_cells(g: &crate::transform::gaps::Gap, lang: Lang) -> Vec<Value<'_>> {
         Value::DateTime(g.last_seen),
         text(if g.new { lang.pick("新", "new") } else { "" }),
         Value::Text(Cow::Owned(g.examples.join("\n"))),
-        Value::Text(Cow::Owned(g.message_ids.join("\n"))),
+        Value::Text(Cow::Owned(g.message_ids.join(" "))),
     ]
 }
 
@@ -1102,8 +1228,55 @@ mod tests {
             data_through: Some(Shanghai.with_ymd_and_hms(2026, 11, 22, 23, 59, 0).unwrap()),
             warnings: Vec::new(),
             gaps: None,
-            topics: None,
+            topics: Some(topic_list(fixture_topics())),
         }
+    }
+
+    /// The report's topics from a list (the one place a test builds `Topics`).
+    fn topic_list(topics: Vec<TopicKpis>) -> crate::topics::period::Topics {
+        crate::topics::period::Topics { topics, created: 0 }
+    }
+
+    /// A topic with the numbers the sheet shows; the others are not shown.
+    fn topic(
+        id: i64,
+        title: &str,
+        (count, previous): (i64, i64),
+        rates: (Option<f64>, Option<f64>),
+    ) -> TopicKpis {
+        TopicKpis {
+            id,
+            title: title.to_string(),
+            count,
+            users: 1,
+            sessions: 1,
+            answered: count,
+            kb_hits: 0,
+            kb_hit_rate: rates.0,
+            transfers: 0,
+            transfer_rate: rates.1,
+            likes: 0,
+            dislikes: id % 5,
+            unanswered: 0,
+            previous_count: previous,
+            new: previous == 0,
+            examples: vec![title.to_string()],
+            message_ids: vec![format!("msg-{id}")],
+        }
+    }
+
+    const HOSTILE_TITLE: &str = "=HYPERLINK(\"http://x\",\"点我\")";
+
+    /// Thirteen topics, largest first: one grown, one new with a hostile title and no answered
+    /// message (rates null), one shrunk, then ten small ones, so the chart shows ten of them.
+    fn fixture_topics() -> Vec<TopicKpis> {
+        let mut topics = vec![
+            topic(7, "VPN连不上", (40, 33), (Some(0.5), Some(0.25))),
+            topic(3, HOSTILE_TITLE, (25, 0), (None, None)),
+            topic(12, "打印机卡纸", (20, 23), (Some(1.0), Some(0.0))),
+        ];
+        topics.extend((0..10).map(|i| topic(100 + i, &format!("话题 {i}"), (10 - i, 1), (Some(0.75), None))));
+        topics
     }
 
     /// The fixture's answer of message `msg-{i}`: a long one, a short one, else 好的.
@@ -1235,13 +1408,14 @@ mod tests {
         let zh = open(workbook(&week(), &detail(), Lang::Zh).unwrap());
         assert_eq!(
             zh.sheet_names(),
-            ["概览", "每日", "会话", "消息", "未命中", "知识缺口", "人工", "用户", "说明"]
+            ["概览", "话题", "每日", "会话", "消息", "未命中", "知识缺口", "人工", "用户", "说明"]
         );
         let en = open(workbook(&week(), &detail(), Lang::En).unwrap());
         assert_eq!(
             en.sheet_names(),
             [
                 "Overview",
+                "Topics",
                 "Daily",
                 "Sessions",
                 "Messages",
@@ -1314,7 +1488,8 @@ mod tests {
         assert_eq!(string(&manual, 1, 5), "+cmd|' /C calc'!A0");
         assert_eq!(string(&manual, 1, 6), "=HYPERLINK(\"http://x\")");
         assert_eq!(string(&sheet(&mut book, "会话"), 1, 0), "=1+1");
-        for name in ["概览", "每日", "会话", "消息", "未命中", "知识缺口", "人工", "用户", "说明"]
+        assert_eq!(string(&sheet(&mut book, "话题"), 2, 1), HOSTILE_TITLE);
+        for name in ["概览", "话题", "每日", "会话", "消息", "未命中", "知识缺口", "人工", "用户", "说明"]
         {
             assert!(formulas(&mut book, name).is_empty(), "sheet `{name}` has formulas");
         }
@@ -1553,6 +1728,7 @@ mod tests {
         };
         // The filter spans the header and every data row, over every column.
         let tables = [
+            ("话题", "A1:H14"),
             ("会话", "A1:N2"),
             ("消息", "A1:M11"),
             ("未命中", "A1:C9"),
@@ -1591,7 +1767,7 @@ mod tests {
         let mut book = open(workbook(&empty, &ReportDetail::default(), Lang::En).unwrap());
         let overview = sheet(&mut book, "Overview");
         assert_eq!(string(&overview, 6, 1), "no data yet");
-        assert_eq!(book.sheet_names().len(), 9);
+        assert_eq!(book.sheet_names().len(), 10);
     }
 
     #[test]
@@ -1608,5 +1784,161 @@ mod tests {
         assert_eq!(string(&defs, rules + 7, 2), "(none)");
         assert_eq!(string(&defs, rules + 12, 2), week().rules.fingerprint(), "the JSON's fingerprint");
         assert_eq!(string(&defs, rules + 14, 2), "0.1.0");
+    }
+
+    #[test]
+    fn topics_follow_the_overview_with_each_topics_numbers() {
+        let mut book = open(workbook(&week(), &detail(), Lang::En).unwrap());
+        assert_eq!(book.sheet_names()[..2], ["Overview", "Topics"]);
+        let topics = sheet(&mut book, "Topics");
+        let header: Vec<String> = (0..8).map(|c| string(&topics, 0, c)).collect();
+        assert_eq!(
+            header,
+            ["ID", "Topic", "Messages", "Change", "KB hit rate", "Transfer rate", "Dislikes", "New"]
+        );
+        assert_eq!(topics.height(), 1 + 13, "every topic, no note");
+        // (row, id, title, count, change, hit rate, transfer rate, dislikes, new)
+        let grown = (1, 7.0, "VPN连不上", 40.0, 7.0, Some(0.5), Some(0.25), 2.0, "");
+        let new = (2, 3.0, HOSTILE_TITLE, 25.0, 25.0, None, None, 3.0, "new");
+        let shrunk = (3, 12.0, "打印机卡纸", 20.0, -3.0, Some(1.0), Some(0.0), 2.0, "");
+        for (row, id, title, count, change, hit, transfer, dislikes, mark) in [grown, new, shrunk] {
+            assert_eq!(number(&topics, row, 0), id);
+            assert_eq!(string(&topics, row, 1), title, "a title is text, whatever it looks like");
+            assert_eq!((number(&topics, row, 2), number(&topics, row, 3)), (count, change), "row {row}");
+            for (col, rate) in [(4, hit), (5, transfer)] {
+                match rate {
+                    Some(r) => assert_eq!(number(&topics, row, col), r, "row {row}"),
+                    None => assert_eq!(cell(&topics, row, col), Data::Empty, "a null rate is blank, not 0%"),
+                }
+            }
+            assert_eq!(number(&topics, row, 6), dislikes);
+            match mark {
+                "" => assert_eq!(cell(&topics, row, 7), Data::Empty),
+                mark => assert_eq!(string(&topics, row, 7), mark),
+            }
+        }
+        assert!(formulas(&mut book, "Topics").is_empty());
+        let zh = sheet(&mut open(workbook(&week(), &detail(), Lang::Zh).unwrap()), "话题");
+        assert_eq!((string(&zh, 0, 1), string(&zh, 2, 7)), ("话题".to_string(), "新".to_string()));
+    }
+
+    /// The `<xf>` of cell `a1` on `sheet`: its number format, alignment and wrapping.
+    fn cell_format(parts: &Parts, sheet: &str, a1: &str) -> String {
+        let xml = parts.get(&parts.sheet(sheet));
+        let re = regex::Regex::new(&format!(r#"<c r="{a1}" s="(\d+)""#)).unwrap();
+        let index: usize = re.captures(xml).unwrap_or_else(|| panic!("no styled {a1}"))[1].parse().unwrap();
+        let styles = parts.get("xl/styles.xml");
+        let xfs = regex::Regex::new(r"(?s)<cellXfs[^>]*>(.*?)</cellXfs>").unwrap().captures(styles).unwrap();
+        let xf = regex::Regex::new(r"(?s)<xf [^>]*?(?:/>|>.*?</xf>)").unwrap();
+        xf.find_iter(&xfs[1]).nth(index).unwrap().as_str().to_string()
+    }
+
+    /// The height set on a row (one-based as in the sheet XML), if any.
+    fn row_height(parts: &Parts, sheet: &str, row: u32) -> Option<String> {
+        let xml = parts.get(&parts.sheet(sheet));
+        let re = regex::Regex::new(&format!(r#"<row r="{row}"[^>]*?ht="([^"]+)""#)).unwrap();
+        re.captures(xml).map(|c| c[1].to_string())
+    }
+
+    #[test]
+    fn topic_rows_are_one_line_and_rates_are_percents() {
+        let parts = Parts::of(&workbook(&week(), &detail(), Lang::Zh).unwrap());
+        assert!(!cell_format(&parts, "话题", "B2").contains("wrapText"), "titles do not wrap");
+        assert_eq!(row_height(&parts, "话题", 2), None, "rows keep the default height");
+        let styles = parts.get("xl/styles.xml");
+        let percent = regex::Regex::new(r#"<numFmt numFmtId="(\d+)" formatCode="0.0%"/>"#).unwrap();
+        let id = &percent.captures(styles).expect("a percent format")[1];
+        for a1 in ["E2", "F2"] {
+            assert!(cell_format(&parts, "话题", a1).contains(&format!(r#"numFmtId="{id}""#)), "{a1}");
+        }
+        let change = cell_format(&parts, "话题", "D2");
+        let signed =
+            regex::Regex::new(r#"<numFmt numFmtId="(\d+)" formatCode="\+#,##0;-#,##0;0"/>"#).unwrap();
+        let signed = &signed.captures(styles).expect("a signed format")[1];
+        assert!(change.contains(&format!(r#"numFmtId="{signed}""#)), "{change}");
+    }
+
+    #[test]
+    fn a_bar_chart_of_the_ten_largest_topics_is_beside_the_table() {
+        let parts = Parts::of(&workbook(&week(), &detail(), Lang::En).unwrap());
+        let charts = parts.charts_on("Topics");
+        assert_eq!(charts.len(), 1, "{charts:?}");
+        let chart = parts.get(&charts[0]);
+        assert!(chart.contains(r#"<c:barDir val="bar"/>"#), "horizontal bars: {chart}");
+        assert!(chart.contains(r#"<c:orientation val="maxMin"/>"#), "the largest on top");
+        let found = series(chart);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let s = &found[0];
+        assert_eq!(range_ref(&s.name), ("Topics".to_string(), (0, 2), (0, 2)), "named by the count header");
+        assert_eq!(range_ref(&s.categories), ("Topics".to_string(), (1, 1), (10, 1)), "the titles");
+        assert_eq!(range_ref(&s.values), ("Topics".to_string(), (1, 2), (10, 2)), "the counts");
+        let drawing = parts
+            .relations(&parts.sheet("Topics"))
+            .into_iter()
+            .map(|(_, t)| t)
+            .find(|t| t.starts_with("xl/drawings/"))
+            .unwrap();
+        let from_col = regex::Regex::new(r"<xdr:from><xdr:col>(\d+)</xdr:col>").unwrap();
+        let col = &from_col.captures(parts.get(&drawing)).unwrap()[1];
+        assert_eq!(col.parse::<u16>().unwrap(), TOPIC_CHART_COL, "beside the eight columns");
+    }
+
+    #[test]
+    fn no_topics_leave_the_header_and_a_note() {
+        let mut none = week();
+        none.topics = None;
+        let mut empty = week();
+        empty.topics = Some(topic_list(Vec::new()));
+        for (data, note) in
+            [(none, "Topics were not computed for this report."), (empty, "No topics in this period.")]
+        {
+            let bytes = workbook(&data, &ReportDetail::default(), Lang::En).unwrap();
+            assert!(Parts::of(&bytes).charts_on("Topics").is_empty(), "no chart of nothing");
+            let topics = sheet(&mut open(bytes), "Topics");
+            assert_eq!(string(&topics, 0, 1), "Topic");
+            assert_eq!(string(&topics, 1, 0), note);
+            assert_eq!(topics.height(), 2);
+        }
+    }
+
+    #[test]
+    fn topics_past_the_row_limit_say_how_many_are_left_out() {
+        // Five rows a sheet: the header, the three largest topics and the note.
+        let mut book = open(render(&week(), &ReportDetail::default(), Lang::En, &mut answers, 5).unwrap());
+        let topics = sheet(&mut book, "Topics");
+        let ids: Vec<f64> = (1..4).map(|r| number(&topics, r, 0)).collect();
+        assert_eq!(ids, [7.0, 3.0, 12.0]);
+        assert_eq!(
+            string(&topics, 4, 0),
+            "10 more topics pass the sheet's row limit; itstat topics --format csv lists them all."
+        );
+        assert_eq!(topics.height(), 5);
+    }
+
+    #[test]
+    fn gap_message_ids_are_one_line_in_the_last_column() {
+        use crate::transform::gaps::{GapMessage, assemble, distinct};
+        let messages: Vec<GapMessage> = (0..10)
+            .map(|i| GapMessage {
+                message_id: format!("5f0c6c5e-0000-4000-8000-00000000000{i}"),
+                user_key: format!("u{i}"),
+                local_time: at(17, 9, i),
+                question: if i % 2 == 0 { "VPN连不上" } else { "VPN连不上了" }.to_string(),
+                in_period: true,
+            })
+            .collect();
+        let questions = distinct(&messages);
+        let groups = assemble(&messages, &questions, &[0, 0], &["VPN".to_string()]);
+        let ids = groups[0].message_ids.join(" ");
+        let mut data = week();
+        data.gaps = Some(crate::gaps::Gaps { groups, grouped_by: "wording", warning: None });
+        let bytes = workbook(&data, &detail(), Lang::Zh).unwrap();
+        let parts = Parts::of(&bytes);
+        let gaps = sheet(&mut open(bytes), "知识缺口");
+        assert_eq!((string(&gaps, 0, 7), string(&gaps, 1, 7)), ("消息 ID".to_string(), ids));
+        assert!(string(&gaps, 1, 6).contains('\n'), "the examples still wrap");
+        assert!(!cell_format(&parts, "知识缺口", "H2").contains("wrapText"), "ids do not wrap");
+        // Two examples, two CJK lines (17 points each): the ids no longer make it eight.
+        assert_eq!(row_height(&parts, "知识缺口", 2).as_deref(), Some("36"));
     }
 }

@@ -247,7 +247,7 @@ async fn workbook_numbers_match_the_json() {
     assert!(out.contains("wrote reports/itstat-week-2026-W47.xlsx"), "{out}");
     let mut book = open_xlsx(&path);
     let names = book.sheet_names().to_vec();
-    assert_eq!(names, ["概览", "每日", "会话", "消息", "未命中", "知识缺口", "人工", "用户", "说明"]);
+    assert_eq!(names, ["概览", "话题", "每日", "会话", "消息", "未命中", "知识缺口", "人工", "用户", "说明"]);
     let t = &json["totals"];
     assert_eq!(overview_value(&mut book, "概览", "消息数"), t["messages"].as_f64());
     assert_eq!(overview_value(&mut book, "概览", "会话总数"), t["sessions"].as_f64());
@@ -266,6 +266,36 @@ async fn workbook_numbers_match_the_json() {
     let sessions = book.worksheet_range("会话").unwrap();
     assert_eq!(sessions.rows().count() - 1, t["bot_sessions"].as_i64().unwrap() as usize);
     overview_matches_both_periods(&mut book, &json);
+}
+
+/// The workbook's 话题 sheet lists what `itstat topics` lists for the same period: the same
+/// ids in the same order, with the same counts and changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn topics_sheet_matches_the_topics_command() {
+    let data = generate(&GenConfig { messages: 400, ..GenConfig::default() });
+    let (_dify, env) = ingested(&data, "").await;
+    env.ok(&["report", "--period", "week", "--date", "2026-11-18", "--format", "xlsx"]);
+    let out = env.ok(&["topics", "--period", "week", "--date", "2026-11-18", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let expected: Vec<(f64, f64, f64)> = json["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let n = |key: &str| t[key].as_f64().unwrap();
+            (n("id"), n("count"), n("count") - n("previous_count"))
+        })
+        .collect();
+    assert!(expected.len() >= 5, "the fixture has topics: {expected:?}");
+    let mut book = open_xlsx(&env.path().join("reports/itstat-week-2026-W47.xlsx"));
+    assert_eq!(book.sheet_names()[1], "话题");
+    let sheet = book.worksheet_range("话题").unwrap();
+    let listed: Vec<(f64, f64, f64)> = sheet
+        .rows()
+        .skip(1)
+        .map(|r| (cell_f64(&r[0]).unwrap(), cell_f64(&r[2]).unwrap(), cell_f64(&r[3]).unwrap()))
+        .collect();
+    assert_eq!(listed, expected);
 }
 
 /// Every KPI row of the Overview against the JSON: this period, the previous one, the change
