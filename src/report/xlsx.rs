@@ -1234,7 +1234,13 @@ mod tests {
 
     /// The report's topics from a list (the one place a test builds `Topics`).
     fn topic_list(topics: Vec<TopicKpis>) -> crate::topics::period::Topics {
-        crate::topics::period::Topics { topics, created: 0 }
+        crate::topics::period::Topics {
+            topics,
+            created: 0,
+            grouped_by: "wording",
+            warning: None,
+            of_question: Default::default(),
+        }
     }
 
     /// A topic with the numbers the sheet shows; the others are not shown.
@@ -1928,7 +1934,7 @@ mod tests {
             })
             .collect();
         let questions = distinct(&messages);
-        let groups = assemble(&messages, &questions, &[0, 0], &["VPN".to_string()]);
+        let groups = assemble(&messages, &questions, &[0, 0], &[(7, "VPN".to_string())]);
         let ids = groups[0].message_ids.join(" ");
         let mut data = week();
         data.gaps = Some(crate::gaps::Gaps { groups, grouped_by: "wording", warning: None });
