@@ -16,9 +16,13 @@
 #                month reports: a report should cost a few scans of its rows)
 #   half-year    report --from … --to … --format json over the last 180 days (a custom period)
 #   half-scan    sqlite3 reading every column of those 180 days' rows (half-year's floor)
-#   gaps-20k     grouping 20,000 distinct questions of 1,024 dimensions by meaning (the
-#                library's `gaps::cluster` on synthetic vectors with bge-m3's geometry; in
-#                --smoke, 1,200 questions with the debug test binary)
+#   gaps-20k     grouping 20,000 distinct questions of 1,024 dimensions by single link (the
+#                library's `gaps::cluster`, the baseline topics are measured against, on
+#                synthetic vectors with bge-m3's geometry; in --smoke, 1,200 questions with
+#                the debug test binary)
+#   topics-100k  grouping 100,000 distinct questions of 1,024 dimensions into topics
+#                (`topics::group`, average linkage, intent families; target ≤ 60 s and
+#                ≤ 512 MiB, docs/topics.md; in --smoke, 1,200 questions)
 # Each figure is the median of --runs runs (wall seconds, peak RSS from /usr/bin/time -v).
 #
 #   scripts/bench.sh [--messages N] [--runs K] [--shape repeated|distinct] [--binary PATH] [--keep] [--smoke] [--no-gaps]
@@ -28,7 +32,7 @@
 # question a text of its own sharing common words, and answers of a RAG bot's length.
 #
 # --smoke: 20,000 messages, one run, the debug binary the tests built — CI runs it to prove
-# the benchmark works; its timings mean nothing. --no-gaps leaves out gaps-20k, whose release
+# the benchmark works; its timings mean nothing. --no-gaps leaves out gaps-20k and topics-100k, whose release
 # test build compiles Polars a second time (with the test features) and takes ~15 minutes.
 #
 # Needs PostgreSQL (ITSTAT_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres;
@@ -75,7 +79,7 @@ if [ -z "$binary" ]; then
   binary="${CARGO_TARGET_DIR:-target}/release/itstat"
 fi
 # The library's unit tests hold the knowledge-gaps scale run (an ignored test).
-if [ "$smoke" = 1 ]; then profile=(); gaps_n=1200; else profile=(--release); gaps_n=20000; fi
+if [ "$smoke" = 1 ]; then profile=(); gaps_n=1200; topics_n=1200; else profile=(--release); gaps_n=20000; topics_n=100000; fi
 if [ "$gaps" = 1 ]; then
   gaps_bin=$(cargo test "${profile[@]}" --lib --locked --no-run 2>&1 | sed -n 's/.*Executable unittests src\/lib.rs (\(.*\))/\1/p' | tail -n 1)
   [ -n "$gaps_bin" ] || { echo "bench: could not build the library's tests" >&2; exit 2; }
@@ -175,6 +179,8 @@ measure half-scan sh -c "$(scan 2026-05-05 2026-10-31)"
 if [ "$gaps" = 1 ]; then
   ITSTAT_GAPS_BENCH_N=$gaps_n measure gaps-20k "$gaps_bin" gaps::cluster::tests::cluster_at_scale --exact --ignored --nocapture
   grep -h "gaps bench:" "$work/out" >&2 || true
+  ITSTAT_TOPICS_BENCH_N=$topics_n measure topics-100k "$gaps_bin" topics::group::tests::topics_scale_100k --exact --ignored --nocapture
+  grep -h "topics bench:" "$work/out" >&2 || true
 fi
 rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages")
 month_rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages WHERE local_date LIKE '2026-10-%'")
@@ -182,7 +188,7 @@ month_rows=$(sqlite3 wh.db "SELECT COUNT(*) FROM messages WHERE local_date LIKE 
 printf '\nitstat benchmark: %s messages in Dify (%s questions; %s in the warehouse after +10k), %s in the month reported; median of %s runs; %s cores\n\n' \
   "$messages" "$shape" "$rows" "$month_rows" "$runs" "$(nproc)"
 printf '%-16s %10s %10s %12s %10s\n' step seconds "peak MiB" rows/s "× floor"
-for step in floor-copy floor-import floor floor-pg-import floor-pg full-sqlite full-postgres noop new-10k reclassify reclassify-flip month-xlsx month-json month-scan half-year half-scan gaps-20k; do
+for step in floor-copy floor-import floor floor-pg-import floor-pg full-sqlite full-postgres noop new-10k reclassify reclassify-flip month-xlsx month-json month-scan half-year half-scan gaps-20k topics-100k; do
   [ -n "${wall[$step]:-}" ] || continue
   s=${wall[$step]}; m=$(( ${rss[$step]} / 1024 ))
   case $step in

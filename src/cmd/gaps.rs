@@ -12,9 +12,9 @@ use serde_json::json;
 use crate::calendar::Period;
 use crate::cli::{GapsArgs, ListFormat};
 use crate::config::Settings;
-use crate::gaps::{self, Gaps};
 use crate::pipeline::{self, Access};
 use crate::textsafe::short;
+use crate::topics::gaps::{self, Gaps};
 use crate::transform::gaps::Gap;
 
 /// Runs `itstat gaps`.

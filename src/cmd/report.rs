@@ -124,9 +124,9 @@ async fn topics_and_gaps(
     wh: &Warehouse,
     settings: &Settings,
     period: &Period,
-) -> anyhow::Result<(crate::topics::period::Topics, crate::gaps::Gaps)> {
+) -> anyhow::Result<(crate::topics::period::Topics, crate::topics::gaps::Gaps)> {
     let topics = crate::topics::period::find(wh, settings, period).await?;
-    let gaps = crate::gaps::find(wh, period, &topics).await?;
+    let gaps = crate::topics::gaps::find(wh, period, &topics).await?;
     Ok((topics, gaps))
 }
 

@@ -43,8 +43,8 @@ pub struct ReportData {
     pub data_through: Option<DateTime<Tz>>,
     /// Why the numbers may be incomplete (`warnings::gather`); empty when they are not.
     pub warnings: Vec<warnings::ReportWarning>,
-    /// The knowledge gaps (`crate::gaps::find`), when computed.
-    pub gaps: Option<crate::gaps::Gaps>,
+    /// The knowledge gaps (`crate::topics::gaps::find`), when computed.
+    pub gaps: Option<crate::topics::gaps::Gaps>,
     /// The topics of the period (`crate::topics::period::find`), when computed.
     pub topics: Option<crate::topics::period::Topics>,
 }

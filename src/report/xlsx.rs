@@ -1937,7 +1937,7 @@ mod tests {
         let groups = assemble(&messages, &questions, &[0, 0], &[(7, "VPN".to_string())]);
         let ids = groups[0].message_ids.join(" ");
         let mut data = week();
-        data.gaps = Some(crate::gaps::Gaps { groups, grouped_by: "wording", warning: None });
+        data.gaps = Some(crate::topics::gaps::Gaps { groups, grouped_by: "wording", warning: None });
         let bytes = workbook(&data, &detail(), Lang::Zh).unwrap();
         let parts = Parts::of(&bytes);
         let gaps = sheet(&mut open(bytes), "知识缺口");

@@ -8,10 +8,12 @@
 //! vectors. [`place`] decides where a period's questions go (stored topic, wording
 //! near-duplicate, centroid, new or provisional topic); [`period`] gets the vectors
 //! ([`vectors`]), names new topics ([`names`]), stores the placement and counts; [`curate`] is
-//! the operators' rename, merge and split.
+//! the operators' rename, merge and split; [`gaps`] makes the knowledge gaps, the unanswered
+//! part of the topics.
 
 pub mod assign;
 pub mod curate;
+pub mod gaps;
 pub mod group;
 pub mod names;
 mod neighbours;
