@@ -24,8 +24,15 @@ pub async fn run(settings: &Settings, args: &GapsArgs) -> anyhow::Result<()> {
         Period::resolve(args.period, args.date.as_deref(), args.from.as_deref(), args.to.as_deref(), today)?;
     let (wh, _rules) = pipeline::open_current(settings, Access::Use).await?;
     let found = match crate::topics::period::find(&wh, settings, &period).await {
-        Ok(topics) => gaps::find(&wh, &period, &topics).await,
-        Err(e) => Err(crate::topics::period::cannot_store(e, &wh, "gaps")),
+        Ok(topics) => {
+            if let Some(why) = &topics.unstored {
+                eprintln!(
+                    "warning: the new topics are not stored (their ids are provisional, negative): {why}"
+                );
+            }
+            gaps::find(&wh, &period, &topics).await
+        }
+        Err(e) => Err(e),
     };
     wh.close().await;
     let mut found = found?;

@@ -69,13 +69,11 @@ pub async fn run(settings: &Settings, args: &ReportArgs) -> anyhow::Result<()> {
             if let Some(why) = &topics.warning {
                 data.warnings.push(warnings::gaps_by_wording(why, lang));
             }
+            if let Some(why) = &topics.unstored {
+                data.warnings.push(warnings::topics_not_stored(&wh.place, why, lang));
+            }
             data.topics = Some(topics);
             data.gaps = Some(gaps);
-        }
-        // Topics are stored as they are placed, so they need a warehouse this user can write;
-        // the KPIs do not, and a reporting account that may only read still gets them.
-        Err(e) if crate::error::is_read_only(&e) => {
-            data.warnings.push(warnings::topics_not_stored(&wh.place, &crate::error::one_line(&e), lang));
         }
         Err(e) => return Err(e),
     }

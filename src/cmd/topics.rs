@@ -31,12 +31,14 @@ pub async fn run(settings: &Settings, args: &TopicsArgs) -> anyhow::Result<()> {
     let period =
         Period::resolve(list.period, list.date.as_deref(), list.from.as_deref(), list.to.as_deref(), today)?;
     let (wh, _rules) = pipeline::open_current(settings, Access::Use).await?;
-    let found =
-        period::find(&wh, settings, &period).await.map_err(|e| period::cannot_store(e, &wh, "topics"));
+    let found = period::find(&wh, settings, &period).await;
     wh.close().await;
     let mut found = found?;
     if let Some(why) = &found.warning {
         eprintln!("warning: some questions placed by wording only: {why}");
+    }
+    if let Some(why) = &found.unstored {
+        eprintln!("warning: the new topics are not stored (their ids are provisional, negative): {why}");
     }
     if let Some(limit) = list.limit {
         found.topics.truncate(limit);

@@ -442,6 +442,7 @@ mod tests {
             grouped_by: "wording",
             warning: None,
             of_question: Default::default(),
+            unstored: None,
         };
         ReportData { topics: Some(topics), ..day() }
     }

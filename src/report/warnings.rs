@@ -52,15 +52,16 @@ pub fn gaps_by_wording(why: &str, lang: Lang) -> ReportWarning {
     ReportWarning { kind: "gaps_by_wording", message }
 }
 
-/// The warning of a report without topics and knowledge gaps because the warehouse cannot be
-/// written here (docs/topics.md, "Stored topics").
+/// The warning of a report whose new topics could not be stored (the warehouse cannot be
+/// written here, or another process holds it): their ids are provisional (docs/topics.md,
+/// "Stored topics").
 pub fn topics_not_stored(place: &str, why: &str, lang: Lang) -> ReportWarning {
     let message = match lang {
         Lang::Zh => format!(
-            "本报告没有话题和知识缺口：它们要存入仓库 {place}，而当前用户不能写入（{why}）。请以能写仓库的用户运行 itstat report。"
+            "本期新话题未能存入仓库 {place}（{why}）：它们的编号是临时的（负数），下次能写仓库时会正式编号。"
         ),
         Lang::En => format!(
-            "This report has no topics and no knowledge gaps: they are stored in the warehouse {place}, which this user cannot write ({why}). Run itstat report as a user who can write it."
+            "The new topics of this report could not be stored in the warehouse {place} ({why}): their ids are provisional (negative) until a run that can write it stores them."
         ),
     };
     ReportWarning { kind: "topics_not_stored", message }

@@ -1240,6 +1240,7 @@ mod tests {
             grouped_by: "wording",
             warning: None,
             of_question: Default::default(),
+            unstored: None,
         }
     }
 

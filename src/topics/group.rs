@@ -77,16 +77,43 @@ pub fn group_in(vectors: &[Vec<f32>], model: &Model) -> Grouping {
     Grouping { labels, model: model.clone() }
 }
 
+/// [`group`] of vectors handed over: they are freed once centred (and projected), so a large
+/// corpus is never held twice while its neighbours are sought and its groups merged
+/// (docs/topics.md, "Scale").
+pub fn group_owned(vectors: Vec<Vec<f32>>) -> Grouping {
+    let (n, rows, mean, space) = centre(&vectors);
+    drop(vectors);
+    merge_groups(n, &rows, mean, space, Linkage::Average, RHO)
+}
+
 /// [`group`] with another linkage and line (`rho` 0: the noise line alone): the candidates
 /// the tests measure side by side.
 pub(crate) fn group_by(vectors: &[Vec<f32>], linkage: Linkage, rho: f32) -> Grouping {
+    let (n, rows, mean, space) = centre(vectors);
+    merge_groups(n, &rows, mean, space, linkage, rho)
+}
+
+/// The usable rows, their mean and the centred (and, when large, projected) space.
+fn centre(vectors: &[Vec<f32>]) -> (usize, Vec<usize>, Vec<f32>, Space) {
     let valid = usable(vectors);
     let rows: Vec<usize> = (0..vectors.len()).filter(|&i| valid[i]).collect();
     let mean = mean_of(vectors, &rows);
     let space = prepare_around(vectors, &rows, &mean);
+    (vectors.len(), rows, mean, space)
+}
+
+/// The neighbours, the line and the merges of a centred space of `n` inputs.
+fn merge_groups(
+    n: usize,
+    rows: &[usize],
+    mean: Vec<f32>,
+    space: Space,
+    linkage: Linkage,
+    rho: f32,
+) -> Grouping {
     let neighbours = nearest(&space, K.min(rows.len().saturating_sub(1)));
     let line = if rows.len() > 1 { threshold(&space).max(rho * scale(&neighbours)) } else { 1.0 };
-    let labels = labels(vectors.len(), &rows, space, neighbours, line, linkage);
+    let labels = labels(n, rows, space, neighbours, line, linkage);
     Grouping { labels, model: Model { mean, threshold: line } }
 }
 
@@ -544,14 +571,14 @@ pub(crate) mod tests {
         // Families of 3–5 intents of 1–14 questions: about 30 questions a family.
         let shape = Shape { families: n / 30, siblings: (3, 5), max: 14, dims: 1024, family: 0.6 };
         let (v, truth) = labelled(shape, 7);
+        let questions = v.len();
         let started = std::time::Instant::now();
-        let grouping = group(&v);
+        let grouping = group_owned(v);
         let secs = started.elapsed().as_secs_f64();
         let topics = grouping.labels.iter().max().map_or(0, |m| m + 1);
         let ari = adjusted_rand_index(&truth, &grouping.labels);
         println!(
-            "topics bench: {} questions, 1024 dims: {secs:.1} s, {topics} topics, ARI {ari:.3}",
-            v.len()
+            "topics bench: {questions} questions, 1024 dims: {secs:.1} s, {topics} topics, ARI {ari:.3}"
         );
     }
 }

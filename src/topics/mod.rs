@@ -22,4 +22,4 @@ pub mod place;
 pub mod vectors;
 
 pub use assign::{Extension, assign, extend};
-pub use group::{Grouping, Model, centred, centroids, group, group_in};
+pub use group::{Grouping, Model, centred, centroids, group, group_in, group_owned};

@@ -20,13 +20,13 @@ use tracing::warn;
 use super::names;
 use super::place::{ByMeaning, Home, Known, Plan, plan};
 use super::vectors;
-use super::{Model, centred, group};
+use super::{Model, centred, group_owned};
 use crate::calendar::Period;
 use crate::config::Settings;
 use crate::transform::gaps::{Distinct, GapMessage, distinct};
 use crate::transform::marks::effective;
 use crate::transform::topics::{TopicInfo, TopicKpis, TopicMessage, numbers, place};
-use crate::warehouse::topics::TopicQuestionRow;
+use crate::warehouse::topics::{TopicQuestionRow, TopicRow};
 use crate::warehouse::{Tx, Warehouse};
 
 /// A model measured on fewer distinct questions than this is used for its run but not
@@ -53,6 +53,9 @@ pub struct Topics {
     /// The topic of every distinct question (wording key) of the period and of the previous
     /// one; a negative id is a provisional topic (docs/topics.md, "When the service fails").
     pub of_question: HashMap<String, i64>,
+    /// Why this run's new topics were not stored (the warehouse cannot be written here, or
+    /// another process holds it): their ids are provisional.
+    pub unstored: Option<String>,
 }
 
 /// What placing by meaning needs.
@@ -89,10 +92,27 @@ pub async fn find(wh: &Warehouse, settings: &Settings, period: &Period) -> anyho
     .await
     .context("placing the questions")?;
     let titles = names::name(settings, &questions, &placed.new_topics).await;
-    let mut tx = wh.begin().await?;
-    let (ids, created) = store(&mut tx, &questions, &first, &placed, &titles, model_row).await?;
-    let stored = tx.all_topics().await?;
-    tx.commit().await?;
+    let stored = stored_plan(wh, &questions, &first, &placed, &titles, model_row).await;
+    let (ids, created, stored, unstored, placed) = match stored {
+        Ok((ids, created, stored)) => (ids, created, stored, None, placed),
+        // A warehouse this user cannot write, or one another process holds: the topics of
+        // this run are shown, not stored (docs/topics.md, "Stored topics").
+        Err(e) if crate::error::is_read_only(&e) || crate::warehouse::is_busy(&e) => {
+            let why = crate::error::one_line(&e);
+            warn!(error = %why, "The new topics cannot be stored now; their ids are provisional.");
+            let placed = placed.unstored();
+            let ids = placed
+                .homes
+                .iter()
+                .map(|h| match *h {
+                    Home::Stored(t) => t,
+                    Home::New(k) | Home::Provisional(k) => provisional_id(k),
+                })
+                .collect();
+            (ids, 0, wh.all_topics().await?, Some(why), placed)
+        }
+        Err(e) => return Err(e),
+    };
     let mut infos: HashMap<i64, TopicInfo> = stored
         .into_iter()
         .map(|t| (t.topic_id, TopicInfo { title: t.title, first_seen: t.first_seen }))
@@ -109,19 +129,25 @@ pub async fn find(wh: &Warehouse, settings: &Settings, period: &Period) -> anyho
         // A failure that left no question without a home was logged; the report need not say.
         warning: warning.filter(|_| !placed.provisional.is_empty()),
         of_question: questions.iter().map(|q| q.key.clone()).zip(ids).collect(),
+        unstored,
     })
 }
 
-/// An error of placing topics, said for a user when the warehouse cannot be written here:
-/// listing topics or gaps stores the topics it places (docs/topics.md, "Stored topics").
-pub fn cannot_store(err: anyhow::Error, wh: &Warehouse, command: &str) -> anyhow::Error {
-    if !crate::error::is_read_only(&err) {
-        return err;
-    }
-    err.context(format!(
-        "`itstat {command}` stores the topics it places in the warehouse {}, which this user cannot write; run it as a user who can",
-        wh.place
-    ))
+/// Stores the plan in one write transaction; each question's topic id, how many topics were
+/// made, and every stored topic.
+async fn stored_plan(
+    wh: &Warehouse,
+    questions: &[Distinct],
+    first: &[NaiveDateTime],
+    placed: &Plan,
+    titles: &[Option<String>],
+    model_row: Option<(String, String)>,
+) -> anyhow::Result<(Vec<i64>, usize, Vec<TopicRow>)> {
+    let mut tx = wh.begin().await?;
+    let (ids, created) = store(&mut tx, questions, first, placed, titles, model_row).await?;
+    let stored = tx.all_topics().await?;
+    tx.commit().await?;
+    Ok((ids, created, stored))
 }
 
 /// Each topic's numbers: every message in its question's topic.
@@ -183,10 +209,7 @@ fn firsts(questions: &[Distinct], messages: &[TopicMessage]) -> Vec<NaiveDateTim
 
 /// The stored memberships as they are now (read again in the write transaction).
 async fn memberships(wh: &Warehouse) -> anyhow::Result<HashMap<String, i64>> {
-    let mut tx = wh.begin().await?;
-    let stored = tx.topic_memberships().await?;
-    tx.rollback().await?;
-    Ok(stored)
+    wh.topic_memberships().await
 }
 
 /// The vectors (questions without a topic asked for first, so a service failing half-way
@@ -292,7 +315,7 @@ async fn measured(
     }
     sample.extend(fresh);
     let n = sample.len();
-    let model = tokio::task::spawn_blocking(move || group(&sample).model)
+    let model = tokio::task::spawn_blocking(move || group_owned(sample).model)
         .await
         .context("measuring the topics model")?;
     let json = (n >= MODEL_MIN).then(|| serde_json::to_string(&model)).transpose()?;

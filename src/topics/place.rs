@@ -57,6 +57,25 @@ pub struct Plan {
     pub provisional: Vec<NewTopic>,
 }
 
+impl Plan {
+    /// The plan with its new topics made provisional (after the ones it had), for a run that
+    /// cannot store them.
+    pub fn unstored(self) -> Plan {
+        let offset = self.provisional.len();
+        let homes = self
+            .homes
+            .into_iter()
+            .map(|h| match h {
+                Home::New(k) => Home::Provisional(offset + k),
+                other => other,
+            })
+            .collect();
+        let mut provisional = self.provisional;
+        provisional.extend(self.new_topics);
+        Plan { homes, new_topics: Vec::new(), provisional }
+    }
+}
+
 /// The plan of `questions` (first message of each at `first[i]`) given the stored
 /// memberships; `meaning` is `None` without an embeddings service.
 pub fn plan(

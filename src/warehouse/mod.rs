@@ -390,6 +390,12 @@ async fn build_sqlite_indexes(conn: &mut SqliteConnection) -> Result<(), sqlx::E
 }
 
 /// SQLITE_BUSY or SQLITE_LOCKED.
+/// Whether an error says another process holds the SQLite warehouse (it waited its busy
+/// timeout in vain).
+pub fn is_busy(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<sqlx::Error>().is_some_and(is_locked))
+}
+
 fn is_locked(err: &sqlx::Error) -> bool {
     err.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == "5" || c == "6")
 }

@@ -12,7 +12,7 @@ use super::browse::MessageHead;
 use super::sqlite_bulk::FromSqliteRow;
 use super::write::Conflict;
 use super::{Tx, Warehouse};
-use crate::with_conn;
+use crate::{with_conn, with_pool};
 
 crate::table!(
     /// A topic: its id, title and where the title came from (`question`: its most asked
@@ -106,6 +106,36 @@ impl Warehouse {
     ) -> anyhow::Result<Vec<TopicCandidate>> {
         self.dated_rows(include_str!("../../sql/warehouse/topic_messages.sql"), from, to).await
     }
+
+    /// Every stored membership, read outside a write transaction (a writer holding the
+    /// warehouse does not block it, a read-only warehouse serves it).
+    pub async fn topic_memberships(&self) -> anyhow::Result<HashMap<String, i64>> {
+        let sql = include_str!("../../sql/warehouse/topic_memberships.sql");
+        let rows: Vec<(String, i64)> = with_pool!(self, pool, Db => {
+            sqlx::query_as(sql).fetch_all(pool).await
+        })
+        .context("reading topic_questions")?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Every topic, merged ones too, read outside a write transaction.
+    pub async fn all_topics(&self) -> anyhow::Result<Vec<TopicRow>> {
+        let sql = include_str!("../../sql/warehouse/topics_all.sql");
+        let rows: Vec<TopicTuple> = with_pool!(self, pool, Db => {
+            sqlx::query_as(sql).fetch_all(pool).await
+        })
+        .context("reading topics")?;
+        Ok(rows.into_iter().map(TopicRow::from).collect())
+    }
+}
+
+/// A `topics` row as `topics_all.sql` selects it.
+type TopicTuple = (i64, String, String, NaiveDateTime, NaiveDateTime, Option<i64>);
+
+impl From<TopicTuple> for TopicRow {
+    fn from((topic_id, title, title_source, first_seen, created_at, merged_into): TopicTuple) -> TopicRow {
+        TopicRow { topic_id, title, title_source, first_seen, created_at, merged_into }
+    }
 }
 
 impl Tx {
@@ -122,22 +152,11 @@ impl Tx {
     /// Every topic, merged ones too.
     pub async fn all_topics(&mut self) -> anyhow::Result<Vec<TopicRow>> {
         let sql = include_str!("../../sql/warehouse/topics_all.sql");
-        let rows: Vec<(i64, String, String, NaiveDateTime, NaiveDateTime, Option<i64>)> =
-            with_conn!(self, conn, Db => {
-                sqlx::query_as(sql).fetch_all(&mut *conn).await
-            })
-            .context("reading topics")?;
-        Ok(rows
-            .into_iter()
-            .map(|(topic_id, title, title_source, first_seen, created_at, merged_into)| TopicRow {
-                topic_id,
-                title,
-                title_source,
-                first_seen,
-                created_at,
-                merged_into,
-            })
-            .collect())
+        let rows: Vec<TopicTuple> = with_conn!(self, conn, Db => {
+            sqlx::query_as(sql).fetch_all(&mut *conn).await
+        })
+        .context("reading topics")?;
+        Ok(rows.into_iter().map(TopicRow::from).collect())
     }
 
     /// Makes a topic and returns its id; `source` is where its title came from (`question` or
