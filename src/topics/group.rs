@@ -562,6 +562,13 @@ pub(crate) mod tests {
 
     /// The benchmark's scale (docs/topics.md): `ITSTAT_TOPICS_BENCH_N` questions (default
     /// 100,000) of 1,024 dimensions with intent families. Run in release:
+    /// The process's peak resident memory (Linux), in MiB.
+    fn peak_mib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: 0 kB");
+        line.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()).unwrap_or(0) / 1024
+    }
+
     /// `cargo test --release --lib topics_scale_100k -- --ignored --nocapture`.
     #[test]
     #[ignore]
@@ -572,6 +579,8 @@ pub(crate) mod tests {
         let shape = Shape { families: n / 30, siblings: (3, 5), max: 14, dims: 1024, family: 0.6 };
         let (v, truth) = labelled(shape, 7);
         let questions = v.len();
+        // The input alone: what the grouping adds is the rest of the process's peak.
+        println!("topics bench: input held, peak so far {} MiB", peak_mib());
         let started = std::time::Instant::now();
         let grouping = group_owned(v);
         let secs = started.elapsed().as_secs_f64();
