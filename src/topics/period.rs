@@ -83,16 +83,26 @@ pub async fn find(wh: &Warehouse, settings: &Settings, period: &Period) -> anyho
     let model_row = meaning.as_ref().and_then(|m| m.store.clone()).map(|json| (model_key(settings), json));
     // Assignment and grouping are CPU work: off the async threads, with the inputs moved in
     // and handed back rather than copied.
-    let (questions, first, placed) = tokio::task::spawn_blocking(move || {
+    let placed_parts = tokio::task::spawn_blocking(move || {
         let parts =
             meaning.as_ref().map(|m| ByMeaning { vectors: &m.vectors, known: &m.known, model: &m.model });
         let placed = plan(&questions, &first, &snapshot, parts);
-        (questions, first, placed)
+        // Every question already stored (or provisional): maybe nothing to write.
+        let known = questions
+            .iter()
+            .zip(&placed.homes)
+            .all(|(q, h)| matches!(h, Home::Provisional(_)) || snapshot.contains_key(&q.key));
+        (questions, first, placed, known)
     })
     .await
     .context("placing the questions")?;
+    let (questions, first, placed, known) = placed_parts;
     let titles = names::name(settings, &questions, &placed.new_topics).await;
-    let stored = stored_plan(wh, &questions, &first, &placed, &titles, model_row).await;
+    let stored = if known && model_row.is_none() { settled(wh, &placed, &first).await? } else { None };
+    let stored = match stored {
+        Some(done) => Ok(done),
+        None => stored_plan(wh, &questions, &first, &placed, &titles, model_row).await,
+    };
     let (ids, created, stored, unstored, placed) = match stored {
         Ok((ids, created, stored)) => (ids, created, stored, None, placed),
         // A warehouse this user cannot write, or one another process holds: the topics of
@@ -131,6 +141,26 @@ pub async fn find(wh: &Warehouse, settings: &Settings, period: &Period) -> anyho
         of_question: questions.iter().map(|q| q.key.clone()).zip(ids).collect(),
         unstored,
     })
+}
+
+/// When every question is stored and no topic's first message moves back, the topics as they
+/// are, read without the write lock: a report running beside an ingest does not wait for it.
+async fn settled(
+    wh: &Warehouse,
+    placed: &Plan,
+    first: &[NaiveDateTime],
+) -> anyhow::Result<Option<(Vec<i64>, usize, Vec<TopicRow>)>> {
+    let stored = wh.all_topics().await?;
+    let seen: HashMap<i64, NaiveDateTime> = stored.iter().map(|t| (t.topic_id, t.first_seen)).collect();
+    let mut ids = Vec::with_capacity(placed.homes.len());
+    for (home, at) in placed.homes.iter().zip(first) {
+        match *home {
+            Home::Stored(t) if seen.get(&t).is_some_and(|s| s <= at) => ids.push(t),
+            Home::Provisional(k) => ids.push(provisional_id(k)),
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some((ids, 0, stored)))
 }
 
 /// Stores the plan in one write transaction; each question's topic id, how many topics were
