@@ -128,23 +128,12 @@ fn by_wording(questions: &[Distinct], first: &[NaiveDateTime], subset: &[usize])
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transform::gaps::{GapMessage, distinct};
     use chrono::NaiveDate;
 
+    /// The transform's test questions, each first asked at 09:00.
     fn questions(texts: &[&str]) -> (Vec<Distinct>, Vec<NaiveDateTime>) {
+        let d = crate::transform::topics::tests::questions(texts);
         let at = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap().and_hms_opt(9, 0, 0).unwrap();
-        let messages: Vec<GapMessage> = texts
-            .iter()
-            .enumerate()
-            .map(|(i, q)| GapMessage {
-                message_id: format!("m{i}"),
-                user_key: "u".into(),
-                local_time: at,
-                question: q.to_string(),
-                in_period: true,
-            })
-            .collect();
-        let d = distinct(&messages);
         let first = vec![at; d.len()];
         (d, first)
     }

@@ -261,7 +261,7 @@ fn examples(current: &[&TopicMessage]) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::transform::gaps::{GapMessage, distinct};
     use chrono::NaiveDate;
@@ -270,7 +270,8 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 2).unwrap().and_hms_opt(hour, 0, 0).unwrap()
     }
 
-    fn questions(texts: &[&str]) -> Vec<Distinct> {
+    /// The distinct questions of one 09:00 message per text (also `topics::place`'s tests).
+    pub(crate) fn questions(texts: &[&str]) -> Vec<Distinct> {
         let messages: Vec<GapMessage> = texts
             .iter()
             .enumerate()
