@@ -415,23 +415,13 @@ mod tests {
     fn with_topics() -> ReportData {
         use crate::transform::topics::TopicKpis;
         let topic = |id: i64, title: &str, count: i64, previous_count: i64, new: bool| TopicKpis {
-            id,
-            title: title.to_string(),
-            count,
-            users: 1,
-            sessions: 1,
-            answered: count,
             kb_hits: count / 2,
             kb_hit_rate: Some((count / 2) as f64 / count as f64),
-            transfers: 0,
             transfer_rate: Some(0.0),
-            likes: 0,
-            dislikes: 0,
             unanswered: count - count / 2,
             previous_count,
             new,
-            examples: vec![title.to_string()],
-            message_ids: Vec::new(),
+            ..crate::transform::topics::tests::topic_kpis(id, title, count)
         };
         let topics = (0..7).map(|i| topic(10 + i, &format!("话题{i}"), 9 - i, 3, false));
         let mut all = vec![topic(1, "VPN连不上", 42, 30, false), topic(2, HOSTILE[0], 20, 0, true)];

@@ -1252,23 +1252,13 @@ mod tests {
         rates: (Option<f64>, Option<f64>),
     ) -> TopicKpis {
         TopicKpis {
-            id,
-            title: title.to_string(),
-            count,
-            users: 1,
-            sessions: 1,
-            answered: count,
-            kb_hits: 0,
             kb_hit_rate: rates.0,
-            transfers: 0,
             transfer_rate: rates.1,
-            likes: 0,
             dislikes: id % 5,
-            unanswered: 0,
             previous_count: previous,
             new: previous == 0,
-            examples: vec![title.to_string()],
             message_ids: vec![format!("msg-{id}")],
+            ..crate::transform::topics::tests::topic_kpis(id, title, count)
         }
     }
 

@@ -270,6 +270,30 @@ pub(crate) mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 2).unwrap().and_hms_opt(hour, 0, 0).unwrap()
     }
 
+    /// A topic of `count` answered messages asked by one user in one session, none before,
+    /// no hit, transfer or feedback: the renderers' tests set the numbers they show.
+    pub(crate) fn topic_kpis(id: i64, title: &str, count: i64) -> TopicKpis {
+        TopicKpis {
+            id,
+            title: title.to_string(),
+            count,
+            users: 1,
+            sessions: 1,
+            answered: count,
+            kb_hits: 0,
+            kb_hit_rate: None,
+            transfers: 0,
+            transfer_rate: None,
+            likes: 0,
+            dislikes: 0,
+            unanswered: 0,
+            previous_count: 0,
+            new: false,
+            examples: vec![title.to_string()],
+            message_ids: Vec::new(),
+        }
+    }
+
     /// The distinct questions of one 09:00 message per text (also `topics::place`'s tests).
     pub(crate) fn questions(texts: &[&str]) -> Vec<Distinct> {
         let messages: Vec<GapMessage> = texts
